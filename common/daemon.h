@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file daemon.h  What every daemon does at start and stop: command line,
+ * configuration file, logging set-up, optional detaching with a pid file.
+ */
+#ifndef SBC_DAEMON_H
+#define SBC_DAEMON_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+#include "log.h"
+
+struct daemon_opts {
+	const char *name;        /**< program name for --help, --version and logs */
+	const char *config_path; /**< -f FILE, NULL for embedded defaults */
+	const char *pid_file;    /**< -p FILE (overrides daemon.pid_file) */
+	bool daemonize;          /**< -d */
+	bool check_config;       /**< -t: load and check the configuration, then exit */
+	bool foreground_log;     /**< set unless detached: logs go to stderr */
+	const char *log_level;   /**< -l LEVEL (overrides log.level) */
+};
+
+/**
+ * Settings every daemon has (log.*, daemon.*). Put it in the daemon's schema
+ * next to its own table.
+ */
+extern const struct conf_setting daemon_conf_settings[];
+extern const size_t daemon_conf_settings_count;
+
+/**
+ * Parses the command line. Prints --help/--version and exits 0; prints usage
+ * and exits 2 on a bad option.
+ */
+void daemon_parse_args(struct daemon_opts *o, int argc, char **argv, const char *name,
+		       const char *summary);
+
+/**
+ * Loads the configuration and sets up logging from it (command line wins).
+ * On error prints "file:line: ..." to stderr and exits 1. With -t, prints
+ * "configuration OK" and exits 0.
+ */
+struct conf *daemon_load_config(const struct daemon_opts *o, const struct conf_schema *schema);
+
+/**
+ * Detaches when asked (-d) and writes the pid file. The parent process exits
+ * only once the child calls daemon_ready() (status 0) or fails (status 1), so
+ * a service manager sees start-up errors.
+ */
+int daemon_start(const struct daemon_opts *o, const struct conf *c);
+
+/** Start-up succeeded: release a waiting parent. */
+void daemon_ready(void);
+
+/** Removes the pid file; call on the way out. */
+void daemon_stop(void);
+
+#endif
