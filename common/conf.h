@@ -25,8 +25,8 @@ enum conf_type {
 	CONF_BOOL = 1,
 	CONF_INT,
 	CONF_STR,
-	CONF_STRS,  /**< array of strings: [ "a", "b" ] */
-	CONF_LIST,  /**< list of groups: ( { ... }, { ... } ); members are "path.[].name" */
+	CONF_STRS, /**< array of strings: [ "a", "b" ] */
+	CONF_LIST, /**< list of groups: ( { ... }, { ... } ); members are "path.[].name" */
 };
 
 struct conf_setting {
@@ -37,15 +37,16 @@ struct conf_setting {
 	 * NULL: no default (a string reads as NULL, an int as 0, a list as empty).
 	 */
 	const char *def;
-	int64_t min, max;           /**< CONF_INT range, inclusive; both 0: any */
+	int64_t min, max;	    /**< CONF_INT range, inclusive; both 0: any */
 	const char *const *choices; /**< CONF_STR allowed values, NULL-terminated; NULL: any */
 };
 
-/** A schema is a NULL-terminated array of setting tables (shared + daemon-specific). */
+/**
+ * A schema: a NULL-terminated array of setting tables (shared + daemon-specific),
+ * each ending with an entry whose path is NULL.
+ */
 struct conf_schema {
 	const struct conf_setting *const *tables;
-	const size_t *sizes;
-	size_t count;
 };
 
 struct conf;
@@ -54,8 +55,8 @@ struct conf;
  * Loads @p path (NULL: defaults only). On failure returns a negative errno and
  * writes "file:line: ..." into @p err.
  */
-int conf_load_file(struct conf **cp, const struct conf_schema *schema, const char *path,
-		   char *err, size_t errlen);
+int conf_load_file(struct conf **cp, const struct conf_schema *schema, const char *path, char *err,
+		   size_t errlen);
 
 /** Like conf_load_file, on a string; @p name stands for the file name in errors. */
 int conf_load_string(struct conf **cp, const struct conf_schema *schema, const char *name,

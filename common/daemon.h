@@ -12,13 +12,13 @@
 #include "log.h"
 
 struct daemon_opts {
-	const char *name;        /**< program name for --help, --version and logs */
+	const char *name;	 /**< program name for --help, --version and logs */
 	const char *config_path; /**< -f FILE, NULL for embedded defaults */
-	const char *pid_file;    /**< -p FILE (overrides daemon.pid_file) */
-	bool daemonize;          /**< -d */
-	bool check_config;       /**< -t: load and check the configuration, then exit */
-	bool foreground_log;     /**< set unless detached: logs go to stderr */
-	const char *log_level;   /**< -l LEVEL (overrides log.level) */
+	const char *pid_file;	 /**< -p FILE (overrides daemon.pid_file) */
+	bool daemonize;		 /**< -d */
+	bool check_config;	 /**< -t: load and check the configuration, then exit */
+	bool foreground_log;	 /**< set unless detached: logs go to stderr */
+	const char *log_level;	 /**< -l LEVEL (overrides log.level) */
 };
 
 /**
@@ -26,7 +26,6 @@ struct daemon_opts {
  * next to its own table.
  */
 extern const struct conf_setting daemon_conf_settings[];
-extern const size_t daemon_conf_settings_count;
 
 /**
  * Parses the command line. Prints --help/--version and exits 0; prints usage
@@ -48,6 +47,15 @@ struct conf *daemon_load_config(const struct daemon_opts *o, const struct conf_s
  * a service manager sees start-up errors.
  */
 int daemon_start(const struct daemon_opts *o, const struct conf *c);
+
+/**
+ * SIGHUP: re-reads and checks the configuration file. A bad file is refused
+ * with its error logged and the running configuration kept. What can change
+ * without a restart is applied: the log level (unless -l fixed it).
+ * @return the new configuration for the daemon to take what else it can, or
+ *         NULL if it was refused. The caller frees it.
+ */
+struct conf *daemon_reload(const struct daemon_opts *o, const struct conf_schema *schema);
 
 /** Start-up succeeded: release a waiting parent. */
 void daemon_ready(void);

@@ -16,8 +16,8 @@ static enum log_target log_target_cur = LOG_TO_STDERR;
 static const char *log_ident = "sbc";
 
 static const char *const level_names[] = {
-	[LOG_LVL_ERR] = "err",       [LOG_LVL_WARN] = "warn",   [LOG_LVL_NOTICE] = "notice",
-	[LOG_LVL_INFO] = "info",     [LOG_LVL_DEBUG] = "debug",
+	[LOG_LVL_ERR] = "err",	 [LOG_LVL_WARN] = "warn",   [LOG_LVL_NOTICE] = "notice",
+	[LOG_LVL_INFO] = "info", [LOG_LVL_DEBUG] = "debug",
 };
 
 static const int syslog_prio[] = {
@@ -94,7 +94,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	if (log_target_cur == LOG_TO_SYSLOG) {
 		buf[n] = '\0';
-		syslog(syslog_prio[level], "%s", buf);
+		syslog((unsigned)level < sizeof(syslog_prio) / sizeof(syslog_prio[0])
+			   ? syslog_prio[level]
+			   : LOG_DEBUG,
+		       "%s", buf);
 		return;
 	}
 	buf[n++] = '\n';
@@ -127,7 +130,7 @@ static uint64_t source_key(const struct sockaddr *src)
 	}
 	for (size_t i = 0; i < len; i++)
 		k = (k ^ p[i]) * 0x100000001b3ULL;
-	return k | 1; /* 0 marks a free slot */
+	return k ? k : 1; /* 0 marks a free slot */
 }
 
 bool log_ratelimit_allow(struct log_ratelimit *rl, const struct sockaddr *src, uint64_t now_ms,

@@ -41,17 +41,17 @@ const char *log_level_name(enum log_level level);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define LOG_AT(lvl, ...)                          \
-	do {                                      \
-		if ((lvl) <= log_threshold)       \
+#define LOG_AT(lvl, ...)                             \
+	do {                                         \
+		if ((lvl) <= log_threshold)          \
 			log_msg((lvl), __VA_ARGS__); \
 	} while (0)
 
-#define log_err(...)    LOG_AT(LOG_LVL_ERR, __VA_ARGS__)
-#define log_warn(...)   LOG_AT(LOG_LVL_WARN, __VA_ARGS__)
+#define log_err(...)	LOG_AT(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...)	LOG_AT(LOG_LVL_WARN, __VA_ARGS__)
 #define log_notice(...) LOG_AT(LOG_LVL_NOTICE, __VA_ARGS__)
-#define log_info(...)   LOG_AT(LOG_LVL_INFO, __VA_ARGS__)
-#define log_debug(...)  LOG_AT(LOG_LVL_DEBUG, __VA_ARGS__)
+#define log_info(...)	LOG_AT(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...)	LOG_AT(LOG_LVL_DEBUG, __VA_ARGS__)
 
 /**
  * Per-source rate limiting. A fixed table of slots hashed by source address:
@@ -83,17 +83,17 @@ bool log_ratelimit_allow(struct log_ratelimit *rl, const struct sockaddr *src, u
 			 uint32_t *suppressed);
 
 /** Logs at @p level at most once per interval per source, noting suppressed lines. */
-#define log_ratelimited(rl, src, now_ms, lvl, fmt, ...)                                         \
-	do {                                                                                    \
-		uint32_t log_rl_supp_;                                                          \
-		if ((lvl) <= log_threshold &&                                                   \
-		    log_ratelimit_allow((rl), (src), (now_ms), &log_rl_supp_)) {                \
-			if (log_rl_supp_)                                                       \
-				log_msg((lvl), fmt " (%u similar suppressed)", ##__VA_ARGS__,   \
-					log_rl_supp_);                                          \
-			else                                                                    \
-				log_msg((lvl), fmt, ##__VA_ARGS__);                             \
-		}                                                                               \
+#define log_ratelimited(rl, src, now_ms, lvl, fmt, ...)                                       \
+	do {                                                                                  \
+		uint32_t log_rl_supp_;                                                        \
+		if ((lvl) <= log_threshold &&                                                 \
+		    log_ratelimit_allow((rl), (src), (now_ms), &log_rl_supp_)) {              \
+			if (log_rl_supp_)                                                     \
+				log_msg((lvl), fmt " (%u similar suppressed)", ##__VA_ARGS__, \
+					log_rl_supp_);                                        \
+			else                                                                  \
+				log_msg((lvl), fmt, ##__VA_ARGS__);                           \
+		}                                                                             \
 	} while (0)
 
 #endif

@@ -37,19 +37,24 @@ struct strv strv_trim(struct strv s)
 
 int strv_to_u64(struct strv s, uint64_t max, uint64_t *out)
 {
+	bool range = false;
 	uint64_t v = 0;
 
 	if (s.len == 0)
 		return -EINVAL;
+	/* Scan to the end even past an overflow: "99999999999999999999x" is not a number. */
 	for (size_t i = 0; i < s.len; i++) {
 		unsigned d = (unsigned char)s.p[i] - '0';
 
 		if (d > 9)
 			return -EINVAL;
-		if (d > max || v > (max - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
+		if (range || d > max || v > (max - d) / 10)
+			range = true;
+		else
+			v = v * 10 + d;
 	}
+	if (range)
+		return -ERANGE;
 	*out = v;
 	return 0;
 }

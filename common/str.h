@@ -39,7 +39,10 @@ static inline bool strv_empty(struct strv s)
 
 static inline bool strv_eq(struct strv a, struct strv b)
 {
-	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+	if (a.len != b.len)
+		return false;
+	/* Empty views may carry NULL, which memcmp must never see. */
+	return a.len == 0 || a.p == b.p || memcmp(a.p, b.p, a.len) == 0;
 }
 
 static inline bool strv_eq_cstr(struct strv a, const char *s)
