@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static const char *const log_levels[] = { "err", "warn", "notice", "info", "debug", NULL };
@@ -215,10 +216,24 @@ static int write_pid_file(const char *path)
 	return 0;
 }
 
+/* Connections and media ports are file descriptors: take all the system allows. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("cannot raise the open file limit: %s", strerror(errno));
+	}
+}
+
 int daemon_start(const struct daemon_opts *o, const struct conf *c)
 {
 	const char *pid_file = o->pid_file ? o->pid_file : conf_str(c, "daemon.pid_file");
 	int rc;
+
+	raise_fd_limit();
 
 	if (o->daemonize) {
 		rc = detach();

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/ctl.h"
@@ -19,15 +18,7 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "sbc_conf.h"
-
-#define RX_BATCH 32
-#define RX_BUFSZ 65536
-
-struct sbc_listener {
-	int fd;
-	const struct sbc_listen_conf *conf;
-	uint64_t rx_datagrams;
-};
+#include "sip_server.h"
 
 struct sbc {
 	const struct daemon_opts *opts;
@@ -35,72 +26,9 @@ struct sbc {
 	struct conf *conf;
 	struct sbc_conf cfg;
 	struct ctl *ctl;
-	struct sbc_listener listeners[SBC_MAX_LISTENERS];
-	unsigned nlisteners;
+	struct sip_server *sip;
 	uint64_t started_ms;
 };
-
-/*
- * Until the SIP stack lands (transport, parser, transactions), what arrives is
- * read in batches and counted, so the sockets never fill up.
- */
-static void listener_readable(int fd, uint32_t events, void *arg)
-{
-	static char bufs[RX_BATCH][RX_BUFSZ];
-	struct sbc_listener *li = arg;
-	struct mmsghdr msgs[RX_BATCH];
-	struct iovec iov[RX_BATCH];
-	int n;
-
-	(void)events;
-	for (unsigned i = 0; i < RX_BATCH; i++) {
-		iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = RX_BUFSZ };
-		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
-	}
-	n = recvmmsg(fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
-	if (n > 0)
-		li->rx_datagrams += (uint64_t)n;
-}
-
-static int listener_open(struct sbc *sbc, const struct sbc_listen_conf *lc)
-{
-	struct sbc_listener *li = &sbc->listeners[sbc->nlisteners];
-	char addr[SA_STRLEN];
-	int one = 1, rc;
-
-	sa_print(&lc->addr, addr, sizeof(addr));
-	li->conf = lc;
-	li->fd = socket(sa_family(&lc->addr), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (li->fd < 0)
-		goto fail;
-	if (sa_family(&lc->addr) == AF_INET6)
-		setsockopt(li->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(li->fd, &lc->addr.u.sa, lc->addr.len) < 0)
-		goto fail;
-	rc = loop_fd_add(sbc->loop, li->fd, EPOLLIN, listener_readable, li);
-	if (rc) {
-		errno = -rc;
-		goto fail;
-	}
-	sbc->nlisteners++;
-	log_notice("SIP listening on udp:%s (interface %s)", addr, lc->interface);
-	return 0;
-fail:
-	rc = -errno;
-	log_err("cannot listen on udp:%s: %s", addr, strerror(errno));
-	if (li->fd >= 0)
-		close(li->fd);
-	return rc;
-}
-
-static void listeners_close(struct sbc *sbc)
-{
-	for (unsigned i = 0; i < sbc->nlisteners; i++) {
-		loop_fd_remove(sbc->loop, sbc->listeners[i].fd);
-		close(sbc->listeners[i].fd);
-	}
-	sbc->nlisteners = 0;
-}
 
 static int cmd_status(struct ctl_reply *r, int argc, char **argv, void *arg)
 {
@@ -112,14 +40,7 @@ static int cmd_status(struct ctl_reply *r, int argc, char **argv, void *arg)
 		   (unsigned long long)((loop_now_ms(sbc->loop) - sbc->started_ms) / 1000),
 		   conf_file(sbc->conf) ? conf_file(sbc->conf) : "(built-in defaults)",
 		   log_level_name(log_threshold));
-	for (unsigned i = 0; i < sbc->nlisteners; i++) {
-		char addr[SA_STRLEN];
-
-		ctl_printf(r, "listen: udp:%s interface=%s rx_datagrams=%llu\n",
-			   sa_print(&sbc->listeners[i].conf->addr, addr, sizeof(addr)),
-			   sbc->listeners[i].conf->interface,
-			   (unsigned long long)sbc->listeners[i].rx_datagrams);
-	}
+	sip_server_print_status(sbc->sip, r);
 	return 0;
 }
 
@@ -162,11 +83,9 @@ static int sbc_start(struct sbc *sbc)
 	    (rc = loop_signal_add(sbc->loop, SIGINT, on_stop, sbc)) ||
 	    (rc = loop_signal_add(sbc->loop, SIGHUP, on_reload, sbc)))
 		return rc;
-	for (unsigned i = 0; i < sbc->cfg.nlisten; i++) {
-		rc = listener_open(sbc, &sbc->cfg.listen[i]);
-		if (rc)
-			return rc;
-	}
+	rc = sip_server_alloc(&sbc->sip, sbc->loop, &sbc->cfg);
+	if (rc)
+		return rc;
 	rc = ctl_alloc(&sbc->ctl, sbc->loop, sbc->cfg.control_socket, sbc_commands,
 		       sizeof(sbc_commands) / sizeof(sbc_commands[0]), sbc);
 	if (rc) {
@@ -180,10 +99,9 @@ static int sbc_start(struct sbc *sbc)
 static void sbc_stop(struct sbc *sbc)
 {
 	ctl_free(sbc->ctl);
-	if (sbc->loop) {
-		listeners_close(sbc);
+	sip_server_free(sbc->sip);
+	if (sbc->loop)
 		loop_free(sbc->loop);
-	}
 	conf_free(sbc->conf);
 }
 

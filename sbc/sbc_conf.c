@@ -6,8 +6,8 @@
 
 #include "common/daemon.h"
 
-/* Transports that exist today; TCP and TLS come with the SIP transport layer. */
-static const char *const sbc_transports[] = { "udp", NULL };
+/* In the order of enum sip_proto. */
+static const char *const sbc_transports[] = { "udp", "tcp", "tls", NULL };
 
 static const struct conf_setting sbc_settings[] = {
 	{ .path = "sip.listen",
@@ -20,7 +20,32 @@ static const struct conf_setting sbc_settings[] = {
 	  .def = "\"udp\"",
 	  .choices = sbc_transports },
 	{ .path = "sip.listen.[].address", .type = CONF_STR, .def = "\"127.0.0.1\"" },
-	{ .path = "sip.listen.[].port", .type = CONF_INT, .def = "5060", .min = 1, .max = 65535 },
+	/* no default: 5060, or 5061 for TLS */
+	{ .path = "sip.listen.[].port", .type = CONF_INT, .min = 1, .max = 65535 },
+	{ .path = "sip.listen.[].tls_certificate", .type = CONF_STR },
+	{ .path = "sip.listen.[].tls_private_key", .type = CONF_STR },
+	{ .path = "sip.listen.[].tls_ca_file", .type = CONF_STR },
+	{ .path = "sip.listen.[].tls_verify_client", .type = CONF_BOOL, .def = "false" },
+	{ .path = "sip.max_message_size",
+	  .type = CONF_INT,
+	  .def = "65535",
+	  .min = 1024,
+	  .max = 1048576 },
+	{ .path = "sip.timers.t1", .type = CONF_INT, .def = "500", .min = 50, .max = 10000 },
+	{ .path = "sip.timers.t2", .type = CONF_INT, .def = "4000", .min = 500, .max = 60000 },
+	{ .path = "sip.timers.t4", .type = CONF_INT, .def = "5000", .min = 500, .max = 60000 },
+	{ .path = "sip.tcp.max_connections",
+	  .type = CONF_INT,
+	  .def = "4096",
+	  .min = 1,
+	  .max = 1000000 },
+	{ .path = "sip.tcp.max_connections_per_ip",
+	  .type = CONF_INT,
+	  .def = "256",
+	  .min = 1,
+	  .max = 1000000 },
+	{ .path = "sip.tcp.idle_timeout", .type = CONF_INT, .def = "300", .min = 1, .max = 86400 },
+	{ .path = "sip.tcp.connect_timeout", .type = CONF_INT, .def = "10", .min = 1, .max = 300 },
 	{ .path = "control.socket", .type = CONF_STR, .def = "\"/run/sbc/sbc.ctl\"" },
 	{ .path = NULL },
 };
@@ -29,52 +54,112 @@ static const struct conf_setting *const sbc_tables[] = { daemon_conf_settings, s
 
 const struct conf_schema sbc_conf_schema = { .tables = sbc_tables };
 
+/* conf_str etc. on "sip.listen.[i].<member>" */
+static const char *listen_path(char *buf, size_t size, unsigned i, const char *member)
+{
+	snprintf(buf, size, "sip.listen.[%u].%s", i, member);
+	return buf;
+}
+
+static int read_tls(struct sbc_listen_conf *l, const struct conf *c, unsigned i, char *err,
+		    size_t errlen)
+{
+	struct sip_tls_opts *tls = &l->opts.tls;
+	char p[64];
+
+	tls->cert_file = conf_str(c, listen_path(p, sizeof(p), i, "tls_certificate"));
+	tls->key_file = conf_str(c, listen_path(p, sizeof(p), i, "tls_private_key"));
+	tls->ca_file = conf_str(c, listen_path(p, sizeof(p), i, "tls_ca_file"));
+	tls->verify_client = conf_bool(c, listen_path(p, sizeof(p), i, "tls_verify_client"));
+	if (l->opts.proto != SIP_PROTO_TLS) {
+		if (tls->cert_file || tls->key_file || tls->ca_file || tls->verify_client)
+			return conf_error(c, listen_path(p, sizeof(p), i, "transport"), err, errlen,
+					  "TLS settings on a listener that is not \"tls\"");
+		return 0;
+	}
+	if (!tls->cert_file || !tls->key_file)
+		return conf_error(c, listen_path(p, sizeof(p), i, "transport"), err, errlen,
+				  "a \"tls\" listener needs tls_certificate and tls_private_key");
+	if (tls->verify_client && !tls->ca_file)
+		return conf_error(c, listen_path(p, sizeof(p), i, "tls_verify_client"), err, errlen,
+				  "verifying clients needs tls_ca_file");
+	return 0;
+}
+
 static int read_listener(struct sbc_listen_conf *l, const struct conf *c, unsigned i, char *err,
 			 size_t errlen)
 {
-	char path[64];
+	char p[64];
 	const char *addr;
+	int64_t port;
 
-	snprintf(path, sizeof(path), "sip.listen.[%u].interface", i);
-	strv_copy(strv_cstr(conf_str(c, path)), l->interface, sizeof(l->interface));
-	snprintf(path, sizeof(path), "sip.listen.[%u].transport", i);
-	l->transport = conf_choice(c, path);
-	snprintf(path, sizeof(path), "sip.listen.[%u].address", i);
-	addr = conf_str(c, path);
-	if (sa_parse_cstr(&l->addr, addr, 0) < 0 || sa_port(&l->addr) != 0)
-		return conf_error(c, path, err, errlen,
-				  "expected an IPv4 or IPv6 address without port, got \"%s\"",
-				  addr);
-	snprintf(path, sizeof(path), "sip.listen.[%u].port", i);
-	sa_set_port(&l->addr, (uint16_t)conf_int(c, path));
+	strv_copy(strv_cstr(conf_str(c, listen_path(p, sizeof(p), i, "interface"))), l->interface,
+		  sizeof(l->interface));
+	l->opts.interface = l->interface;
+	l->opts.proto = (enum sip_proto)conf_choice(c, listen_path(p, sizeof(p), i, "transport"));
+	addr = conf_str(c, listen_path(p, sizeof(p), i, "address"));
+	if (sa_parse_cstr(&l->opts.addr, addr, 0) < 0 || sa_port(&l->opts.addr) != 0)
+		return conf_error(c, p, err, errlen,
+				  "expected an IPv4 or IPv6 address without port, got \"%s\"", addr);
+	port = conf_int(c, listen_path(p, sizeof(p), i, "port"));
+	if (port == 0)
+		port = l->opts.proto == SIP_PROTO_TLS ? 5061 : 5060;
+	sa_set_port(&l->opts.addr, (uint16_t)port);
+	return read_tls(l, c, i, err, errlen);
+}
+
+static int read_listeners(struct sbc_conf *out, const struct conf *c, char *err, size_t errlen)
+{
+	unsigned n = conf_count(c, "sip.listen");
+	int rc;
+
+	if (n == 0 || n > SBC_MAX_LISTENERS)
+		return conf_error(c, "sip.listen", err, errlen, "expected 1 to %d listeners, got %u",
+				  SBC_MAX_LISTENERS, n);
+	for (unsigned i = 0; i < n; i++) {
+		const struct sip_listen_opts *li = &out->listen[i].opts;
+
+		rc = read_listener(&out->listen[i], c, i, err, errlen);
+		if (rc)
+			return rc;
+		for (unsigned j = 0; j < i; j++) {
+			const struct sip_listen_opts *lj = &out->listen[j].opts;
+			char p[64];
+
+			/* TCP and TLS share the kernel's TCP port space. */
+			if (sa_equal(&lj->addr, &li->addr) &&
+			    sip_proto_is_stream(lj->proto) == sip_proto_is_stream(li->proto))
+				return conf_error(c, listen_path(p, sizeof(p), i, "port"), err,
+						  errlen, "listener %u uses the same address and port",
+						  j);
+		}
+	}
+	out->nlisten = n;
 	return 0;
 }
 
 int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t errlen)
 {
-	unsigned n = conf_count(c, "sip.listen");
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (n == 0 || n > SBC_MAX_LISTENERS)
-		return conf_error(c, "sip.listen", err, errlen,
-				  "expected 1 to %d listeners, got %u", SBC_MAX_LISTENERS, n);
-	for (unsigned i = 0; i < n; i++) {
-		rc = read_listener(&out->listen[i], c, i, err, errlen);
-		if (rc)
-			return rc;
-		for (unsigned j = 0; j < i; j++) {
-			if (sa_equal(&out->listen[j].addr, &out->listen[i].addr) &&
-			    out->listen[j].transport == out->listen[i].transport) {
-				char path[64];
-
-				snprintf(path, sizeof(path), "sip.listen.[%u].port", i);
-				return conf_error(c, path, err, errlen,
-						  "listener %u uses the same address and port", j);
-			}
-		}
-	}
-	out->nlisten = n;
+	rc = read_listeners(out, c, err, errlen);
+	if (rc)
+		return rc;
+	out->max_msg_size = (uint32_t)conf_int(c, "sip.max_message_size");
+	out->t1_ms = (uint32_t)conf_int(c, "sip.timers.t1");
+	out->t2_ms = (uint32_t)conf_int(c, "sip.timers.t2");
+	out->t4_ms = (uint32_t)conf_int(c, "sip.timers.t4");
+	if (out->t2_ms < out->t1_ms)
+		return conf_error(c, "sip.timers.t2", err, errlen, "T2 must not be below T1 (%u ms)",
+				  out->t1_ms);
+	out->transport = (struct sip_transport_opts){
+		.max_msg_size = out->max_msg_size,
+		.max_conns = (uint32_t)conf_int(c, "sip.tcp.max_connections"),
+		.max_conns_per_ip = (uint32_t)conf_int(c, "sip.tcp.max_connections_per_ip"),
+		.idle_timeout_ms = (uint32_t)conf_int(c, "sip.tcp.idle_timeout") * 1000,
+		.connect_timeout_ms = (uint32_t)conf_int(c, "sip.tcp.connect_timeout") * 1000,
+	};
 	out->control_socket = conf_str(c, "control.socket");
 	return 0;
 }

@@ -5,18 +5,21 @@
 
 #include "common/conf.h"
 #include "common/sa.h"
+#include "sip/transport.h"
 
 #define SBC_MAX_LISTENERS 16
 
 struct sbc_listen_conf {
 	char interface[32];
-	int transport; /* index in sbc_transports */
-	struct sa addr;
+	struct sip_listen_opts opts; /* strings point into the struct conf */
 };
 
 struct sbc_conf {
 	struct sbc_listen_conf listen[SBC_MAX_LISTENERS];
 	unsigned nlisten;
+	struct sip_transport_opts transport;
+	uint32_t t1_ms, t2_ms, t4_ms;
+	uint32_t max_msg_size;
 	const char *control_socket;
 };
 

@@ -102,7 +102,8 @@ static void assert_same_value(const struct conf *file, const struct conf *defaul
 		assert_int_equal(conf_int(file, path), conf_int(defaults, path));
 		break;
 	case CONF_STR:
-		assert_string_equal(conf_str(file, path), conf_str(defaults, path));
+		if (conf_str(file, path) || conf_str(defaults, path))
+			assert_string_equal(conf_str(file, path), conf_str(defaults, path));
 		break;
 	case CONF_STRS:
 		assert_int_equal(conf_count(file, path), conf_count(defaults, path));
@@ -197,7 +198,7 @@ static void test_sbc_conf_documents_every_setting(void **state)
 	if (sbc_conf_read(&cfg, c, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(cfg.nlisten, 1);
-	assert_int_equal(sa_port(&cfg.listen[0].addr), 5060);
+	assert_int_equal(sa_port(&cfg.listen[0].opts.addr), 5060);
 	conf_free(c);
 }
 

@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "sip_server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "common/ctl.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "sbc_conf.h"
+#include "sip/hdr.h"
+#include "sip/msg.h"
+#include "sip/print.h"
+#include "sip/transport.h"
+#include "sip/tsx.h"
+
+#define SIP_OUT_MAX 65536
+
+struct sip_server {
+	struct loop *loop;
+	const struct sbc_conf *cfg;
+	struct sip_transport *tp;
+	struct sip_tsx_layer *tsx;
+	struct sip_limits limits;
+	struct log_ratelimit rl;
+	uint64_t rng;	       /* xorshift64* state for tags */
+	uint64_t invalid;      /* messages the parser refused */
+	uint64_t invalid_sent; /* ... of which answered statelessly */
+	uint64_t answered[7];  /* final responses sent by the services, per class 1xx..6xx */
+	char out[SIP_OUT_MAX];
+};
+
+/* --- responses ----------------------------------------------------------- */
+
+static uint64_t next_random(struct sip_server *s)
+{
+	s->rng ^= s->rng >> 12;
+	s->rng ^= s->rng << 25;
+	s->rng ^= s->rng >> 27;
+	return s->rng * 0x2545F4914F6CDD1DULL;
+}
+
+/*
+ * The top Via of a response, RFC 3581: received= with the source address
+ * whenever the request asked for rport or came from elsewhere than its sent-by,
+ * rport=<source port> when asked. Other parameters pass unchanged.
+ */
+static void print_top_via(struct sip_pbuf *b, const struct sip_hdr *h, const struct sip_flow *flow)
+{
+	struct strv value = h->value, head, params;
+	char ip[SA_STRLEN], sent_by_ip[SA_STRLEN], line[1024];
+	struct sip_via via;
+	struct sip_pbuf lb;
+	bool need_received;
+
+	if (sip_via_parse(&via, value) < 0 || !via.params.p) {
+		sip_print_copy(b, h, SIP_PRINT_NAME_CANONICAL);
+		return;
+	}
+	sa_print_addr(&flow->remote, ip, sizeof(ip));
+	strv_copy(via.host, sent_by_ip, sizeof(sent_by_ip));
+	need_received = via.rport || strcmp(ip, sent_by_ip) != 0;
+	head = strv_make(value.p, (size_t)(via.params.p - value.p));
+	params = via.params;
+
+	/* One header line: the sent-protocol and sent-by, then the parameters. */
+	sip_print_init(&lb, line, sizeof(line));
+	sip_print_raw(&lb, head);
+	while (params.len) {
+		const char *semi = memchr(params.p + 1, ';', params.len - 1);
+		struct strv p = strv_make(params.p, semi ? (size_t)(semi - params.p) : params.len);
+		struct strv name = strv_trim(strv_make(p.p + 1, p.len - 1));
+		const char *eq = memchr(name.p, '=', name.len);
+
+		if (eq)
+			name = strv_trim(strv_make(name.p, (size_t)(eq - name.p)));
+		if (strv_caseeq(name, STRV("received"))) {
+			/* replaced below */
+		} else if (strv_caseeq(name, STRV("rport"))) {
+			char rport[16];
+
+			snprintf(rport, sizeof(rport), ";rport=%u", sa_port(&flow->remote));
+			sip_print_raw(&lb, strv_cstr(rport));
+		} else {
+			sip_print_raw(&lb, p);
+		}
+		params.p += p.len;
+		params.len -= p.len;
+	}
+	if (need_received) {
+		sip_print_raw(&lb, STRV(";received="));
+		sip_print_raw(&lb, strv_cstr(ip));
+	}
+	if (lb.overflow) {
+		sip_print_copy(b, h, SIP_PRINT_NAME_CANONICAL);
+		return;
+	}
+	sip_print_hdr(b, SIP_HDR_VIA, strv_make(line, lb.len));
+}
+
+/* To with our tag added when the request had none (RFC 3261 §8.2.6.2). */
+static void print_to(struct sip_server *s, struct sip_pbuf *b, const struct sip_hdr *to,
+		     unsigned code)
+{
+	struct sip_addr a;
+
+	if (code == 100 || sip_addr_parse(&a, to->value) < 0 || a.tag.len) {
+		sip_print_copy(b, to, SIP_PRINT_NAME_CANONICAL);
+		return;
+	}
+	sip_print_hdrf(b, SIP_HDR_TO, "%.*s;tag=%016llx", (int)to->value.len, to->value.p,
+		       (unsigned long long)next_random(s));
+}
+
+typedef void(extra_h)(struct sip_pbuf *b);
+
+/* Copies the first entry of @p id, if the request has one. */
+static void copy_first(struct sip_pbuf *b, const struct sip_msg *req, enum sip_hdr_id id)
+{
+	const struct sip_hdr *h = sip_msg_hdr(req, id);
+
+	if (h)
+		sip_print_copy(b, h, SIP_PRINT_NAME_CANONICAL);
+}
+
+/*
+ * A response to @p req: Via (top one per RFC 3581), From, To (+tag), Call-ID,
+ * CSeq copied; then what @p extra adds; no body. Works on the partial index a
+ * failed parse leaves: only a Via is needed to address the response (clients
+ * match responses on the Via branch and the CSeq method, RFC 3261 §17.1.3), so
+ * "400 Missing Call-ID header" goes out without a Call-ID.
+ * @return the length in s->out, or a negative errno.
+ */
+static long build_response(struct sip_server *s, const struct sip_msg *req,
+			   const struct sip_flow *flow, unsigned code, struct strv reason,
+			   extra_h *extra)
+{
+	const struct sip_hdr *via = sip_msg_hdr(req, SIP_HDR_VIA);
+	const struct sip_hdr *to = sip_msg_hdr(req, SIP_HDR_TO);
+	struct sip_pbuf b;
+
+	if (!via)
+		return -EINVAL;
+	sip_print_init(&b, s->out, sizeof(s->out));
+	sip_print_status_line(&b, code, reason);
+	print_top_via(&b, via, flow);
+	for (via = sip_msg_hdr_next(req, via); via; via = sip_msg_hdr_next(req, via))
+		sip_print_copy(&b, via, SIP_PRINT_NAME_CANONICAL);
+	copy_first(&b, req, SIP_HDR_FROM);
+	if (to)
+		print_to(s, &b, to, code);
+	copy_first(&b, req, SIP_HDR_CALL_ID);
+	copy_first(&b, req, SIP_HDR_CSEQ);
+	if (extra)
+		extra(&b);
+	sip_print_hdrf(&b, SIP_HDR_SERVER, "sbc/%s", SBC_VERSION);
+	sip_print_body(&b, STRV_NULL, STRV_NULL);
+	return sip_print_finish(&b);
+}
+
+static void respond(struct sip_server *s, struct sip_tsx *st, const struct sip_msg *req,
+		    unsigned code, extra_h *extra)
+{
+	long len = build_response(s, req, sip_tsx_dest(st), code, STRV_NULL, extra);
+
+	if (len < 0 || sip_tsx_respond(st, s->out, (size_t)len) < 0) {
+		log_warn("could not answer %u to %.*s", code, (int)req->method_name.len,
+			 req->method_name.p);
+		sip_tsx_terminate(st);
+		return;
+	}
+	s->answered[code / 100]++;
+}
+
+/* --- services ------------------------------------------------------------ */
+
+static void options_capabilities(struct sip_pbuf *b)
+{
+	sip_print_hdr(b, SIP_HDR_ALLOW, STRV("OPTIONS, ACK, CANCEL"));
+	sip_print_hdr(b, SIP_HDR_ACCEPT, STRV("application/sdp"));
+}
+
+static void on_cancel(struct sip_server *s, struct sip_tsx *st, const struct sip_msg *req)
+{
+	struct sip_tsx *invite = sip_tsx_cancel_target(s->tsx, req);
+
+	if (!invite) {
+		respond(s, st, req, 481, NULL);
+		return;
+	}
+	/* An INVITE still pending here: none today (they are refused at once). */
+	respond(s, st, req, 200, NULL);
+}
+
+static void on_request(void *arg, struct sip_tsx *st, const struct sip_msg *req)
+{
+	struct sip_server *s = arg;
+
+	switch (req->method) {
+	case SIP_METHOD_OPTIONS:
+		respond(s, st, req, 200, options_capabilities);
+		break;
+	case SIP_METHOD_CANCEL:
+		on_cancel(s, st, req);
+		break;
+	default:
+		/* Calls, registrations and the rest arrive with the B2BUA. */
+		respond(s, st, req, 501, options_capabilities);
+		break;
+	}
+}
+
+/* --- receiving ----------------------------------------------------------- */
+
+static void on_invalid(struct sip_server *s, const struct sip_flow *flow, const struct sip_msg *m,
+		       const struct sip_parse_error *perr)
+{
+	char from[SIP_FLOW_STRLEN];
+	long len = -EINVAL;
+
+	s->invalid++;
+	if (perr->status && m->is_request && m->method != SIP_METHOD_ACK)
+		len = build_response(s, m, flow, perr->status, strv_cstr(perr->reason), NULL);
+	if (len > 0 && sip_transport_send(s->tp, flow, s->out, (size_t)len) == 0)
+		s->invalid_sent++;
+	log_ratelimited(&s->rl, &flow->remote.u.sa, loop_now_ms(s->loop), LOG_LVL_NOTICE,
+			"invalid SIP message from %s: %s (%s)",
+			sip_flow_print(flow, from, sizeof(from)), perr->reason,
+			len > 0 ? "answered" : "dropped");
+}
+
+static void on_message(const struct sip_flow *flow, const char *buf, size_t len, void *arg)
+{
+	struct sip_server *s = arg;
+	struct sip_parse_error perr = { 0 };
+	struct sip_msg m;
+	int rc;
+
+	if (sip_msg_parse(&m, buf, len, &s->limits, &perr) < 0) {
+		on_invalid(s, flow, &m, &perr);
+		return;
+	}
+	rc = sip_tsx_recv(s->tsx, &m, flow, sip_proto_is_stream(flow->proto));
+	if (rc < 0 && rc != -ENOENT) {
+		char from[SIP_FLOW_STRLEN];
+
+		log_ratelimited(&s->rl, &flow->remote.u.sa, loop_now_ms(s->loop), LOG_LVL_NOTICE,
+				"SIP message from %s refused by the transaction layer: %s",
+				sip_flow_print(flow, from, sizeof(from)), strerror(-rc));
+	}
+}
+
+static int tsx_send(void *arg, const void *dest, const char *buf, size_t len)
+{
+	struct sip_server *s = arg;
+
+	return sip_transport_send(s->tp, dest, buf, len);
+}
+
+/* --- life cycle ---------------------------------------------------------- */
+
+/* As in the configuration file: "udp", "tcp", "tls". */
+static const char *proto_label(int proto)
+{
+	static const char *const labels[] = { "udp", "tcp", "tls" };
+
+	return proto >= 0 && proto < 3 ? labels[proto] : "?";
+}
+
+static int open_listeners(struct sip_server *s)
+{
+	for (unsigned i = 0; i < s->cfg->nlisten; i++) {
+		const struct sip_listen_opts *o = &s->cfg->listen[i].opts;
+		char addr[SA_STRLEN];
+		unsigned idx;
+		int rc;
+
+		sa_print(&o->addr, addr, sizeof(addr));
+		rc = sip_transport_listen(s->tp, o, &idx);
+		if (rc < 0) {
+			log_err("cannot listen on %s:%s: %s", proto_label(o->proto), addr,
+				strerror(-rc));
+			return rc;
+		}
+		log_notice("SIP listening on %s:%s (interface %s)", proto_label(o->proto), addr,
+			   o->interface);
+	}
+	return 0;
+}
+
+int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_conf *cfg)
+{
+	struct sip_server *s = calloc(1, sizeof(*s));
+	struct sip_tsx_conf tc;
+	int rc;
+
+	if (!s)
+		return -ENOMEM;
+	s->loop = l;
+	s->cfg = cfg;
+	s->limits = (struct sip_limits){ .max_msg_size = cfg->max_msg_size };
+	log_ratelimit_init(&s->rl, 10000);
+	if (getrandom(&s->rng, sizeof(s->rng), 0) != sizeof(s->rng) || s->rng == 0)
+		s->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)clock_monotonic_ms();
+
+	tc = (struct sip_tsx_conf){
+		.t1_ms = cfg->t1_ms,
+		.t2_ms = cfg->t2_ms,
+		.t4_ms = cfg->t4_ms,
+		.dest_size = sizeof(struct sip_flow),
+		.send_h = tsx_send,
+		.send_arg = s,
+		.request_h = on_request,
+		.tu_arg = s,
+	};
+	rc = sip_tsx_layer_alloc(&s->tsx, loop_timers(l), &tc);
+	if (rc)
+		goto fail;
+	rc = sip_transport_alloc(&s->tp, l, &cfg->transport);
+	if (rc)
+		goto fail;
+	sip_transport_set_handlers(s->tp, on_message, NULL, s);
+	rc = open_listeners(s);
+	if (rc)
+		goto fail;
+	*sp = s;
+	return 0;
+fail:
+	sip_server_free(s);
+	return rc;
+}
+
+void sip_server_free(struct sip_server *s)
+{
+	if (!s)
+		return;
+	/* Transactions first: freeing them sends nothing, and the transport goes last. */
+	sip_tsx_layer_free(s->tsx);
+	sip_transport_free(s->tp);
+	free(s);
+}
+
+void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r)
+{
+	struct sip_tsx_stats ts;
+
+	for (unsigned i = 0; i < sip_transport_listener_count(s->tp); i++) {
+		struct sip_transport_stats st;
+		char addr[SA_STRLEN];
+		struct sa sa;
+
+		if (sip_transport_listener_addr(s->tp, i, &sa) < 0 ||
+		    sip_transport_stats(s->tp, i, &st) < 0)
+			continue;
+		ctl_printf(r,
+			   "listen: %s:%s interface=%s rx_msgs=%llu tx_msgs=%llu rx_errors=%llu "
+			   "keepalives=%llu conns_open=%llu conns_refused=%llu\n",
+			   proto_label(sip_transport_listener_proto(s->tp, i)),
+			   sa_print(&sa, addr, sizeof(addr)), sip_transport_listener_name(s->tp, i),
+			   (unsigned long long)st.rx_msgs, (unsigned long long)st.tx_msgs,
+			   (unsigned long long)st.rx_errors, (unsigned long long)st.keepalives,
+			   (unsigned long long)st.conns_open, (unsigned long long)st.conns_refused);
+	}
+	sip_tsx_layer_stats(s->tsx, &ts);
+	ctl_printf(r,
+		   "transactions: active=%u client=%llu server=%llu retransmitted=%llu "
+		   "absorbed=%llu timeouts=%llu\n",
+		   ts.active, (unsigned long long)ts.client_created,
+		   (unsigned long long)ts.server_created, (unsigned long long)ts.retransmitted,
+		   (unsigned long long)ts.absorbed, (unsigned long long)ts.timeouts);
+	ctl_printf(r, "invalid: received=%llu answered=%llu\n", (unsigned long long)s->invalid,
+		   (unsigned long long)s->invalid_sent);
+	ctl_printf(r, "answered: 2xx=%llu 4xx=%llu 5xx=%llu\n", (unsigned long long)s->answered[2],
+		   (unsigned long long)s->answered[4], (unsigned long long)s->answered[5]);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file sip_server.h  The SIP stack of the sbc daemon, assembled.
+ *
+ * transport (UDP/TCP/TLS listeners) -> parser -> transaction layer -> the
+ * services that answer requests. Messages that cannot be parsed are answered
+ * statelessly with the parser's status and reason (400, 413, 505, 513) when
+ * they carry enough to address a response, and dropped otherwise; both are
+ * counted. Today's services: OPTIONS to the SBC itself (keep-alive pings of
+ * phones and trunks) is answered 200 with what the SBC supports; calls and
+ * registrations (the B2BUA) are not built yet and get 501.
+ *
+ * Responses follow RFC 3581: they go back over the flow the request came by
+ * (same socket, same connection), and the top Via gets received= and rport=.
+ */
+#ifndef SBC_SIP_SERVER_H
+#define SBC_SIP_SERVER_H
+
+#include <stdint.h>
+
+struct loop;
+struct sbc_conf;
+struct ctl_reply;
+struct sip_server;
+
+/** Opens the listeners of @p cfg (logged); @p cfg must outlive the server. */
+int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_conf *cfg);
+void sip_server_free(struct sip_server *s);
+
+/** Listeners and counters, for `sbcctl status`. */
+void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r);
+
+#endif
