@@ -100,7 +100,8 @@ static int read_listener(struct sbc_listen_conf *l, const struct conf *c, unsign
 	addr = conf_str(c, listen_path(p, sizeof(p), i, "address"));
 	if (sa_parse_cstr(&l->opts.addr, addr, 0) < 0 || sa_port(&l->opts.addr) != 0)
 		return conf_error(c, p, err, errlen,
-				  "expected an IPv4 or IPv6 address without port, got \"%s\"", addr);
+				  "expected an IPv4 or IPv6 address without port, got \"%s\"",
+				  addr);
 	port = conf_int(c, listen_path(p, sizeof(p), i, "port"));
 	if (port == 0)
 		port = l->opts.proto == SIP_PROTO_TLS ? 5061 : 5060;
@@ -114,8 +115,8 @@ static int read_listeners(struct sbc_conf *out, const struct conf *c, char *err,
 	int rc;
 
 	if (n == 0 || n > SBC_MAX_LISTENERS)
-		return conf_error(c, "sip.listen", err, errlen, "expected 1 to %d listeners, got %u",
-				  SBC_MAX_LISTENERS, n);
+		return conf_error(c, "sip.listen", err, errlen,
+				  "expected 1 to %d listeners, got %u", SBC_MAX_LISTENERS, n);
 	for (unsigned i = 0; i < n; i++) {
 		const struct sip_listen_opts *li = &out->listen[i].opts;
 
@@ -130,8 +131,8 @@ static int read_listeners(struct sbc_conf *out, const struct conf *c, char *err,
 			if (sa_equal(&lj->addr, &li->addr) &&
 			    sip_proto_is_stream(lj->proto) == sip_proto_is_stream(li->proto))
 				return conf_error(c, listen_path(p, sizeof(p), i, "port"), err,
-						  errlen, "listener %u uses the same address and port",
-						  j);
+						  errlen,
+						  "listener %u uses the same address and port", j);
 		}
 	}
 	out->nlisten = n;
@@ -151,8 +152,8 @@ int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t 
 	out->t2_ms = (uint32_t)conf_int(c, "sip.timers.t2");
 	out->t4_ms = (uint32_t)conf_int(c, "sip.timers.t4");
 	if (out->t2_ms < out->t1_ms)
-		return conf_error(c, "sip.timers.t2", err, errlen, "T2 must not be below T1 (%u ms)",
-				  out->t1_ms);
+		return conf_error(c, "sip.timers.t2", err, errlen,
+				  "T2 must not be below T1 (%u ms)", out->t1_ms);
 	out->transport = (struct sip_transport_opts){
 		.max_msg_size = out->max_msg_size,
 		.max_conns = (uint32_t)conf_int(c, "sip.tcp.max_connections"),

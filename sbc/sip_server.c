@@ -14,6 +14,7 @@
 #include "sip/hdr.h"
 #include "sip/msg.h"
 #include "sip/print.h"
+#include "sip/reply.h"
 #include "sip/transport.h"
 #include "sip/tsx.h"
 
@@ -43,117 +44,23 @@ static uint64_t next_random(struct sip_server *s)
 	return s->rng * 0x2545F4914F6CDD1DULL;
 }
 
-/*
- * The top Via of a response, RFC 3581: received= with the source address
- * whenever the request asked for rport or came from elsewhere than its sent-by,
- * rport=<source port> when asked. Other parameters pass unchanged.
- */
-static void print_top_via(struct sip_pbuf *b, const struct sip_hdr *h, const struct sip_flow *flow)
-{
-	struct strv value = h->value, head, params;
-	char ip[SA_STRLEN], sent_by_ip[SA_STRLEN], line[1024];
-	struct sip_via via;
-	struct sip_pbuf lb;
-	bool need_received;
-
-	if (sip_via_parse(&via, value) < 0 || !via.params.p) {
-		sip_print_copy(b, h, SIP_PRINT_NAME_CANONICAL);
-		return;
-	}
-	sa_print_addr(&flow->remote, ip, sizeof(ip));
-	strv_copy(via.host, sent_by_ip, sizeof(sent_by_ip));
-	need_received = via.rport || strcmp(ip, sent_by_ip) != 0;
-	head = strv_make(value.p, (size_t)(via.params.p - value.p));
-	params = via.params;
-
-	/* One header line: the sent-protocol and sent-by, then the parameters. */
-	sip_print_init(&lb, line, sizeof(line));
-	sip_print_raw(&lb, head);
-	while (params.len) {
-		const char *semi = memchr(params.p + 1, ';', params.len - 1);
-		struct strv p = strv_make(params.p, semi ? (size_t)(semi - params.p) : params.len);
-		struct strv name = strv_trim(strv_make(p.p + 1, p.len - 1));
-		const char *eq = memchr(name.p, '=', name.len);
-
-		if (eq)
-			name = strv_trim(strv_make(name.p, (size_t)(eq - name.p)));
-		if (strv_caseeq(name, STRV("received"))) {
-			/* replaced below */
-		} else if (strv_caseeq(name, STRV("rport"))) {
-			char rport[16];
-
-			snprintf(rport, sizeof(rport), ";rport=%u", sa_port(&flow->remote));
-			sip_print_raw(&lb, strv_cstr(rport));
-		} else {
-			sip_print_raw(&lb, p);
-		}
-		params.p += p.len;
-		params.len -= p.len;
-	}
-	if (need_received) {
-		sip_print_raw(&lb, STRV(";received="));
-		sip_print_raw(&lb, strv_cstr(ip));
-	}
-	if (lb.overflow) {
-		sip_print_copy(b, h, SIP_PRINT_NAME_CANONICAL);
-		return;
-	}
-	sip_print_hdr(b, SIP_HDR_VIA, strv_make(line, lb.len));
-}
-
-/* To with our tag added when the request had none (RFC 3261 §8.2.6.2). */
-static void print_to(struct sip_server *s, struct sip_pbuf *b, const struct sip_hdr *to,
-		     unsigned code)
-{
-	struct sip_addr a;
-
-	if (code == 100 || sip_addr_parse(&a, to->value) < 0 || a.tag.len) {
-		sip_print_copy(b, to, SIP_PRINT_NAME_CANONICAL);
-		return;
-	}
-	sip_print_hdrf(b, SIP_HDR_TO, "%.*s;tag=%016llx", (int)to->value.len, to->value.p,
-		       (unsigned long long)next_random(s));
-}
-
 typedef void(extra_h)(struct sip_pbuf *b);
 
-/* Copies the first entry of @p id, if the request has one. */
-static void copy_first(struct sip_pbuf *b, const struct sip_msg *req, enum sip_hdr_id id)
-{
-	const struct sip_hdr *h = sip_msg_hdr(req, id);
-
-	if (h)
-		sip_print_copy(b, h, SIP_PRINT_NAME_CANONICAL);
-}
-
 /*
- * A response to @p req: Via (top one per RFC 3581), From, To (+tag), Call-ID,
- * CSeq copied; then what @p extra adds; no body. Works on the partial index a
- * failed parse leaves: only a Via is needed to address the response (clients
- * match responses on the Via branch and the CSeq method, RFC 3261 §17.1.3), so
- * "400 Missing Call-ID header" goes out without a Call-ID.
+ * A response to @p req with what @p extra adds and no body.
  * @return the length in s->out, or a negative errno.
  */
 static long build_response(struct sip_server *s, const struct sip_msg *req,
 			   const struct sip_flow *flow, unsigned code, struct strv reason,
 			   extra_h *extra)
 {
-	const struct sip_hdr *via = sip_msg_hdr(req, SIP_HDR_VIA);
-	const struct sip_hdr *to = sip_msg_hdr(req, SIP_HDR_TO);
+	char tag[24];
 	struct sip_pbuf b;
 
-	if (!via)
-		return -EINVAL;
+	snprintf(tag, sizeof(tag), "%016llx", (unsigned long long)next_random(s));
 	sip_print_init(&b, s->out, sizeof(s->out));
-	sip_print_status_line(&b, code, reason);
-	print_top_via(&b, via, flow);
-	for (via = sip_msg_hdr_next(req, via); via; via = sip_msg_hdr_next(req, via))
-		sip_print_copy(&b, via, SIP_PRINT_NAME_CANONICAL);
-	copy_first(&b, req, SIP_HDR_FROM);
-	if (to)
-		print_to(s, &b, to, code);
-	copy_first(&b, req, SIP_HDR_CALL_ID);
-	copy_first(&b, req, SIP_HDR_CSEQ);
+	if (sip_reply_begin(&b, req, flow, code, reason, strv_cstr(tag)) < 0)
+		return -EINVAL;
 	if (extra)
 		extra(&b);
 	sip_print_hdrf(&b, SIP_HDR_SERVER, "sbc/%s", SBC_VERSION);

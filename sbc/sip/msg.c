@@ -7,12 +7,11 @@
  *   skip CRLFs -> start line -> { header line }* -> empty line -> body
  *
  * Every read is bounded by `end`; the buffer is never assumed NUL-terminated.
- * Line ends are found eight bytes at a time (find_ctl: the first byte below
- * 0x0E, which covers CR and LF), so the common case costs a load, a subtract
- * and a test per eight bytes. A header line costs: its name scanned byte by
- * byte (token table) and looked up by length and first letter, its value
- * skipped with find_ctl, and only list headers and From/To scanned byte by
- * byte for commas, quotes and <>. Nothing is allocated, nothing recurses.
+ * Line ends are found sixteen bytes at a time (SSE2 compares), and so are the
+ * commas, quotes and <> of list headers and From/To. A header line costs: its
+ * name scanned byte by byte (token table) and looked up by length and first
+ * letter, its value skipped to the CRLF, and for list headers and From/To one
+ * more vector scan of the value. Nothing is allocated, nothing recurses.
  */
 #include <errno.h>
 #include <limits.h>
@@ -30,7 +29,6 @@ enum {
 	C_TOKEN = 1 << 0,  /* RFC 3261 token */
 	C_WSP = 1 << 1,	   /* SP / HTAB */
 	C_URIBAD = 1 << 2, /* may not appear in a Request-URI */
-	C_LIST = 1 << 3,   /* interesting to the list splitter: , " < > \ */
 	C_SCHEME = 1 << 4, /* scheme characters after the first: alnum + - . */
 	C_BLANK = 1 << 5,  /* SP HTAB CR LF: what trimming removes */
 };
@@ -38,7 +36,6 @@ enum {
 #define TOK  C_TOKEN
 #define SCH  C_SCHEME
 #define BAD  C_URIBAD
-#define LST  C_LIST
 #define ALNU (TOK | SCH)
 
 static const uint8_t cls[256] = {
@@ -50,19 +47,18 @@ static const uint8_t cls[256] = {
 	[0x0e ... 0x1f] = BAD,
 	[' '] = C_WSP | C_BLANK | BAD,
 	['!'] = TOK,
-	['"'] = BAD | LST,
+	['"'] = BAD,
 	['%'] = TOK,
 	['\''] = TOK,
 	['*'] = TOK,
 	['+'] = TOK | SCH,
-	[','] = LST,
 	['-'] = TOK | SCH,
 	['.'] = TOK | SCH,
 	['0' ... '9'] = ALNU,
-	['<'] = BAD | LST,
-	['>'] = BAD | LST,
+	['<'] = BAD,
+	['>'] = BAD,
 	['A' ... 'Z'] = ALNU,
-	['\\'] = BAD | LST,
+	['\\'] = BAD,
 	['^'] = BAD,
 	['_'] = TOK,
 	['`'] = TOK | BAD,
@@ -105,53 +101,113 @@ static inline struct strv trim_blank(const char *p, const char *e)
 }
 
 /*
- * First byte in [p, end) below 0x0E (CR, LF, and the rarer HT/NUL/...), or end.
- * SWAR: for each byte b, (b - 0x0E) & ~b & 0x80 is set when b < 0x0E; borrows
- * only travel upwards, so the lowest flagged byte is exact (little-endian).
+ * Byte search, sixteen bytes at a time with SSE2 (every x86-64 has it), or a
+ * byte loop elsewhere. A search for bytes of [p, e) may load up to `lim`
+ * (>= e, the end of the buffer) and masks off what lies beyond e: it never
+ * reads past the caller's buffer, and values mostly end well before it, so
+ * short values need no scalar tail.
  */
-static inline const char *find_ctl(const char *p, const char *end)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	while (end - p >= 8) {
-		uint64_t v, t;
+#if defined(__SSE2__)
+#include <emmintrin.h>
 
-		memcpy(&v, p, 8);
-		t = (v - 0x0E0E0E0E0E0E0E0EULL) & ~v & 0x8080808080808080ULL;
-		if (t)
-			return p + (__builtin_ctzll(t) >> 3);
-		p += 8;
+static inline unsigned mask_lt(const char *p, const char *e)
+{
+	size_t n = (size_t)(e - p);
+
+	return n >= 16 ? 0xffffu : (1u << n) - 1;
+}
+
+/* First CR or LF in [p, end), or end. */
+static inline const char *find_crlf(const char *p, const char *end)
+{
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
 	}
-#endif
-	while (p < end && (unsigned char)*p >= 0x0E)
+	while (p < end && *p != '\r' && *p != '\n')
 		p++;
 	return p;
 }
+
+/*
+ * First byte of [p, e) that the list scanner must look at: , " < > \ outside
+ * quotes, " \ inside; or e.
+ */
+static inline const char *find_special(const char *p, const char *e, const char *lim, bool quoted)
+{
+	const __m128i bs = _mm_set1_epi8('\\'), dq = _mm_set1_epi8('"');
+	const __m128i cm = _mm_set1_epi8(','), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>');
+
+	while (p < e && lim - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i x = _mm_or_si128(_mm_cmpeq_epi8(v, bs), _mm_cmpeq_epi8(v, dq));
+
+		if (!quoted)
+			x = _mm_or_si128(x, _mm_or_si128(_mm_cmpeq_epi8(v, cm),
+							 _mm_or_si128(_mm_cmpeq_epi8(v, lt),
+								      _mm_cmpeq_epi8(v, gt))));
+		unsigned m = (unsigned)_mm_movemask_epi8(x) & mask_lt(p, e);
+
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+	for (; p < e; p++) {
+		char c = *p;
+
+		if (c == '"' || c == '\\' || (!quoted && (c == ',' || c == '<' || c == '>')))
+			return p;
+	}
+	return e;
+}
+#else
+static inline const char *find_crlf(const char *p, const char *end)
+{
+	while (p < end && *p != '\r' && *p != '\n')
+		p++;
+	return p;
+}
+
+static inline const char *find_special(const char *p, const char *e, const char *lim, bool quoted)
+{
+	(void)lim;
+	for (; p < e; p++) {
+		char c = *p;
+
+		if (c == '"' || c == '\\' || (!quoted && (c == ',' || c == '<' || c == '>')))
+			return p;
+	}
+	return e;
+}
+#endif
 
 enum eol_status { EOL_OK, EOL_NONE, EOL_BARE };
 
 /*
  * Finds the CRLF that ends the line starting at p. Sets *eol to its CR.
  * EOL_NONE: the buffer ends first; EOL_BARE: a CR or LF that is not a CRLF
- * (*eol points at it).
+ * (*eol points at it). Other controls are left to the value parsers (a
+ * quoted-pair may escape any of them, RFC 4475 intmeth).
  */
 static inline enum eol_status find_eol(const char *p, const char *end, const char **eol)
 {
-	for (;;) {
-		p = find_ctl(p, end);
-		if (unlikely(p >= end))
+	p = find_crlf(p, end);
+	if (unlikely(p >= end))
+		return EOL_NONE;
+	*eol = p;
+	if (likely(*p == '\r')) {
+		if (unlikely(p + 1 >= end))
 			return EOL_NONE;
-		if (likely(*p == '\r')) {
-			if (unlikely(p + 1 >= end))
-				return EOL_NONE;
-			*eol = p;
-			return p[1] == '\n' ? EOL_OK : EOL_BARE;
-		}
-		if (unlikely(*p == '\n')) {
-			*eol = p;
-			return EOL_BARE;
-		}
-		p++; /* HTAB or another control inside a value: allowed (quoted-pair) */
+		return likely(p[1] == '\n') ? EOL_OK : EOL_BARE;
 	}
+	return EOL_BARE;
 }
 
 /* ---- methods ------------------------------------------------------------ */
@@ -583,8 +639,9 @@ static inline int add_hdr(struct parser *ps, enum sip_hdr_id id, struct strv nam
 }
 
 /*
- * Walks a list value (or a From/To value) byte by byte: commas outside quotes
- * and <> separate elements (when split), quotes and <> must balance.
+ * Walks a list value (or a From/To value) from one of , " < > \ to the next:
+ * commas outside quotes and <> separate elements (when split), a backslash in
+ * quotes escapes the next byte, quotes and <> must balance.
  */
 static int add_list(struct parser *ps, enum sip_hdr_id id, struct strv name, struct strv value,
 		    uint16_t line, bool split)
@@ -593,24 +650,24 @@ static int add_list(struct parser *ps, enum sip_hdr_id id, struct strv name, str
 	bool quoted = false, angle = false;
 	int rc;
 
-	for (; p < e; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (likely(!(cls[c] & C_LIST)))
-			continue;
+	for (;; p++) {
+		p = find_special(p, e, ps->end, quoted);
+		if (p >= e)
+			break;
 		if (quoted) {
-			if (c == '\\') {
-				if (++p == e)
-					break;
-			} else if (c == '"') {
+			if (*p == '"') {
 				quoted = false;
+			} else if (++p == e) { /* a backslash escapes the next byte */
+				break;
 			}
 			continue;
 		}
-		switch (c) {
+		switch (*p) {
 		case '"':
 			if (!angle)
 				quoted = true;
+			break;
+		case '\\':
 			break;
 		case '<':
 			if (angle)

@@ -694,6 +694,8 @@ static const struct eq_case eq_cases[] = {
 	{ "sip:[::ffff:192.0.2.1]", "sip:[::FFFF:c000:201]", true },
 	{ "sip:[2001:db8::1]", "sip:[2001:db8::2]", false },
 	{ "sip:[::1]:5060", "sip:[::1]", false },
+	{ "sip:[::1]", "sip:localhost", false },
+	{ "sip:[::7f00:1]", "sip:127.0.0.1", false },
 	{ "sip:010.0.0.1", "sip:10.0.0.1", true },
 	{ "sip:example.com", "sip:example.com.", false },
 	/* port */
