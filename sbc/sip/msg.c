@@ -864,11 +864,17 @@ int sip_msg_parse(struct sip_msg *m, const char *buf, size_t len, const struct s
 {
 	struct sip_parse_error dummy;
 	struct parser ps;
-	const char *p = buf, *end = buf + len, *eol;
+	const char *p, *end, *eol;
 	size_t max_msg;
 	uint16_t line = 0;
 	int rc;
 
+	if (!buf) { /* NULL + 0 is undefined behaviour */
+		buf = "";
+		len = 0;
+	}
+	p = buf;
+	end = buf + len;
 	ps.m = m;
 	ps.base = buf;
 	ps.end = end;
@@ -1020,11 +1026,13 @@ static long frame_content_length(const char *p, const char *end, const char **ne
 
 long sip_msg_frame(const char *buf, size_t len, size_t max)
 {
-	const char *p = buf, *end = buf + len, *hend, *q;
+	const char *p, *end, *hend, *q;
 	long clen = -1;
 
 	if (!buf || !len)
 		return 0;
+	p = buf;
+	end = buf + len;
 	if (*p == '\r' || *p == '\n') {
 		while (p < end && (*p == '\r' || *p == '\n'))
 			p++;
