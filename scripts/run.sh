@@ -21,8 +21,10 @@ rtp_pid=$!
 build-release/sbc/sbc $sbc_args &
 sbc_pid=$!
 
+stopping=""
 stop() {
 	trap - INT TERM
+	stopping=1
 	kill -TERM "$sbc_pid" "$rtp_pid" 2>/dev/null || true
 }
 trap stop INT TERM
@@ -32,8 +34,10 @@ echo "rtpengine (pid $rtp_pid) and sbc (pid $sbc_pid) are running; the lines abo
 echo "they listen. Status: build-release/sbc/sbcctl status (or -r status for rtpengine)."
 echo "Stop both with Ctrl-C, or: kill $$"
 
+# A signal interrupts wait before the daemon is reaped: wait again for its status.
 status=0
 wait "$sbc_pid" || status=$?
+[ -n "$stopping" ] && { status=0; wait "$sbc_pid" || status=$?; }
 kill -TERM "$rtp_pid" 2>/dev/null || true
 wait "$rtp_pid" || status=$?
 exit "$status"

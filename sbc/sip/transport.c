@@ -348,8 +348,8 @@ int sip_transport_listen(struct sip_transport *tp, const struct sip_listen_opts 
 	tp->li[tp->nli++] = li;
 	if (idx)
 		*idx = li->idx;
-	log_notice("sip: listening on %s:%s (interface %s)", sip_proto_name(o->proto),
-		   sa_print(&li->addr, addr, sizeof(addr)), li->name[0] ? li->name : "-");
+	log_debug("sip: listening on %s:%s (interface %s)", sip_proto_name(o->proto),
+		  sa_print(&li->addr, addr, sizeof(addr)), li->name[0] ? li->name : "-");
 	return 0;
 out:
 	if (li->fd >= 0)
