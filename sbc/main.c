@@ -102,6 +102,7 @@ static void sbc_stop(struct sbc *sbc)
 	sip_server_free(sbc->sip);
 	if (sbc->loop)
 		loop_free(sbc->loop);
+	sbc_conf_clear(&sbc->cfg);
 	conf_free(sbc->conf);
 }
 

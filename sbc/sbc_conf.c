@@ -46,11 +46,23 @@ static const struct conf_setting sbc_settings[] = {
 	  .max = 1000000 },
 	{ .path = "sip.tcp.idle_timeout", .type = CONF_INT, .def = "300", .min = 1, .max = 86400 },
 	{ .path = "sip.tcp.connect_timeout", .type = CONF_INT, .def = "10", .min = 1, .max = 300 },
+	/* no default: calls get 404 without a route */
+	{ .path = "b2bua.default_route", .type = CONF_STR },
+	{ .path = "b2bua.no_answer_timeout",
+	  .type = CONF_INT,
+	  .def = "120",
+	  .min = 0,
+	  .max = 86400 },
+	{ .path = "b2bua.max_calls", .type = CONF_INT, .def = "0", .min = 0, .max = 10000000 },
+	/* no default: the built-in lists */
+	{ .path = "b2bua.headers_allow", .type = CONF_STRS },
+	{ .path = "b2bua.headers_deny", .type = CONF_STRS },
 	{ .path = "control.socket", .type = CONF_STR, .def = "\"/run/sbc/sbc.ctl\"" },
 	{ .path = NULL },
 };
 
-static const struct conf_setting *const sbc_tables[] = { daemon_conf_settings, sbc_settings, NULL };
+static const struct conf_setting *const sbc_tables[] = { daemon_conf_settings, sbc_settings,
+							 registrar_conf_settings, NULL };
 
 const struct conf_schema sbc_conf_schema = { .tables = sbc_tables };
 
@@ -139,6 +151,56 @@ static int read_listeners(struct sbc_conf *out, const struct conf *c, char *err,
 	return 0;
 }
 
+/* "udp:127.0.0.1:5070", "tcp:[2001:db8::1]:5060" */
+static int read_route(struct sbc_b2bua_conf *b, const struct conf *c, char *err, size_t errlen)
+{
+	const char *r = conf_str(c, "b2bua.default_route");
+	const char *colon;
+	int p;
+
+	if (!r)
+		return 0;
+	colon = strchr(r, ':');
+	for (p = 0; colon && sbc_transports[p]; p++)
+		if ((size_t)(colon - r) == strlen(sbc_transports[p]) &&
+		    strncmp(r, sbc_transports[p], (size_t)(colon - r)) == 0)
+			break;
+	if (!colon || !sbc_transports[p] || sa_parse_cstr(&b->route_addr, colon + 1, 5060) < 0)
+		return conf_error(c, "b2bua.default_route", err, errlen,
+				  "expected \"udp|tcp|tls:address[:port]\", got \"%s\"", r);
+	b->route_proto = (enum sip_proto)p;
+	b->has_default_route = true;
+	return 0;
+}
+
+static int read_names(const struct conf *c, const char *path, const char **out, unsigned *n,
+		      bool *set, char *err, size_t errlen)
+{
+	*n = conf_count(c, path);
+	*set = *n > 0;
+	if (*n > SBC_MAX_HDR_NAMES)
+		return conf_error(c, path, err, errlen, "at most %d names", SBC_MAX_HDR_NAMES);
+	for (unsigned i = 0; i < *n; i++)
+		out[i] = conf_strs_elem(c, path, i);
+	return 0;
+}
+
+static int read_b2bua(struct sbc_b2bua_conf *b, const struct conf *c, char *err, size_t errlen)
+{
+	int rc = read_route(b, c, err, errlen);
+
+	if (rc)
+		return rc;
+	b->no_answer_timeout_ms = (uint32_t)conf_int(c, "b2bua.no_answer_timeout") * 1000;
+	b->max_calls = (uint32_t)conf_int(c, "b2bua.max_calls");
+	rc = read_names(c, "b2bua.headers_allow", b->headers_allow, &b->nheaders_allow,
+			&b->headers_allow_set, err, errlen);
+	if (rc)
+		return rc;
+	return read_names(c, "b2bua.headers_deny", b->headers_deny, &b->nheaders_deny,
+			  &b->headers_deny_set, err, errlen);
+}
+
 int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t errlen)
 {
 	int rc;
@@ -162,5 +224,14 @@ int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t 
 		.connect_timeout_ms = (uint32_t)conf_int(c, "sip.tcp.connect_timeout") * 1000,
 	};
 	out->control_socket = conf_str(c, "control.socket");
-	return 0;
+	rc = read_b2bua(&out->b2bua, c, err, errlen);
+	if (rc)
+		return rc;
+	/* last: the only part that allocates */
+	return registrar_settings_read(&out->registrar, c, err, errlen);
+}
+
+void sbc_conf_clear(struct sbc_conf *cfg)
+{
+	registrar_settings_clear(&cfg->registrar);
 }

@@ -5,6 +5,7 @@
 
 #include "common/conf.h"
 #include "common/sa.h"
+#include "registrar/registrar_conf.h"
 #include "sip/transport.h"
 
 #define SBC_MAX_LISTENERS 16
@@ -14,6 +15,23 @@ struct sbc_listen_conf {
 	struct sip_listen_opts opts; /* strings point into the struct conf */
 };
 
+#define SBC_MAX_HDR_NAMES 64
+
+/** b2bua.* (see conf/sbc.conf). */
+struct sbc_b2bua_conf {
+	bool has_default_route;	    /**< b2bua.default_route set */
+	enum sip_proto route_proto; /**< its transport */
+	struct sa route_addr;	    /**< its address and port */
+	uint32_t no_answer_timeout_ms;
+	uint32_t max_calls;
+	const char *headers_allow[SBC_MAX_HDR_NAMES]; /* point into the struct conf */
+	unsigned nheaders_allow;
+	bool headers_allow_set; /**< false: the built-in list */
+	const char *headers_deny[SBC_MAX_HDR_NAMES];
+	unsigned nheaders_deny;
+	bool headers_deny_set;
+};
+
 struct sbc_conf {
 	struct sbc_listen_conf listen[SBC_MAX_LISTENERS];
 	unsigned nlisten;
@@ -21,6 +39,8 @@ struct sbc_conf {
 	uint32_t t1_ms, t2_ms, t4_ms;
 	uint32_t max_msg_size;
 	const char *control_socket;
+	struct sbc_b2bua_conf b2bua;
+	struct registrar_settings registrar; /* owns its user table */
 };
 
 extern const struct conf_schema sbc_conf_schema;
@@ -30,5 +50,8 @@ extern const struct conf_schema sbc_conf_schema;
  * @return 0, or -EINVAL with "file:line: ..." in @p err.
  */
 int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t errlen);
+
+/** Frees what sbc_conf_read allocated. */
+void sbc_conf_clear(struct sbc_conf *cfg);
 
 #endif

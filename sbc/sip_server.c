@@ -10,6 +10,8 @@
 #include "common/ctl.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "b2bua/b2bua.h"
+#include "registrar/registrar.h"
 #include "sbc_conf.h"
 #include "sip/hdr.h"
 #include "sip/msg.h"
@@ -25,6 +27,8 @@ struct sip_server {
 	const struct sbc_conf *cfg;
 	struct sip_transport *tp;
 	struct sip_tsx_layer *tsx;
+	struct b2bua *b2b;
+	struct registrar *reg; /* NULL unless registrar.mode = "local" */
 	struct sip_limits limits;
 	struct log_ratelimit rl;
 	uint64_t rng;	       /* xorshift64* state for tags */
@@ -86,7 +90,7 @@ static void respond(struct sip_server *s, struct sip_tsx *st, const struct sip_m
 
 static void options_capabilities(struct sip_pbuf *b)
 {
-	sip_print_hdr(b, SIP_HDR_ALLOW, STRV("OPTIONS, ACK, CANCEL"));
+	sip_print_hdr(b, SIP_HDR_ALLOW, STRV("INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"));
 	sip_print_hdr(b, SIP_HDR_ACCEPT, STRV("application/sdp"));
 }
 
@@ -106,7 +110,16 @@ static void on_request(void *arg, struct sip_tsx *st, const struct sip_msg *req)
 {
 	struct sip_server *s = arg;
 
+	/* Calls: new INVITEs, everything in dialog, CANCELs of our INVITEs. */
+	if (s->b2b && b2bua_request(s->b2b, st, req) == 0)
+		return;
 	switch (req->method) {
+	case SIP_METHOD_REGISTER:
+		if (s->reg)
+			registrar_handle(s->reg, st, req);
+		else
+			respond(s, st, req, 501, options_capabilities);
+		break;
 	case SIP_METHOD_OPTIONS:
 		respond(s, st, req, 200, options_capabilities);
 		break;
@@ -114,7 +127,6 @@ static void on_request(void *arg, struct sip_tsx *st, const struct sip_msg *req)
 		on_cancel(s, st, req);
 		break;
 	default:
-		/* Calls, registrations and the rest arrive with the B2BUA. */
 		respond(s, st, req, 501, options_capabilities);
 		break;
 	}
@@ -160,11 +172,85 @@ static void on_message(const struct sip_flow *flow, const char *buf, size_t len,
 	}
 }
 
-static int tsx_send(void *arg, const void *dest, const char *buf, size_t len)
+/* Bindings that lived on a closed connection cannot be reached any more (RFC 5626). */
+static void on_close(const struct sip_flow *flow, int reason, void *arg)
 {
 	struct sip_server *s = arg;
 
+	(void)reason;
+	if (s->reg && flow->conn_id)
+		registrar_flow_closed(s->reg, flow->conn_id);
+}
+
+static void on_ack(void *arg, const struct sip_msg *ack, const void *dest, bool reliable)
+{
+	struct sip_server *s = arg;
+
+	(void)reliable;
+	if (s->b2b)
+		b2bua_ack(s->b2b, ack, dest);
+}
+
+/*
+ * Destinations are flows. A flow the B2BUA made toward a stream destination
+ * has no connection yet (conn_id 0): it goes by address, reusing a
+ * connection to that address through the listener or opening one.
+ */
+static int tsx_send(void *arg, const void *dest, const char *buf, size_t len)
+{
+	struct sip_server *s = arg;
+	const struct sip_flow *f = dest;
+
+	if (sip_proto_is_stream(f->proto) && f->conn_id == 0)
+		return sip_transport_send_to(s->tp, f->listener, &f->remote, NULL, buf, len, NULL);
 	return sip_transport_send(s->tp, dest, buf, len);
+}
+
+/* --- B2BUA hooks ---------------------------------------------------------- */
+
+/* Routing until the routing module plugs in: b2bua.default_route for every call. */
+static int route_default(void *arg, const struct sip_msg *invite, const struct sip_flow *from,
+			 struct b2bua_target *out, unsigned max)
+{
+	struct sip_server *s = arg;
+	const struct sbc_b2bua_conf *bc = &s->cfg->b2bua;
+
+	(void)invite;
+	(void)from;
+	if (!bc->has_default_route || max == 0)
+		return 0;
+	for (unsigned i = 0; i < sip_transport_listener_count(s->tp); i++) {
+		struct sa la;
+
+		if (sip_transport_listener_proto(s->tp, i) != (int)bc->route_proto ||
+		    sip_transport_listener_addr(s->tp, i, &la) < 0 ||
+		    sa_family(&la) != sa_family(&bc->route_addr))
+			continue;
+		memset(out, 0, sizeof(*out));
+		out->listener = i;
+		out->dst = bc->route_addr;
+		return 1;
+	}
+	return 0;
+}
+
+static int b2bua_start(struct sip_server *s)
+{
+	const struct sbc_b2bua_conf *bc = &s->cfg->b2bua;
+	struct b2bua_conf c = {
+		.t1_ms = s->cfg->t1_ms,
+		.t2_ms = s->cfg->t2_ms,
+		.no_answer_timeout_ms = bc->no_answer_timeout_ms,
+		.max_calls = bc->max_calls,
+		.headers_allow = bc->headers_allow_set ? bc->headers_allow : NULL,
+		.nheaders_allow = bc->nheaders_allow,
+		.headers_deny = bc->headers_deny_set ? bc->headers_deny : NULL,
+		.nheaders_deny = bc->nheaders_deny,
+		.route_h = route_default,
+		.route_arg = s,
+	};
+
+	return b2bua_alloc(&s->b2b, s->tsx, s->tp, loop_timers(s->loop), &c);
 }
 
 /* --- life cycle ---------------------------------------------------------- */
@@ -221,6 +307,7 @@ int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_co
 		.send_h = tsx_send,
 		.send_arg = s,
 		.request_h = on_request,
+		.ack_h = on_ack,
 		.tu_arg = s,
 	};
 	rc = sip_tsx_layer_alloc(&s->tsx, loop_timers(l), &tc);
@@ -229,10 +316,23 @@ int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_co
 	rc = sip_transport_alloc(&s->tp, l, &cfg->transport);
 	if (rc)
 		goto fail;
-	sip_transport_set_handlers(s->tp, on_message, NULL, s);
+	sip_transport_set_handlers(s->tp, on_message, on_close, s);
 	rc = open_listeners(s);
 	if (rc)
 		goto fail;
+	rc = b2bua_start(s);
+	if (rc) {
+		log_err("cannot start the B2BUA: %s", strerror(-rc));
+		goto fail;
+	}
+	if (cfg->registrar.enabled) {
+		rc = registrar_alloc(&s->reg, loop_timers(l), &cfg->registrar.conf);
+		if (rc) {
+			log_err("cannot start the registrar: %s", strerror(-rc));
+			goto fail;
+		}
+		log_notice("registrar: local, %u users", cfg->registrar.conf.nusers);
+	}
 	*sp = s;
 	return 0;
 fail:
@@ -244,7 +344,9 @@ void sip_server_free(struct sip_server *s)
 {
 	if (!s)
 		return;
-	/* Transactions first: freeing them sends nothing, and the transport goes last. */
+	/* Calls, then transactions: freeing them sends nothing; the transport goes last. */
+	b2bua_free(s->b2b);
+	registrar_free(s->reg);
 	sip_tsx_layer_free(s->tsx);
 	sip_transport_free(s->tp);
 	free(s);
@@ -270,6 +372,32 @@ void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r)
 			   (unsigned long long)st.rx_msgs, (unsigned long long)st.tx_msgs,
 			   (unsigned long long)st.rx_errors, (unsigned long long)st.keepalives,
 			   (unsigned long long)st.conns_open, (unsigned long long)st.conns_refused);
+	}
+	if (s->b2b) {
+		struct b2bua_stats bs;
+
+		b2bua_stats(s->b2b, &bs);
+		ctl_printf(r,
+			   "calls: active=%u created=%llu answered=%llu failed=%llu loops=%llu "
+			   "dialogs=%u\n",
+			   bs.calls_active, (unsigned long long)bs.calls_created,
+			   (unsigned long long)bs.calls_answered,
+			   (unsigned long long)bs.calls_failed, (unsigned long long)bs.loops,
+			   bs.dialogs_active);
+	}
+	if (s->reg) {
+		struct registrar_stats rs;
+
+		registrar_stats(s->reg, &rs);
+		ctl_printf(
+		    r,
+		    "registrar: aors=%u bindings=%u requests=%llu ok=%llu challenged=%llu "
+		    "auth_failures=%llu stale=%llu replays=%llu rejected=%llu expired=%llu\n",
+		    rs.aors, rs.bindings, (unsigned long long)rs.requests,
+		    (unsigned long long)rs.ok, (unsigned long long)rs.challenged,
+		    (unsigned long long)rs.auth_failures, (unsigned long long)rs.stale,
+		    (unsigned long long)rs.replays, (unsigned long long)rs.rejected,
+		    (unsigned long long)rs.expired);
 	}
 	sip_tsx_layer_stats(s->tsx, &ts);
 	ctl_printf(r,

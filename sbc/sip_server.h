@@ -6,9 +6,10 @@
  * services that answer requests. Messages that cannot be parsed are answered
  * statelessly with the parser's status and reason (400, 413, 505, 513) when
  * they carry enough to address a response, and dropped otherwise; both are
- * counted. Today's services: OPTIONS to the SBC itself (keep-alive pings of
- * phones and trunks) is answered 200 with what the SBC supports; calls and
- * registrations (the B2BUA) are not built yet and get 501.
+ * counted. Services: OPTIONS to the SBC itself (keep-alive pings of
+ * phones and trunks) is answered 200 with what the SBC supports; INVITEs,
+ * in-dialog requests, CANCELs and 2xx ACKs go to the B2BUA (b2bua/b2bua.h),
+ * which sends calls to b2bua.default_route; other methods get 501.
  *
  * Responses follow RFC 3581: they go back over the flow the request came by
  * (same socket, same connection), and the top Via gets received= and rport=.

@@ -31,8 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (conf_load_string(&c, &sbc_conf_schema, "fuzz.conf", text, err, sizeof(err)) == 0) {
-		if (sbc_conf_read(&cfg, c, err, sizeof(err)) == 0 && cfg.nlisten == 0)
-			abort(); /* a checked configuration always has a listener */
+		if (sbc_conf_read(&cfg, c, err, sizeof(err)) == 0) {
+			if (cfg.nlisten == 0)
+				abort(); /* a checked configuration always has a listener */
+			sbc_conf_clear(&cfg);
+		}
 		conf_free(c);
 	} else if (strncmp(err, "fuzz.conf:", 10) != 0) {
 		abort(); /* every refusal names file:line */

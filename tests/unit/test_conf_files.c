@@ -199,6 +199,7 @@ static void test_sbc_conf_documents_every_setting(void **state)
 		fail_msg("%s", err);
 	assert_int_equal(cfg.nlisten, 1);
 	assert_int_equal(sa_port(&cfg.listen[0].opts.addr), 5060);
+	sbc_conf_clear(&cfg);
 	conf_free(c);
 }
 
