@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "b2bua/b2bua.h"
+#include "registrar/location.h"
 #include "registrar/registrar.h"
 #include "sbc_conf.h"
 #include "sip/hdr.h"
@@ -19,6 +20,7 @@
 #include "sip/reply.h"
 #include "sip/transport.h"
 #include "sip/tsx.h"
+#include "sip/uri.h"
 
 #define SIP_OUT_MAX 65536
 
@@ -208,15 +210,47 @@ static int tsx_send(void *arg, const void *dest, const char *buf, size_t len)
 
 /* --- B2BUA hooks ---------------------------------------------------------- */
 
-/* Routing until the routing module plugs in: b2bua.default_route for every call. */
+/*
+ * A call to a registered user goes to its contacts, best q first, each over
+ * the flow it registered by (NAT traversal: the same socket and port, or the
+ * same TCP/TLS connection). @return targets filled, 0 if not registered here.
+ */
+static int route_registered(struct sip_server *s, const struct sip_msg *invite,
+			    struct b2bua_target *out, unsigned max)
+{
+	const struct location_contact *contacts[8];
+	struct sip_uri ruri;
+	unsigned n;
+
+	if (!s->reg || sip_uri_parse(&ruri, invite->ruri) < 0 || !ruri.user.len)
+		return 0;
+	n = registrar_lookup(s->reg, ruri.user, ruri.host, contacts, 8);
+	if (n > max)
+		n = max;
+	for (unsigned i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].use_flow = true;
+		out[i].flow = contacts[i]->flow;
+		out[i].listener = contacts[i]->flow.listener;
+		out[i].dst = contacts[i]->flow.remote;
+		snprintf(out[i].ruri, sizeof(out[i].ruri), "%.*s", (int)contacts[i]->uri_len,
+			 contacts[i]->uri);
+	}
+	return (int)n;
+}
+
+/* Registered users first, then b2bua.default_route. */
 static int route_default(void *arg, const struct sip_msg *invite, const struct sip_flow *from,
 			 struct b2bua_target *out, unsigned max)
 {
 	struct sip_server *s = arg;
 	const struct sbc_b2bua_conf *bc = &s->cfg->b2bua;
+	int n;
 
-	(void)invite;
 	(void)from;
+	n = route_registered(s, invite, out, max);
+	if (n > 0)
+		return n;
 	if (!bc->has_default_route || max == 0)
 		return 0;
 	for (unsigned i = 0; i < sip_transport_listener_count(s->tp); i++) {

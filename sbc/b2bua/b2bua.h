@@ -54,6 +54,13 @@ struct b2bua_target {
 	unsigned listener;	   /**< listener index to send through (picks the transport) */
 	struct sa dst;		   /**< next hop */
 	char ruri[B2BUA_RURI_MAX]; /**< Request-URI; "" = sip:<A's R-URI user>@dst */
+	/**
+	 * A registered contact behind NAT is reached over the flow it registered
+	 * by (the same UDP socket and source port, or the same TCP/TLS
+	 * connection), not by a new connection to an address it cannot accept on.
+	 */
+	bool use_flow;
+	struct sip_flow flow; /**< with use_flow: listener and dst are taken from it */
 };
 
 /**

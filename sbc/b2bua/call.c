@@ -1032,8 +1032,12 @@ static int setup_leg_b(struct b2bua_call *c, const struct sip_msg *req,
 	struct sa local;
 	int proto = sip_transport_listener_proto(b->tp, tg->listener);
 
-	if (proto < 0 || sip_transport_listener_addr(b->tp, tg->listener, &local) < 0)
+	if (tg->use_flow) {
+		local = tg->flow.local;
+		proto = tg->flow.proto;
+	} else if (proto < 0 || sip_transport_listener_addr(b->tp, tg->listener, &local) < 0) {
 		return -EINVAL;
+	}
 	hostport(&local, ours, sizeof(ours));
 	hostport(&tg->dst, dst, sizeof(dst));
 	b2b_new_id(b, d->call_id);
@@ -1052,10 +1056,13 @@ static int setup_leg_b(struct b2bua_call *c, const struct sip_msg *req,
 			 : proto == SIP_PROTO_TLS ? ";transport=tls"
 						  : ";transport=tcp");
 	}
-	d->flow = (struct sip_flow){ .remote = tg->dst,
-				     .local = local,
-				     .listener = (uint16_t)tg->listener,
-				     .proto = (uint8_t)proto };
+	if (tg->use_flow)
+		d->flow = tg->flow;
+	else
+		d->flow = (struct sip_flow){ .remote = tg->dst,
+					     .local = local,
+					     .listener = (uint16_t)tg->listener,
+					     .proto = (uint8_t)proto };
 	set_local(d, &local, (enum sip_proto)proto);
 	return 0;
 }

@@ -1,7 +1,9 @@
 #!/bin/bash
 # The registrar through the whole stack, driven by sipp: the registration
 # flows of RFC 3665 section 2 (401 challenge then 200, update, query,
-# unregister) and a failed authentication, counted per source. Exit 0 pass.
+# unregister) and a failed authentication, counted per source. Then a phone
+# that registered over TCP, and listens nowhere, takes a call over its own
+# connection (NAT traversal over TCP). Exit 0 pass.
 set -u
 : "${BUILD_DIR:?}" "${SOURCE_DIR:?}"
 SBC=$BUILD_DIR/sbc/sbc
@@ -23,7 +25,12 @@ command -v sipp >/dev/null || { echo "SKIP: sipp (sip-tester) is not installed";
 port=$((30000 + $$ % 20000))
 cat >"$tmp/sbc.conf" <<CONF
 log: { level = "info"; target = "stderr"; };
-sip: { listen = ( { transport = "udp"; address = "127.0.0.1"; port = $port; } ); };
+sip: {
+  listen = (
+    { transport = "udp"; address = "127.0.0.1"; port = $port; },
+    { transport = "tcp"; address = "127.0.0.1"; port = $port; }
+  );
+};
 registrar: {
   mode = "local";
   # Debian's sipp answers MD5 challenges only.
@@ -37,7 +44,7 @@ control: { socket = "$tmp/sbc.ctl"; };
 CONF
 "$SBC" -f "$tmp/sbc.conf" >"$tmp/sbc.log" 2>&1 &
 sbc_pid=$!
-for _ in $(seq 50); do ss -lnuH "sport = :$port" | grep -q . && break; sleep 0.1; done
+for _ in $(seq 50); do ss -lntH "sport = :$port" | grep -q . && break; sleep 0.1; done
 
 # run_sipp NAME SCENARIO USER PASSWORD CALLS: exit status of sipp, output kept.
 run_sipp() {
@@ -71,11 +78,32 @@ c=$(counts "$tmp/bad.csv" 2>/dev/null)
 [ "$rc" -eq 0 ] && [ "$c" = "3 0" ] && pass "a wrong password gets 401 again" ||
 	{ fail "failed authentication: sipp exit $rc, successful/failed ${c:-?}"; tail -30 "$tmp/bad.out"; }
 
+# A phone behind NAT registers over TCP; the call to it must come over that connection.
+python3 "$SOURCE_DIR/tests/system/tcp_phone.py" 127.0.0.1 "$port" bob example.com builder \
+	>"$tmp/phone.out" 2>&1 &
+phone_pid=$!
+for _ in $(seq 100); do grep -q registered "$tmp/phone.out" && break; sleep 0.1; done
+if grep -q registered "$tmp/phone.out"; then
+	pass "a phone registered over TCP"
+	(cd "$tmp" && timeout 60 sipp -sf "$SOURCE_DIR/tests/sipp/call_registered_user.xml" -s bob \
+		-m 1 -t u1 -timeout 30s -timeout_error -nostdin -trace_msg -message_file call.msg \
+		"127.0.0.1:$port" >call.out 2>&1)
+	rc=$?
+	[ "$rc" -eq 0 ] && pass "the call to bob@example.com was answered" ||
+		{ fail "call to the registered user: sipp exit $rc"; tail -20 "$tmp/call.out"; }
+fi
+wait "$phone_pid"
+rc=$?
+[ "$rc" -eq 0 ] && grep -q "call ok" "$tmp/phone.out" &&
+	pass "the INVITE, ACK and BYE reached the phone over the connection it registered by" ||
+	{ fail "TCP phone: exit $rc"; cat "$tmp/phone.out"; }
+
 "$CTL" -s "$tmp/sbc.ctl" status >"$tmp/status.txt"
 grep -q "^registrar: .*auth_failures=3" "$tmp/status.txt" &&
 	pass "3 failed authentications counted" || { fail "auth failures not counted"; cat "$tmp/status.txt"; }
 grep -q "^registrar: .*bindings=0" "$tmp/status.txt" &&
-	pass "no binding left after unregistering" || { fail "bindings left"; cat "$tmp/status.txt"; }
+	pass "no binding left: alice unregistered, bob's went with his connection" ||
+	{ fail "bindings left"; cat "$tmp/status.txt"; }
 
 kill -TERM "$sbc_pid"
 wait "$sbc_pid"
