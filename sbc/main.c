@@ -63,6 +63,7 @@ static void on_reload(int signo, void *arg)
 
 	(void)signo;
 	conf_free(daemon_reload(sbc->opts, &sbc_conf_schema));
+	sip_server_reopen(sbc->sip);
 }
 
 static int sbc_start(struct sbc *sbc)

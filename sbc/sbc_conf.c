@@ -57,6 +57,7 @@ static const struct conf_setting sbc_settings[] = {
 	/* no default: the built-in lists */
 	{ .path = "b2bua.headers_allow", .type = CONF_STRS },
 	{ .path = "b2bua.headers_deny", .type = CONF_STRS },
+	{ .path = "cdr.file", .type = CONF_STR },
 	{ .path = "control.socket", .type = CONF_STR, .def = "\"/run/sbc/sbc.ctl\"" },
 	{ .path = NULL },
 };
@@ -224,6 +225,9 @@ int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t 
 		.connect_timeout_ms = (uint32_t)conf_int(c, "sip.tcp.connect_timeout") * 1000,
 	};
 	out->control_socket = conf_str(c, "control.socket");
+	out->cdr_file = conf_str(c, "cdr.file");
+	if (out->cdr_file && !*out->cdr_file)
+		out->cdr_file = NULL;
 	rc = read_b2bua(&out->b2bua, c, err, errlen);
 	if (rc)
 		return rc;

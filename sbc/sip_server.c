@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "b2bua/b2bua.h"
+#include "cdr.h"
 #include "registrar/location.h"
 #include "registrar/registrar.h"
 #include "sbc_conf.h"
@@ -30,7 +31,9 @@ struct sip_server {
 	struct sip_transport *tp;
 	struct sip_tsx_layer *tsx;
 	struct b2bua *b2b;
-	struct registrar *reg; /* NULL unless registrar.mode = "local" */
+	struct registrar *reg;	/* NULL unless registrar.mode = "local" */
+	struct cdr_writer *cdr; /* NULL unless cdr.file is set */
+	struct timer cdr_flush; /* retries CDR lines a full disk held back */
 	struct sip_limits limits;
 	struct log_ratelimit rl;
 	uint64_t rng;	       /* xorshift64* state for tags */
@@ -268,6 +271,71 @@ static int route_default(void *arg, const struct sip_msg *invite, const struct s
 	return 0;
 }
 
+/* --- CDRs ---------------------------------------------------------------- */
+
+static void cdr_end(enum b2bua_end end, struct cdr *out)
+{
+	static const struct {
+		enum cdr_party by;
+		const char *reason;
+	} ends[] = {
+		[B2BUA_END_CALLER_BYE] = { CDR_PARTY_CALLER, "bye" },
+		[B2BUA_END_CALLEE_BYE] = { CDR_PARTY_CALLEE, "bye" },
+		[B2BUA_END_CANCELLED] = { CDR_PARTY_CALLER, "cancel" },
+		[B2BUA_END_REJECTED] = { CDR_PARTY_CALLEE, "rejected" },
+		[B2BUA_END_NO_ANSWER] = { CDR_PARTY_SBC, "no-answer" },
+		[B2BUA_END_FAILED] = { CDR_PARTY_SBC, "failed" },
+		[B2BUA_END_SHUTDOWN] = { CDR_PARTY_SBC, "shutdown" },
+	};
+
+	if ((unsigned)end < sizeof(ends) / sizeof(ends[0])) {
+		out->hangup_by = ends[end].by;
+		out->hangup_reason = strv_cstr(ends[end].reason);
+	}
+}
+
+/* Retries the CDR lines the disk refused; rests once the queue is empty. */
+static void cdr_flush_tick(void *arg)
+{
+	struct sip_server *s = arg;
+
+	if (cdr_writer_flush(s->cdr) != 0)
+		timer_start(loop_timers(s->loop), &s->cdr_flush, 5000, cdr_flush_tick, s);
+}
+
+/* One JSON line per call (cdr.file); a line the disk refuses waits in memory. */
+static void on_call_end(void *arg, const struct b2bua_cdr *bc)
+{
+	struct sip_server *s = arg;
+	struct cdr c = {
+		.a_call_id = bc->a_call_id,
+		.b_call_id = bc->b_call_id,
+		.caller = bc->from_uri,
+		.callee = bc->to_uri,
+		.a_src = bc->a_src,
+		.b_src = bc->b_src,
+		.start_ms = bc->start_ms,
+		.ringing_ms = bc->ringing_ms,
+		.answer_ms = bc->answer_ms,
+		.end_ms = bc->end_ms,
+		.status = (uint16_t)bc->status,
+	};
+
+	c.disposition = bc->answer_ms ? CDR_ANSWERED
+				      : cdr_disposition_from_status((int)bc->status,
+								    bc->end == B2BUA_END_CANCELLED);
+	cdr_end(bc->end, &c);
+	if (cdr_write(s->cdr, &c) == -EAGAIN && !timer_pending(&s->cdr_flush))
+		timer_start(loop_timers(s->loop), &s->cdr_flush, 5000, cdr_flush_tick, s);
+}
+
+void sip_server_reopen(struct sip_server *s)
+{
+	if (s->cdr && cdr_writer_reopen(s->cdr) < 0)
+		log_err("cannot reopen the CDR file %s, still writing the old one",
+			s->cfg->cdr_file);
+}
+
 static int b2bua_start(struct sip_server *s)
 {
 	const struct sbc_b2bua_conf *bc = &s->cfg->b2bua;
@@ -282,6 +350,8 @@ static int b2bua_start(struct sip_server *s)
 		.nheaders_deny = bc->nheaders_deny,
 		.route_h = route_default,
 		.route_arg = s,
+		.cdr_h = s->cfg->cdr_file ? on_call_end : NULL,
+		.cdr_arg = s,
 	};
 
 	return b2bua_alloc(&s->b2b, s->tsx, s->tp, loop_timers(s->loop), &c);
@@ -354,6 +424,15 @@ int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_co
 	rc = open_listeners(s);
 	if (rc)
 		goto fail;
+	timer_init(&s->cdr_flush);
+	if (cfg->cdr_file) {
+		rc = cdr_writer_open(&s->cdr, cfg->cdr_file);
+		if (rc) {
+			log_err("cannot open the CDR file %s: %s", cfg->cdr_file, strerror(-rc));
+			goto fail;
+		}
+		log_notice("CDRs to %s", cfg->cdr_file);
+	}
 	rc = b2bua_start(s);
 	if (rc) {
 		log_err("cannot start the B2BUA: %s", strerror(-rc));
@@ -379,8 +458,10 @@ void sip_server_free(struct sip_server *s)
 	if (!s)
 		return;
 	/* Calls, then transactions: freeing them sends nothing; the transport goes last. */
-	b2bua_free(s->b2b);
+	b2bua_free(s->b2b); /* calls still up get their CDR (hung up by the sbc: shutdown) */
 	registrar_free(s->reg);
+	timer_cancel(loop_timers(s->loop), &s->cdr_flush);
+	cdr_writer_close(s->cdr);
 	sip_tsx_layer_free(s->tsx);
 	sip_transport_free(s->tp);
 	free(s);

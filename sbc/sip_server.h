@@ -28,6 +28,9 @@ struct sip_server;
 int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_conf *cfg);
 void sip_server_free(struct sip_server *s);
 
+/** SIGHUP: reopens the CDR file (after logrotate moved it). */
+void sip_server_reopen(struct sip_server *s);
+
 /** Listeners and counters, for `sbcctl status`. */
 void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r);
 

@@ -108,7 +108,10 @@ struct b2bua_cdr {
 	struct strv b_call_id; /**< ours, "" if no B-leg was made */
 	struct strv from_uri;  /**< caller's From URI (A-leg) */
 	struct strv to_uri;    /**< To URI (A-leg) */
+	struct sa a_src;       /**< where the caller's INVITE came from */
+	struct sa b_src;       /**< the callee's next hop (unset if no B-leg was made) */
 	uint64_t start_ms;     /**< CLOCK_REALTIME ms: INVITE received */
+	uint64_t ringing_ms;   /**< first 18x from the callee; 0 if none */
 	uint64_t answer_ms;    /**< 0 if not answered */
 	uint64_t end_ms;       /**< call freed */
 	unsigned status;       /**< final status sent to the caller (0 if none) */

@@ -110,6 +110,7 @@ struct b2bua_call {
 	bool ended;
 	bool answered;
 	struct b2bua_cdr cdr;
+	bool cdr_written; /* emitted once, whichever way the call ends */
 	char from_uri[B2B_URI_MAX], to_uri[B2B_URI_MAX];
 };
 

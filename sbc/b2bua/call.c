@@ -582,6 +582,8 @@ static void inv_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 		if (code == 100 || c->state == B2B_CONFIRMED || c->state == B2B_CANCELLING)
 			goto out;
 		learn_remote(to, resp, true);
+		if (!c->cdr.ringing_ms)
+			c->cdr.ringing_ms = realtime_ms();
 		c->state = B2B_EARLY;
 		relay_to_inv_from(c, code, resp, true, true);
 		goto out;
@@ -1146,6 +1148,25 @@ out:
 
 /* --- the end ------------------------------------------------------------- */
 
+/* The call's CDR, once, as it ends (or as the SBC shuts down under it). */
+static void emit_cdr(struct b2bua_call *c)
+{
+	struct b2bua *b = c->b2b;
+
+	if (!b->conf.cdr_h || c->cdr_written)
+		return;
+	c->cdr_written = true;
+	c->cdr.id = c->id;
+	c->cdr.a_call_id = strv_cstr(c->leg[0].dlg.call_id);
+	c->cdr.b_call_id = strv_cstr(c->leg[1].dlg.call_id);
+	c->cdr.from_uri = strv_cstr(c->from_uri);
+	c->cdr.to_uri = strv_cstr(c->to_uri);
+	c->cdr.a_src = c->leg[0].dlg.flow.remote;
+	c->cdr.b_src = c->leg[1].dlg.flow.remote;
+	c->cdr.end_ms = realtime_ms();
+	b->conf.cdr_h(b->conf.cdr_arg, &c->cdr);
+}
+
 void b2b_call_destroy(struct b2bua_call *c, enum b2bua_end why)
 {
 	struct b2bua *b = c->b2b;
@@ -1217,15 +1238,7 @@ void b2b_call_destroy(struct b2bua_call *c, enum b2bua_end why)
 		b->stats.calls_failed++;
 	if (b->conf.media_end_h)
 		b->conf.media_end_h(b->conf.media_arg, c);
-	if (b->conf.cdr_h) {
-		c->cdr.id = c->id;
-		c->cdr.a_call_id = strv_cstr(c->leg[0].dlg.call_id);
-		c->cdr.b_call_id = strv_cstr(c->leg[1].dlg.call_id);
-		c->cdr.from_uri = strv_cstr(c->from_uri);
-		c->cdr.to_uri = strv_cstr(c->to_uri);
-		c->cdr.end_ms = realtime_ms();
-		b->conf.cdr_h(b->conf.cdr_arg, &c->cdr);
-	}
+	emit_cdr(c);
 	release(c);
 }
 
@@ -1248,6 +1261,8 @@ void b2b_call_drop(struct b2bua_call *c)
 
 	timer_cancel(b->ts, &c->no_answer);
 	timer_cancel(b->ts, &c->inv.rtx);
+	c->cdr.end = B2BUA_END_SHUTDOWN;
+	emit_cdr(c);
 	while (c->outq) {
 		struct b2bua_media_op *op = c->outq;
 

@@ -40,6 +40,7 @@ registrar: {
     { username = "bob"; domain = "example.com"; password = "builder"; }
   );
 };
+cdr: { file = "$tmp/cdr.json"; };
 control: { socket = "$tmp/sbc.ctl"; };
 CONF
 "$SBC" -f "$tmp/sbc.conf" >"$tmp/sbc.log" 2>&1 &
@@ -97,6 +98,20 @@ rc=$?
 [ "$rc" -eq 0 ] && grep -q "call ok" "$tmp/phone.out" &&
 	pass "the INVITE, ACK and BYE reached the phone over the connection it registered by" ||
 	{ fail "TCP phone: exit $rc"; cat "$tmp/phone.out"; }
+
+# The call's CDR: one JSON line with both legs, the times and who hung up.
+python3 - "$tmp/cdr.json" <<'PY' && pass "one CDR line: answered, hung up by the caller, both legs" || fail "CDR"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+c = json.loads(lines[0])
+assert c["disposition"] == "answered" and c["status"] == 200, c
+assert c["hangup_by"] == "caller" and c["hangup_reason"] == "bye", c
+assert c["callee"] == "sip:bob@example.com" and c["a_call_id"] and c["b_call_id"], c
+assert c["a_call_id"] != c["b_call_id"], c
+assert c["start"] <= c["ringing"] <= c["answer"] <= c["end"] and c["duration"] >= 0, c
+assert c["a_src"].startswith("127.0.0.1:") and c["b_src"].startswith("127.0.0.1:"), c
+PY
 
 "$CTL" -s "$tmp/sbc.ctl" status >"$tmp/status.txt"
 grep -q "^registrar: .*auth_failures=3" "$tmp/status.txt" &&
