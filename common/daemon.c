@@ -113,13 +113,19 @@ static void setup_logging(const struct daemon_opts *o, const struct conf *c)
 	log_init(o->name, level, target);
 }
 
-struct conf *daemon_load_config(const struct daemon_opts *o, const struct conf_schema *schema)
+struct conf *daemon_load_config(const struct daemon_opts *o, const struct conf_schema *schema,
+				daemon_check_h *check)
 {
 	char err[1024];
 	struct conf *c;
 
 	if (conf_load_file(&c, schema, o->config_path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
+	if (check && check(c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		conf_free(c);
 		exit(1);
 	}
 	if (o->check_config) {

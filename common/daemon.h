@@ -7,6 +7,7 @@
 #define SBC_DAEMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "conf.h"
 #include "log.h"
@@ -35,11 +36,16 @@ void daemon_parse_args(struct daemon_opts *o, int argc, char **argv, const char 
 		       const char *summary);
 
 /**
- * Loads the configuration and sets up logging from it (command line wins).
- * On error prints "file:line: ..." to stderr and exits 1. With -t, prints
- * "configuration OK" and exits 0.
+ * Loads the configuration, runs @p check on it (may be NULL) and sets up
+ * logging from it (command line wins). On error prints "file:line: ..." to
+ * stderr and exits 1. With -t, prints "configuration OK" and exits 0.
  */
-struct conf *daemon_load_config(const struct daemon_opts *o, const struct conf_schema *schema);
+/** The daemon's own checks beyond the schema: @return 0, or -EINVAL with "file:line: ..." in @p
+ * err. */
+typedef int(daemon_check_h)(const struct conf *c, char *err, size_t errlen);
+
+struct conf *daemon_load_config(const struct daemon_opts *o, const struct conf_schema *schema,
+				daemon_check_h *check);
 
 /**
  * Detaches when asked (-d) and writes the pid file. The parent process exits

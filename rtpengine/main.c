@@ -121,6 +121,13 @@ static void relay_stop(struct relay *relay)
 	conf_free(relay->conf);
 }
 
+static int relay_conf_check(const struct conf *c, char *err, size_t errlen)
+{
+	struct rtpengine_conf cfg;
+
+	return rtpengine_conf_read(&cfg, c, err, errlen);
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon_opts opts;
@@ -128,7 +135,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	daemon_parse_args(&opts, argc, argv, "rtpengine", "Media relay driven by the ng protocol.");
-	relay.conf = daemon_load_config(&opts, &rtpengine_conf_schema);
+	relay.conf = daemon_load_config(&opts, &rtpengine_conf_schema, relay_conf_check);
 	rc = daemon_start(&opts, relay.conf);
 	if (rc == 0)
 		rc = relay_start(&relay);

@@ -107,6 +107,17 @@ static void sbc_stop(struct sbc *sbc)
 	conf_free(sbc->conf);
 }
 
+/* sbc -t checks everything start-up checks: listeners, routes, users. */
+static int sbc_conf_check(const struct conf *c, char *err, size_t errlen)
+{
+	struct sbc_conf cfg;
+	int rc = sbc_conf_read(&cfg, c, err, errlen);
+
+	if (rc == 0)
+		sbc_conf_clear(&cfg);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon_opts opts;
@@ -114,7 +125,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	daemon_parse_args(&opts, argc, argv, "sbc", "SIP session border controller (B2BUA).");
-	sbc.conf = daemon_load_config(&opts, &sbc_conf_schema);
+	sbc.conf = daemon_load_config(&opts, &sbc_conf_schema, sbc_conf_check);
 	rc = daemon_start(&opts, sbc.conf);
 	if (rc == 0)
 		rc = sbc_start(&sbc);

@@ -63,7 +63,8 @@ static const struct conf_setting sbc_settings[] = {
 };
 
 static const struct conf_setting *const sbc_tables[] = { daemon_conf_settings, sbc_settings,
-							 registrar_conf_settings, NULL };
+							 registrar_conf_settings, routes_conf_settings,
+							 NULL };
 
 const struct conf_schema sbc_conf_schema = { .tables = sbc_tables };
 
@@ -232,10 +233,20 @@ int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t 
 	if (rc)
 		return rc;
 	/* last: the only part that allocates */
-	return registrar_settings_read(&out->registrar, c, err, errlen);
+	rc = routes_settings_read(&out->routes, c, err, errlen);
+	if (rc)
+		return rc;
+	rc = registrar_settings_read(&out->registrar, c, err, errlen);
+	if (rc) {
+		routes_free(out->routes);
+		out->routes = NULL;
+	}
+	return rc;
 }
 
 void sbc_conf_clear(struct sbc_conf *cfg)
 {
 	registrar_settings_clear(&cfg->registrar);
+	routes_free(cfg->routes);
+	cfg->routes = NULL;
 }

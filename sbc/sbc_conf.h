@@ -6,6 +6,7 @@
 #include "common/conf.h"
 #include "common/sa.h"
 #include "registrar/registrar_conf.h"
+#include "routing/routes_conf.h"
 #include "sip/transport.h"
 
 #define SBC_MAX_LISTENERS 16
@@ -42,6 +43,7 @@ struct sbc_conf {
 	const char *cdr_file; /* NULL: no CDRs */
 	struct sbc_b2bua_conf b2bua;
 	struct registrar_settings registrar; /* owns its user table */
+	struct routes *routes;		     /* static routes; NULL: none (owned) */
 };
 
 extern const struct conf_schema sbc_conf_schema;

@@ -14,6 +14,7 @@
 #include "cdr.h"
 #include "registrar/location.h"
 #include "registrar/registrar.h"
+#include "routing/routes.h"
 #include "sbc_conf.h"
 #include "sip/hdr.h"
 #include "sip/msg.h"
@@ -242,7 +243,70 @@ static int route_registered(struct sip_server *s, const struct sip_msg *invite,
 	return (int)n;
 }
 
-/* Registered users first, then b2bua.default_route. */
+/*
+ * A listener for a trunk: same transport and address family, preferring one
+ * on the "core" interface. @return its index, or -1.
+ */
+static int trunk_listener(struct sip_server *s, const struct routes_trunk *t)
+{
+	int best = -1;
+
+	for (unsigned i = 0; i < sip_transport_listener_count(s->tp); i++) {
+		const char *name = sip_transport_listener_name(s->tp, i);
+		struct sa la;
+
+		if (sip_transport_listener_proto(s->tp, i) != (int)t->proto ||
+		    sip_transport_listener_addr(s->tp, i, &la) < 0 ||
+		    sa_family(&la) != sa_family(&t->addr))
+			continue;
+		if (name && strcmp(name, "core") == 0)
+			return (int)i;
+		if (best < 0)
+			best = (int)i;
+	}
+	return best;
+}
+
+/* Static routes (routing.*): the trunks of the best route, in failover order. */
+static int route_static(struct sip_server *s, const struct sip_msg *invite,
+			struct b2bua_target *out, unsigned max)
+{
+	const struct routes_trunk *trunks[8];
+	struct sip_uri ruri;
+	int n, filled = 0;
+
+	if (!s->cfg->routes || sip_uri_parse(&ruri, invite->ruri) < 0)
+		return 0;
+	n = routes_lookup(s->cfg->routes, ruri.user, ruri.host, trunks, 8, NULL, NULL, NULL);
+	for (int i = 0; i < n && (unsigned)filled < max; i++) {
+		const struct routes_trunk *t = trunks[i];
+		struct b2bua_target *tg = &out[filled];
+		char host[SA_STRLEN];
+		int li;
+
+		if (!sa_isset(&t->addr))
+			continue; /* a host name: no DNS yet */
+		li = trunk_listener(s, t);
+		if (li < 0)
+			continue;
+		memset(tg, 0, sizeof(*tg));
+		tg->listener = (unsigned)li;
+		tg->dst = t->addr;
+		if (t->ruri_host)
+			snprintf(host, sizeof(host), "%s", t->ruri_host);
+		else
+			sa_print(&t->addr, host, sizeof(host));
+		snprintf(tg->ruri, sizeof(tg->ruri), "sip:%.*s%s%s%s", (int)ruri.user.len,
+			 ruri.user.p, ruri.user.len ? "@" : "", host,
+			 t->proto == SIP_PROTO_TLS   ? ";transport=tls"
+			 : t->proto == SIP_PROTO_TCP ? ";transport=tcp"
+						     : "");
+		filled++;
+	}
+	return filled;
+}
+
+/* Registered users first, then static routes, then b2bua.default_route. */
 static int route_default(void *arg, const struct sip_msg *invite, const struct sip_flow *from,
 			 struct b2bua_target *out, unsigned max)
 {
@@ -252,6 +316,9 @@ static int route_default(void *arg, const struct sip_msg *invite, const struct s
 
 	(void)from;
 	n = route_registered(s, invite, out, max);
+	if (n > 0)
+		return n;
+	n = route_static(s, invite, out, max);
 	if (n > 0)
 		return n;
 	if (!bc->has_default_route || max == 0)
