@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "sbc_conf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,14 +58,40 @@ static const struct conf_setting sbc_settings[] = {
 	/* no default: the built-in lists */
 	{ .path = "b2bua.headers_allow", .type = CONF_STRS },
 	{ .path = "b2bua.headers_deny", .type = CONF_STRS },
+	/* lab settings, no default: off */
+	{ .path = "b2bua.test_routes", .type = CONF_STRS },
+	{ .path = "b2bua.test_routes_parallel", .type = CONF_BOOL, .def = "false" },
+	{ .path = "b2bua.test_forward_route", .type = CONF_STR },
+	/* no default: no media anchoring, SDP crosses unchanged */
+	{ .path = "media.rtpengine", .type = CONF_STRS },
+	{ .path = "media.rtpengine_timeout",
+	  .type = CONF_INT,
+	  .def = "500",
+	  .min = 10,
+	  .max = 60000 },
+	{ .path = "media.rtpengine_tries", .type = CONF_INT, .def = "3", .min = 1, .max = 10 },
+	{ .path = "media.rtpengine_probe_interval",
+	  .type = CONF_INT,
+	  .def = "10000",
+	  .min = 100,
+	  .max = 3600000 },
+	/* no default: none */
+	{ .path = "media.flags", .type = CONF_STRS },
+	{ .path = "media.replace",
+	  .type = CONF_STRS,
+	  .def = "[ \"origin\", \"session-connection\" ]" },
+	/* no default: rtpengine's default interface for both sides */
+	{ .path = "media.direction", .type = CONF_STRS },
+	{ .path = "media.ice", .type = CONF_STR, .def = "\"remove\"" },
+	{ .path = "media.received_from", .type = CONF_BOOL, .def = "true" },
 	{ .path = "cdr.file", .type = CONF_STR },
 	{ .path = "control.socket", .type = CONF_STR, .def = "\"/run/sbc/sbc.ctl\"" },
 	{ .path = NULL },
 };
 
 static const struct conf_setting *const sbc_tables[] = { daemon_conf_settings, sbc_settings,
-							 registrar_conf_settings, routes_conf_settings,
-							 NULL };
+							 registrar_conf_settings,
+							 routes_conf_settings, NULL };
 
 const struct conf_schema sbc_conf_schema = { .tables = sbc_tables };
 
@@ -154,25 +181,69 @@ static int read_listeners(struct sbc_conf *out, const struct conf *c, char *err,
 }
 
 /* "udp:127.0.0.1:5070", "tcp:[2001:db8::1]:5060" */
-static int read_route(struct sbc_b2bua_conf *b, const struct conf *c, char *err, size_t errlen)
+static int parse_hop(struct sbc_hop *h, const char *r)
 {
-	const char *r = conf_str(c, "b2bua.default_route");
-	const char *colon;
+	const char *colon = strchr(r, ':');
 	int p;
 
-	if (!r)
-		return 0;
-	colon = strchr(r, ':');
 	for (p = 0; colon && sbc_transports[p]; p++)
 		if ((size_t)(colon - r) == strlen(sbc_transports[p]) &&
 		    strncmp(r, sbc_transports[p], (size_t)(colon - r)) == 0)
 			break;
-	if (!colon || !sbc_transports[p] || sa_parse_cstr(&b->route_addr, colon + 1, 5060) < 0)
-		return conf_error(c, "b2bua.default_route", err, errlen,
+	if (!colon || !sbc_transports[p] || sa_parse_cstr(&h->addr, colon + 1, 5060) < 0)
+		return -EINVAL;
+	h->proto = (enum sip_proto)p;
+	return 0;
+}
+
+static int read_hop(struct sbc_hop *h, const struct conf *c, const char *path, const char *r,
+		    char *err, size_t errlen)
+{
+	if (parse_hop(h, r) < 0)
+		return conf_error(c, path, err, errlen,
 				  "expected \"udp|tcp|tls:address[:port]\", got \"%s\"", r);
-	b->route_proto = (enum sip_proto)p;
+	return 0;
+}
+
+static int read_route(struct sbc_b2bua_conf *b, const struct conf *c, char *err, size_t errlen)
+{
+	const char *r = conf_str(c, "b2bua.default_route");
+	struct sbc_hop h;
+	int rc;
+
+	if (!r)
+		return 0;
+	rc = read_hop(&h, c, "b2bua.default_route", r, err, errlen);
+	if (rc)
+		return rc;
+	b->route_proto = h.proto;
+	b->route_addr = h.addr;
 	b->has_default_route = true;
 	return 0;
+}
+
+/* The lab settings: fixed targets for tests without routing.* or a registrar. */
+static int read_test_routes(struct sbc_b2bua_conf *b, const struct conf *c, char *err,
+			    size_t errlen)
+{
+	const char *r = conf_str(c, "b2bua.test_forward_route");
+	int rc;
+
+	b->ntest_routes = conf_count(c, "b2bua.test_routes");
+	if (b->ntest_routes > SBC_MAX_TEST_ROUTES)
+		return conf_error(c, "b2bua.test_routes", err, errlen, "at most %d routes",
+				  SBC_MAX_TEST_ROUTES);
+	for (unsigned i = 0; i < b->ntest_routes; i++) {
+		rc = read_hop(&b->test_routes[i], c, "b2bua.test_routes",
+			      conf_strs_elem(c, "b2bua.test_routes", i), err, errlen);
+		if (rc)
+			return rc;
+	}
+	b->test_routes_parallel = conf_bool(c, "b2bua.test_routes_parallel");
+	if (!r)
+		return 0;
+	b->has_test_forward = true;
+	return read_hop(&b->test_forward, c, "b2bua.test_forward_route", r, err, errlen);
 }
 
 static int read_names(const struct conf *c, const char *path, const char **out, unsigned *n,
@@ -195,12 +266,59 @@ static int read_b2bua(struct sbc_b2bua_conf *b, const struct conf *c, char *err,
 		return rc;
 	b->no_answer_timeout_ms = (uint32_t)conf_int(c, "b2bua.no_answer_timeout") * 1000;
 	b->max_calls = (uint32_t)conf_int(c, "b2bua.max_calls");
+	rc = read_test_routes(b, c, err, errlen);
+	if (rc)
+		return rc;
 	rc = read_names(c, "b2bua.headers_allow", b->headers_allow, &b->nheaders_allow,
 			&b->headers_allow_set, err, errlen);
 	if (rc)
 		return rc;
 	return read_names(c, "b2bua.headers_deny", b->headers_deny, &b->nheaders_deny,
 			  &b->headers_deny_set, err, errlen);
+}
+
+/* media.*: rtpengine ng nodes "address:port" and what offers carry. */
+static int read_media(struct media_conf *m, const struct conf *c, char *err, size_t errlen)
+{
+	const char *ice = conf_str(c, "media.ice");
+	unsigned n = conf_count(c, "media.rtpengine");
+
+	if (n > MEDIA_MAX_NODES)
+		return conf_error(c, "media.rtpengine", err, errlen, "at most %d nodes",
+				  MEDIA_MAX_NODES);
+	for (unsigned i = 0; i < n; i++) {
+		const char *a = conf_strs_elem(c, "media.rtpengine", i);
+
+		if (sa_parse_cstr(&m->nodes[i], a, 0) < 0 || !sa_port(&m->nodes[i]))
+			return conf_error(c, "media.rtpengine", err, errlen,
+					  "expected \"address:port\", got \"%s\"", a);
+		for (unsigned j = 0; j < i; j++)
+			if (sa_equal(&m->nodes[i], &m->nodes[j]))
+				return conf_error(c, "media.rtpengine", err, errlen,
+						  "node \"%s\" is listed twice", a);
+	}
+	m->nnodes = n;
+	m->timeout_ms = (uint32_t)conf_int(c, "media.rtpengine_timeout");
+	m->tries = (uint32_t)conf_int(c, "media.rtpengine_tries");
+	m->probe_interval_ms = (uint32_t)conf_int(c, "media.rtpengine_probe_interval");
+	m->nflags = conf_count(c, "media.flags");
+	m->nreplace = conf_count(c, "media.replace");
+	if (m->nflags > MEDIA_MAX_FLAGS || m->nreplace > MEDIA_MAX_FLAGS)
+		return conf_error(c, m->nflags > MEDIA_MAX_FLAGS ? "media.flags" : "media.replace",
+				  err, errlen, "at most %d values", MEDIA_MAX_FLAGS);
+	for (unsigned i = 0; i < m->nflags; i++)
+		m->flags[i] = conf_strs_elem(c, "media.flags", i);
+	for (unsigned i = 0; i < m->nreplace; i++)
+		m->replace[i] = conf_strs_elem(c, "media.replace", i);
+	n = conf_count(c, "media.direction");
+	if (n != 0 && n != 2)
+		return conf_error(c, "media.direction", err, errlen,
+				  "expected two interface names (caller's side, callee's side)");
+	for (unsigned i = 0; i < n; i++)
+		m->direction[i] = conf_strs_elem(c, "media.direction", i);
+	m->ice = ice && *ice ? ice : NULL;
+	m->received_from = conf_bool(c, "media.received_from");
+	return 0;
 }
 
 int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t errlen)
@@ -230,6 +348,9 @@ int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t 
 	if (out->cdr_file && !*out->cdr_file)
 		out->cdr_file = NULL;
 	rc = read_b2bua(&out->b2bua, c, err, errlen);
+	if (rc)
+		return rc;
+	rc = read_media(&out->media, c, err, errlen);
 	if (rc)
 		return rc;
 	/* last: the only part that allocates */

@@ -5,6 +5,7 @@
 
 #include "common/conf.h"
 #include "common/sa.h"
+#include "media/media.h"
 #include "registrar/registrar_conf.h"
 #include "routing/routes_conf.h"
 #include "sip/transport.h"
@@ -17,6 +18,14 @@ struct sbc_listen_conf {
 };
 
 #define SBC_MAX_HDR_NAMES 64
+
+/** A next hop written "udp|tcp|tls:address[:port]". */
+struct sbc_hop {
+	enum sip_proto proto;
+	struct sa addr;
+};
+
+#define SBC_MAX_TEST_ROUTES 8
 
 /** b2bua.* (see conf/sbc.conf). */
 struct sbc_b2bua_conf {
@@ -31,6 +40,12 @@ struct sbc_b2bua_conf {
 	const char *headers_deny[SBC_MAX_HDR_NAMES];
 	unsigned nheaders_deny;
 	bool headers_deny_set;
+	/* Lab settings (tests): b2bua.test_routes, test_routes_parallel, test_forward_route */
+	struct sbc_hop test_routes[SBC_MAX_TEST_ROUTES];
+	unsigned ntest_routes;
+	bool test_routes_parallel;
+	bool has_test_forward;
+	struct sbc_hop test_forward;
 };
 
 struct sbc_conf {
@@ -43,6 +58,7 @@ struct sbc_conf {
 	const char *cdr_file; /* NULL: no CDRs */
 	struct sbc_b2bua_conf b2bua;
 	struct registrar_settings registrar; /* owns its user table */
+	struct media_conf media;	     /* media.*: no nodes = no anchoring */
 	struct routes *routes;		     /* static routes; NULL: none (owned) */
 };
 

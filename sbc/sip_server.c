@@ -12,6 +12,9 @@
 #include "common/loop.h"
 #include "b2bua/b2bua.h"
 #include "cdr.h"
+#include "media/media.h"
+#include "media/ng_client.h"
+#include "registrar/keepalive.h"
 #include "registrar/location.h"
 #include "registrar/registrar.h"
 #include "routing/routes.h"
@@ -33,7 +36,9 @@ struct sip_server {
 	struct sip_tsx_layer *tsx;
 	struct b2bua *b2b;
 	struct registrar *reg;	/* NULL unless registrar.mode = "local" */
+	struct keepalive *ka;	/* NAT keep-alives of the registered contacts */
 	struct cdr_writer *cdr; /* NULL unless cdr.file is set */
+	struct media *media;	/* NULL unless media.rtpengine lists nodes */
 	struct timer cdr_flush; /* retries CDR lines a full disk held back */
 	struct sip_limits limits;
 	struct log_ratelimit rl;
@@ -290,6 +295,7 @@ static int route_static(struct sip_server *s, const struct sip_msg *invite,
 		if (li < 0)
 			continue;
 		memset(tg, 0, sizeof(*tg));
+		tg->group = (uint8_t)filled; /* one after another (failover) */
 		tg->listener = (unsigned)li;
 		tg->dst = t->addr;
 		if (t->ruri_host)
@@ -306,7 +312,39 @@ static int route_static(struct sip_server *s, const struct sip_msg *invite,
 	return filled;
 }
 
-/* Registered users first, then static routes, then b2bua.default_route. */
+/*
+ * Targets for fixed next hops (b2bua.default_route, the lab settings), each
+ * through the first listener of its transport and address family: in one
+ * group (@p parallel) or one after another. @return targets filled.
+ */
+static int route_hops(struct sip_server *s, const struct sbc_hop *hops, unsigned nhops,
+		      bool parallel, struct b2bua_target *out, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned h = 0; h < nhops && n < max; h++) {
+		for (unsigned i = 0; i < sip_transport_listener_count(s->tp); i++) {
+			struct sa la;
+
+			if (sip_transport_listener_proto(s->tp, i) != (int)hops[h].proto ||
+			    sip_transport_listener_addr(s->tp, i, &la) < 0 ||
+			    sa_family(&la) != sa_family(&hops[h].addr))
+				continue;
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].group = parallel ? 0 : (uint8_t)h;
+			out[n].listener = i;
+			out[n].dst = hops[h].addr;
+			n++;
+			break;
+		}
+	}
+	return (int)n;
+}
+
+/*
+ * Registered users first, then static routes, then the lab setting
+ * b2bua.test_routes, then b2bua.default_route.
+ */
 static int route_default(void *arg, const struct sip_msg *invite, const struct sip_flow *from,
 			 struct b2bua_target *out, unsigned max)
 {
@@ -321,21 +359,25 @@ static int route_default(void *arg, const struct sip_msg *invite, const struct s
 	n = route_static(s, invite, out, max);
 	if (n > 0)
 		return n;
-	if (!bc->has_default_route || max == 0)
+	n = route_hops(s, bc->test_routes, bc->ntest_routes, bc->test_routes_parallel, out, max);
+	if (n > 0)
+		return n;
+	if (!bc->has_default_route)
 		return 0;
-	for (unsigned i = 0; i < sip_transport_listener_count(s->tp); i++) {
-		struct sa la;
+	return route_hops(s, &(struct sbc_hop){ bc->route_proto, bc->route_addr }, 1, true, out,
+			  max);
+}
 
-		if (sip_transport_listener_proto(s->tp, i) != (int)bc->route_proto ||
-		    sip_transport_listener_addr(s->tp, i, &la) < 0 ||
-		    sa_family(&la) != sa_family(&bc->route_addr))
-			continue;
-		memset(out, 0, sizeof(*out));
-		out->listener = i;
-		out->dst = bc->route_addr;
-		return 1;
-	}
-	return 0;
+/* Lab setting b2bua.test_forward_route: every busy or unanswered call goes there. */
+static int forward_test(void *arg, const struct sip_msg *invite, enum b2bua_forward_reason why,
+			struct b2bua_target *out, unsigned max)
+{
+	struct sip_server *s = arg;
+	const struct sbc_b2bua_conf *bc = &s->cfg->b2bua;
+
+	(void)invite;
+	(void)why;
+	return route_hops(s, &bc->test_forward, 1, true, out, max);
 }
 
 /* --- CDRs ---------------------------------------------------------------- */
@@ -417,11 +459,57 @@ static int b2bua_start(struct sip_server *s)
 		.nheaders_deny = bc->nheaders_deny,
 		.route_h = route_default,
 		.route_arg = s,
+		.forward_h = bc->has_test_forward ? forward_test : NULL,
+		.forward_arg = s,
 		.cdr_h = s->cfg->cdr_file ? on_call_end : NULL,
 		.cdr_arg = s,
 	};
 
+	if (s->media)
+		media_b2bua_hooks(s->media, &c);
 	return b2bua_alloc(&s->b2b, s->tsx, s->tp, loop_timers(s->loop), &c);
+}
+
+/* media.rtpengine: SDP anchored on rtpengine nodes (before the B2BUA, which takes its hooks). */
+static int media_start(struct sip_server *s)
+{
+	int rc;
+
+	if (!s->cfg->media.nnodes)
+		return 0;
+	rc = media_alloc(&s->media, s->loop, &s->cfg->media);
+	if (rc) {
+		log_err("cannot start media anchoring: %s", strerror(-rc));
+		return rc;
+	}
+	log_notice("media: anchored on %u rtpengine node(s)", s->cfg->media.nnodes);
+	return 0;
+}
+
+static void media_print_status(const struct sip_server *s, struct ctl_reply *r)
+{
+	const struct ng_client *ng = media_ng_client(s->media);
+	const struct ng_client_stats *ns = ng_client_stats(ng);
+	struct media_stats ms;
+
+	media_stats(s->media, &ms);
+	ctl_printf(r,
+		   "media: calls=%u offers=%llu answers=%llu deletes=%llu ok=%llu failed=%llu "
+		   "delete_failed=%llu ng_timeouts=%llu ng_retransmits=%llu ng_unreachable=%llu\n",
+		   ms.calls, (unsigned long long)ms.offers, (unsigned long long)ms.answers,
+		   (unsigned long long)ms.deletes, (unsigned long long)ms.ok,
+		   (unsigned long long)ms.failed, (unsigned long long)ms.delete_failed,
+		   (unsigned long long)ns->timeouts, (unsigned long long)ns->retransmits,
+		   (unsigned long long)ns->unreachable);
+	for (unsigned i = 0; i < ng_client_node_count(ng); i++) {
+		const struct ng_node_stats *st = ng_client_node_stats(ng, (int)i);
+		char addr[SA_STRLEN];
+
+		ctl_printf(r, "media-node: %s up=%d sent=%llu replies=%llu timeouts=%llu\n",
+			   sa_print(ng_client_node_addr(ng, (int)i), addr, sizeof(addr)), st->up,
+			   (unsigned long long)st->sent, (unsigned long long)st->replies,
+			   (unsigned long long)st->timeouts);
+	}
 }
 
 /* --- life cycle ---------------------------------------------------------- */
@@ -500,6 +588,9 @@ int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_co
 		}
 		log_notice("CDRs to %s", cfg->cdr_file);
 	}
+	rc = media_start(s);
+	if (rc)
+		goto fail;
 	rc = b2bua_start(s);
 	if (rc) {
 		log_err("cannot start the B2BUA: %s", strerror(-rc));
@@ -512,6 +603,14 @@ int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_co
 			goto fail;
 		}
 		log_notice("registrar: local, %u users", cfg->registrar.conf.nusers);
+		if (cfg->registrar.keepalive_enabled) {
+			rc = keepalive_alloc(&s->ka, loop_timers(l), s->tsx, s->tp, s->reg,
+					     &cfg->registrar.keepalive);
+			if (rc) {
+				log_err("cannot start keep-alives: %s", strerror(-rc));
+				goto fail;
+			}
+		}
 	}
 	*sp = s;
 	return 0;
@@ -525,7 +624,9 @@ void sip_server_free(struct sip_server *s)
 	if (!s)
 		return;
 	/* Calls, then transactions: freeing them sends nothing; the transport goes last. */
-	b2bua_free(s->b2b); /* calls still up get their CDR (hung up by the sbc: shutdown) */
+	b2bua_free(s->b2b);   /* calls still up get their CDR (hung up by the sbc: shutdown) */
+	media_free(s->media); /* after the calls: nothing is sent, sessions time out on the relay */
+	keepalive_free(s->ka);
 	registrar_free(s->reg);
 	timer_cancel(loop_timers(s->loop), &s->cdr_flush);
 	cdr_writer_close(s->cdr);
@@ -567,6 +668,8 @@ void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r)
 			   (unsigned long long)bs.calls_failed, (unsigned long long)bs.loops,
 			   bs.dialogs_active);
 	}
+	if (s->media)
+		media_print_status(s, r);
 	if (s->reg) {
 		struct registrar_stats rs;
 
@@ -580,6 +683,17 @@ void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r)
 		    (unsigned long long)rs.auth_failures, (unsigned long long)rs.stale,
 		    (unsigned long long)rs.replays, (unsigned long long)rs.rejected,
 		    (unsigned long long)rs.expired);
+	}
+	if (s->ka) {
+		struct keepalive_stats ks;
+
+		keepalive_stats(s->ka, &ks);
+		ctl_printf(r,
+			   "keepalive: bindings=%u sent=%llu answered=%llu failed=%llu "
+			   "dropped=%llu\n",
+			   ks.bindings, (unsigned long long)ks.sent,
+			   (unsigned long long)ks.answered, (unsigned long long)ks.failed,
+			   (unsigned long long)ks.dropped);
 	}
 	sip_tsx_layer_stats(s->tsx, &ts);
 	ctl_printf(r,

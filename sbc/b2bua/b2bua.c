@@ -139,3 +139,14 @@ void b2bua_ack(struct b2bua *b, const struct sip_msg *ack, const struct sip_flow
 	if (leg)
 		b2b_call_ack(leg, ack);
 }
+
+const struct sa *b2bua_call_peer(const struct b2bua_call *c, enum b2bua_side side)
+{
+	return &c->leg[side].dlg.flow.remote;
+}
+
+void b2bua_call_set_fail_status(struct b2bua_call *c, unsigned code)
+{
+	if (!c->answered && code >= 300 && code <= 699 && c->cdr.status < 300)
+		c->cdr.status = code;
+}

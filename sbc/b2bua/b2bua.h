@@ -16,7 +16,14 @@
  * hook's job).
  *
  * Hooks, all optional but routing:
- *  - routing: b2bua_route_h picks the targets of a new call (the first is used).
+ *  - routing: b2bua_route_h picks the targets of a new call. Targets with the
+ *    same group form one step and are called in parallel (forking); the steps
+ *    are tried one after another in increasing group order (serial failover)
+ *    while a step fails with a status routes_should_failover() accepts (no
+ *    response, 408, 5xx). See call.c for how forks and steps show to the caller.
+ *  - forwarding: b2bua_forward_h, at most once per call, gives new targets
+ *    when every callee of the last step was busy (486, 600) or the call rang
+ *    longer than no_answer_timeout_ms (the ringing forks are cancelled).
  *  - media: every SDP that crosses goes to b2bua_media_h, which answers
  *    asynchronously with b2bua_media_done(); the message waits, and later
  *    messages of the same call wait behind it, so order is kept. A failure
@@ -49,8 +56,12 @@ enum b2bua_side { B2BUA_SIDE_A = 0, B2BUA_SIDE_B = 1 };
 
 #define B2BUA_RURI_MAX 256
 
+/** Most targets a call is routed (or forwarded) to. */
+#define B2BUA_MAX_TARGETS 16
+
 /** Where a B-leg goes. */
 struct b2bua_target {
+	uint8_t group;		   /**< step: equal groups in parallel, lower groups first */
 	unsigned listener;	   /**< listener index to send through (picks the transport) */
 	struct sa dst;		   /**< next hop */
 	char ruri[B2BUA_RURI_MAX]; /**< Request-URI; "" = sip:<A's R-URI user>@dst */
@@ -64,12 +75,28 @@ struct b2bua_target {
 };
 
 /**
- * Routing: fills up to @p max targets for @p invite received over @p from.
+ * Routing: fills up to @p max targets for @p invite received over @p from
+ * (any order: the B2BUA sorts them by group, keeping the order within one).
  * @return the number filled (0: no route, the caller gets 404), or a negative
  *         errno (500).
  */
 typedef int(b2bua_route_h)(void *arg, const struct sip_msg *invite, const struct sip_flow *from,
 			   struct b2bua_target *out, unsigned max);
+
+enum b2bua_forward_reason {
+	B2BUA_FWD_BUSY,	     /**< every callee of the last step answered 486 or 600 */
+	B2BUA_FWD_NO_ANSWER, /**< no_answer_timeout_ms passed (the forks are cancelled) */
+};
+
+/**
+ * Forwarding: fills up to @p max targets (grouped as for routing) to call
+ * instead, for @p invite (the caller's). Asked at most once per call.
+ * @return the number filled; 0 or a negative errno: no forwarding (the caller
+ *         gets the busy status, or 408).
+ */
+typedef int(b2bua_forward_h)(void *arg, const struct sip_msg *invite,
+			     enum b2bua_forward_reason reason, struct b2bua_target *out,
+			     unsigned max);
 
 enum b2bua_sdp_kind { B2BUA_SDP_OFFER, B2BUA_SDP_ANSWER };
 
@@ -132,6 +159,8 @@ struct b2bua_conf {
 
 	b2bua_route_h *route_h; /**< required */
 	void *route_arg;
+	b2bua_forward_h *forward_h; /**< NULL: no forwarding */
+	void *forward_arg;
 	b2bua_media_h *media_h; /**< NULL: bodies cross unchanged */
 	b2bua_media_cancel_h *media_cancel_h;
 	b2bua_media_end_h *media_end_h;
@@ -168,8 +197,18 @@ void b2bua_ack(struct b2bua *b, const struct sip_msg *ack, const struct sip_flow
 
 void b2bua_stats(const struct b2bua *b, struct b2bua_stats *st);
 
-/** The call's number, and its Call-ID on one side (for hooks). */
+/**
+ * The call's number, and its Call-ID on one side (for hooks). Side B before
+ * an answer: the first fork of the step being tried; after: the answered one.
+ */
 uint64_t b2bua_call_number(const struct b2bua_call *c);
 struct strv b2bua_call_callid(const struct b2bua_call *c, enum b2bua_side side);
+/** Where the side's SIP messages come from (the caller's source; the callee's next hop). */
+const struct sa *b2bua_call_peer(const struct b2bua_call *c, enum b2bua_side side);
+/**
+ * The final status the caller gets if the call fails before it is answered
+ * (default 500): e.g. 503 from a media hook that cannot anchor the call.
+ */
+void b2bua_call_set_fail_status(struct b2bua_call *c, unsigned code);
 
 #endif

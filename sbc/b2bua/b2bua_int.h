@@ -23,10 +23,17 @@ struct b2b_req {
  *
  *   OUTGOING --1xx--> EARLY --2xx--> ANSWERED --A's ACK--> CONFIRMED --BYE--> (freed)
  *      |                |                |
- *      |  non-2xx/timeout/CANCEL: final to A; CANCELLING while B's final is pending
- *      +----------------+---> CANCELLING --B final--> (freed); B 2xx: ACK+BYE B, freed
+ *      |  non-2xx/timeout/CANCEL: final to A; CANCELLING while B's finals are pending
+ *      +----------------+---> CANCELLING --B finals--> (freed); B 2xx: ACK+BYE B
  *   ANSWERED: the 2xx to A is retransmitted (T1 doubling to T2) until A's ACK;
  *   none within 64*T1: BYE both legs, freed.
+ *
+ * Until the answer, the B side is a step ("attempt") of forks: one INVITE
+ * client transaction and early dialog per target of the step's group
+ * (struct b2b_fork, not in the dialog table). OUTGOING and EARLY last across
+ * steps (failover, forwarding). The first fork to answer 2xx becomes leg[1]
+ * (copied, then put in the dialog table); the others are cancelled, or get
+ * ACK and BYE if they answered too.
  *
  * A call is freed as soon as nothing more is expected from either side:
  * BYEs we send are fire-and-forget client transactions (the layer ends them).
@@ -77,12 +84,15 @@ struct b2b_fwd {
 };
 
 typedef void(b2b_finish_h)(struct b2bua_call *c, void *ctx, const char *msg, size_t len);
+/** Like b2b_finish_h, for a body that waits without a message around it. */
+typedef void(b2b_body_h)(struct b2bua_call *c, struct strv ctype, struct strv body);
 
 /** A message waiting for its body (media hook) or behind one that does. */
 struct b2bua_media_op {
 	struct b2bua_media_op *next;
 	struct b2bua_call *call;
 	b2b_finish_h *finish;
+	b2b_body_h *body_finish; /**< instead of finish: no headers */
 	void *ctx;
 	enum b2bua_side from;
 	enum b2bua_sdp_kind kind;
@@ -93,6 +103,15 @@ struct b2bua_media_op {
 	char ctype[128];
 	char *body;
 	size_t body_len;
+};
+
+/** One B-side INVITE of the current step (see the state comment). */
+struct b2b_fork {
+	struct b2b_leg leg; /**< side B; ack: the ACK of a 2xx we did not take */
+	struct sip_tsx *ct; /**< NULL: not sent yet, or ended */
+	unsigned status;    /**< final status, 0 while pending; 408/503 for errors */
+	bool err;	    /**< status stands for a timeout or transport error */
+	bool cancelled;
 };
 
 struct b2bua_call {
@@ -106,6 +125,19 @@ struct b2bua_call {
 	struct b2b_fwd *fwds;
 	struct b2bua_media_op *outq, **outq_tail;
 	struct timer no_answer;
+	/* Routing: targets sorted by group; [tnext, ntargets) not tried yet. */
+	struct b2bua_target *targets;
+	unsigned ntargets, tnext;
+	struct b2b_fork *forks; /* the current step */
+	unsigned nforks;
+	int sdp_fork;	   /* fork whose early SDP the caller got, -1 none */
+	bool forwarded;	   /* forward_h was asked (at most once) */
+	bool fwd_pending;  /* the no-answer timer cancelled the step to forward */
+	bool offer_queued; /* the caller's body went to the media queue */
+	bool offer_ready;  /* ... and came back: offer_* hold it for every fork */
+	char offer_ctype[128];
+	char *offer;
+	size_t offer_len;
 	unsigned busy;
 	bool ended;
 	bool answered;

@@ -5,7 +5,8 @@
  * call destroyed in the middle of a handler is freed only when the outermost
  * handler returns.
  *
- * Final responses of the B-leg's INVITE, as the caller sees them
+ * Final responses of the B-leg's INVITE (the best of the last step's forks,
+ * after failover and forwarding: see "forks, steps"), as the caller sees them
  * (RFC 3261 §16.7 hints):
  *   2xx              -> the same 2xx (our Contact, the caller's Record-Route)
  *   3xx              -> 480 (redirects are not followed; the Contact would leak the callee)
@@ -13,7 +14,7 @@
  *   503              -> 500 (§16.7 step 6: a 503 is about the next hop only)
  *   transport error  -> 500 (§16.9: as a 503)
  *   other 4xx/5xx/6xx-> the same code, standard reason phrase
- *   no_answer_timeout-> 408 to the caller, CANCEL to the callee
+ *   no_answer_timeout-> 408 to the caller, CANCEL to the callee (unless forwarded)
  * In-dialog requests map the same way; 481, 408 or a timeout there ends the
  * call on both legs.
  */
@@ -28,6 +29,7 @@
 #include "sip/hdr.h"
 #include "sip/print.h"
 #include "sip/reply.h"
+#include "routing/routes.h"
 
 static const struct sip_limits req_limits = { .max_msg_size = 1048576 };
 
@@ -211,6 +213,10 @@ static void op_finish(struct b2bua_call *c, struct b2bua_media_op *op)
 	struct sip_pbuf pb;
 	long len;
 
+	if (op->body_finish) {
+		op->body_finish(c, strv_cstr(op->ctype), strv_make(op->body, op->body_len));
+		return;
+	}
 	sip_print_init(&pb, b->out, sizeof(b->out));
 	sip_print_raw(&pb, strv_make(op->hdrs, op->hdrs_len));
 	sip_print_body(&pb, strv_cstr(op->ctype), strv_make(op->body, op->body_len));
@@ -224,12 +230,13 @@ static void op_finish(struct b2bua_call *c, struct b2bua_media_op *op)
 }
 
 /*
- * Sends the message in @p pb (headers only) with @p body: now when nothing
- * waits and no media hook applies, else in turn after the media hook.
+ * Sends the message in @p pb (headers only) with @p src's body: now when
+ * nothing waits and no media hook applies, else in turn after the media hook.
+ * Without @p pb, only the body waits its turn and goes to @p body_finish.
  */
-static void out_submit(struct b2bua_call *c, struct sip_pbuf *pb, const struct sip_msg *src,
-		       enum b2bua_side from, enum b2bua_sdp_kind kind, b2b_finish_h *finish,
-		       void *ctx)
+static void out_queue(struct b2bua_call *c, struct sip_pbuf *pb, const struct sip_msg *src,
+		      enum b2bua_side from, enum b2bua_sdp_kind kind, b2b_finish_h *finish,
+		      b2b_body_h *body_finish, void *ctx)
 {
 	struct strv body = src ? src->body : STRV_NULL;
 	struct strv ctype = src ? content_type(src) : STRV_NULL;
@@ -240,6 +247,10 @@ static void out_submit(struct b2bua_call *c, struct sip_pbuf *pb, const struct s
 	if (!c->outq && (!body.len || !c->b2b->conf.media_h)) {
 		long len;
 
+		if (!pb) {
+			body_finish(c, ctype, body);
+			return;
+		}
 		sip_print_body(pb, ctype, body);
 		len = sip_print_finish(pb);
 		if (len < 0) {
@@ -250,7 +261,7 @@ static void out_submit(struct b2bua_call *c, struct sip_pbuf *pb, const struct s
 		return;
 	}
 	op = calloc(1, sizeof(*op));
-	if (!op || pb->overflow || !(op->hdrs = malloc(pb->len + 1)) ||
+	if (!op || (pb && pb->overflow) || !(op->hdrs = malloc(pb ? pb->len + 1 : 1)) ||
 	    (body.len && !(op->body = malloc(body.len))) ||
 	    b2b_copy(op->ctype, sizeof(op->ctype), ctype) < 0) {
 		if (op)
@@ -258,19 +269,28 @@ static void out_submit(struct b2bua_call *c, struct sip_pbuf *pb, const struct s
 		b2b_call_destroy(c, B2BUA_END_FAILED);
 		return;
 	}
-	memcpy(op->hdrs, pb->p, pb->len);
-	op->hdrs_len = pb->len;
+	if (pb)
+		memcpy(op->hdrs, pb->p, pb->len);
+	op->hdrs_len = pb ? pb->len : 0;
 	if (body.len)
 		memcpy(op->body, body.p, body.len);
 	op->body_len = body.len;
 	op->call = c;
 	op->finish = finish;
+	op->body_finish = body_finish;
 	op->ctx = ctx;
 	op->from = from;
 	op->kind = kind;
 	*c->outq_tail = op;
 	c->outq_tail = &op->next;
 	out_pump(c);
+}
+
+static void out_submit(struct b2bua_call *c, struct sip_pbuf *pb, const struct sip_msg *src,
+		       enum b2bua_side from, enum b2bua_sdp_kind kind, b2b_finish_h *finish,
+		       void *ctx)
+{
+	out_queue(c, pb, src, from, kind, finish, NULL, ctx);
 }
 
 /* Set while the hook runs: a synchronous b2bua_media_done() must not pump again. */
@@ -662,6 +682,443 @@ static void inv_ct_term(void *arg, struct sip_tsx *t)
 			c->leg[i].ack_ct = NULL;
 }
 
+/* --- forks, steps, failover and forwarding ------------------------------- */
+/*
+ * A step calls every target of one group in parallel, a fork each (own
+ * Call-ID, tags, branch). What the caller sees, always in its one early
+ * dialog (our To tag):
+ *  - 18x from every fork of the current step; an 18x with SDP only from the
+ *    first fork of the step that sent one (the others' cross without body), so
+ *    that the caller never gets two early answers from one step. A 2xx from
+ *    another fork may then carry a different answer: the caller takes the
+ *    2xx's (what phones do with forked early media).
+ *  - the first 2xx, which ends the other forks: CANCEL, or ACK and BYE when
+ *    they answer 2xx as well.
+ *  - once every fork failed, the best final (RFC 3261 §16.7: a 6xx, which
+ *    cancels the others at once; else the lowest class, the first of a class;
+ *    no response counts as 408, a transport error as 503). If
+ *    routes_should_failover() accepts it the next step runs, fresh
+ *    identifiers again, and the caller sees its 18x after the last step's;
+ *    if every fork of the step was busy (486, 600), forward_h may give new
+ *    targets (once per call); else the caller gets it (map_final).
+ * The caller's offer crosses the media hook once and serves every fork.
+ * Forks are not in the dialog table: requests from a callee before its 2xx
+ * get 481, and those of the caller before the answer 491.
+ */
+
+static const struct sip_tsx_handlers fork_ct_handlers;
+static int setup_leg_b(struct b2bua_call *c, struct b2b_dialog *d, const struct sip_msg *req,
+		       const struct b2bua_target *tg, const struct sip_addr *from,
+		       const struct sip_addr *to);
+static unsigned max_forwards(const struct sip_msg *m);
+static void no_answer_fire(void *arg);
+static void step_check(struct b2bua_call *c, const struct sip_msg *last,
+		       const struct b2b_fork *lastf);
+
+static void forks_free(struct b2bua_call *c)
+{
+	for (unsigned i = 0; i < c->nforks; i++) {
+		if (c->forks[i].ct)
+			sip_tsx_set_handlers(c->forks[i].ct, NULL, NULL);
+		free(c->forks[i].leg.ack);
+	}
+	free(c->forks);
+	c->forks = NULL;
+	c->nforks = 0;
+}
+
+static unsigned forks_pending(const struct b2bua_call *c)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < c->nforks; i++)
+		n += !c->forks[i].status;
+	return n;
+}
+
+/* CANCELs every pending fork. @return how many still wait for their final. */
+static unsigned forks_cancel(struct b2bua_call *c)
+{
+	for (unsigned i = 0; i < c->nforks; i++) {
+		struct b2b_fork *f = &c->forks[i];
+		int rc;
+
+		if (f->status || f->cancelled)
+			continue;
+		f->cancelled = true;
+		if (!f->ct) {
+			f->status = 487; /* not sent yet (the offer waits for the media hook) */
+			continue;
+		}
+		rc = sip_tsx_cancel(f->ct);
+		if (rc < 0 && rc != -EALREADY) {
+			sip_tsx_set_handlers(f->ct, NULL, NULL);
+			f->ct = NULL;
+			f->status = 503;
+			f->err = true;
+		}
+	}
+	return forks_pending(c);
+}
+
+/* Whether final @p a beats @p best (0: none yet), RFC 3261 §16.7 step 6. */
+static bool better_final(unsigned a, unsigned best)
+{
+	if (!best)
+		return true;
+	if (best >= 600)
+		return false;
+	return a >= 600 || a / 100 < best / 100;
+}
+
+/* Keeps @p n targets sorted by group (stable: order within a group kept). */
+static int targets_set(struct b2bua_call *c, const struct b2bua_target *tg, unsigned n)
+{
+	struct b2bua_target *t = malloc(n * sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned j = i;
+
+		for (; j > 0 && t[j - 1].group > tg[i].group; j--)
+			t[j] = t[j - 1];
+		t[j] = tg[i];
+	}
+	free(c->targets);
+	c->targets = t;
+	c->ntargets = n;
+	c->tnext = 0;
+	return 0;
+}
+
+static void no_answer_start(struct b2bua_call *c)
+{
+	struct b2bua *b = c->b2b;
+
+	if (b->conf.no_answer_timeout_ms)
+		timer_start(b->ts, &c->no_answer, b->conf.no_answer_timeout_ms, no_answer_fire, c);
+}
+
+/* Sends the INVITE of every fork of the step not sent yet. */
+static void forks_send(struct b2bua_call *c)
+{
+	struct b2bua *b = c->b2b;
+	struct sip_msg req;
+	bool failed = false;
+
+	if (sip_msg_parse(&req, c->inv.req.buf, c->inv.req.len, &req_limits, NULL) < 0) {
+		b2b_call_destroy(c, B2BUA_END_FAILED);
+		return;
+	}
+	for (unsigned i = 0; i < c->nforks; i++) {
+		struct b2b_fork *f = &c->forks[i];
+		struct b2b_dialog *d = &f->leg.dlg;
+		struct sip_pbuf pb;
+		int rc = -EINVAL;
+		long len;
+
+		if (f->status || f->ct)
+			continue;
+		print_request(b, &pb, &f->leg, STRV("INVITE"), d->local_cseq, &req,
+			      max_forwards(&req) - 1, true);
+		sip_print_body(&pb, strv_cstr(c->offer_ctype), strv_make(c->offer, c->offer_len));
+		len = sip_print_finish(&pb);
+		if (len > 0)
+			rc = sip_tsx_request(b->tsx, &f->ct, b->out, (size_t)len, &d->flow,
+					     sip_proto_is_stream(d->flow.proto), &fork_ct_handlers,
+					     f);
+		if (rc < 0) {
+			f->ct = NULL;
+			f->status = 503;
+			f->err = true;
+			failed = true;
+		}
+	}
+	if (failed)
+		step_check(c, NULL, NULL);
+}
+
+/* The caller's offer, through the media hook once: kept for every fork and step. */
+static void fin_offer(struct b2bua_call *c, struct strv ctype, struct strv body)
+{
+	if (b2b_copy(c->offer_ctype, sizeof(c->offer_ctype), ctype) < 0 ||
+	    (body.len && !(c->offer = malloc(body.len)))) {
+		b2b_call_destroy(c, B2BUA_END_FAILED);
+		return;
+	}
+	if (body.len)
+		memcpy(c->offer, body.p, body.len);
+	c->offer_len = body.len;
+	c->offer_ready = true;
+	forks_send(c);
+}
+
+/*
+ * Starts the next step: a fork per target of the next group. The forks may
+ * all have failed (and the call moved on) when this returns.
+ * @return 0, -ENOENT (no target left) or -ENOMEM.
+ */
+static int step_start(struct b2bua_call *c)
+{
+	unsigned first = c->tnext, n = 0;
+	struct sip_addr from, to;
+	struct sip_msg req;
+
+	if (first >= c->ntargets)
+		return -ENOENT;
+	while (first + n < c->ntargets && c->targets[first + n].group == c->targets[first].group)
+		n++;
+	c->tnext = first + n;
+	forks_free(c);
+	if (sip_msg_parse(&req, c->inv.req.buf, c->inv.req.len, &req_limits, NULL) < 0 ||
+	    sip_addr_parse(&from, sip_msg_hdr(&req, SIP_HDR_FROM)->value) < 0 ||
+	    sip_addr_parse(&to, sip_msg_hdr(&req, SIP_HDR_TO)->value) < 0)
+		return -EINVAL;
+	c->forks = calloc(n, sizeof(*c->forks));
+	if (!c->forks)
+		return -ENOMEM;
+	c->nforks = n;
+	c->sdp_fork = -1;
+	for (unsigned i = 0; i < n; i++) {
+		struct b2b_fork *f = &c->forks[i];
+
+		f->leg.call = c;
+		f->leg.side = B2BUA_SIDE_B;
+		if (setup_leg_b(c, &f->leg.dlg, &req, &c->targets[first + i], &from, &to) < 0) {
+			f->status = 503;
+			f->err = true;
+		}
+		f->leg.dlg.local_cseq = 1;
+	}
+	/* CDR and hooks name the step's first fork until one answers. */
+	memcpy(c->leg[1].dlg.call_id, c->forks[0].leg.dlg.call_id, sizeof(c->leg[1].dlg.call_id));
+	c->leg[1].dlg.flow = c->forks[0].leg.dlg.flow;
+	if (!forks_pending(c))
+		step_check(c, NULL, NULL);
+	else if (c->offer_ready)
+		forks_send(c);
+	else if (!c->offer_queued) {
+		c->offer_queued = true;
+		out_queue(c, NULL, &req, B2BUA_SIDE_A, B2BUA_SDP_OFFER, NULL, fin_offer, NULL);
+	}
+	return 0;
+}
+
+/* forward_h, once per call. @return 0 with new targets, else -ENOENT. */
+static int forward(struct b2bua_call *c, enum b2bua_forward_reason why)
+{
+	struct b2bua *b = c->b2b;
+	struct b2bua_target tg[B2BUA_MAX_TARGETS];
+	struct sip_msg req;
+	int n;
+
+	if (!b->conf.forward_h || c->forwarded ||
+	    sip_msg_parse(&req, c->inv.req.buf, c->inv.req.len, &req_limits, NULL) < 0)
+		return -ENOENT;
+	c->forwarded = true;
+	memset(tg, 0, sizeof(tg));
+	n = b->conf.forward_h(b->conf.forward_arg, &req, why, tg, B2BUA_MAX_TARGETS);
+	if (n <= 0 || targets_set(c, tg, n < B2BUA_MAX_TARGETS ? (unsigned)n : B2BUA_MAX_TARGETS))
+		return -ENOENT;
+	log_info("b2bua: call %llu: forwarded (%s) to %d target(s)", (unsigned long long)c->id,
+		 why == B2BUA_FWD_BUSY ? "busy" : "no answer", n);
+	return 0;
+}
+
+/* The caller gets final @p code (@p resp's headers, if any); the call ends. */
+static void call_fail(struct b2bua_call *c, unsigned code, const struct sip_msg *resp,
+		      enum b2bua_end why)
+{
+	c->cdr.status = code;
+	relay_to_inv_from(c, code, resp, false, false);
+	b2b_call_destroy(c, why);
+}
+
+/*
+ * A fork ended (@p lastf with final @p last, or NULL): once the whole step
+ * has, the next step, forwarding, or the best final to the caller.
+ */
+static void step_check(struct b2bua_call *c, const struct sip_msg *last,
+		       const struct b2b_fork *lastf)
+{
+	unsigned best = 0, bi = 0;
+	bool busy = c->nforks > 0, err, from_last;
+
+	if (c->ended || c->answered || forks_pending(c))
+		return;
+	if (c->state == B2B_CANCELLING || !c->inv.st) {
+		b2b_call_destroy(c, c->state == B2B_CANCELLING ? c->cdr.end : B2BUA_END_FAILED);
+		return;
+	}
+	if (c->fwd_pending) {
+		c->fwd_pending = false;
+		if (step_start(c) == 0)
+			no_answer_start(c);
+		else
+			call_fail(c, 408, NULL, B2BUA_END_NO_ANSWER);
+		return;
+	}
+	for (unsigned i = 0; i < c->nforks; i++) {
+		unsigned s = c->forks[i].status;
+
+		if (better_final(s, best)) {
+			best = s;
+			bi = i;
+		}
+		busy = busy && (s == 486 || s == 600);
+	}
+	err = c->nforks && c->forks[bi].err;
+	from_last = c->nforks && lastf == &c->forks[bi];
+	if (!best)
+		best = 500;
+	if (routes_should_failover((int)best) && step_start(c) == 0)
+		return;
+	if (busy && forward(c, B2BUA_FWD_BUSY) == 0 && step_start(c) == 0) {
+		no_answer_start(c);
+		return;
+	}
+	call_fail(c, map_final(best), from_last ? last : NULL,
+		  !err		? B2BUA_END_REJECTED
+		  : best == 408 ? B2BUA_END_NO_ANSWER
+				: B2BUA_END_FAILED);
+}
+
+/* ACK and BYE for a fork that answered after another one (or a CANCEL). */
+static void fork_release(struct b2bua_call *c, struct b2b_fork *f)
+{
+	struct b2bua *b = c->b2b;
+	struct sip_pbuf pb;
+	long len;
+
+	print_request(b, &pb, &f->leg, STRV("ACK"), f->leg.dlg.local_cseq, NULL, 70, false);
+	sip_print_body(&pb, STRV_NULL, STRV_NULL);
+	len = sip_print_finish(&pb);
+	if (len < 0)
+		return;
+	free(f->leg.ack);
+	f->leg.ack = malloc((size_t)len);
+	if (f->leg.ack) {
+		memcpy(f->leg.ack, b->out, (size_t)len);
+		f->leg.ack_len = (size_t)len;
+	}
+	sip_tsx_send(b->tsx, &f->leg.dlg.flow, b->out, (size_t)len);
+	send_bye(c, &f->leg);
+}
+
+/* The first 2xx: @p f becomes the B-leg, the other forks are cancelled. */
+static void fork_win(struct b2bua_call *c, struct b2b_fork *f, struct sip_tsx *t,
+		     const struct sip_msg *resp)
+{
+	struct b2bua *b = c->b2b;
+	struct b2b_leg *to = &c->leg[B2BUA_SIDE_B];
+
+	*to = f->leg;
+	memset(&to->dlg.node, 0, sizeof(to->dlg.node));
+	to->confirmed = true;
+	to->ack = NULL;
+	to->ack_ct = t;
+	f->ct = NULL;
+	sip_tsx_set_handlers(t, &inv_ct_handlers, c); /* 2xx retransmissions: our ACK again */
+	b2b_dtab_insert(&b->dlgs, &to->dlg.node, strv_cstr(to->dlg.call_id),
+			strv_cstr(to->dlg.local_tag), to);
+	c->inv.ct = t;
+	c->inv.ct_final = true;
+	c->inv.ct_cseq = to->dlg.local_cseq;
+	c->fwd_pending = false;
+	forks_cancel(c);
+	c->state = B2B_ANSWERED;
+	c->answered = true;
+	c->cdr.status = resp->status;
+	c->cdr.answer_ms = realtime_ms();
+	b->stats.calls_answered++;
+	timer_cancel(b->ts, &c->no_answer);
+	relay_to_inv_from(c, resp->status, resp, true, true);
+}
+
+static void fork_provisional(struct b2bua_call *c, struct b2b_fork *f, const struct sip_msg *resp)
+{
+	int idx = (int)(f - c->forks);
+	bool sdp;
+
+	if (resp->status == 100 || f->status || f->cancelled || c->fwd_pending ||
+	    (c->state != B2B_OUTGOING && c->state != B2B_EARLY))
+		return;
+	learn_remote(&f->leg, resp, true);
+	if (!c->cdr.ringing_ms)
+		c->cdr.ringing_ms = realtime_ms();
+	c->state = B2B_EARLY;
+	sdp = resp->body.len && (c->sdp_fork < 0 || c->sdp_fork == idx);
+	if (sdp)
+		c->sdp_fork = idx;
+	relay_to_inv_from(c, resp->status, resp, true, sdp);
+}
+
+static void fork_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp)
+{
+	struct b2b_fork *f = arg;
+	struct b2bua_call *c = f->leg.call;
+	unsigned code = resp->status;
+
+	hold(c);
+	if (c->ended)
+		goto out;
+	if (code < 200) {
+		fork_provisional(c, f, resp);
+	} else if (code < 300) {
+		if (f->status) { /* retransmitted: our ACK got lost */
+			if (f->leg.ack)
+				sip_tsx_send(c->b2b->tsx, &f->leg.dlg.flow, f->leg.ack,
+					     f->leg.ack_len);
+			goto out;
+		}
+		f->status = code;
+		learn_remote(&f->leg, resp, true);
+		if (c->answered || (c->state != B2B_OUTGOING && c->state != B2B_EARLY)) {
+			fork_release(c, f);
+			step_check(c, NULL, NULL); /* CANCELLING: the last final ends the call */
+		} else {
+			fork_win(c, f, t, resp);
+		}
+	} else if (!f->status) {
+		f->status = code;
+		if (code >= 600)
+			forks_cancel(c); /* RFC 3261 §16.7 step 5 */
+		step_check(c, resp, f);
+	}
+out:
+	release(c);
+}
+
+static void fork_ct_err(void *arg, struct sip_tsx *t, int err)
+{
+	struct b2b_fork *f = arg;
+	struct b2bua_call *c = f->leg.call;
+
+	(void)t;
+	hold(c);
+	if (!c->ended && !f->status) {
+		f->status = err == -ETIMEDOUT ? 408 : 503;
+		f->err = true;
+		step_check(c, NULL, NULL);
+	}
+	release(c);
+}
+
+static void fork_ct_term(void *arg, struct sip_tsx *t)
+{
+	struct b2b_fork *f = arg;
+
+	if (f->ct == t)
+		f->ct = NULL;
+}
+
+static const struct sip_tsx_handlers fork_ct_handlers = {
+	.resp_h = fork_ct_resp,
+	.err_h = fork_ct_err,
+	.term_h = fork_ct_term,
+};
+
 /* --- timers -------------------------------------------------------------- */
 
 static void rtx_fire(void *arg)
@@ -689,25 +1146,34 @@ static void cancel_b(struct b2bua_call *c, unsigned code, enum b2bua_end why)
 
 	c->cdr.status = code;
 	c->cdr.end = why;
+	c->fwd_pending = false;
 	if (inv->st && !inv->final_sent) {
 		inv->final_sent = true;
 		reply_now(c->b2b, inv->st, &inv->req, &c->leg[B2BUA_SIDE_A], code);
 	}
 	timer_cancel(c->b2b->ts, &c->no_answer);
-	if (!inv->ct || inv->ct_final || sip_tsx_cancel(inv->ct) < 0) {
+	if (!forks_cancel(c)) {
 		b2b_call_destroy(c, why);
 		return;
 	}
 	c->state = B2B_CANCELLING;
 }
 
+/* Ringing too long: the forward targets if forward_h gives some, else 408. */
 static void no_answer_fire(void *arg)
 {
 	struct b2bua_call *c = arg;
 
 	hold(c);
-	if (c->state == B2B_OUTGOING || c->state == B2B_EARLY)
-		cancel_b(c, 408, B2BUA_END_NO_ANSWER);
+	if (c->state == B2B_OUTGOING || c->state == B2B_EARLY) {
+		if (!c->fwd_pending && forward(c, B2BUA_FWD_NO_ANSWER) == 0) {
+			c->fwd_pending = true; /* the step ends, then the targets are called */
+			if (!forks_cancel(c))
+				step_check(c, NULL, NULL);
+		} else {
+			cancel_b(c, 408, B2BUA_END_NO_ANSWER);
+		}
+	}
 	release(c);
 }
 
@@ -1023,12 +1489,12 @@ static int setup_leg_a(struct b2bua_call *c, const struct sip_msg *req, const st
 	return 0;
 }
 
-static int setup_leg_b(struct b2bua_call *c, const struct sip_msg *req,
+/* The dialog of a fork toward @p tg: fresh identifiers. */
+static int setup_leg_b(struct b2bua_call *c, struct b2b_dialog *d, const struct sip_msg *req,
 		       const struct b2bua_target *tg, const struct sip_addr *from,
 		       const struct sip_addr *to)
 {
 	struct b2bua *b = c->b2b;
-	struct b2b_dialog *d = &c->leg[B2BUA_SIDE_B].dlg;
 	char ours[SA_STRLEN], dst[SA_STRLEN];
 	struct sip_uri ruri;
 	struct sa local;
@@ -1072,10 +1538,9 @@ static int setup_leg_b(struct b2bua_call *c, const struct sip_msg *req,
 void b2b_call_invite(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *req)
 {
 	const struct sip_flow *fl = sip_tsx_dest(st);
-	struct b2bua_target tg;
+	struct b2bua_target tg[B2BUA_MAX_TARGETS];
 	struct sip_addr from, to;
 	struct b2bua_call *c;
-	struct sip_pbuf pb;
 	unsigned code;
 	int n;
 
@@ -1084,8 +1549,8 @@ void b2b_call_invite(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *
 		b2b_respond_plain(b, st, req, code);
 		return;
 	}
-	memset(&tg, 0, sizeof(tg));
-	n = b->conf.route_h(b->conf.route_arg, req, fl, &tg, 1);
+	memset(tg, 0, sizeof(tg));
+	n = b->conf.route_h(b->conf.route_arg, req, fl, tg, B2BUA_MAX_TARGETS);
 	if (n <= 0) {
 		b2b_respond_plain(b, st, req, n == 0 ? 404 : 500);
 		return;
@@ -1098,6 +1563,7 @@ void b2b_call_invite(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *
 	c->b2b = b;
 	c->id = ++b->next_id;
 	c->outq_tail = &c->outq;
+	c->sdp_fork = -1;
 	c->cdr.start_ms = realtime_ms();
 	c->cdr.end = B2BUA_END_FAILED;
 	for (int i = 0; i < 2; i++) {
@@ -1117,17 +1583,15 @@ void b2b_call_invite(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *
 		b2b_call_destroy(c, B2BUA_END_FAILED);
 		goto out;
 	}
-	if (setup_leg_b(c, req, &tg, &from, &to) < 0 || req_save(&c->inv.req, req, fl) < 0) {
+	if (targets_set(c, tg, n < B2BUA_MAX_TARGETS ? (unsigned)n : B2BUA_MAX_TARGETS) < 0 ||
+	    req_save(&c->inv.req, req, fl) < 0) {
 		b2b_respond_plain(b, st, req, 500);
 		b2b_call_destroy(c, B2BUA_END_FAILED);
 		goto out;
 	}
-	for (int i = 0; i < 2; i++) {
-		struct b2b_dialog *d = &c->leg[i].dlg;
-
-		b2b_dtab_insert(&b->dlgs, &d->node, strv_cstr(d->call_id), strv_cstr(d->local_tag),
-				&c->leg[i]);
-	}
+	/* The B-leg joins the table when a fork answers (fork_win). */
+	b2b_dtab_insert(&b->dlgs, &c->leg[0].dlg.node, strv_cstr(c->leg[0].dlg.call_id),
+			strv_cstr(c->leg[0].dlg.local_tag), &c->leg[0]);
 	b2b_dtab_insert(&b->early, &c->a_early, strv_cstr(c->leg[0].dlg.call_id),
 			strv_cstr(c->leg[0].dlg.remote_tag), c);
 	c->state = B2B_OUTGOING;
@@ -1136,12 +1600,9 @@ void b2b_call_invite(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *
 	c->inv.st = st;
 	c->inv.from_cseq = req->cseq;
 	sip_tsx_set_handlers(st, &inv_st_handlers, c);
-	if (b->conf.no_answer_timeout_ms)
-		timer_start(b->ts, &c->no_answer, b->conf.no_answer_timeout_ms, no_answer_fire, c);
-	c->inv.ct_cseq = ++c->leg[1].dlg.local_cseq;
-	print_request(b, &pb, &c->leg[1], STRV("INVITE"), c->inv.ct_cseq, req,
-		      max_forwards(req) - 1, true);
-	out_submit(c, &pb, req, B2BUA_SIDE_A, B2BUA_SDP_OFFER, fin_inv_request, NULL);
+	no_answer_start(c);
+	if (step_start(c) < 0)
+		b2b_call_destroy(c, B2BUA_END_FAILED); /* 500 to the caller */
 out:
 	release(c);
 }
@@ -1213,6 +1674,16 @@ void b2b_call_destroy(struct b2bua_call *c, enum b2bua_end why)
 			sip_tsx_cancel(inv->ct);
 		inv->ct = NULL;
 	}
+	for (unsigned i = 0; i < c->nforks; i++) {
+		struct b2b_fork *f = &c->forks[i];
+
+		if (!f->ct)
+			continue;
+		sip_tsx_set_handlers(f->ct, NULL, NULL);
+		if (!f->status)
+			sip_tsx_cancel(f->ct);
+		f->ct = NULL;
+	}
 	for (int i = 0; i < 2; i++) {
 		if (c->leg[i].ack_ct)
 			sip_tsx_set_handlers(c->leg[i].ack_ct, NULL, NULL);
@@ -1251,6 +1722,9 @@ static void call_free(struct b2bua_call *c)
 	free(c->inv.ok);
 	for (int i = 0; i < 2; i++)
 		free(c->leg[i].ack);
+	forks_free(c);
+	free(c->targets);
+	free(c->offer);
 	free(c);
 }
 

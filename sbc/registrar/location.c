@@ -28,6 +28,8 @@ struct location {
 	struct location_aor **aors;
 	struct location_contact **conns; /* by flow.conn_id */
 	struct location_stats st;
+	location_contact_h *hook;
+	void *hook_arg;
 };
 
 /* --- keys ---------------------------------------------------------------- */
@@ -237,6 +239,9 @@ static void contact_remove(struct location *loc, struct location_contact *c)
 	struct location_aor *a = c->aor;
 	struct location_contact **pp = &a->contacts;
 
+	if (loc->hook)
+		loc->hook(loc->hook_arg, c, false);
+
 	while (*pp != c)
 		pp = &(*pp)->next;
 	*pp = c->next;
@@ -279,6 +284,8 @@ static void contact_insert(struct location *loc, struct location_aor *a, struct 
 		/* Lookups skip it once expired; the next REGISTER of the AOR replaces it. */
 		log_warn("location: no timer for a binding of %s: %s", a->key, strerror(-rc));
 	}
+	if (loc->hook)
+		loc->hook(loc->hook_arg, c, true);
 }
 
 /*
@@ -467,6 +474,22 @@ void location_stats(const struct location *loc, struct location_stats *st)
 	*st = loc->st;
 }
 
+void location_set_hooks(struct location *loc, location_contact_h *h, void *arg)
+{
+	loc->hook = h;
+	loc->hook_arg = arg;
+}
+
+void location_remove(struct location *loc, struct location_contact *c)
+{
+	struct location_aor *a = c->aor;
+
+	loc->st.removed++;
+	contact_remove(loc, c);
+	if (!a->ncontacts)
+		aor_free(loc, a);
+}
+
 /* --- life cycle ---------------------------------------------------------- */
 
 int location_alloc(struct location **lp, struct timers *ts, const struct location_conf *conf)
@@ -507,6 +530,7 @@ void location_free(struct location *loc)
 {
 	if (!loc)
 		return;
+	loc->hook = NULL; /* not reported: the hooks' user is gone first */
 	for (size_t i = 0; loc->aors && i <= loc->mask; i++) {
 		while (loc->aors[i]) {
 			struct location_aor *a = loc->aors[i];

@@ -74,6 +74,8 @@ struct location_contact {
 	struct sip_flow flow; /**< the REGISTER's flow: flow.remote is the received address */
 	const char *instance; /**< +sip.instance without the quotes, or NULL */
 	const char *reg_id;   /**< reg-id, or NULL */
+	/** owned by the hooks' user (location_set_hooks); NULL when the contact is created */
+	void *user;
 
 	/* private */
 	struct location *loc;
@@ -108,7 +110,17 @@ struct location_stats {
 	uint64_t replaced;     /**< bindings removed because their AOR was full */
 	uint64_t refused_aors; /**< new AORs refused: max_aors reached */
 	uint64_t flow_closed;  /**< bindings removed by location_flow_closed */
+	uint64_t removed;      /**< bindings removed by location_remove */
 };
+
+/**
+ * Told of a binding that was just added (@p added true), or that is about to
+ * be removed (expiry, a REGISTER, a full AOR, location_flow_closed,
+ * location_remove; not location_free). A refreshing REGISTER removes the old
+ * binding and adds a new one. The hook must not change the location, except
+ * that the remove hook may free what c->user points to.
+ */
+typedef void(location_contact_h)(void *arg, struct location_contact *c, bool added);
 
 /** @return 0, -EINVAL (no timers) or -ENOMEM. @p ts must outlive the location. */
 int location_alloc(struct location **lp, struct timers *ts, const struct location_conf *conf);
@@ -165,5 +177,17 @@ unsigned location_lookup(const struct location *loc, struct strv aor,
 unsigned location_flow_closed(struct location *loc, uint64_t conn_id);
 
 void location_stats(const struct location *loc, struct location_stats *st);
+
+/**
+ * Sets the hook called when a binding is added or removed (NULL: none). Set it
+ * before the first REGISTER: bindings already present are not reported.
+ */
+void location_set_hooks(struct location *loc, location_contact_h *h, void *arg);
+
+/**
+ * Removes binding @p c (a live contact of @p loc), e.g. when its keep-alives
+ * fail; the AOR goes with its last binding. @p c is invalid afterwards.
+ */
+void location_remove(struct location *loc, struct location_contact *c);
 
 #endif

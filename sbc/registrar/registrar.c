@@ -685,6 +685,11 @@ void registrar_stats(const struct registrar *r, struct registrar_stats *st)
 	st->replaced = ls.replaced;
 }
 
+struct location *registrar_location(struct registrar *r)
+{
+	return r->loc;
+}
+
 uint64_t registrar_auth_failures(const struct registrar *r, const struct sa *src)
 {
 	struct sa a = *src;

@@ -179,6 +179,9 @@ unsigned registrar_flow_closed(struct registrar *r, uint64_t conn_id);
 
 void registrar_stats(const struct registrar *r, struct registrar_stats *st);
 
+/** The registrar's location service (for location_set_hooks, location_remove). */
+struct location *registrar_location(struct registrar *r);
+
 /** Failed authentications counted for @p src (its address; the port is ignored). */
 uint64_t registrar_auth_failures(const struct registrar *r, const struct sa *src);
 

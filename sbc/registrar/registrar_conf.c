@@ -8,6 +8,8 @@
 
 static const char *const registrar_modes[] = { "off", "local", NULL };
 static const char *const digest_algorithms[] = { "both", "SHA-256", "MD5", NULL };
+/* in the order of enum keepalive_method, after "off" */
+static const char *const keepalive_methods[] = { "off", "options", "crlf", NULL };
 
 const struct conf_setting registrar_conf_settings[] = {
 	{ .path = "registrar.mode",
@@ -42,6 +44,25 @@ const struct conf_setting registrar_conf_settings[] = {
 	  .def = "100000",
 	  .min = 1,
 	  .max = 10000000 },
+	{ .path = "registrar.keepalive.method",
+	  .type = CONF_STR,
+	  .def = "\"options\"",
+	  .choices = keepalive_methods },
+	{ .path = "registrar.keepalive.interval",
+	  .type = CONF_INT,
+	  .def = "30",
+	  .min = 5,
+	  .max = 3600 },
+	{ .path = "registrar.keepalive.max_failures",
+	  .type = CONF_INT,
+	  .def = "3",
+	  .min = 1,
+	  .max = 100 },
+	{ .path = "registrar.keepalive.max_per_sec",
+	  .type = CONF_INT,
+	  .def = "20000",
+	  .min = 1,
+	  .max = 1000000 },
 	{ .path = "registrar.users", .type = CONF_LIST, .def = "()" },
 	{ .path = "registrar.users.[].username", .type = CONF_STR },
 	{ .path = "registrar.users.[].domain", .type = CONF_STR },
@@ -74,6 +95,19 @@ static int read_user(struct registrar_user *u, const struct conf *c, unsigned i,
 		return conf_error(c, user_path(p, sizeof(p), i, "username"), err, errlen,
 				  "user '%s' needs a password or ha1_md5/ha1_sha256", u->username);
 	return 0;
+}
+
+static void read_keepalive(struct registrar_settings *out, const struct conf *c)
+{
+	int method = conf_choice(c, "registrar.keepalive.method");
+
+	out->keepalive_enabled = method > 0;
+	out->keepalive = (struct keepalive_conf){
+		.method = method == 2 ? KEEPALIVE_CRLF : KEEPALIVE_OPTIONS,
+		.interval_s = (uint32_t)conf_int(c, "registrar.keepalive.interval"),
+		.max_failures = (uint8_t)conf_int(c, "registrar.keepalive.max_failures"),
+		.max_per_sec = (uint32_t)conf_int(c, "registrar.keepalive.max_per_sec"),
+	};
 }
 
 int registrar_settings_read(struct registrar_settings *out, const struct conf *c, char *err,
@@ -110,6 +144,7 @@ int registrar_settings_read(struct registrar_settings *out, const struct conf *c
 	rc->nonce_secret = conf_str(c, "registrar.nonce_secret");
 	rc->max_contacts_per_aor = (uint16_t)conf_int(c, "registrar.max_contacts_per_aor");
 	rc->max_aors = (uint32_t)conf_int(c, "registrar.max_aors");
+	read_keepalive(out, c);
 	if (rc->min_expires > rc->max_expires) {
 		registrar_settings_clear(out);
 		return conf_error(c, "registrar.min_expires", err, errlen,

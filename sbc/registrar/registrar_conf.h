@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "common/conf.h"
+#include "keepalive.h"
 #include "registrar.h"
 
 /** Settings of the "registrar" group, for the sbc schema. */
@@ -17,6 +18,8 @@ struct registrar_settings {
 	bool enabled;
 	struct registrar_conf conf;   /* strings point into the struct conf */
 	struct registrar_user *users; /* owned: conf.users */
+	bool keepalive_enabled;
+	struct keepalive_conf keepalive;
 };
 
 /**

@@ -1,0 +1,214 @@
+#!/bin/bash
+# Media anchoring on loopback: sipp caller (UAC) -> sbc -> sipp callee (UAS),
+# the sbc's media.rtpengine pointing at Debian's rtpengine (userspace only,
+# --table=-1). Checks: the SDP each side receives carries the relay's address
+# and a port of the relay's range, never the other side's; CALLS calls (plain
+# and hold/resume re-INVITEs) succeed; afterwards the relay holds no session
+# (ng `list`); with the ng node down (a port nobody listens on) calls get 503
+# within a few seconds and nothing stays behind. Exit 0 pass, 1 fail, 77 skip.
+set -u
+: "${BUILD_DIR:?}" "${SOURCE_DIR:?}"
+SBC=$BUILD_DIR/sbc/sbc
+CTL=$BUILD_DIR/sbc/sbcctl
+SIPP_DIR=$SOURCE_DIR/tests/sipp
+CALLS=${SIPP_CALLS:-10}
+tmp=$(mktemp -d)
+failures=0
+sbc_pid=""
+uas_pid=""
+rtpe_pid=""
+
+cleanup() {
+	[ -n "$uas_pid" ] && kill -KILL "$uas_pid" 2>/dev/null
+	[ -n "$sbc_pid" ] && kill -KILL "$sbc_pid" 2>/dev/null
+	[ -n "$rtpe_pid" ] && kill -KILL "$rtpe_pid" 2>/dev/null
+	[ "$failures" -eq 0 ] && rm -rf "$tmp" || echo "logs kept in $tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+
+command -v sipp >/dev/null || { echo "SKIP: sipp (sip-tester) is not installed"; exit 77; }
+RTPENGINE=$(command -v rtpengine || ls /usr/sbin/rtpengine 2>/dev/null)
+[ -n "$RTPENGINE" ] || { echo "SKIP: rtpengine (rtpengine-daemon) is not installed"; exit 77; }
+command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
+
+port=$((30000 + $$ % 20000))
+uas_port=$((port + 1))
+uac_port=$((port + 2))
+ng_port=$((port + 3))
+dead_port=$((port + 4))
+rtp_min=$((20000 + ($$ % 50) * 200))
+rtp_max=$((rtp_min + 199))
+uac_media=$((port + 10))
+uas_media=$((port + 20))
+
+# ng COMMAND: one request to the relay, the bencoded reply on stdout.
+ng() {
+	python3 - "$ng_port" "$1" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+cmd = sys.argv[2].encode()
+cookie = os.urandom(8).hex().encode()  # the relay caches replies by cookie
+s.sendto(b"%s d7:command%d:%se" % (cookie, len(cmd), cmd), ("127.0.0.1", int(sys.argv[1])))
+try:
+    print(s.recv(65535).split(b" ", 1)[1].decode(errors="replace"))
+except OSError:
+    sys.exit(1)
+PY
+}
+
+"$RTPENGINE" --config-file=none --table=-1 --interface=127.0.0.1 \
+	--listen-ng="127.0.0.1:$ng_port" --port-min="$rtp_min" --port-max="$rtp_max" \
+	--delete-delay=0 --foreground --log-stderr --log-level=6 >"$tmp/rtpengine.log" 2>&1 &
+rtpe_pid=$!
+for _ in $(seq 50); do
+	ng ping 2>/dev/null | grep -q pong && break
+	sleep 0.1
+done
+if ! ng ping 2>/dev/null | grep -q pong; then
+	echo "SKIP: rtpengine does not run here:"
+	tail -5 "$tmp/rtpengine.log"
+	exit 77
+fi
+pass "rtpengine answers ng ping on 127.0.0.1:$ng_port (RTP ports $rtp_min-$rtp_max)"
+
+# start_sbc NG-PORT: an sbc whose media goes to that ng port.
+start_sbc() {
+	cat >"$tmp/sbc.conf" <<CONF
+log: { level = "info"; target = "stderr"; };
+sip: {
+  listen = ( { transport = "udp"; address = "127.0.0.1"; port = $port; } );
+  timers: { t1 = 100; t2 = 500; t4 = 500; };
+};
+b2bua: {
+  default_route = "udp:127.0.0.1:$uas_port";
+  no_answer_timeout = 5;
+};
+media: {
+  rtpengine = [ "127.0.0.1:$1" ];
+  rtpengine_timeout = 200;
+  rtpengine_tries = 2;
+};
+control: { socket = "$tmp/sbc.ctl"; };
+CONF
+	rm -f "$tmp/sbc.ctl"
+	"$SBC" -f "$tmp/sbc.conf" >>"$tmp/sbc.log" 2>&1 &
+	sbc_pid=$!
+	for _ in $(seq 50); do
+		ss -lnuH "sport = :$port" | grep -q . && [ -S "$tmp/sbc.ctl" ] && break
+		sleep 0.1
+	done
+	[ -S "$tmp/sbc.ctl" ] || { fail "sbc did not start"; cat "$tmp/sbc.log"; exit 1; }
+}
+
+stop_sbc() {
+	local rc
+	kill -TERM "$sbc_pid"
+	wait "$sbc_pid"
+	rc=$?
+	sbc_pid=""
+	[ "$rc" -eq 0 ] && pass "sbc exits 0 on SIGTERM" || { fail "sbc exit $rc"; tail -20 "$tmp/sbc.log"; }
+}
+
+status() { "$CTL" -s "$tmp/sbc.ctl" status; }
+
+# run NAME UAC-XML [UAS-XML]: CALLS calls, both sides must succeed; @return sipp's seconds.
+run() {
+	local name=$1 uac=$2 uas=${3:-} rc_uac rc_uas=0
+	if [ -n "$uas" ]; then
+		(cd "$tmp" && exec timeout 120 sipp -sf "$SIPP_DIR/$uas" -p "$uas_port" -m "$CALLS" \
+			-mp "$uas_media" -nostdin -trace_msg -message_file "$name.uas.msg" \
+			-trace_err -error_file "$name.uas.err" >"$name.uas.out" 2>&1) &
+		uas_pid=$!
+		sleep 0.3
+	fi
+	(cd "$tmp" && timeout 60 sipp -sf "$SIPP_DIR/$uac" -p "$uac_port" -m "$CALLS" -r 10 \
+		-l 10 -s bob -mp "$uac_media" -timeout 30s -timeout_error -nostdin -trace_msg \
+		-message_file "$name.uac.msg" -trace_err -error_file "$name.uac.err" \
+		"127.0.0.1:$port" >"$name.uac.out" 2>&1)
+	rc_uac=$?
+	if [ -n "$uas" ]; then
+		wait "$uas_pid"
+		rc_uas=$?
+		uas_pid=""
+	fi
+	if [ "$rc_uac" -eq 0 ] && [ "$rc_uas" -eq 0 ]; then
+		pass "$name: $CALLS calls, caller and callee scenarios complete"
+	else
+		fail "$name: sipp exit caller $rc_uac, callee $rc_uas"
+		tail -n 5 "$tmp/$name.uac.out" ${uas:+"$tmp/$name.uas.out"}
+	fi
+}
+
+# received TRACE: the messages sipp received (its -trace_msg file has both ways).
+received() {
+	awk '/message received/ { rx = 1; next } /message sent/ { rx = 0; next } rx' "$1"
+}
+
+# check_sdp NAME FILE WHO OTHER-MEDIA-PORT: every m=audio in FILE is the relay's.
+check_sdp() {
+	local name=$1 file=$2 who=$3 other=$4 ports bad n
+	received "$file" >"$file.rx"
+	file=$file.rx
+	ports=$(sed -n 's/^m=audio \([0-9]*\) .*/\1/p' "$file" | tr -d '\r')
+	n=$(echo "$ports" | grep -c .)
+	bad=$(echo "$ports" | awk -v lo="$rtp_min" -v hi="$rtp_max" 'NF && ($1 < lo || $1 > hi)' | wc -l)
+	if [ "$n" -gt 0 ] && [ "$bad" -eq 0 ]; then
+		pass "$name: all $n SDPs the $who received have a relay port ($rtp_min-$rtp_max)"
+	else
+		fail "$name: the $who received $bad of $n SDPs with a port outside the relay's range"
+	fi
+	grep -q "^m=audio $other " "$file" && fail "$name: the $who saw the other side's media port $other"
+	bad=$(grep "^c=IN IP4" "$file" | tr -d '\r' | grep -vc "^c=IN IP4 127.0.0.1$")
+	[ "$bad" -eq 0 ] && pass "$name: the $who's SDPs connect to the relay (127.0.0.1)" ||
+		fail "$name: $bad c= lines the $who received are not the relay's"
+}
+
+start_sbc "$ng_port"
+run caller_bye b2b_uac_bye.xml b2b_uas_answer.xml
+check_sdp caller_bye "$tmp/caller_bye.uas.msg" callee "$uac_media"
+check_sdp caller_bye "$tmp/caller_bye.uac.msg" caller "$uas_media"
+run hold_resume b2b_uac_hold.xml b2b_uas_hold.xml
+check_sdp hold_resume "$tmp/hold_resume.uas.msg" callee "$uac_media"
+check_sdp hold_resume "$tmp/hold_resume.uac.msg" caller "$uas_media"
+grep -q "^a=recvonly" "$tmp/hold_resume.uac.msg" && pass "hold_resume: the hold answer reached the caller" ||
+	fail "hold_resume: no a=recvonly answer in the caller's trace"
+
+for _ in $(seq 30); do
+	ng list | grep -q "5:callsle" && break
+	sleep 0.2
+done
+list=$(ng list)
+echo "$list" | grep -q "5:callsle" && pass "the relay has no session left after the calls" ||
+	fail "sessions left on the relay: $list"
+status >"$tmp/status1.txt"
+grep -q "^media: calls=0 offers=$((CALLS * 4)) answers=$((CALLS * 4)) deletes=$((CALLS * 2)) " \
+	"$tmp/status1.txt" && pass "media counters: $(grep ^media: "$tmp/status1.txt")" ||
+	fail "media counters: $(grep ^media: "$tmp/status1.txt")"
+grep -q "^calls: active=0 " "$tmp/status1.txt" && pass "no call left" ||
+	fail "calls left: $(grep ^calls: "$tmp/status1.txt")"
+stop_sbc
+
+# The ng node down: every call is refused with 503, quickly.
+start_sbc "$dead_port"
+t0=$(date +%s%N)
+run node_down media_uac_503.xml
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -lt 15000 ] && pass "node_down: $CALLS calls refused with 503 in $ms ms" ||
+	fail "node_down: $CALLS refusals took $ms ms"
+for _ in $(seq 30); do
+	status | grep -q "^calls: active=0 " && break
+	sleep 0.2
+done
+status >"$tmp/status2.txt"
+grep -q "^calls: active=0 " "$tmp/status2.txt" && pass "node_down: no call left" ||
+	fail "node_down: calls left: $(grep ^calls: "$tmp/status2.txt")"
+grep -q "^media: calls=0 " "$tmp/status2.txt" && pass "node_down: no media record left" ||
+	fail "node_down: $(grep ^media: "$tmp/status2.txt")"
+stop_sbc
+
+cat "$tmp/status1.txt" "$tmp/status2.txt"
+echo "$failures failure(s)"
+[ "$failures" -eq 0 ]
