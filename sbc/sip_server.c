@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include "common/ctl.h"
@@ -380,6 +381,68 @@ static int forward_test(void *arg, const struct sip_msg *invite, enum b2bua_forw
 	return route_hops(s, &bc->test_forward, 1, true, out, max);
 }
 
+/*
+ * Redirects (a 3xx's Contact URIs): only where routing would send a call
+ * anyway, so that a callee cannot send our calls anywhere (toll fraud). A
+ * user registered here goes to its best contact over its flow; else the
+ * Contact's host must be an IP address (no DNS) whose address, port and
+ * transport are those of a trunk of the static route for the Contact's
+ * user@host, reached through a listener of that transport. Lab routes and
+ * the default route accept nothing. @return 1 with @p out filled, else 0.
+ */
+static int redirect_policy(void *arg, const struct sip_msg *invite, struct strv contact,
+			   struct b2bua_target *out)
+{
+	struct sip_server *s = arg;
+	const struct location_contact *lc[1];
+	const struct routes_trunk *trunks[8];
+	enum sip_proto proto = SIP_PROTO_UDP;
+	char hp[SA_STRLEN + 8];
+	struct sip_uri u;
+	struct sa dst;
+	int n;
+
+	(void)invite;
+	if (sip_uri_parse(&u, contact) < 0 ||
+	    (u.scheme != SIP_URI_SIP && u.scheme != SIP_URI_SIPS) || u.headers.len ||
+	    contact.len >= sizeof(out->ruri))
+		return 0;
+	if (s->reg && u.user.len && registrar_lookup(s->reg, u.user, u.host, lc, 1) > 0) {
+		out->use_flow = true;
+		out->flow = lc[0]->flow;
+		out->listener = lc[0]->flow.listener;
+		out->dst = lc[0]->flow.remote;
+		snprintf(out->ruri, sizeof(out->ruri), "%.*s", (int)lc[0]->uri_len, lc[0]->uri);
+		return 1;
+	}
+	if (!s->cfg->routes)
+		return 0;
+	if (u.scheme == SIP_URI_SIPS ||
+	    (u.transport.len == 3 && !strncasecmp(u.transport.p, "tls", 3)))
+		proto = SIP_PROTO_TLS;
+	else if (u.transport.len == 3 && !strncasecmp(u.transport.p, "tcp", 3))
+		proto = SIP_PROTO_TCP;
+	else if (u.transport.len && (u.transport.len != 3 || strncasecmp(u.transport.p, "udp", 3)))
+		return 0;
+	snprintf(hp, sizeof(hp), u.host_ipv6 ? "[%.*s]" : "%.*s", (int)u.host.len, u.host.p);
+	if (sa_parse_cstr(&dst, hp, u.has_port ? u.port : proto == SIP_PROTO_TLS ? 5061 : 5060) < 0)
+		return 0; /* a host name */
+	n = routes_lookup(s->cfg->routes, u.user, u.host, trunks, 8, NULL, NULL, NULL);
+	for (int i = 0; i < n; i++) {
+		const struct routes_trunk *t = trunks[i];
+		int li;
+
+		if (t->proto != proto || !sa_isset(&t->addr) || !sa_equal(&t->addr, &dst) ||
+		    (li = trunk_listener(s, t)) < 0)
+			continue;
+		out->listener = (unsigned)li;
+		out->dst = dst;
+		snprintf(out->ruri, sizeof(out->ruri), "%.*s", (int)contact.len, contact.p);
+		return 1;
+	}
+	return 0;
+}
+
 /* --- CDRs ---------------------------------------------------------------- */
 
 static void cdr_end(enum b2bua_end end, struct cdr *out)
@@ -461,6 +524,8 @@ static int b2bua_start(struct sip_server *s)
 		.route_arg = s,
 		.forward_h = bc->has_test_forward ? forward_test : NULL,
 		.forward_arg = s,
+		.redirect_h = redirect_policy,
+		.redirect_arg = s,
 		.cdr_h = s->cfg->cdr_file ? on_call_end : NULL,
 		.cdr_arg = s,
 	};

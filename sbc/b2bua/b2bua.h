@@ -24,6 +24,12 @@
  *  - forwarding: b2bua_forward_h, at most once per call, gives new targets
  *    when every callee of the last step was busy (486, 600) or the call rang
  *    longer than no_answer_timeout_ms (the ringing forks are cancelled).
+ *  - redirects: b2bua_redirect_h. When the final answer of a step is 300, 301
+ *    or 302 (routes_should_redirect), its Contact URIs, best q first, that
+ *    are new in the call's redirect chain (routes_redirect_*: at most
+ *    B2BUA_MAX_REDIRECTS hops, no target twice) go to the hook one by one;
+ *    those it accepts form the next step (equal q in parallel). None: the
+ *    caller gets 480. The 3xx's Contact never reaches the caller.
  *  - media: every SDP that crosses goes to b2bua_media_h, which answers
  *    asynchronously with b2bua_media_done(); the message waits, and later
  *    messages of the same call wait behind it, so order is kept. A failure
@@ -98,6 +104,19 @@ typedef int(b2bua_forward_h)(void *arg, const struct sip_msg *invite,
 			     enum b2bua_forward_reason reason, struct b2bua_target *out,
 			     unsigned max);
 
+/** Most 3xx responses one call follows. */
+#define B2BUA_MAX_REDIRECTS 3
+
+/**
+ * Redirect policy: whether @p contact_uri, a Contact URI of a 3xx answering
+ * the call of @p invite (the caller's), may be called, and how (@p out, zeroed;
+ * its group is set by the B2BUA). The daemon must refuse what the caller could
+ * not have dialled directly (toll fraud).
+ * @return 1 with @p out filled, 0 refused.
+ */
+typedef int(b2bua_redirect_h)(void *arg, const struct sip_msg *invite, struct strv contact_uri,
+			      struct b2bua_target *out);
+
 enum b2bua_sdp_kind { B2BUA_SDP_OFFER, B2BUA_SDP_ANSWER };
 
 /**
@@ -161,6 +180,8 @@ struct b2bua_conf {
 	void *route_arg;
 	b2bua_forward_h *forward_h; /**< NULL: no forwarding */
 	void *forward_arg;
+	b2bua_redirect_h *redirect_h; /**< NULL: a 3xx gives the caller 480 */
+	void *redirect_arg;
 	b2bua_media_h *media_h; /**< NULL: bodies cross unchanged */
 	b2bua_media_cancel_h *media_cancel_h;
 	b2bua_media_end_h *media_end_h;

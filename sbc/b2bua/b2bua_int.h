@@ -7,7 +7,10 @@
 #include "common/timer.h"
 #include "dialog.h"
 #include "hdr_policy.h"
+#include "../sip/hdr.h"
+#include "../sip/print.h"
 #include "../sip/tsx.h"
+#include "../routing/routes.h"
 
 #define B2B_OUT_MAX 65536
 
@@ -31,7 +34,7 @@ struct b2b_req {
  * Until the answer, the B side is a step ("attempt") of forks: one INVITE
  * client transaction and early dialog per target of the step's group
  * (struct b2b_fork, not in the dialog table). OUTGOING and EARLY last across
- * steps (failover, forwarding). The first fork to answer 2xx becomes leg[1]
+ * steps (failover, redirects, forwarding). The first fork to answer 2xx becomes leg[1]
  * (copied, then put in the dialog table); the others are cancelled, or get
  * ACK and BYE if they answered too.
  *
@@ -112,6 +115,8 @@ struct b2b_fork {
 	unsigned status;    /**< final status, 0 while pending; 408/503 for errors */
 	bool err;	    /**< status stands for a timeout or transport error */
 	bool cancelled;
+	char *redir; /**< a copy of its 3xx, when one to follow (redirect_h set) */
+	size_t redir_len;
 };
 
 struct b2bua_call {
@@ -130,11 +135,12 @@ struct b2bua_call {
 	unsigned ntargets, tnext;
 	struct b2b_fork *forks; /* the current step */
 	unsigned nforks;
-	int sdp_fork;	   /* fork whose early SDP the caller got, -1 none */
-	bool forwarded;	   /* forward_h was asked (at most once) */
-	bool fwd_pending;  /* the no-answer timer cancelled the step to forward */
-	bool offer_queued; /* the caller's body went to the media queue */
-	bool offer_ready;  /* ... and came back: offer_* hold it for every fork */
+	int sdp_fork;		      /* fork whose early SDP the caller got, -1 none */
+	bool forwarded;		      /* forward_h was asked (at most once) */
+	bool fwd_pending;	      /* the no-answer timer cancelled the step to forward */
+	struct routes_redirect redir; /* 3xx followed, targets tried */
+	bool offer_queued;	      /* the caller's body went to the media queue */
+	bool offer_ready;	      /* ... and came back: offer_* hold it for every fork */
 	char offer_ctype[128];
 	char *offer;
 	size_t offer_len;
@@ -174,5 +180,46 @@ void b2b_call_destroy(struct b2bua_call *c, enum b2bua_end why);
 void b2b_call_drop(struct b2bua_call *c);
 void b2b_respond_plain(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *req,
 		       unsigned code);
+
+/* call.c, for fork.c: the building blocks of a leg */
+extern const struct sip_limits b2b_req_limits;		  /* re-parsing saved messages */
+extern const struct sip_tsx_handlers b2b_inv_ct_handlers; /* c->inv.ct's */
+/* Every entry point holds the call: destroyed inside, it is freed at the last release. */
+void b2b_call_hold(struct b2bua_call *c);
+void b2b_call_release(struct b2bua_call *c);
+uint64_t b2b_realtime_ms(void);
+unsigned b2b_max_forwards(const struct sip_msg *m);
+/* The status the caller sees for a callee's final (see call.c). */
+unsigned b2b_map_final(unsigned code);
+/* A request on @p leg, up to (not including) the body. */
+void b2b_print_request(struct b2bua *b, struct sip_pbuf *pb, struct b2b_leg *leg,
+		       struct strv method, uint32_t cseq, const struct sip_msg *src, unsigned mf,
+		       bool contact);
+/* Answers the saved request @p r on @p st at once, no body. */
+void b2b_reply_now(struct b2bua *b, struct sip_tsx *st, const struct b2b_req *r,
+		   struct b2b_leg *leg, unsigned code);
+/* Queues a message (or, without @p pb, a body only) behind the media hook. */
+void b2b_out_queue(struct b2bua_call *c, struct sip_pbuf *pb, const struct sip_msg *src,
+		   enum b2bua_side from, enum b2bua_sdp_kind kind, b2b_finish_h *finish,
+		   b2b_body_h *body_finish, void *ctx);
+/* Final or provisional @p code to the side that sent the INVITE being bridged. */
+void b2b_relay_to_inv_from(struct b2bua_call *c, unsigned code, const struct sip_msg *resp,
+			   bool dlg_hdrs, bool body);
+void b2b_learn_remote(struct b2b_leg *leg, const struct sip_msg *resp, bool routes);
+void b2b_send_bye(struct b2bua_call *c, struct b2b_leg *leg);
+/* The dialog of a fork toward @p tg: fresh identifiers. */
+int b2b_setup_leg_b(struct b2bua_call *c, struct b2b_dialog *d, const struct sip_msg *req,
+		    const struct b2bua_target *tg, const struct sip_addr *from,
+		    const struct sip_addr *to);
+
+/* fork.c: the B side until the answer */
+void b2b_forks_free(struct b2bua_call *c);
+/* Keeps @p n targets sorted by group (stable). @return 0 or -ENOMEM. */
+int b2b_targets_set(struct b2bua_call *c, const struct b2bua_target *tg, unsigned n);
+/* Starts the next step. @return 0, -ENOENT (no target left), -EINVAL or -ENOMEM. */
+int b2b_step_start(struct b2bua_call *c);
+void b2b_no_answer_start(struct b2bua_call *c);
+/* @p code to the caller, every fork cancelled; the call ends once they have. */
+void b2b_cancel_b(struct b2bua_call *c, unsigned code, enum b2bua_end why);
 
 #endif

@@ -6,10 +6,11 @@
  * handler returns.
  *
  * Final responses of the B-leg's INVITE (the best of the last step's forks,
- * after failover and forwarding: see "forks, steps"), as the caller sees them
+ * after failover and forwarding: see fork.c), as the caller sees them
  * (RFC 3261 §16.7 hints):
  *   2xx              -> the same 2xx (our Contact, the caller's Record-Route)
- *   3xx              -> 480 (redirects are not followed; the Contact would leak the callee)
+ *   300, 301, 302    -> followed when redirect_h accepts a Contact (fork.c), else 480
+ *   other 3xx        -> 480 (the Contact would leak the callee)
  *   408, Timer B     -> 408
  *   503              -> 500 (§16.7 step 6: a 503 is about the next hop only)
  *   transport error  -> 500 (§16.9: as a 503)
@@ -31,7 +32,7 @@
 #include "sip/reply.h"
 #include "routing/routes.h"
 
-static const struct sip_limits req_limits = { .max_msg_size = 1048576 };
+const struct sip_limits b2b_req_limits = { .max_msg_size = 1048576 };
 
 static void call_free(struct b2bua_call *c);
 static void out_pump(struct b2bua_call *c);
@@ -41,18 +42,18 @@ static inline struct b2b_leg *other(struct b2b_leg *leg)
 	return &leg->call->leg[!leg->side];
 }
 
-static void hold(struct b2bua_call *c)
+void b2b_call_hold(struct b2bua_call *c)
 {
 	c->busy++;
 }
 
-static void release(struct b2bua_call *c)
+void b2b_call_release(struct b2bua_call *c)
 {
 	if (--c->busy == 0 && c->ended)
 		call_free(c);
 }
 
-static uint64_t realtime_ms(void)
+uint64_t b2b_realtime_ms(void)
 {
 	struct timespec ts;
 
@@ -82,9 +83,9 @@ static void req_free(struct b2b_req *r)
 /* --- building messages --------------------------------------------------- */
 
 /* A request on @p leg, up to (not including) the body. */
-static void print_request(struct b2bua *b, struct sip_pbuf *pb, struct b2b_leg *leg,
-			  struct strv method, uint32_t cseq, const struct sip_msg *src, unsigned mf,
-			  bool contact)
+void b2b_print_request(struct b2bua *b, struct sip_pbuf *pb, struct b2b_leg *leg,
+		       struct strv method, uint32_t cseq, const struct sip_msg *src, unsigned mf,
+		       bool contact)
 {
 	struct b2b_dialog *d = &leg->dlg;
 	char branch[8 + B2B_ID_LEN + 1] = "z9hG4bK";
@@ -119,7 +120,7 @@ static int print_reply(struct b2bua *b, struct sip_pbuf *pb, const struct b2b_re
 {
 	struct sip_msg m;
 
-	if (sip_msg_parse(&m, r->buf, r->len, &req_limits, NULL) < 0)
+	if (sip_msg_parse(&m, r->buf, r->len, &b2b_req_limits, NULL) < 0)
 		return -EINVAL;
 	sip_print_init(pb, b->out, sizeof(b->out));
 	if (sip_reply_begin(pb, &m, &r->flow, code, STRV_NULL, strv_cstr(leg->dlg.local_tag)) < 0)
@@ -142,8 +143,8 @@ static unsigned status_of(const char *msg)
 }
 
 /* Answers the saved request @p r on @p st at once, no body. */
-static void reply_now(struct b2bua *b, struct sip_tsx *st, const struct b2b_req *r,
-		      struct b2b_leg *leg, unsigned code)
+void b2b_reply_now(struct b2bua *b, struct sip_tsx *st, const struct b2b_req *r,
+		   struct b2b_leg *leg, unsigned code)
 {
 	struct sip_pbuf pb;
 	long len;
@@ -177,7 +178,7 @@ fail:
 	sip_tsx_terminate(st);
 }
 
-static unsigned map_final(unsigned code)
+unsigned b2b_map_final(unsigned code)
 {
 	if (code >= 300 && code < 400)
 		return 480;
@@ -234,9 +235,9 @@ static void op_finish(struct b2bua_call *c, struct b2bua_media_op *op)
  * nothing waits and no media hook applies, else in turn after the media hook.
  * Without @p pb, only the body waits its turn and goes to @p body_finish.
  */
-static void out_queue(struct b2bua_call *c, struct sip_pbuf *pb, const struct sip_msg *src,
-		      enum b2bua_side from, enum b2bua_sdp_kind kind, b2b_finish_h *finish,
-		      b2b_body_h *body_finish, void *ctx)
+void b2b_out_queue(struct b2bua_call *c, struct sip_pbuf *pb, const struct sip_msg *src,
+		   enum b2bua_side from, enum b2bua_sdp_kind kind, b2b_finish_h *finish,
+		   b2b_body_h *body_finish, void *ctx)
 {
 	struct strv body = src ? src->body : STRV_NULL;
 	struct strv ctype = src ? content_type(src) : STRV_NULL;
@@ -290,7 +291,7 @@ static void out_submit(struct b2bua_call *c, struct sip_pbuf *pb, const struct s
 		       enum b2bua_side from, enum b2bua_sdp_kind kind, b2b_finish_h *finish,
 		       void *ctx)
 {
-	out_queue(c, pb, src, from, kind, finish, NULL, ctx);
+	b2b_out_queue(c, pb, src, from, kind, finish, NULL, ctx);
 }
 
 /* Set while the hook runs: a synchronous b2bua_media_done() must not pump again. */
@@ -333,7 +334,7 @@ void b2bua_media_done(struct b2bua_media_op *op, int err, struct strv sdp)
 	struct b2bua_call *c = op->call;
 	char *body = NULL;
 
-	hold(c);
+	b2b_call_hold(c);
 	if (err < 0 || (sdp.len && !(body = malloc(sdp.len)))) {
 		op->started = false; /* nothing to cancel any more */
 		b2b_call_destroy(c, B2BUA_END_FAILED);
@@ -348,7 +349,7 @@ void b2bua_media_done(struct b2bua_media_op *op, int err, struct strv sdp)
 	if (!pumping)
 		out_pump(c);
 out:
-	release(c);
+	b2b_call_release(c);
 }
 
 /* --- transaction handlers ------------------------------------------------ */
@@ -376,7 +377,7 @@ static void inv_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 static void inv_ct_err(void *arg, struct sip_tsx *t, int err);
 static void inv_ct_term(void *arg, struct sip_tsx *t);
 
-static const struct sip_tsx_handlers inv_ct_handlers = {
+const struct sip_tsx_handlers b2b_inv_ct_handlers = {
 	.resp_h = inv_ct_resp,
 	.err_h = inv_ct_err,
 	.term_h = inv_ct_term,
@@ -419,7 +420,7 @@ static void fin_inv_request(struct b2bua_call *c, void *ctx, const char *msg, si
 
 	(void)ctx;
 	rc = sip_tsx_request(b->tsx, &c->inv.ct, msg, len, &to->dlg.flow,
-			     sip_proto_is_stream(to->dlg.flow.proto), &inv_ct_handlers, c);
+			     sip_proto_is_stream(to->dlg.flow.proto), &b2b_inv_ct_handlers, c);
 	if (rc < 0) {
 		c->inv.ct = NULL;
 		inv_ct_err(c, NULL, rc);
@@ -534,18 +535,18 @@ static void send_ack(struct b2bua_call *c, struct b2b_leg *leg, const struct sip
 {
 	struct sip_pbuf pb;
 
-	print_request(c->b2b, &pb, leg, STRV("ACK"), c->inv.ct_cseq, NULL, 70, false);
+	b2b_print_request(c->b2b, &pb, leg, STRV("ACK"), c->inv.ct_cseq, NULL, 70, false);
 	if (src)
 		b2b_hdr_policy_copy(&c->b2b->policy, &pb, src);
 	out_submit(c, &pb, src, !leg->side, B2BUA_SDP_ANSWER, fin_ack, leg);
 }
 
-static void send_bye(struct b2bua_call *c, struct b2b_leg *leg)
+void b2b_send_bye(struct b2bua_call *c, struct b2b_leg *leg)
 {
 	struct sip_pbuf pb;
 	long len;
 
-	print_request(c->b2b, &pb, leg, STRV("BYE"), ++leg->dlg.local_cseq, NULL, 70, false);
+	b2b_print_request(c->b2b, &pb, leg, STRV("BYE"), ++leg->dlg.local_cseq, NULL, 70, false);
 	sip_print_body(&pb, STRV_NULL, STRV_NULL);
 	len = sip_print_finish(&pb);
 	if (len > 0)
@@ -554,7 +555,7 @@ static void send_bye(struct b2bua_call *c, struct b2b_leg *leg)
 
 /* --- the INVITE client transaction --------------------------------------- */
 
-static void learn_remote(struct b2b_leg *leg, const struct sip_msg *resp, bool routes)
+void b2b_learn_remote(struct b2b_leg *leg, const struct sip_msg *resp, bool routes)
 {
 	const struct sip_hdr *to = sip_msg_hdr(resp, SIP_HDR_TO);
 	struct sip_addr a;
@@ -566,8 +567,8 @@ static void learn_remote(struct b2b_leg *leg, const struct sip_msg *resp, bool r
 		b2b_dialog_set_routes(&leg->dlg, resp, true);
 }
 
-static void relay_to_inv_from(struct b2bua_call *c, unsigned code, const struct sip_msg *resp,
-			      bool dlg_hdrs, bool body)
+void b2b_relay_to_inv_from(struct b2bua_call *c, unsigned code, const struct sip_msg *resp,
+			   bool dlg_hdrs, bool body)
 {
 	struct b2b_inv *inv = &c->inv;
 	struct sip_pbuf pb;
@@ -587,7 +588,7 @@ static void inv_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 	struct b2b_leg *to = &c->leg[!inv->from];
 	unsigned code = resp->status;
 
-	hold(c);
+	b2b_call_hold(c);
 	if (c->ended)
 		goto out;
 	if (code >= 200 && code < 300 && to->ack_ct == t) {
@@ -601,11 +602,11 @@ static void inv_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 	if (code < 200) {
 		if (code == 100 || c->state == B2B_CONFIRMED || c->state == B2B_CANCELLING)
 			goto out;
-		learn_remote(to, resp, true);
+		b2b_learn_remote(to, resp, true);
 		if (!c->cdr.ringing_ms)
-			c->cdr.ringing_ms = realtime_ms();
+			c->cdr.ringing_ms = b2b_realtime_ms();
 		c->state = B2B_EARLY;
-		relay_to_inv_from(c, code, resp, true, true);
+		b2b_relay_to_inv_from(c, code, resp, true, true);
 		goto out;
 	}
 	inv->ct_final = true;
@@ -614,14 +615,14 @@ static void inv_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 			b2b_call_destroy(c, c->cdr.end);
 			goto out;
 		}
-		c->cdr.status = map_final(code);
-		relay_to_inv_from(c, c->cdr.status, resp, false, false);
+		c->cdr.status = b2b_map_final(code);
+		b2b_relay_to_inv_from(c, c->cdr.status, resp, false, false);
 		if (c->state != B2B_CONFIRMED)
 			b2b_call_destroy(c, B2BUA_END_REJECTED);
 		goto out;
 	}
 	/* 2xx */
-	learn_remote(to, resp, c->state != B2B_CONFIRMED);
+	b2b_learn_remote(to, resp, c->state != B2B_CONFIRMED);
 	to->confirmed = true;
 	if (to->ack_ct && to->ack_ct != t)
 		sip_tsx_set_handlers(to->ack_ct, NULL, NULL); /* an older INVITE's 2xx: done */
@@ -637,13 +638,13 @@ static void inv_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 		c->state = B2B_ANSWERED;
 		c->answered = true;
 		c->cdr.status = code;
-		c->cdr.answer_ms = realtime_ms();
+		c->cdr.answer_ms = b2b_realtime_ms();
 		c->b2b->stats.calls_answered++;
 		timer_cancel(c->b2b->ts, &c->no_answer);
 	}
-	relay_to_inv_from(c, code, resp, true, true);
+	b2b_relay_to_inv_from(c, code, resp, true, true);
 out:
-	release(c);
+	b2b_call_release(c);
 }
 
 static void inv_ct_err(void *arg, struct sip_tsx *t, int err)
@@ -651,24 +652,24 @@ static void inv_ct_err(void *arg, struct sip_tsx *t, int err)
 	struct b2bua_call *c = arg;
 
 	(void)t;
-	hold(c);
+	b2b_call_hold(c);
 	if (c->ended)
 		goto out;
 	c->inv.ct_final = true;
 	if (c->state == B2B_CANCELLING || c->state == B2B_CONFIRMED || !c->inv.st) {
 		/* A re-INVITE that failed on the transport or timed out: the leg is gone. */
 		if (c->state == B2B_CONFIRMED && c->inv.st)
-			reply_now(c->b2b, c->inv.st, &c->inv.req, &c->leg[c->inv.from],
-				  map_error(err));
+			b2b_reply_now(c->b2b, c->inv.st, &c->inv.req, &c->leg[c->inv.from],
+				      map_error(err));
 		c->inv.final_sent = true;
 		b2b_call_destroy(c, c->state == B2B_CANCELLING ? c->cdr.end : B2BUA_END_FAILED);
 		goto out;
 	}
 	c->cdr.status = map_error(err);
-	relay_to_inv_from(c, c->cdr.status, NULL, false, false);
+	b2b_relay_to_inv_from(c, c->cdr.status, NULL, false, false);
 	b2b_call_destroy(c, err == -ETIMEDOUT ? B2BUA_END_NO_ANSWER : B2BUA_END_FAILED);
 out:
-	release(c);
+	b2b_call_release(c);
 }
 
 static void inv_ct_term(void *arg, struct sip_tsx *t)
@@ -682,443 +683,6 @@ static void inv_ct_term(void *arg, struct sip_tsx *t)
 			c->leg[i].ack_ct = NULL;
 }
 
-/* --- forks, steps, failover and forwarding ------------------------------- */
-/*
- * A step calls every target of one group in parallel, a fork each (own
- * Call-ID, tags, branch). What the caller sees, always in its one early
- * dialog (our To tag):
- *  - 18x from every fork of the current step; an 18x with SDP only from the
- *    first fork of the step that sent one (the others' cross without body), so
- *    that the caller never gets two early answers from one step. A 2xx from
- *    another fork may then carry a different answer: the caller takes the
- *    2xx's (what phones do with forked early media).
- *  - the first 2xx, which ends the other forks: CANCEL, or ACK and BYE when
- *    they answer 2xx as well.
- *  - once every fork failed, the best final (RFC 3261 §16.7: a 6xx, which
- *    cancels the others at once; else the lowest class, the first of a class;
- *    no response counts as 408, a transport error as 503). If
- *    routes_should_failover() accepts it the next step runs, fresh
- *    identifiers again, and the caller sees its 18x after the last step's;
- *    if every fork of the step was busy (486, 600), forward_h may give new
- *    targets (once per call); else the caller gets it (map_final).
- * The caller's offer crosses the media hook once and serves every fork.
- * Forks are not in the dialog table: requests from a callee before its 2xx
- * get 481, and those of the caller before the answer 491.
- */
-
-static const struct sip_tsx_handlers fork_ct_handlers;
-static int setup_leg_b(struct b2bua_call *c, struct b2b_dialog *d, const struct sip_msg *req,
-		       const struct b2bua_target *tg, const struct sip_addr *from,
-		       const struct sip_addr *to);
-static unsigned max_forwards(const struct sip_msg *m);
-static void no_answer_fire(void *arg);
-static void step_check(struct b2bua_call *c, const struct sip_msg *last,
-		       const struct b2b_fork *lastf);
-
-static void forks_free(struct b2bua_call *c)
-{
-	for (unsigned i = 0; i < c->nforks; i++) {
-		if (c->forks[i].ct)
-			sip_tsx_set_handlers(c->forks[i].ct, NULL, NULL);
-		free(c->forks[i].leg.ack);
-	}
-	free(c->forks);
-	c->forks = NULL;
-	c->nforks = 0;
-}
-
-static unsigned forks_pending(const struct b2bua_call *c)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < c->nforks; i++)
-		n += !c->forks[i].status;
-	return n;
-}
-
-/* CANCELs every pending fork. @return how many still wait for their final. */
-static unsigned forks_cancel(struct b2bua_call *c)
-{
-	for (unsigned i = 0; i < c->nforks; i++) {
-		struct b2b_fork *f = &c->forks[i];
-		int rc;
-
-		if (f->status || f->cancelled)
-			continue;
-		f->cancelled = true;
-		if (!f->ct) {
-			f->status = 487; /* not sent yet (the offer waits for the media hook) */
-			continue;
-		}
-		rc = sip_tsx_cancel(f->ct);
-		if (rc < 0 && rc != -EALREADY) {
-			sip_tsx_set_handlers(f->ct, NULL, NULL);
-			f->ct = NULL;
-			f->status = 503;
-			f->err = true;
-		}
-	}
-	return forks_pending(c);
-}
-
-/* Whether final @p a beats @p best (0: none yet), RFC 3261 §16.7 step 6. */
-static bool better_final(unsigned a, unsigned best)
-{
-	if (!best)
-		return true;
-	if (best >= 600)
-		return false;
-	return a >= 600 || a / 100 < best / 100;
-}
-
-/* Keeps @p n targets sorted by group (stable: order within a group kept). */
-static int targets_set(struct b2bua_call *c, const struct b2bua_target *tg, unsigned n)
-{
-	struct b2bua_target *t = malloc(n * sizeof(*t));
-
-	if (!t)
-		return -ENOMEM;
-	for (unsigned i = 0; i < n; i++) {
-		unsigned j = i;
-
-		for (; j > 0 && t[j - 1].group > tg[i].group; j--)
-			t[j] = t[j - 1];
-		t[j] = tg[i];
-	}
-	free(c->targets);
-	c->targets = t;
-	c->ntargets = n;
-	c->tnext = 0;
-	return 0;
-}
-
-static void no_answer_start(struct b2bua_call *c)
-{
-	struct b2bua *b = c->b2b;
-
-	if (b->conf.no_answer_timeout_ms)
-		timer_start(b->ts, &c->no_answer, b->conf.no_answer_timeout_ms, no_answer_fire, c);
-}
-
-/* Sends the INVITE of every fork of the step not sent yet. */
-static void forks_send(struct b2bua_call *c)
-{
-	struct b2bua *b = c->b2b;
-	struct sip_msg req;
-	bool failed = false;
-
-	if (sip_msg_parse(&req, c->inv.req.buf, c->inv.req.len, &req_limits, NULL) < 0) {
-		b2b_call_destroy(c, B2BUA_END_FAILED);
-		return;
-	}
-	for (unsigned i = 0; i < c->nforks; i++) {
-		struct b2b_fork *f = &c->forks[i];
-		struct b2b_dialog *d = &f->leg.dlg;
-		struct sip_pbuf pb;
-		int rc = -EINVAL;
-		long len;
-
-		if (f->status || f->ct)
-			continue;
-		print_request(b, &pb, &f->leg, STRV("INVITE"), d->local_cseq, &req,
-			      max_forwards(&req) - 1, true);
-		sip_print_body(&pb, strv_cstr(c->offer_ctype), strv_make(c->offer, c->offer_len));
-		len = sip_print_finish(&pb);
-		if (len > 0)
-			rc = sip_tsx_request(b->tsx, &f->ct, b->out, (size_t)len, &d->flow,
-					     sip_proto_is_stream(d->flow.proto), &fork_ct_handlers,
-					     f);
-		if (rc < 0) {
-			f->ct = NULL;
-			f->status = 503;
-			f->err = true;
-			failed = true;
-		}
-	}
-	if (failed)
-		step_check(c, NULL, NULL);
-}
-
-/* The caller's offer, through the media hook once: kept for every fork and step. */
-static void fin_offer(struct b2bua_call *c, struct strv ctype, struct strv body)
-{
-	if (b2b_copy(c->offer_ctype, sizeof(c->offer_ctype), ctype) < 0 ||
-	    (body.len && !(c->offer = malloc(body.len)))) {
-		b2b_call_destroy(c, B2BUA_END_FAILED);
-		return;
-	}
-	if (body.len)
-		memcpy(c->offer, body.p, body.len);
-	c->offer_len = body.len;
-	c->offer_ready = true;
-	forks_send(c);
-}
-
-/*
- * Starts the next step: a fork per target of the next group. The forks may
- * all have failed (and the call moved on) when this returns.
- * @return 0, -ENOENT (no target left) or -ENOMEM.
- */
-static int step_start(struct b2bua_call *c)
-{
-	unsigned first = c->tnext, n = 0;
-	struct sip_addr from, to;
-	struct sip_msg req;
-
-	if (first >= c->ntargets)
-		return -ENOENT;
-	while (first + n < c->ntargets && c->targets[first + n].group == c->targets[first].group)
-		n++;
-	c->tnext = first + n;
-	forks_free(c);
-	if (sip_msg_parse(&req, c->inv.req.buf, c->inv.req.len, &req_limits, NULL) < 0 ||
-	    sip_addr_parse(&from, sip_msg_hdr(&req, SIP_HDR_FROM)->value) < 0 ||
-	    sip_addr_parse(&to, sip_msg_hdr(&req, SIP_HDR_TO)->value) < 0)
-		return -EINVAL;
-	c->forks = calloc(n, sizeof(*c->forks));
-	if (!c->forks)
-		return -ENOMEM;
-	c->nforks = n;
-	c->sdp_fork = -1;
-	for (unsigned i = 0; i < n; i++) {
-		struct b2b_fork *f = &c->forks[i];
-
-		f->leg.call = c;
-		f->leg.side = B2BUA_SIDE_B;
-		if (setup_leg_b(c, &f->leg.dlg, &req, &c->targets[first + i], &from, &to) < 0) {
-			f->status = 503;
-			f->err = true;
-		}
-		f->leg.dlg.local_cseq = 1;
-	}
-	/* CDR and hooks name the step's first fork until one answers. */
-	memcpy(c->leg[1].dlg.call_id, c->forks[0].leg.dlg.call_id, sizeof(c->leg[1].dlg.call_id));
-	c->leg[1].dlg.flow = c->forks[0].leg.dlg.flow;
-	if (!forks_pending(c))
-		step_check(c, NULL, NULL);
-	else if (c->offer_ready)
-		forks_send(c);
-	else if (!c->offer_queued) {
-		c->offer_queued = true;
-		out_queue(c, NULL, &req, B2BUA_SIDE_A, B2BUA_SDP_OFFER, NULL, fin_offer, NULL);
-	}
-	return 0;
-}
-
-/* forward_h, once per call. @return 0 with new targets, else -ENOENT. */
-static int forward(struct b2bua_call *c, enum b2bua_forward_reason why)
-{
-	struct b2bua *b = c->b2b;
-	struct b2bua_target tg[B2BUA_MAX_TARGETS];
-	struct sip_msg req;
-	int n;
-
-	if (!b->conf.forward_h || c->forwarded ||
-	    sip_msg_parse(&req, c->inv.req.buf, c->inv.req.len, &req_limits, NULL) < 0)
-		return -ENOENT;
-	c->forwarded = true;
-	memset(tg, 0, sizeof(tg));
-	n = b->conf.forward_h(b->conf.forward_arg, &req, why, tg, B2BUA_MAX_TARGETS);
-	if (n <= 0 || targets_set(c, tg, n < B2BUA_MAX_TARGETS ? (unsigned)n : B2BUA_MAX_TARGETS))
-		return -ENOENT;
-	log_info("b2bua: call %llu: forwarded (%s) to %d target(s)", (unsigned long long)c->id,
-		 why == B2BUA_FWD_BUSY ? "busy" : "no answer", n);
-	return 0;
-}
-
-/* The caller gets final @p code (@p resp's headers, if any); the call ends. */
-static void call_fail(struct b2bua_call *c, unsigned code, const struct sip_msg *resp,
-		      enum b2bua_end why)
-{
-	c->cdr.status = code;
-	relay_to_inv_from(c, code, resp, false, false);
-	b2b_call_destroy(c, why);
-}
-
-/*
- * A fork ended (@p lastf with final @p last, or NULL): once the whole step
- * has, the next step, forwarding, or the best final to the caller.
- */
-static void step_check(struct b2bua_call *c, const struct sip_msg *last,
-		       const struct b2b_fork *lastf)
-{
-	unsigned best = 0, bi = 0;
-	bool busy = c->nforks > 0, err, from_last;
-
-	if (c->ended || c->answered || forks_pending(c))
-		return;
-	if (c->state == B2B_CANCELLING || !c->inv.st) {
-		b2b_call_destroy(c, c->state == B2B_CANCELLING ? c->cdr.end : B2BUA_END_FAILED);
-		return;
-	}
-	if (c->fwd_pending) {
-		c->fwd_pending = false;
-		if (step_start(c) == 0)
-			no_answer_start(c);
-		else
-			call_fail(c, 408, NULL, B2BUA_END_NO_ANSWER);
-		return;
-	}
-	for (unsigned i = 0; i < c->nforks; i++) {
-		unsigned s = c->forks[i].status;
-
-		if (better_final(s, best)) {
-			best = s;
-			bi = i;
-		}
-		busy = busy && (s == 486 || s == 600);
-	}
-	err = c->nforks && c->forks[bi].err;
-	from_last = c->nforks && lastf == &c->forks[bi];
-	if (!best)
-		best = 500;
-	if (routes_should_failover((int)best) && step_start(c) == 0)
-		return;
-	if (busy && forward(c, B2BUA_FWD_BUSY) == 0 && step_start(c) == 0) {
-		no_answer_start(c);
-		return;
-	}
-	call_fail(c, map_final(best), from_last ? last : NULL,
-		  !err		? B2BUA_END_REJECTED
-		  : best == 408 ? B2BUA_END_NO_ANSWER
-				: B2BUA_END_FAILED);
-}
-
-/* ACK and BYE for a fork that answered after another one (or a CANCEL). */
-static void fork_release(struct b2bua_call *c, struct b2b_fork *f)
-{
-	struct b2bua *b = c->b2b;
-	struct sip_pbuf pb;
-	long len;
-
-	print_request(b, &pb, &f->leg, STRV("ACK"), f->leg.dlg.local_cseq, NULL, 70, false);
-	sip_print_body(&pb, STRV_NULL, STRV_NULL);
-	len = sip_print_finish(&pb);
-	if (len < 0)
-		return;
-	free(f->leg.ack);
-	f->leg.ack = malloc((size_t)len);
-	if (f->leg.ack) {
-		memcpy(f->leg.ack, b->out, (size_t)len);
-		f->leg.ack_len = (size_t)len;
-	}
-	sip_tsx_send(b->tsx, &f->leg.dlg.flow, b->out, (size_t)len);
-	send_bye(c, &f->leg);
-}
-
-/* The first 2xx: @p f becomes the B-leg, the other forks are cancelled. */
-static void fork_win(struct b2bua_call *c, struct b2b_fork *f, struct sip_tsx *t,
-		     const struct sip_msg *resp)
-{
-	struct b2bua *b = c->b2b;
-	struct b2b_leg *to = &c->leg[B2BUA_SIDE_B];
-
-	*to = f->leg;
-	memset(&to->dlg.node, 0, sizeof(to->dlg.node));
-	to->confirmed = true;
-	to->ack = NULL;
-	to->ack_ct = t;
-	f->ct = NULL;
-	sip_tsx_set_handlers(t, &inv_ct_handlers, c); /* 2xx retransmissions: our ACK again */
-	b2b_dtab_insert(&b->dlgs, &to->dlg.node, strv_cstr(to->dlg.call_id),
-			strv_cstr(to->dlg.local_tag), to);
-	c->inv.ct = t;
-	c->inv.ct_final = true;
-	c->inv.ct_cseq = to->dlg.local_cseq;
-	c->fwd_pending = false;
-	forks_cancel(c);
-	c->state = B2B_ANSWERED;
-	c->answered = true;
-	c->cdr.status = resp->status;
-	c->cdr.answer_ms = realtime_ms();
-	b->stats.calls_answered++;
-	timer_cancel(b->ts, &c->no_answer);
-	relay_to_inv_from(c, resp->status, resp, true, true);
-}
-
-static void fork_provisional(struct b2bua_call *c, struct b2b_fork *f, const struct sip_msg *resp)
-{
-	int idx = (int)(f - c->forks);
-	bool sdp;
-
-	if (resp->status == 100 || f->status || f->cancelled || c->fwd_pending ||
-	    (c->state != B2B_OUTGOING && c->state != B2B_EARLY))
-		return;
-	learn_remote(&f->leg, resp, true);
-	if (!c->cdr.ringing_ms)
-		c->cdr.ringing_ms = realtime_ms();
-	c->state = B2B_EARLY;
-	sdp = resp->body.len && (c->sdp_fork < 0 || c->sdp_fork == idx);
-	if (sdp)
-		c->sdp_fork = idx;
-	relay_to_inv_from(c, resp->status, resp, true, sdp);
-}
-
-static void fork_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp)
-{
-	struct b2b_fork *f = arg;
-	struct b2bua_call *c = f->leg.call;
-	unsigned code = resp->status;
-
-	hold(c);
-	if (c->ended)
-		goto out;
-	if (code < 200) {
-		fork_provisional(c, f, resp);
-	} else if (code < 300) {
-		if (f->status) { /* retransmitted: our ACK got lost */
-			if (f->leg.ack)
-				sip_tsx_send(c->b2b->tsx, &f->leg.dlg.flow, f->leg.ack,
-					     f->leg.ack_len);
-			goto out;
-		}
-		f->status = code;
-		learn_remote(&f->leg, resp, true);
-		if (c->answered || (c->state != B2B_OUTGOING && c->state != B2B_EARLY)) {
-			fork_release(c, f);
-			step_check(c, NULL, NULL); /* CANCELLING: the last final ends the call */
-		} else {
-			fork_win(c, f, t, resp);
-		}
-	} else if (!f->status) {
-		f->status = code;
-		if (code >= 600)
-			forks_cancel(c); /* RFC 3261 §16.7 step 5 */
-		step_check(c, resp, f);
-	}
-out:
-	release(c);
-}
-
-static void fork_ct_err(void *arg, struct sip_tsx *t, int err)
-{
-	struct b2b_fork *f = arg;
-	struct b2bua_call *c = f->leg.call;
-
-	(void)t;
-	hold(c);
-	if (!c->ended && !f->status) {
-		f->status = err == -ETIMEDOUT ? 408 : 503;
-		f->err = true;
-		step_check(c, NULL, NULL);
-	}
-	release(c);
-}
-
-static void fork_ct_term(void *arg, struct sip_tsx *t)
-{
-	struct b2b_fork *f = arg;
-
-	if (f->ct == t)
-		f->ct = NULL;
-}
-
-static const struct sip_tsx_handlers fork_ct_handlers = {
-	.resp_h = fork_ct_resp,
-	.err_h = fork_ct_err,
-	.term_h = fork_ct_term,
-};
-
 /* --- timers -------------------------------------------------------------- */
 
 static void rtx_fire(void *arg)
@@ -1126,7 +690,7 @@ static void rtx_fire(void *arg)
 	struct b2bua_call *c = arg;
 	struct b2b_inv *inv = &c->inv;
 
-	hold(c);
+	b2b_call_hold(c);
 	if (timers_now(c->b2b->ts) >= inv->rtx_deadline) {
 		log_info("b2bua: call %llu: no ACK for the 2xx, ending the call",
 			 (unsigned long long)c->id);
@@ -1137,44 +701,7 @@ static void rtx_fire(void *arg)
 		    inv->rtx_ms * 2 < c->b2b->conf.t2_ms ? inv->rtx_ms * 2 : c->b2b->conf.t2_ms;
 		timer_start(c->b2b->ts, &inv->rtx, inv->rtx_ms, rtx_fire, c);
 	}
-	release(c);
-}
-
-static void cancel_b(struct b2bua_call *c, unsigned code, enum b2bua_end why)
-{
-	struct b2b_inv *inv = &c->inv;
-
-	c->cdr.status = code;
-	c->cdr.end = why;
-	c->fwd_pending = false;
-	if (inv->st && !inv->final_sent) {
-		inv->final_sent = true;
-		reply_now(c->b2b, inv->st, &inv->req, &c->leg[B2BUA_SIDE_A], code);
-	}
-	timer_cancel(c->b2b->ts, &c->no_answer);
-	if (!forks_cancel(c)) {
-		b2b_call_destroy(c, why);
-		return;
-	}
-	c->state = B2B_CANCELLING;
-}
-
-/* Ringing too long: the forward targets if forward_h gives some, else 408. */
-static void no_answer_fire(void *arg)
-{
-	struct b2bua_call *c = arg;
-
-	hold(c);
-	if (c->state == B2B_OUTGOING || c->state == B2B_EARLY) {
-		if (!c->fwd_pending && forward(c, B2BUA_FWD_NO_ANSWER) == 0) {
-			c->fwd_pending = true; /* the step ends, then the targets are called */
-			if (!forks_cancel(c))
-				step_check(c, NULL, NULL);
-		} else {
-			cancel_b(c, 408, B2BUA_END_NO_ANSWER);
-		}
-	}
-	release(c);
+	b2b_call_release(c);
 }
 
 /* --- in-dialog non-INVITE requests --------------------------------------- */
@@ -1200,12 +727,12 @@ static void fwd_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 	(void)t;
 	if (code < 200)
 		return;
-	hold(c);
+	b2b_call_hold(c);
 	refresh = code < 300 && sip_tsx_method(f->ct) == SIP_METHOD_UPDATE;
 	if (refresh)
 		b2b_dialog_set_target(&c->leg[!f->from].dlg, resp);
-	if (print_reply(c->b2b, &pb, &f->req, &c->leg[f->from], map_final(code), refresh, resp) <
-	    0) {
+	if (print_reply(c->b2b, &pb, &f->req, &c->leg[f->from], b2b_map_final(code), refresh,
+			resp) < 0) {
 		b2b_call_destroy(c, B2BUA_END_FAILED);
 		goto out;
 	}
@@ -1214,7 +741,7 @@ static void fwd_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 	if (code == 481 || code == 408)
 		b2b_call_destroy(c, B2BUA_END_FAILED);
 out:
-	release(c);
+	b2b_call_release(c);
 }
 
 static void fwd_ct_err(void *arg, struct sip_tsx *t, int err)
@@ -1223,14 +750,14 @@ static void fwd_ct_err(void *arg, struct sip_tsx *t, int err)
 	struct b2bua_call *c = f->call;
 
 	(void)t;
-	hold(c);
+	b2b_call_hold(c);
 	if (f->st)
-		reply_now(c->b2b, f->st, &f->req, &c->leg[f->from], map_error(err));
+		b2b_reply_now(c->b2b, f->st, &f->req, &c->leg[f->from], map_error(err));
 	b2b_call_destroy(c, B2BUA_END_FAILED);
-	release(c);
+	b2b_call_release(c);
 }
 
-static unsigned max_forwards(const struct sip_msg *m)
+unsigned b2b_max_forwards(const struct sip_msg *m)
 {
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_MAX_FORWARDS);
 	uint32_t mf = 70;
@@ -1266,8 +793,8 @@ static void bridge_request(struct b2b_leg *leg, struct sip_tsx *st, const struct
 	sip_tsx_set_handlers(st, &fwd_st_handlers, f);
 	if (refresh)
 		b2b_dialog_set_target(&leg->dlg, req);
-	print_request(b, &pb, to, req->method_name, ++to->dlg.local_cseq, req,
-		      max_forwards(req) - 1, refresh);
+	b2b_print_request(b, &pb, to, req->method_name, ++to->dlg.local_cseq, req,
+			  b2b_max_forwards(req) - 1, refresh);
 	out_submit(c, &pb, req, leg->side, B2BUA_SDP_OFFER, fin_fwd_request, f);
 }
 
@@ -1293,8 +820,8 @@ static void reinvite(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_m
 	sip_tsx_set_handlers(st, &inv_st_handlers, c);
 	b2b_dialog_set_target(&leg->dlg, req);
 	inv->ct_cseq = ++to->dlg.local_cseq;
-	print_request(c->b2b, &pb, to, STRV("INVITE"), inv->ct_cseq, req, max_forwards(req) - 1,
-		      true);
+	b2b_print_request(c->b2b, &pb, to, STRV("INVITE"), inv->ct_cseq, req,
+			  b2b_max_forwards(req) - 1, true);
 	out_submit(c, &pb, req, leg->side, B2BUA_SDP_OFFER, fin_inv_request, NULL);
 }
 
@@ -1303,7 +830,7 @@ void b2b_call_in_dialog(struct b2b_leg *leg, struct sip_tsx *st, const struct si
 	struct b2bua_call *c = leg->call;
 	struct b2bua *b = c->b2b;
 
-	hold(c);
+	b2b_call_hold(c);
 	if (c->ended) {
 		b2b_respond_plain(b, st, req, 481);
 		goto out;
@@ -1313,7 +840,7 @@ void b2b_call_in_dialog(struct b2b_leg *leg, struct sip_tsx *st, const struct si
 		goto out;
 	}
 	leg->dlg.remote_cseq = req->cseq;
-	if (req->method != SIP_METHOD_BYE && max_forwards(req) == 0) {
+	if (req->method != SIP_METHOD_BYE && b2b_max_forwards(req) == 0) {
 		b2b_respond_plain(b, st, req, 483);
 		goto out;
 	}
@@ -1339,7 +866,7 @@ void b2b_call_in_dialog(struct b2b_leg *leg, struct sip_tsx *st, const struct si
 		break;
 	}
 out:
-	release(c);
+	b2b_call_release(c);
 }
 
 /* --- ACK, CANCEL --------------------------------------------------------- */
@@ -1349,7 +876,7 @@ void b2b_call_ack(struct b2b_leg *leg, const struct sip_msg *ack)
 	struct b2bua_call *c = leg->call;
 	struct b2b_inv *inv = &c->inv;
 
-	hold(c);
+	b2b_call_hold(c);
 	if (c->ended || !inv->active || inv->from != leg->side || !inv->ok ||
 	    ack->cseq != inv->from_cseq)
 		goto out; /* a retransmitted or stray ACK */
@@ -1358,16 +885,16 @@ void b2b_call_ack(struct b2b_leg *leg, const struct sip_msg *ack)
 		c->state = B2B_CONFIRMED;
 	inv_clear(c);
 out:
-	release(c);
+	b2b_call_release(c);
 }
 
 void b2b_call_cancel(struct b2bua_call *c, struct sip_tsx *st, const struct sip_msg *req)
 {
-	hold(c);
+	b2b_call_hold(c);
 	b2b_respond_plain(c->b2b, st, req, 200);
 	if (!c->ended && (c->state == B2B_OUTGOING || c->state == B2B_EARLY))
-		cancel_b(c, 487, B2BUA_END_CANCELLED);
-	release(c);
+		b2b_cancel_b(c, 487, B2BUA_END_CANCELLED);
+	b2b_call_release(c);
 }
 
 /* --- a new call ---------------------------------------------------------- */
@@ -1448,7 +975,7 @@ static unsigned invite_check(struct b2bua *b, const struct sip_msg *req, struct 
 	const struct sip_hdr *f = sip_msg_hdr(req, SIP_HDR_FROM);
 	const struct sip_hdr *t = sip_msg_hdr(req, SIP_HDR_TO);
 
-	if (max_forwards(req) == 0)
+	if (b2b_max_forwards(req) == 0)
 		return 483;
 	if (is_loop(b, req)) {
 		b->stats.loops++;
@@ -1490,9 +1017,9 @@ static int setup_leg_a(struct b2bua_call *c, const struct sip_msg *req, const st
 }
 
 /* The dialog of a fork toward @p tg: fresh identifiers. */
-static int setup_leg_b(struct b2bua_call *c, struct b2b_dialog *d, const struct sip_msg *req,
-		       const struct b2bua_target *tg, const struct sip_addr *from,
-		       const struct sip_addr *to)
+int b2b_setup_leg_b(struct b2bua_call *c, struct b2b_dialog *d, const struct sip_msg *req,
+		    const struct b2bua_target *tg, const struct sip_addr *from,
+		    const struct sip_addr *to)
 {
 	struct b2bua *b = c->b2b;
 	char ours[SA_STRLEN], dst[SA_STRLEN];
@@ -1564,8 +1091,9 @@ void b2b_call_invite(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *
 	c->id = ++b->next_id;
 	c->outq_tail = &c->outq;
 	c->sdp_fork = -1;
-	c->cdr.start_ms = realtime_ms();
+	c->cdr.start_ms = b2b_realtime_ms();
 	c->cdr.end = B2BUA_END_FAILED;
+	routes_redirect_init(&c->redir, B2BUA_MAX_REDIRECTS, req->ruri); /* else starts empty */
 	for (int i = 0; i < 2; i++) {
 		c->leg[i].call = c;
 		c->leg[i].side = (enum b2bua_side)i;
@@ -1577,13 +1105,13 @@ void b2b_call_invite(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *
 	b->calls = c;
 	b->stats.calls_created++;
 	b->stats.calls_active++;
-	hold(c);
+	b2b_call_hold(c);
 	if (setup_leg_a(c, req, fl, &from, &to) < 0) {
 		b2b_respond_plain(b, st, req, 400);
 		b2b_call_destroy(c, B2BUA_END_FAILED);
 		goto out;
 	}
-	if (targets_set(c, tg, n < B2BUA_MAX_TARGETS ? (unsigned)n : B2BUA_MAX_TARGETS) < 0 ||
+	if (b2b_targets_set(c, tg, n < B2BUA_MAX_TARGETS ? (unsigned)n : B2BUA_MAX_TARGETS) < 0 ||
 	    req_save(&c->inv.req, req, fl) < 0) {
 		b2b_respond_plain(b, st, req, 500);
 		b2b_call_destroy(c, B2BUA_END_FAILED);
@@ -1600,11 +1128,11 @@ void b2b_call_invite(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *
 	c->inv.st = st;
 	c->inv.from_cseq = req->cseq;
 	sip_tsx_set_handlers(st, &inv_st_handlers, c);
-	no_answer_start(c);
-	if (step_start(c) < 0)
+	b2b_no_answer_start(c);
+	if (b2b_step_start(c) < 0)
 		b2b_call_destroy(c, B2BUA_END_FAILED); /* 500 to the caller */
 out:
-	release(c);
+	b2b_call_release(c);
 }
 
 /* --- the end ------------------------------------------------------------- */
@@ -1624,7 +1152,7 @@ static void emit_cdr(struct b2bua_call *c)
 	c->cdr.to_uri = strv_cstr(c->to_uri);
 	c->cdr.a_src = c->leg[0].dlg.flow.remote;
 	c->cdr.b_src = c->leg[1].dlg.flow.remote;
-	c->cdr.end_ms = realtime_ms();
+	c->cdr.end_ms = b2b_realtime_ms();
 	b->conf.cdr_h(b->conf.cdr_arg, &c->cdr);
 }
 
@@ -1636,7 +1164,7 @@ void b2b_call_destroy(struct b2bua_call *c, enum b2bua_end why)
 
 	if (c->ended)
 		return;
-	hold(c);
+	b2b_call_hold(c);
 	timer_cancel(b->ts, &c->no_answer);
 	timer_cancel(b->ts, &inv->rtx);
 	/* Messages still waiting for the media hook are dropped. */
@@ -1654,7 +1182,7 @@ void b2b_call_destroy(struct b2bua_call *c, enum b2bua_end why)
 	c->cdr.end = why;
 	for (int i = 0; i < 2; i++)
 		if (c->leg[i].confirmed)
-			send_bye(c, &c->leg[i]);
+			b2b_send_bye(c, &c->leg[i]);
 	if (inv->st) {
 		struct sip_tsx *st = inv->st;
 
@@ -1665,7 +1193,7 @@ void b2b_call_destroy(struct b2bua_call *c, enum b2bua_end why)
 
 			if (inv->from == B2BUA_SIDE_A && !c->answered)
 				c->cdr.status = code;
-			reply_now(b, st, &inv->req, &c->leg[inv->from], code);
+			b2b_reply_now(b, st, &inv->req, &c->leg[inv->from], code);
 		}
 	}
 	if (inv->ct) {
@@ -1697,7 +1225,7 @@ void b2b_call_destroy(struct b2bua_call *c, enum b2bua_end why)
 
 			sip_tsx_set_handlers(st, NULL, NULL);
 			f->st = NULL;
-			reply_now(b, st, &f->req, &c->leg[f->from], 481);
+			b2b_reply_now(b, st, &f->req, &c->leg[f->from], 481);
 		}
 		fwd_free(f);
 	}
@@ -1710,7 +1238,7 @@ void b2b_call_destroy(struct b2bua_call *c, enum b2bua_end why)
 	if (b->conf.media_end_h)
 		b->conf.media_end_h(b->conf.media_arg, c);
 	emit_cdr(c);
-	release(c);
+	b2b_call_release(c);
 }
 
 static void call_free(struct b2bua_call *c)
@@ -1722,7 +1250,7 @@ static void call_free(struct b2bua_call *c)
 	free(c->inv.ok);
 	for (int i = 0; i < 2; i++)
 		free(c->leg[i].ack);
-	forks_free(c);
+	b2b_forks_free(c);
 	free(c->targets);
 	free(c->offer);
 	free(c);

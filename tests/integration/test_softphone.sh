@@ -212,7 +212,7 @@ in_flow="$SBC_ACCESS_IP:5060 -> $CALLER_IP:5060"
 out_flow="$CALLER_IP:5060 -> $SBC_ACCESS_IP:5060"
 for want in "$in_flow | INVITE sip:alice-" "$out_flow | SIP/2.0 200 Answering | INVITE" \
 	"$in_flow | ACK sip:alice-" "$in_flow | BYE sip:alice-" "$out_flow | SIP/2.0 200 OK | BYE"; do
-	wait_trace "$want" 5 ||
+	wait_trace "$want" 15 ||
 		fail "baresip's SIP trace lacks '$want' (see baresip-trace.txt)"
 done
 grep -q 'Call established: sip:alice@' "$TOPO_LOG_DIR/baresip.log" ||
