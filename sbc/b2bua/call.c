@@ -1038,7 +1038,8 @@ int b2b_setup_leg_b(struct b2bua_call *c, struct b2b_dialog *d, const struct sip
 	b2b_new_id(b, d->call_id);
 	b2b_new_id(b, d->local_tag);
 	if (make_name_addr(d->local_uri, sizeof(d->local_uri), from, ours, false) < 0 ||
-	    make_name_addr(d->remote_uri, sizeof(d->remote_uri), to, dst, false) < 0)
+	    /* a registered phone sees its own AoR in To; others see their own address */
+	    make_name_addr(d->remote_uri, sizeof(d->remote_uri), to, dst, tg->use_flow) < 0)
 		return -EINVAL;
 	if (tg->ruri[0]) {
 		snprintf(d->remote_target, sizeof(d->remote_target), "%s", tg->ruri);

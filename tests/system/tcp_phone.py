@@ -103,6 +103,8 @@ def respond(req, code, reason, tag, body=""):
 head, _ = read_msg()
 if not head.startswith("INVITE "):
     sys.exit("expected INVITE, got: " + head.splitlines()[0])
+if f"{user}@{domain}" not in header(head, "To"):
+    sys.exit("the To of the INVITE is not our address of record: " + header(head, "To"))
 sdp = (f"v=0\r\no=phone 1 1 IN IP4 {local_ip}\r\ns=-\r\nc=IN IP4 {local_ip}\r\nt=0 0\r\n"
        f"m=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
 respond(head, 180, "Ringing", "phone1")
