@@ -300,9 +300,10 @@ static int hook_media(void *arg, struct b2bua_call *call, enum b2bua_side from,
 	/* The first offer has no other party yet; re-offers and answers name it. */
 	if (kind == B2BUA_SDP_ANSWER || r->node >= 0)
 		cmd.to_tag = strv_cstr(side_tag[!offerer]);
+	/* rtpengine reads direction in the order this SDP travels: its sender's side first */
 	if (m->conf.direction[0]) {
-		dir[0] = strv_cstr(m->conf.direction[offerer]);
-		dir[1] = strv_cstr(m->conf.direction[!offerer]);
+		dir[0] = strv_cstr(m->conf.direction[from]);
+		dir[1] = strv_cstr(m->conf.direction[!from]);
 		cmd.direction = dir;
 		cmd.ndirection = 2;
 	}
