@@ -59,7 +59,10 @@ except OSError:
 PY
 }
 
-"$RTPENGINE" --config-file=none --table=-1 --interface=127.0.0.1 \
+# Two relay interfaces, as on an SBC with an access and a core side: each
+# side of a call must get the relay address of its own side (media.direction).
+"$RTPENGINE" --config-file=none --table=-1 --interface=access/127.0.0.1 \
+	--interface=core/127.0.0.2 \
 	--listen-ng="127.0.0.1:$ng_port" --port-min="$rtp_min" --port-max="$rtp_max" \
 	--delete-delay=0 --foreground --log-stderr --log-level=6 >"$tmp/rtpengine.log" 2>&1 &
 rtpe_pid=$!
@@ -90,6 +93,7 @@ media: {
   rtpengine = [ "127.0.0.1:$1" ];
   rtpengine_timeout = 200;
   rtpengine_tries = 2;
+  direction = [ "access", "core" ];
 };
 control: { socket = "$tmp/sbc.ctl"; };
 CONF
@@ -147,9 +151,10 @@ received() {
 	awk '/message received/ { rx = 1; next } /message sent/ { rx = 0; next } rx' "$1"
 }
 
-# check_sdp NAME FILE WHO OTHER-MEDIA-PORT: every m=audio in FILE is the relay's.
+# check_sdp NAME FILE WHO OTHER-MEDIA-PORT RELAY-IP: every m=audio in FILE is the relay's,
+# on the relay address of WHO's side.
 check_sdp() {
-	local name=$1 file=$2 who=$3 other=$4 ports bad n
+	local name=$1 file=$2 who=$3 other=$4 relay=$5 ports bad n
 	received "$file" >"$file.rx"
 	file=$file.rx
 	ports=$(sed -n 's/^m=audio \([0-9]*\) .*/\1/p' "$file" | tr -d '\r')
@@ -161,18 +166,20 @@ check_sdp() {
 		fail "$name: the $who received $bad of $n SDPs with a port outside the relay's range"
 	fi
 	grep -q "^m=audio $other " "$file" && fail "$name: the $who saw the other side's media port $other"
-	bad=$(grep "^c=IN IP4" "$file" | tr -d '\r' | grep -vc "^c=IN IP4 127.0.0.1$")
-	[ "$bad" -eq 0 ] && pass "$name: the $who's SDPs connect to the relay (127.0.0.1)" ||
-		fail "$name: $bad c= lines the $who received are not the relay's"
+	n=$(grep -c "^c=IN IP4" "$file")
+	bad=$(grep "^c=IN IP4" "$file" | tr -d '\r' | grep -vc "^c=IN IP4 $relay$")
+	[ "$n" -gt 0 ] && [ "$bad" -eq 0 ] &&
+		pass "$name: the $who's SDPs connect to the relay on its side ($relay)" ||
+		fail "$name: $bad of $n c= lines the $who received are not the relay's $relay"
 }
 
 start_sbc "$ng_port"
 run caller_bye b2b_uac_bye.xml b2b_uas_answer.xml
-check_sdp caller_bye "$tmp/caller_bye.uas.msg" callee "$uac_media"
-check_sdp caller_bye "$tmp/caller_bye.uac.msg" caller "$uas_media"
+check_sdp caller_bye "$tmp/caller_bye.uas.msg" callee "$uac_media" 127.0.0.2
+check_sdp caller_bye "$tmp/caller_bye.uac.msg" caller "$uas_media" 127.0.0.1
 run hold_resume b2b_uac_hold.xml b2b_uas_hold.xml
-check_sdp hold_resume "$tmp/hold_resume.uas.msg" callee "$uac_media"
-check_sdp hold_resume "$tmp/hold_resume.uac.msg" caller "$uas_media"
+check_sdp hold_resume "$tmp/hold_resume.uas.msg" callee "$uac_media" 127.0.0.2
+check_sdp hold_resume "$tmp/hold_resume.uac.msg" caller "$uas_media" 127.0.0.1
 grep -q "^a=recvonly" "$tmp/hold_resume.uac.msg" && pass "hold_resume: the hold answer reached the caller" ||
 	fail "hold_resume: no a=recvonly answer in the caller's trace"
 
