@@ -337,6 +337,15 @@ void b2bua_media_done(struct b2bua_media_op *op, int err, struct strv sdp)
 	b2b_call_hold(c);
 	if (err < 0 || (sdp.len && !(body = malloc(sdp.len)))) {
 		op->started = false; /* nothing to cancel any more */
+		/*
+		 * Media that cannot be anchored refuses the call with 503 even when the
+		 * callee has already answered: the caller has not, and never will.
+		 */
+		if (err < 0 && c->state != B2B_CONFIRMED && c->inv.from == B2BUA_SIDE_A &&
+		    c->inv.st && !c->inv.final_sent) {
+			c->cdr.status = 503;
+			c->cdr.answer_ms = 0;
+		}
 		b2b_call_destroy(c, B2BUA_END_FAILED);
 		goto out;
 	}

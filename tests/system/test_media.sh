@@ -38,6 +38,7 @@ uas_port=$((port + 1))
 uac_port=$((port + 2))
 ng_port=$((port + 3))
 dead_port=$((port + 4))
+fake_port=$((port + 5))
 rtp_min=$((20000 + ($$ % 50) * 200))
 rtp_max=$((rtp_min + 199))
 uac_media=$((port + 10))
@@ -214,6 +215,70 @@ grep -q "^calls: active=0 " "$tmp/status2.txt" && pass "node_down: no call left"
 	fail "node_down: calls left: $(grep ^calls: "$tmp/status2.txt")"
 grep -q "^media: calls=0 " "$tmp/status2.txt" && pass "node_down: no media record left" ||
 	fail "node_down: $(grep ^media: "$tmp/status2.txt")"
+stop_sbc
+
+# A node that anchors offers but refuses answers: the callee has answered, yet
+# the caller must get 503 (never a 200 whose media goes nowhere), and the
+# callee gets ACK and BYE.
+python3 - "$fake_port" >"$tmp/fake-ng.log" 2>&1 <<'PY' &
+import socket, sys
+
+def decode(b, i=0):
+    c = b[i:i + 1]
+    if c == b"i":
+        j = b.index(b"e", i)
+        return int(b[i + 1:j]), j + 1
+    if c in (b"l", b"d"):
+        i += 1
+        items = []
+        while b[i:i + 1] != b"e":
+            v, i = decode(b, i)
+            items.append(v)
+        if c == b"l":
+            return items, i + 1
+        return dict(zip(items[::2], items[1::2])), i + 1
+    j = b.index(b":", i)
+    n = int(b[i:j])
+    return b[j + 1:j + 1 + n], j + 1 + n
+
+def enc(d):
+    out = b"d"
+    for k, v in d.items():
+        out += b"%d:%s%d:%s" % (len(k), k, len(v), v)
+    return out + b"e"
+
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(60)
+while True:
+    try:
+        data, peer = s.recvfrom(65535)
+    except socket.timeout:
+        break
+    cookie, _, body = data.partition(b" ")
+    cmd = decode(body)[0]
+    name = cmd.get(b"command", b"")
+    if name == b"ping":
+        reply = {b"result": b"pong"}
+    elif name == b"offer":
+        reply = {b"result": b"ok", b"sdp": cmd.get(b"sdp", b"")}
+    elif name == b"answer":
+        reply = {b"result": b"error", b"error-reason": b"no ports left"}
+    else:
+        reply = {b"result": b"ok"}
+    print(name.decode(), reply[b"result"].decode(), flush=True)
+    s.sendto(cookie + b" " + enc(reply), peer)
+PY
+fake_pid=$!
+start_sbc "$fake_port"
+run answer_fails media_uac_503.xml b2b_uas_answer.xml
+kill "$fake_pid" 2>/dev/null
+wait "$fake_pid" 2>/dev/null
+grep -q "^answer error" "$tmp/fake-ng.log" &&
+	pass "answer_fails: the node refused the answers, the caller got 503 after the callee's 200" ||
+	fail "answer_fails: the fake node saw no answer: $(cat "$tmp/fake-ng.log")"
+status | grep -q "^calls: active=0 " && pass "answer_fails: no call left" ||
+	fail "answer_fails: $(status | grep ^calls:)"
 stop_sbc
 
 cat "$tmp/status1.txt" "$tmp/status2.txt"
