@@ -11,39 +11,14 @@
 #  forward_busy      callee 486, the forward target answers
 #  forward_noanswer  callee rings past no_answer_timeout: CANCEL, the forward target answers
 # Afterwards no call may be left. Exit 0 pass, 1 fail, 77 skip.
-set -u
-: "${BUILD_DIR:?}" "${SOURCE_DIR:?}"
-SBC=$BUILD_DIR/sbc/sbc
-CTL=$BUILD_DIR/sbc/sbcctl
-SIPP_DIR=$SOURCE_DIR/tests/sipp
-CALLS=${SIPP_CALLS:-5}
-tmp=$(mktemp -d)
-failures=0
-sbc_pid=""
-uas_pids=()
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
-cleanup() {
-	for p in "${uas_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	[ -n "$sbc_pid" ] && kill -KILL "$sbc_pid" 2>/dev/null
-	[ "$failures" -eq 0 ] && rm -rf "$tmp" || echo "logs kept in $tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-
-command -v sipp >/dev/null || { echo "SKIP: sipp (sip-tester) is not installed"; exit 77; }
-
-port=$((30000 + $$ % 20000))
-uac_port=$((port + 1))
 p1=$((port + 2)) # callee 1
 p2=$((port + 4)) # callee 2
 p3=$((port + 6)) # forward target
 silent=$((port + 8)) # nobody listens here
-
-status() { "$CTL" -s "$tmp/sbc.ctl" status; }
-field() { # LINE-PREFIX NAME -> value
-	status | sed -n "s/^$1:.* $2=\([0-9]*\).*/\1/p;s/^$1: $2=\([0-9]*\).*/\1/p" | head -1
-}
 
 # start_sbc NAME B2BUA-SETTINGS...
 start_sbc() {
@@ -60,30 +35,7 @@ b2bua: {
 };
 control: { socket = "$tmp/sbc.ctl"; };
 CONF
-	rm -f "$tmp/sbc.ctl"
-	"$SBC" -f "$tmp/$name.conf" >"$tmp/$name.sbc.log" 2>&1 &
-	sbc_pid=$!
-	for _ in $(seq 50); do
-		ss -lnuH "sport = :$port" | grep -q . && [ -S "$tmp/sbc.ctl" ] && break
-		sleep 0.1
-	done
-	[ -S "$tmp/sbc.ctl" ] || { fail "$name: sbc did not start"; cat "$tmp/$name.sbc.log"; exit 1; }
-}
-
-stop_sbc() {
-	local name=$1 active rc
-	for _ in $(seq 50); do
-		active=$(field calls active)
-		[ "$active" = "0" ] && break
-		sleep 0.2
-	done
-	[ "$active" = "0" ] && pass "$name: no call left" || fail "$name: calls active=$active"
-	status >"$tmp/$name.status"
-	kill -TERM "$sbc_pid"
-	wait "$sbc_pid"
-	rc=$?
-	sbc_pid=""
-	[ "$rc" -eq 0 ] || { fail "$name: sbc exit $rc"; tail -20 "$tmp/$name.sbc.log"; }
+	launch_sbc "$name" "$tmp/$name.conf"
 }
 
 # run NAME UAC-XML PORT:UAS-XML...: CALLS calls; the caller and every callee must complete.
