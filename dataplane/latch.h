@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file latch.h  Latching: learning where an endpoint really is from the packets it sends.
+ *
+ * The SDP usually carries a private address, so the relay learns each endpoint's public
+ * address:port from its packets. Done naively ("latch onto the first source") anyone who sprays
+ * the relay's ports receives the media: RTP Bleed. The rules here:
+ *
+ * - A source is ranked against what signalling told us: 2 = the SDP address:port exactly,
+ *   1 = the same IP as the SDP address or as the SIP source (`received-from`), 0 = anything else.
+ * - Rank 0 is learnable only when nothing better can be expected: no `received-from` and an SDP
+ *   address that is private or unset. Otherwise a stranger is never learned.
+ * - Learning happens within the window after offer/answer; inside it a better-ranked source
+ *   replaces a worse one. After the window only a better rank, or (media handover) evidence,
+ *   moves the latch: the latched SSRC, or the signalled address.
+ * - Modes after latching: DEFAULT forwards packets from other sources without moving the latch,
+ *   STRICT drops them, HANDOVER re-latches on evidence.
+ *
+ * Pure functions over plain state: the same code runs in every backend and in unit tests.
+ */
+#ifndef SBC_DATAPLANE_LATCH_H
+#define SBC_DATAPLANE_LATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/sa.h"
+
+enum latch_mode {
+	LATCH_DEFAULT = 0,
+	LATCH_STRICT,	/**< "strict source" */
+	LATCH_HANDOVER, /**< "media handover" */
+};
+
+struct latch_params {
+	struct sa expected;	 /**< address:port from the SDP; unset or port 0 if unknown */
+	struct sa received_from; /**< IP the signalling came from (port ignored); may be unset */
+	enum latch_mode mode;
+	uint32_t window_ms; /**< how long after signalling a source may be learned */
+};
+
+enum latch_verdict {
+	LATCH_FORWARD, /**< forward; the latch did not move */
+	LATCH_LEARNED, /**< forward; the latch moved to this source */
+	LATCH_REFUSED, /**< drop and count */
+};
+
+/** The latch of one flow. Owned by the worker that forwards the flow. */
+struct latch {
+	struct sa learned; /**< the source packets are forwarded to; unset until learned */
+	uint32_t ssrc;	   /**< RTP SSRC seen from @ref learned (evidence for handover) */
+	bool has_ssrc;
+	uint8_t rank;		/**< rank of @ref learned, see above */
+	uint64_t window_end_ms; /**< learning allowed until then */
+};
+
+/** (Re)starts learning after signalling at @p now_ms; keeps an existing latch. */
+void latch_restart(struct latch *l, const struct latch_params *p, uint64_t now_ms);
+
+/**
+ * Decides what to do with a packet from @p src (@p ssrc when @p has_ssrc: it is RTP), and
+ * moves the latch when the rules allow.
+ */
+enum latch_verdict latch_check(struct latch *l, const struct latch_params *p, const struct sa *src,
+			       uint32_t ssrc, bool has_ssrc, uint64_t now_ms);
+
+#endif
