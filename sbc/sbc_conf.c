@@ -58,10 +58,6 @@ static const struct conf_setting sbc_settings[] = {
 	/* no default: the built-in lists */
 	{ .path = "b2bua.headers_allow", .type = CONF_STRS },
 	{ .path = "b2bua.headers_deny", .type = CONF_STRS },
-	/* lab settings, no default: off */
-	{ .path = "b2bua.test_routes", .type = CONF_STRS },
-	{ .path = "b2bua.test_routes_parallel", .type = CONF_BOOL, .def = "false" },
-	{ .path = "b2bua.test_forward_route", .type = CONF_STR },
 	/* no default: no media anchoring, SDP crosses unchanged */
 	{ .path = "media.rtpengine", .type = CONF_STRS },
 	{ .path = "media.rtpengine_timeout",
@@ -89,9 +85,10 @@ static const struct conf_setting sbc_settings[] = {
 	{ .path = NULL },
 };
 
-static const struct conf_setting *const sbc_tables[] = { daemon_conf_settings, sbc_settings,
-							 registrar_conf_settings,
-							 routes_conf_settings, NULL };
+static const struct conf_setting *const sbc_tables[] = {
+	daemon_conf_settings,	  sbc_settings,		registrar_conf_settings,
+	forwarding_conf_settings, routes_conf_settings, NULL
+};
 
 const struct conf_schema sbc_conf_schema = { .tables = sbc_tables };
 
@@ -222,30 +219,6 @@ static int read_route(struct sbc_b2bua_conf *b, const struct conf *c, char *err,
 	return 0;
 }
 
-/* The lab settings: fixed targets for tests without routing.* or a registrar. */
-static int read_test_routes(struct sbc_b2bua_conf *b, const struct conf *c, char *err,
-			    size_t errlen)
-{
-	const char *r = conf_str(c, "b2bua.test_forward_route");
-	int rc;
-
-	b->ntest_routes = conf_count(c, "b2bua.test_routes");
-	if (b->ntest_routes > SBC_MAX_TEST_ROUTES)
-		return conf_error(c, "b2bua.test_routes", err, errlen, "at most %d routes",
-				  SBC_MAX_TEST_ROUTES);
-	for (unsigned i = 0; i < b->ntest_routes; i++) {
-		rc = read_hop(&b->test_routes[i], c, "b2bua.test_routes",
-			      conf_strs_elem(c, "b2bua.test_routes", i), err, errlen);
-		if (rc)
-			return rc;
-	}
-	b->test_routes_parallel = conf_bool(c, "b2bua.test_routes_parallel");
-	if (!r)
-		return 0;
-	b->has_test_forward = true;
-	return read_hop(&b->test_forward, c, "b2bua.test_forward_route", r, err, errlen);
-}
-
 static int read_names(const struct conf *c, const char *path, const char **out, unsigned *n,
 		      bool *set, char *err, size_t errlen)
 {
@@ -266,9 +239,6 @@ static int read_b2bua(struct sbc_b2bua_conf *b, const struct conf *c, char *err,
 		return rc;
 	b->no_answer_timeout_ms = (uint32_t)conf_int(c, "b2bua.no_answer_timeout") * 1000;
 	b->max_calls = (uint32_t)conf_int(c, "b2bua.max_calls");
-	rc = read_test_routes(b, c, err, errlen);
-	if (rc)
-		return rc;
 	rc = read_names(c, "b2bua.headers_allow", b->headers_allow, &b->nheaders_allow,
 			&b->headers_allow_set, err, errlen);
 	if (rc)
@@ -358,15 +328,16 @@ int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t 
 	if (rc)
 		return rc;
 	rc = registrar_settings_read(&out->registrar, c, err, errlen);
-	if (rc) {
-		routes_free(out->routes);
-		out->routes = NULL;
-	}
+	if (!rc)
+		rc = forwarding_settings_read(&out->forwarding, c, err, errlen);
+	if (rc)
+		sbc_conf_clear(out);
 	return rc;
 }
 
 void sbc_conf_clear(struct sbc_conf *cfg)
 {
+	forwarding_clear(&cfg->forwarding);
 	registrar_settings_clear(&cfg->registrar);
 	routes_free(cfg->routes);
 	cfg->routes = NULL;

@@ -23,7 +23,8 @@
  *    response, 408, 5xx). See call.c for how forks and steps show to the caller.
  *  - forwarding: b2bua_forward_h, at most once per call, gives new targets
  *    when every callee of the last step was busy (486, 600) or the call rang
- *    longer than no_answer_timeout_ms (the ringing forks are cancelled).
+ *    longer than no_answer_timeout_ms, or the shortest ring_timeout_ms of its
+ *    targets (the ringing forks are cancelled).
  *  - redirects: b2bua_redirect_h. When the final answer of a step is 300, 301
  *    or 302 (routes_should_redirect), its Contact URIs, best q first, that
  *    are new in the call's redirect chain (routes_redirect_*: at most
@@ -78,6 +79,8 @@ struct b2bua_target {
 	 */
 	bool use_flow;
 	struct sip_flow flow; /**< with use_flow: listener and dst are taken from it */
+	/** ringing longer: CANCEL, then forward_h (no answer); 0: no_answer_timeout_ms */
+	uint32_t ring_timeout_ms;
 };
 
 /**

@@ -117,12 +117,17 @@ int b2b_targets_set(struct b2bua_call *c, const struct b2bua_target *tg, unsigne
 	return 0;
 }
 
+/* The targets' shortest ring timeout (forwarding on no answer), else the module's. */
 void b2b_no_answer_start(struct b2bua_call *c)
 {
 	struct b2bua *b = c->b2b;
+	uint32_t ms = b->conf.no_answer_timeout_ms;
 
-	if (b->conf.no_answer_timeout_ms)
-		timer_start(b->ts, &c->no_answer, b->conf.no_answer_timeout_ms, no_answer_fire, c);
+	for (unsigned i = 0; i < c->ntargets; i++)
+		if (c->targets[i].ring_timeout_ms && (!ms || c->targets[i].ring_timeout_ms < ms))
+			ms = c->targets[i].ring_timeout_ms;
+	if (ms)
+		timer_start(b->ts, &c->no_answer, ms, no_answer_fire, c);
 }
 
 /* Sends the INVITE of every fork of the step not sent yet. */
