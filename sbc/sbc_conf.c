@@ -21,6 +21,8 @@ static const struct conf_setting sbc_settings[] = {
 	  .def = "\"udp\"",
 	  .choices = sbc_transports },
 	{ .path = "sip.listen.[].address", .type = CONF_STR, .def = "\"127.0.0.1\"" },
+	/* no default: Via and Contact carry the address messages leave from */
+	{ .path = "sip.listen.[].advertise", .type = CONF_STR },
 	/* no default: 5060, or 5061 for TLS */
 	{ .path = "sip.listen.[].port", .type = CONF_INT, .min = 1, .max = 65535 },
 	{ .path = "sip.listen.[].tls_certificate", .type = CONF_STR },
@@ -144,6 +146,14 @@ static int read_listener(struct sbc_listen_conf *l, const struct conf *c, unsign
 	if (port == 0)
 		port = l->opts.proto == SIP_PROTO_TLS ? 5061 : 5060;
 	sa_set_port(&l->opts.addr, (uint16_t)port);
+	addr = conf_str(c, listen_path(p, sizeof(p), i, "advertise"));
+	if (addr &&
+	    (sa_parse_cstr(&l->opts.advertise, addr, 0) < 0 || sa_is_any(&l->opts.advertise) ||
+	     sa_family(&l->opts.advertise) != sa_family(&l->opts.addr)))
+		return conf_error(c, p, err, errlen,
+				  "expected an address[:port] of the listener's family, not a "
+				  "wildcard, got \"%s\"",
+				  addr);
 	return read_tls(l, c, i, err, errlen);
 }
 

@@ -939,12 +939,18 @@ static void hostport(const struct sa *sa, char *buf, size_t size)
 	sa_print(sa, buf, size);
 }
 
-/* Our Via sent-by and Contact on a leg that leaves from @p local. */
-static void set_local(struct b2b_dialog *d, const struct sa *local, enum sip_proto proto)
+/*
+ * Our Via sent-by and Contact on a leg over @p d's flow: the listener's
+ * advertised address, or the real one it leaves from (sip_transport_sent_by).
+ */
+static int set_local(struct b2bua *b, struct b2b_dialog *d, enum sip_proto proto, char *hp,
+		     size_t hplen)
 {
-	char hp[SA_STRLEN];
+	struct sa ours;
 
-	hostport(local, hp, sizeof(hp));
+	if (sip_transport_sent_by(b->tp, &d->flow, &ours) < 0)
+		return -EINVAL;
+	hostport(&ours, hp, hplen);
 	snprintf(d->sent_by, sizeof(d->sent_by), "SIP/2.0/%s %s", sip_proto_name(proto), hp);
 	if (proto == SIP_PROTO_UDP)
 		snprintf(d->contact, sizeof(d->contact), "<sip:%s>", hp);
@@ -952,6 +958,7 @@ static void set_local(struct b2b_dialog *d, const struct sa *local, enum sip_pro
 		snprintf(d->contact, sizeof(d->contact), "<sip:%s;transport=%s>", hp,
 			 proto == SIP_PROTO_TLS ? "tls" : "tcp");
 	d->secure = proto == SIP_PROTO_TLS;
+	return 0;
 }
 
 static bool is_loop(struct b2bua *b, const struct sip_msg *req)
@@ -1007,6 +1014,7 @@ static int setup_leg_a(struct b2bua_call *c, const struct sip_msg *req, const st
 {
 	struct b2b_leg *a = &c->leg[B2BUA_SIDE_A];
 	struct b2b_dialog *d = &a->dlg;
+	char hp[SA_STRLEN];
 
 	if (b2b_copy(d->call_id, sizeof(d->call_id), req->call_id) < 0 ||
 	    b2b_copy(d->remote_tag, sizeof(d->remote_tag), from->tag) < 0 ||
@@ -1019,7 +1027,8 @@ static int setup_leg_a(struct b2bua_call *c, const struct sip_msg *req, const st
 	b2b_new_id(c->b2b, d->local_tag);
 	d->remote_cseq = req->cseq;
 	d->flow = *fl;
-	set_local(d, &fl->local, (enum sip_proto)fl->proto);
+	if (set_local(c->b2b, d, (enum sip_proto)fl->proto, hp, sizeof(hp)) < 0)
+		return -EINVAL;
 	b2b_copy(c->from_uri, sizeof(c->from_uri), from->uri_text);
 	b2b_copy(c->to_uri, sizeof(c->to_uri), to->uri_text);
 	return 0;
@@ -1042,7 +1051,15 @@ int b2b_setup_leg_b(struct b2bua_call *c, struct b2b_dialog *d, const struct sip
 	} else if (proto < 0 || sip_transport_listener_addr(b->tp, tg->listener, &local) < 0) {
 		return -EINVAL;
 	}
-	hostport(&local, ours, sizeof(ours));
+	if (tg->use_flow)
+		d->flow = tg->flow;
+	else
+		d->flow = (struct sip_flow){ .remote = tg->dst,
+					     .local = local,
+					     .listener = (uint16_t)tg->listener,
+					     .proto = (uint8_t)proto };
+	if (set_local(b, d, (enum sip_proto)proto, ours, sizeof(ours)) < 0)
+		return -EINVAL;
 	hostport(&tg->dst, dst, sizeof(dst));
 	b2b_new_id(b, d->call_id);
 	b2b_new_id(b, d->local_tag);
@@ -1061,14 +1078,6 @@ int b2b_setup_leg_b(struct b2bua_call *c, struct b2b_dialog *d, const struct sip
 			 : proto == SIP_PROTO_TLS ? ";transport=tls"
 						  : ";transport=tcp");
 	}
-	if (tg->use_flow)
-		d->flow = tg->flow;
-	else
-		d->flow = (struct sip_flow){ .remote = tg->dst,
-					     .local = local,
-					     .listener = (uint16_t)tg->listener,
-					     .proto = (uint8_t)proto };
-	set_local(d, &local, (enum sip_proto)proto);
 	return 0;
 }
 

@@ -205,13 +205,16 @@ static const struct sip_tsx_handlers options_h = {
 static long build_options(struct keepalive *k, const struct location_contact *c)
 {
 	char host[SA_STRLEN];
+	struct sa ours;
 	unsigned long long branch = next_random(k), tag = next_random(k), cid = next_random(k);
 	struct sip_pbuf b;
 
 	if (k->host)
 		snprintf(host, sizeof(host), "%s", k->host);
-	else
+	else if (!k->tp || sip_transport_sent_by(k->tp, &c->flow, &ours) < 0)
 		sa_print(&c->flow.local, host, sizeof(host));
+	else
+		sa_print(&ours, host, sizeof(host)); /* advertised (1:1 NAT) */
 	sip_print_init(&b, k->out, sizeof(k->out));
 	sip_print_request_line_m(&b, SIP_METHOD_OPTIONS, strv_make(c->uri, c->uri_len));
 	sip_print_hdrf(&b, SIP_HDR_VIA, "SIP/2.0/%s %s;branch=z9hG4bKka%016llx;rport",

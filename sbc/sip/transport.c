@@ -330,6 +330,7 @@ int sip_transport_listen(struct sip_transport *tp, const struct sip_listen_opts 
 	li->proto = o->proto;
 	li->fd = -1;
 	li->addr = o->addr;
+	li->advertise = o->advertise;
 	li->wildcard = sa_is_any(&o->addr);
 	timer_init(&li->pause);
 	strv_copy(strv_cstr(o->interface ? o->interface : ""), li->name, sizeof(li->name));

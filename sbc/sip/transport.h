@@ -121,6 +121,8 @@ struct sip_listen_opts {
 	struct sa addr;	       /**< IPv4 or IPv6, specific or wildcard; port 0 picks one */
 	const char *interface; /**< interface name for logs ("access", "core"); copied */
 	struct sip_tls_opts tls;
+	/** public address (1:1 NAT) for sip_transport_sent_by; port 0: addr's; unset: none */
+	struct sa advertise;
 };
 
 /** Counters of one listener; connections opened through it count here too. */
@@ -220,6 +222,18 @@ int sip_transport_send(struct sip_transport *tp, const struct sip_flow *flow, co
  */
 int sip_transport_send_to(struct sip_transport *tp, unsigned listener, const struct sa *dst,
 			  const char *tls_name, const void *buf, size_t len, struct sip_flow *flow);
+
+/**
+ * The address to write as ours (Via sent-by, Contact, our URIs) in a message
+ * over @p flow: the listener's advertised address if it has one; else the
+ * flow's local address; on a wildcard listener, for a flow that has none yet
+ * (a request we start), the one the kernel picks toward the flow's remote
+ * (the wildcard itself is never returned). With the listener's port unless
+ * the advertised address has its own.
+ * @return 0, -EINVAL (not a flow of this layer), or a negative errno (no route).
+ */
+int sip_transport_sent_by(const struct sip_transport *tp, const struct sip_flow *flow,
+			  struct sa *out);
 
 /** Whether the flow's connection is still open (always true for UDP flows of this layer). */
 bool sip_transport_flow_alive(const struct sip_transport *tp, const struct sip_flow *flow);

@@ -69,8 +69,9 @@ struct sip_listener {
 	uint16_t idx;
 	enum sip_proto proto;
 	int fd;
-	bool wildcard;	/* bound to 0.0.0.0 or ::, so flows carry the real local address */
-	struct sa addr; /* as bound (with the port picked for port 0) */
+	bool wildcard;	     /* bound to 0.0.0.0 or ::, so flows carry the real local address */
+	struct sa addr;	     /* as bound (with the port picked for port 0) */
+	struct sa advertise; /* public address for Via/Contact, or unset (sent_by.c) */
 	char name[32];
 	struct sip_transport_stats st;
 	SSL_CTX *srv_ctx;     /* TLS: accepted connections */

@@ -487,6 +487,54 @@ static void test_udp_wildcard_ipv6(void **state)
 	udp_roundtrip(*state, "::", "::1", "::1");
 }
 
+/*
+ * What we write as ours: the advertised address (1:1 NAT), with the
+ * listener's port unless it has its own; else the flow's local address; on a
+ * wildcard listener with no local address yet, the source toward the remote,
+ * never the wildcard.
+ */
+static void test_sent_by(void **state)
+{
+	struct fixture *f = *state;
+	struct side *s = &f->a;
+	struct sip_listen_opts o = { .proto = SIP_PROTO_UDP, .interface = "test" };
+	struct sip_flow fl = { 0 };
+	struct sa bound, got, want;
+	unsigned pub, pubport, any;
+	char buf[SA_STRLEN];
+
+	side_open(f, s, NULL);
+	assert_int_equal(sa_parse_cstr(&o.addr, "127.0.0.1", 0), 0);
+	assert_int_equal(sa_parse_cstr(&o.advertise, "198.51.100.7", 0), 0);
+	assert_int_equal(sip_transport_listen(s->tp, &o, &pub), 0);
+	assert_int_equal(sip_transport_listener_addr(s->tp, pub, &bound), 0);
+	assert_int_equal(sa_parse_cstr(&o.advertise, "198.51.100.7:5090", 0), 0);
+	assert_int_equal(sip_transport_listen(s->tp, &o, &pubport), 0);
+	any = listen_on(s, SIP_PROTO_UDP, "0.0.0.0", NULL, NULL);
+
+	fl.listener = (uint16_t)pub;
+	assert_int_equal(sa_parse_cstr(&fl.remote, "127.0.0.9:5060", 0), 0);
+	assert_int_equal(sip_transport_sent_by(s->tp, &fl, &got), 0);
+	assert_int_equal(sa_parse_cstr(&want, "198.51.100.7", sa_port(&bound)), 0);
+	assert_string_equal(sa_print(&got, buf, sizeof(buf)), sa_print(&want, buf + 64, 64));
+	fl.listener = (uint16_t)pubport;
+	assert_int_equal(sip_transport_sent_by(s->tp, &fl, &got), 0);
+	assert_string_equal(sa_print(&got, buf, sizeof(buf)), "198.51.100.7:5090");
+
+	fl.listener = (uint16_t)any; /* a request we start: no local address yet */
+	assert_int_equal(sip_transport_listener_addr(s->tp, any, &fl.local), 0);
+	assert_int_equal(sip_transport_sent_by(s->tp, &fl, &got), 0);
+	assert_false(sa_is_any(&got));
+	assert_true(sa_is_loopback(&got));
+	assert_int_equal(sa_port(&got), sa_port(&fl.local));
+	assert_int_equal(sa_parse_cstr(&fl.local, "127.0.0.3:5060", 0), 0); /* from pktinfo */
+	assert_int_equal(sip_transport_sent_by(s->tp, &fl, &got), 0);
+	assert_true(sa_equal(&got, &fl.local));
+
+	fl.listener = 99;
+	assert_int_equal(sip_transport_sent_by(s->tp, &fl, &got), -EINVAL);
+}
+
 /* Many datagrams per receive burst; each is echoed over its flow (batched sends). */
 static void test_udp_batch(void **state)
 {
@@ -1228,6 +1276,7 @@ int main(void)
 		T(test_udp_ipv6),
 		T(test_udp_wildcard_pktinfo),
 		T(test_udp_wildcard_ipv6),
+		T(test_sent_by),
 		T(test_udp_batch),
 		T(test_udp_keepalives),
 		T(test_tcp_flow),
