@@ -8,6 +8,8 @@
 #             resumes the first, which hangs up. Two dialogs, kept apart, both gone.
 #  busy       the phone has no call waiting: the second call gets 486 and the sbc
 #             forwards it to the voicemail, which answers; the first call is untouched.
+#  busy_plain the same toward +15559999, a number without forwarding: the 486 reaches
+#             the second caller.
 #  no_answer  the phone rings past 3 s: it gets CANCEL, the voicemail gets the call.
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
@@ -45,6 +47,17 @@ done_ok voicemail-b "busy: the voicemail took the forwarded call"
 done_ok first-b "busy: the first call went on untouched"
 done_ok phone-b "busy: the phone answered one call and refused the other"
 sbc_idle busy
+
+DIAL=+15559999
+phone phone-p callee 5060 flow_uas_busy_second.xml -m 2
+dial first-p 5070 flow_uac_talk.xml -m 1 -key caller first -d 1500
+sleep 0.3
+dial second-p 5072 flow_uac_busy.xml -m 1 -key caller second
+done_ok second-p "busy_plain: the second caller got 486"
+done_ok first-p "busy_plain: the first call went on untouched"
+done_ok phone-p "busy_plain: the phone answered one call and refused the other"
+sbc_idle busy_plain
+unset DIAL
 
 phone phone-n callee 5060 b2b_uas_cancel.xml -m 1
 phone voicemail-n callee 5062 b2b_uas_answer.xml -m 1

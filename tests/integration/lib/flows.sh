@@ -5,7 +5,8 @@
 #                                   port 5060, "+2..." to its port 5062 (the voicemail)
 #   phone NAME NS PORT XML ARGS...  a sipp in the background (caller ns: -i CALLER_IP; callee
 #                                   ns: -i CALLEE_IP), tracing to NAME.msg
-#   dial NAME PORT XML ARGS...      a sipp caller behind the NAT toward the sbc's access side
+#   dial NAME PORT XML ARGS...      a sipp caller behind the NAT toward the sbc's access side,
+#                                   calling DIAL (default: the user, USER_NUMBER)
 #   done_ok NAME WHAT               that sipp must have ended by itself with status 0
 #   sbc_idle NAME                   no call nor dialog left in the sbc (`sbcctl status`)
 : "${SBC_BUILD_DIR:?}"
@@ -56,7 +57,7 @@ dial()
 {
 	local name=$1 port=$2 xml=$3
 	shift 3
-	phone "$name" caller "$port" "$xml" -s "$USER_NUMBER" -timeout 30s -timeout_error "$@" \
+	phone "$name" caller "$port" "$xml" -s "${DIAL:-$USER_NUMBER}" -timeout 30s -timeout_error "$@" \
 		"$SBC_ACCESS_IP:5060"
 }
 
