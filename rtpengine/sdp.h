@@ -41,7 +41,7 @@ struct sdp_media {
 	struct strv proto;	/**< "RTP/AVP", "RTP/SAVPF", "UDP/TLS/RTP/SAVPF", "udptl", ... */
 	struct strv fmts;	/**< the format list, as written */
 	struct sa conn;		/**< c= of this media, else the session's; port = @ref port */
-	bool conn_is_hold;	/**< c= was 0.0.0.0 (or ::) */
+	bool conn_is_hold;	/**< c= was 0.0.0.0 (or ::), except ICE's port 9 (RFC 8840) */
 	uint16_t rtcp_port;	/**< a=rtcp port, else 0 (meaning port + 1) */
 	struct sa rtcp_addr;	/**< a=rtcp address when given */
 	bool rtcp_mux;		/**< a=rtcp-mux */
