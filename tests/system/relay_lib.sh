@@ -43,8 +43,9 @@ relay_pick()
 
 # relay_argv DIR ACCESS_IP CORE_IP NG_ADDR NG_PORT PORT_MIN PORT_MAX: RELAY_ARGV, the command
 # line of a relay in the foreground, logging to stderr, with two interfaces "access" and "core"
-# (the same address twice is fine), ng on NG_ADDR:NG_PORT, media ports PORT_MIN-PORT_MAX,
-# sessions deleted at once on `delete`.
+# (two different addresses), ng on NG_ADDR:NG_PORT, media ports PORT_MIN-PORT_MAX on each,
+# sessions deleted at once on `delete` (Sipwise: --delete-delay=0). RELAY_EXTRA_ARGS (Sipwise)
+# and RELAY_OURS_EXTRA_CONF (ours, libconfig text) add settings.
 relay_argv()
 {
 	local dir=$1 acc=$2 core=$3 ngaddr=$4 ngport=$5 pmin=$6 pmax=$7
@@ -61,11 +62,10 @@ relay_argv()
 		ng: { listen = [ "$ngaddr:$ngport" ]; };
 		control: { socket = "$dir/rtpengine.ctl"; };
 		interfaces = (
-		  { name = "access"; address = "$acc"; },
-		  { name = "core"; address = "$core"; }
+		  { name = "access"; address = "$acc"; port_min = $pmin; port_max = $pmax; },
+		  { name = "core"; address = "$core"; port_min = $pmin; port_max = $pmax; }
 		);
-		ports: { min = $pmin; max = $pmax; };
-		sessions: { delete_delay = 0; };
+		${RELAY_OURS_EXTRA_CONF:-}
 	CONF
 	RELAY_ARGV=("$RELAY_BIN" -f "$dir/rtpengine.conf")
 }
