@@ -61,6 +61,10 @@ static inline bool sdp_field_next(struct strv *rest, struct strv *field)
 {
 	size_t i = 0, start;
 
+	if (rest->len == 0) {
+		*field = *rest;
+		return false;
+	}
 	while (i < rest->len && sdp_is_blank(rest->p[i]))
 		i++;
 	start = i;
@@ -77,7 +81,8 @@ static inline struct strv sdp_attr_name(struct strv value, struct strv *attr_val
 	const char *colon = value.len ? memchr(value.p, ':', value.len) : NULL;
 	size_t n = colon ? (size_t)(colon - value.p) : value.len;
 
-	*attr_value = colon ? strv_make(colon + 1, value.len - n - 1) : STRV_NULL;
+	/* never a NULL view: "a=rtcp" must read as an empty value, not as no memory at all */
+	*attr_value = colon ? strv_make(colon + 1, value.len - n - 1) : strv_make(value.p + n, 0);
 	return strv_make(value.p, n);
 }
 

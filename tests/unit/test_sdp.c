@@ -341,6 +341,8 @@ static void test_parse_reject(void **state)
 		{ "v=0\r\nm=audio 4000 RTP/AVP 0\r\n", "m= without c= at media or session level" },
 		{ "v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 1 RTP/AVP 0\r\na=rtcp:0\r\n",
 		  "a=rtcp port is not 1-65535" },
+		{ "v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 1 RTP/AVP 0\r\na=rtcp\r\n",
+		  "a=rtcp port is not 1-65535" },
 		{ "v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 1 RTP/AVP 0\r\na=rtcp:x\r\n",
 		  "a=rtcp port is not 1-65535" },
 		{ "v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 1 RTP/AVP 0\r\na=rtcp:5 IN IP4 x\r\n",
