@@ -103,6 +103,8 @@ sleep 0.5
 
 cid=relay-nat-$$
 common='"replace":["origin","session-connection"],"ICE":"remove"'
+# RELAY_NG_FLAGS: ng flags for offer and answer, a JSON list (e.g. '["strict source"]').
+[[ -n ${RELAY_NG_FLAGS:-} ]] && common+=",\"flags\":$RELAY_NG_FLAGS"
 offer=$(ngs "{\"command\":\"offer\",\"call-id\":\"$cid\",\"from-tag\":\"caller\",$common,
 	\"direction\":[\"access\",\"core\"],\"received-from\":[\"IP4\",\"$NAT_OUT_IP\"],
 	\"sdp\":$(json_str "$(sdp_audio "$CALLER_IP" "$CALLER_RTP")")}")

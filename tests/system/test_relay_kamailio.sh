@@ -101,7 +101,7 @@ for cid in "${cids[@]}"; do
 	total=$(jq -r '.totals.RTP.packets // 0 | tonumber' <<<"$q")
 	# per tag: packets received from that tag's endpoint (the tags are the two sipps')
 	mapfile -t per_tag < <(jq -r '.tags | to_entries[] | select(.key | test("SIPpTag")) |
-		"\(.key) \([.value.medias[]?.streams[]? | select(.flags | index("RTP")) | .stats.packets | tonumber] | add // 0)"' <<<"$q")
+		"\(.key) \([.value.medias[]?.streams[]? | select((.flags // ["RTP"]) | index("RTP")) | .stats.packets | tonumber] | add // 0)"' <<<"$q")
 	from_caller=0 from_callee=0
 	for t in "${per_tag[@]}"; do
 		case $t in
