@@ -24,7 +24,7 @@
 #include "dataplane/dataplane.h"
 
 #define DP_DPDK_BURST_MAX	64 /**< at most this many mbufs per dp_dpdk_process_burst() */
-#define DP_DPDK_IFACE_ADDRS_MAX 8
+#define DP_DPDK_IFACE_ADDRS_MAX 32
 #define DP_DPDK_IFACES_MAX	4
 
 /** One relay address and the prefix of the subnet it is on (on-link next hops). */

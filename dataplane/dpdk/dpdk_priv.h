@@ -14,6 +14,7 @@
 #define SBC_DATAPLANE_DPDK_PRIV_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -32,7 +33,9 @@ struct dpdk_flow_key {
 	uint8_t pad;
 	uint16_t port_be;
 	uint8_t addr[16];
-};
+} __rte_aligned(8); /* rte_hash_crc reads 8 bytes at a time */
+
+#define DPDK_FLOW_KEY_LEN (offsetof(struct dpdk_flow_key, addr) + 16) /* no tail padding */
 
 struct dpdk_ice {
 	char ufrag[DP_ICE_UFRAG_MAX];

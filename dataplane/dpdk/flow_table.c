@@ -101,7 +101,7 @@ int dpdk_flows_init(struct dp_dpdk *d)
 	struct rte_hash_parameters hp = {
 		.name = name,
 		.entries = d->max_flows,
-		.key_len = sizeof(struct dpdk_flow_key),
+		.key_len = DPDK_FLOW_KEY_LEN,
 		.hash_func = rte_hash_crc,
 		.socket_id = (int)rte_socket_id(),
 		.extra_flag =
@@ -240,7 +240,7 @@ int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t id, const struct dp_flow_param
 
 	if (!f)
 		return -ENOENT;
-	if (dpdk_key_from_sa(&k, &p->local) != 0 || memcmp(&k, &f->key, sizeof(k)) != 0)
+	if (dpdk_key_from_sa(&k, &p->local) != 0 || memcmp(&k, &f->key, DPDK_FLOW_KEY_LEN) != 0)
 		return -EINVAL;
 	old = atomic_load_explicit(&f->cfg, memory_order_relaxed);
 	c = cfg_new(p, old->gen + 1);

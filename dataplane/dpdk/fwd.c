@@ -42,7 +42,10 @@ static inline bool rtp_ssrc(const uint8_t *pl, uint16_t len, bool is_rtcp, uint3
 {
 	if (is_rtcp || len < 12 || (pl[0] >> 6) != 2 || (pl[1] >= 192 && pl[1] <= 223))
 		return false;
-	*ssrc = rte_be_to_cpu_32(*(const rte_be32_t *)(pl + 8));
+	rte_be32_t v;
+
+	memcpy(&v, pl + 8, sizeof(v)); /* RTP after IPv4/UDP sits at 2 mod 4 */
+	*ssrc = rte_be_to_cpu_32(v);
 	return true;
 }
 

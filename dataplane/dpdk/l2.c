@@ -17,8 +17,7 @@ static int vlan_insert(struct rte_mbuf *m, struct dpdk_pkt *p)
 	struct rte_ether_hdr *eh = (void *)d;
 	struct rte_vlan_hdr *vh = (void *)(eh + 1);
 
-	/* eh->ether_type is still the inner type's place: move it behind the tag */
-	vh->eth_proto = *(rte_be16_t *)(d + sizeof(*eh) + sizeof(*vh) - 2);
+	/* the inner type already sits where vh->eth_proto is: only the tag is new */
 	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
 	vh->vlan_tci = 0;
 	p->l3_off += sizeof(*vh);
