@@ -264,6 +264,9 @@ static int parse_line(struct sdp_parser *ps, struct strv line, const char *end, 
 
 	if (!sdp_line_split(line, &type, &value))
 		return refuse(ps, "line is not <letter>=<value>");
+	/* RFC 8866 byte-string excludes CR; one left here would move to the line end on output */
+	if (memchr(line.p, '\r', line.len))
+		return refuse(ps, "CR inside a line");
 	if (!ps->seen_v && type != 'v')
 		return refuse(ps, "missing v= (must be the first line)");
 	switch (type) {

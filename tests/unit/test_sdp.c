@@ -348,6 +348,8 @@ static void test_parse_reject(void **state)
 		{ "v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 1 RTP/AVP 0\r\na=rtcp:5 IN IP4 x\r\n",
 		  "a=rtcp address is not IN IP4|IP6 <address>" },
 		{ "v=0\r\na=\r\n", "a= has no attribute name" },
+		{ "v=0\r\ns=a\rb\r\n", "CR inside a line" },
+		{ "v=0\r\ns=-\r\r\n", "CR inside a line" },
 		{ "v=0\r\nm=audio 0 RTP/AVP 0\r\no=- 1 1 IN IP4 192.0.2.1\r\n",
 		  "o= inside a media section" },
 	};
