@@ -78,18 +78,16 @@ static const struct dataplane_ops dpdk_ops = {
 /* The EAL lives as long as the process: initialised once, by whoever comes first. */
 static int eal_init(const struct dp_dpdk_conf *c)
 {
-	static bool done;
 	char *argv[64];
 	int argc = c->eal_argc < 63 ? c->eal_argc : 63;
 
-	if (done)
+	if (rte_lcore_count() > 0) /* 0 only before rte_eal_init() */
 		return 0;
 	for (int i = 0; i < argc; i++)
 		argv[i] = (char *)c->eal_argv[i]; /* rte_eal_init permutes, never writes, strings */
 	argv[argc] = NULL;
 	if (rte_eal_init(argc, argv) < 0 && rte_errno != EALREADY)
 		return -rte_errno ? -rte_errno : -EINVAL;
-	done = true;
 	return 0;
 }
 
@@ -107,6 +105,7 @@ static int ifaces_init(struct dp_dpdk *d, const struct dp_dpdk_conf *c)
 			return -ENODEV;
 		if (rte_eth_macaddr_get(ifc->conf.port_id, &ifc->mac) != 0)
 			return -ENODEV;
+		dpdk_iface_prepare(ifc);
 		for (unsigned int j = ifc->conf.n_addrs; j-- > 0;)
 			if (sa_family(&ifc->conf.addrs[j].addr) == AF_INET)
 				ifc->ip4_be = ifc->conf.addrs[j].addr.u.in.sin_addr.s_addr;

@@ -70,8 +70,17 @@ struct dpdk_flow {
 	struct dpdk_flow_ctr ctr;
 } __rte_cache_aligned;
 
+/* An address in wire form: what the fast path compares against (no struct sa calls). */
+struct dpdk_prefix {
+	uint8_t family; /**< 0: unset */
+	uint8_t len;
+	uint8_t addr[16];
+};
+
 struct dpdk_iface {
 	struct dp_dpdk_iface_conf conf;
+	struct dpdk_prefix pfx[DP_DPDK_IFACE_ADDRS_MAX]; /**< the relay addresses' subnets */
+	struct dpdk_prefix gw4, gw6;
 	struct rte_ether_addr mac;
 	uint32_t ip4_be; /**< first IPv4 relay address: source of our ARP requests */
 	bool tx_csum_offload;
@@ -138,6 +147,7 @@ int dpdk_flow_stats(struct dp_dpdk *d, dp_flow_t f, struct dp_flow_stats *out);
 int dpdk_key_from_sa(struct dpdk_flow_key *k, const struct sa *sa);
 
 /* iface.c */
+void dpdk_iface_prepare(struct dpdk_iface *ifc);
 int dpdk_iface_of_addr(const struct dp_dpdk *d, int family, const void *addr);
 int dpdk_iface_of_rx(const struct dp_dpdk *d, uint16_t port, uint16_t vlan);
 int dpdk_iface_next_hop(const struct dpdk_iface *ifc, int family, const uint8_t *dst, uint8_t *nh);

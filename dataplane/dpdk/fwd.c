@@ -56,15 +56,21 @@ static inline const struct sa *flow_dest(const struct dpdk_flow *o)
 
 	if (sa_isset(&o->latch.learned))
 		return &o->latch.learned;
-	if (sa_isset(&c->latch.expected) && sa_port(&c->latch.expected))
+	/* sin_port and sin6_port share their offset */
+	if (sa_isset(&c->latch.expected) && c->latch.expected.u.in.sin_port)
 		return &c->latch.expected;
 	return NULL;
 }
 
+static inline int sa_fam(const struct sa *sa)
+{
+	return sa->u.sa.sa_family;
+}
+
 static inline const uint8_t *sa_ip(const struct sa *sa)
 {
-	return sa_family(sa) == AF_INET ? (const uint8_t *)&sa->u.in.sin_addr
-					: sa->u.in6.sin6_addr.s6_addr;
+	return sa_fam(sa) == AF_INET ? (const uint8_t *)&sa->u.in.sin_addr
+				     : sa->u.in6.sin6_addr.s6_addr;
 }
 
 static void rewrite_ipv4(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dpdk_flow *o,
@@ -144,7 +150,7 @@ static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt
 	uint8_t nh[16];
 	int r;
 
-	if (!dst || sa_family(dst) != p->family ||
+	if (!dst || sa_fam(dst) != p->family ||
 	    dpdk_iface_next_hop(ifc, p->family, sa_ip(dst), nh) != 0) {
 		dpdk_ctr_add(&w->st.no_dest, 1);
 		return -1;

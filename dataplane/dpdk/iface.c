@@ -53,23 +53,45 @@ int dpdk_iface_of_rx(const struct dp_dpdk *d, uint16_t port, uint16_t vlan)
 	return -ENOENT;
 }
 
+static void prefix_set(struct dpdk_prefix *p, const struct sa *sa, uint8_t len)
+{
+	int fam = sa_family(sa);
+
+	memset(p, 0, sizeof(*p));
+	if (fam != AF_INET && fam != AF_INET6)
+		return;
+	p->family = (uint8_t)fam;
+	p->len = len > fam_len(fam) * 8 ? (uint8_t)(fam_len(fam) * 8) : len;
+	memcpy(p->addr, sa_bytes(sa), fam_len(fam));
+}
+
+/** Wire forms of the interface's subnets and gateways, for dpdk_iface_next_hop(). */
+void dpdk_iface_prepare(struct dpdk_iface *ifc)
+{
+	const struct dp_dpdk_iface_conf *c = &ifc->conf;
+
+	for (unsigned int j = 0; j < c->n_addrs; j++)
+		prefix_set(&ifc->pfx[j], &c->addrs[j].addr, c->addrs[j].prefix_len);
+	prefix_set(&ifc->gw4, &c->gateway4, 32);
+	prefix_set(&ifc->gw6, &c->gateway6, 128);
+}
+
 /** On-link destinations are their own next hop, others go to the gateway. 0 or -EHOSTUNREACH. */
 int dpdk_iface_next_hop(const struct dpdk_iface *ifc, int family, const uint8_t *dst, uint8_t *nh)
 {
-	const struct dp_dpdk_iface_conf *c = &ifc->conf;
-	const struct sa *gw = family == AF_INET ? &c->gateway4 : &c->gateway6;
+	const struct dpdk_prefix *gw = family == AF_INET ? &ifc->gw4 : &ifc->gw6;
+	size_t alen = fam_len(family);
 
-	for (unsigned int j = 0; j < c->n_addrs; j++) {
-		const struct sa *a = &c->addrs[j].addr;
+	for (unsigned int j = 0; j < ifc->conf.n_addrs; j++) {
+		const struct dpdk_prefix *p = &ifc->pfx[j];
 
-		if (sa_family(a) == family &&
-		    prefix_match(sa_bytes(a), dst, c->addrs[j].prefix_len)) {
-			memcpy(nh, dst, fam_len(family));
+		if (p->family == family && prefix_match(p->addr, dst, p->len)) {
+			memcpy(nh, dst, alen);
 			return 0;
 		}
 	}
-	if (sa_family(gw) != family)
+	if (gw->family != family)
 		return -EHOSTUNREACH;
-	memcpy(nh, sa_bytes(gw), fam_len(family));
+	memcpy(nh, gw->addr, alen);
 	return 0;
 }

@@ -26,6 +26,22 @@ static size_t fam_len(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
+static inline bool addr_eq(const uint8_t *a, const uint8_t *b, int family)
+{
+	uint64_t x[2], y[2];
+
+	if (family == AF_INET) {
+		uint32_t u, v;
+
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		return u == v;
+	}
+	memcpy(x, a, 16);
+	memcpy(y, b, 16);
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
 /* The entry for (@p family, @p addr); with @p create a free one when there is none. */
 static struct dpdk_neigh *neigh_find(struct dp_dpdk_worker *w, int family, const uint8_t *addr,
 				     bool create)
@@ -42,7 +58,7 @@ static struct dpdk_neigh *neigh_find(struct dp_dpdk_worker *w, int family, const
 			memcpy(n->addr, addr, fam_len(family));
 			return n;
 		}
-		if (n->family == family && !memcmp(n->addr, addr, fam_len(family)))
+		if (n->family == family && addr_eq(n->addr, addr, family))
 			return n;
 	}
 	return NULL;
