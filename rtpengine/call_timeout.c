@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include "common/log.h"
+
 /* Whether one party holds the call: all its media on hold. */
 static bool call_on_hold(const struct call *call)
 {
@@ -102,6 +104,7 @@ void calls_tick(struct calls *c, uint64_t now_ms)
 		if (!reason)
 			continue;
 		c->counters.timeouts++;
+		log_info("call %s deleted: %s", call->id, reason);
 		report(c, call, reason);
 		call_destroy(c, call);
 	}

@@ -20,15 +20,11 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "dataplane/dataplane.h"
+#include "dataplane/sockets/sockets.h"
 #include "iface.h"
 #include "ng.h"
 #include "ports.h"
 #include "rtpengine_conf.h"
-
-#if __has_include("dataplane/sockets/sockets.h")
-#include "dataplane/sockets/sockets.h"
-#define HAVE_SOCKETS_BACKEND 1
-#endif
 
 #define TICK_MS 1000
 
@@ -167,83 +163,19 @@ static void on_tick(void *arg)
 		log_err("cannot restart the call timeout timer");
 }
 
-#ifndef HAVE_SOCKETS_BACKEND
-/* Until the sockets backend is built: a dataplane that relays nothing, so that ng still
- * answers (offers fail with "Failed to open media port"). */
-static int null_flow_add(struct dataplane *dp, const struct dp_flow_params *p, dp_flow_t *out)
-{
-	(void)dp;
-	(void)p;
-	(void)out;
-	return -ENOTSUP;
-}
-
-static int null_flow_op(struct dataplane *dp, dp_flow_t f, const struct dp_flow_params *p)
-{
-	(void)dp;
-	(void)f;
-	(void)p;
-	return -ENOTSUP;
-}
-
-static int null_flow_link(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
-{
-	(void)dp;
-	(void)in;
-	(void)out;
-	return -ENOTSUP;
-}
-
-static int null_flow_del(struct dataplane *dp, dp_flow_t f)
-{
-	(void)dp;
-	(void)f;
-	return -ENOTSUP;
-}
-
-static int null_flow_stats(struct dataplane *dp, dp_flow_t f, struct dp_flow_stats *out)
-{
-	(void)dp;
-	(void)f;
-	(void)out;
-	return -ENOTSUP;
-}
-
-static void null_free(struct dataplane *dp)
-{
-	(void)dp;
-}
-
-static const struct dataplane_ops null_ops = {
-	.name = "none",
-	.flow_add = null_flow_add,
-	.flow_update = null_flow_op,
-	.flow_link = null_flow_link,
-	.flow_del = null_flow_del,
-	.flow_stats = null_flow_stats,
-	.free = null_free,
-};
-static struct dataplane null_dp = { .ops = &null_ops };
-#endif
-
 static int dataplane_start(struct relay *relay)
 {
+	struct dp_sockets_conf dc = { .workers = relay->cfg.workers };
+	int rc;
+
 	if (relay->cfg.backend != RTPENGINE_BACKEND_SOCKETS) {
 		log_err("dataplane backend \"dpdk\" is not wired into rtpengine yet");
 		return -ENOTSUP;
 	}
-#ifdef HAVE_SOCKETS_BACKEND
-	struct dp_sockets_conf dc = { .workers = relay->cfg.workers };
-	int rc = dp_sockets_alloc(&relay->dp, &dc);
-
+	rc = dp_sockets_alloc(&relay->dp, &dc);
 	if (rc)
 		log_err("sockets dataplane: %s", strerror(-rc));
 	return rc;
-#else
-	log_warn("built without the sockets dataplane: media cannot be relayed");
-	relay->dp = &null_dp;
-	return 0;
-#endif
 }
 
 static int sessions_start(struct relay *relay)
