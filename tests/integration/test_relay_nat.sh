@@ -11,8 +11,8 @@
 # SDP has its private address 192.168.71.2 and the SIP source is the NAT's public address; the
 # callee's SDP is its real core address. The attacker sprays every port of the relay's range,
 # on both relay addresses, with RTP-looking packets from before the offer until after the
-# media stops. The caller and the callee then send RTP_COUNT packets each (50 pps) through
-# the relay. Pass: each side receives >= 95% of what the other sent, only from the relay
+# media stops. The caller and then (0.3 s later) the callee send RTP_COUNT packets each
+# (50 pps) through the relay. Pass: each side receives >= 95% of what the other sent, only from the relay
 # address of its side (counted by the peer's SSRC), and the attacker receives nothing at all.
 # Printed, not asserted: ng `query` per stream (latched endpoint, packets) and how many of the
 # attacker's packets were forwarded into the call (injection; strict-source would stop it).
@@ -126,12 +126,14 @@ acc_ip=$(sdp_conn_ip "$asdp") acc_port=$(sdp_media_port "$asdp")
 pass "answer: the caller is to send to $acc_ip:$acc_port"
 sleep 1 # the attacker has the ports to itself for a second before any media
 
-# The callee starts first (its packets meet the attacker's latch, if any), the caller 0.3 s later.
-start_daemon callee-rtp callee callee-rtp.log "$RTP_LOAD" stream "$CALLEE_IP:$CALLEE_RTP" \
-	"$core_ip:$core_port" "$COUNT" "$PPS" 0x2222 1500 0x1111
-sleep 0.3
-start_daemon caller-rtp caller caller-rtp.log "$RTP_LOAD" stream "$CALLER_IP:$CALLER_RTP" \
-	"$acc_ip:$acc_port" "$COUNT" "$PPS" 0x1111 1500 0x2222
+# Both ends listen from the start; the caller sends first, as the relay cannot reach it through
+# the symmetric NAT before its first packet, the callee 0.3 s later. Both meet ports the
+# attacker has been spraying.
+RTP_LOAD_DELAY_MS=500 start_daemon callee-rtp callee callee-rtp.log "$RTP_LOAD" stream \
+	"$CALLEE_IP:$CALLEE_RTP" "$core_ip:$core_port" "$COUNT" "$PPS" 0x2222 1500 0x1111
+wait_listen callee udp "$CALLEE_IP" "$CALLEE_RTP" 5 || fail "the callee's RTP socket"
+RTP_LOAD_DELAY_MS=200 start_daemon caller-rtp caller caller-rtp.log "$RTP_LOAD" stream \
+	"$CALLER_IP:$CALLER_RTP" "$acc_ip:$acc_port" "$COUNT" "$PPS" 0x1111 1500 0x2222
 sleep $(( COUNT / PPS / 2 ))
 query=$(ngs "{\"command\":\"query\",\"call-id\":\"$cid\"}")
 echo "$query" >"$TOPO_LOG_DIR/query-mid.json"
