@@ -24,7 +24,8 @@
 #define DEFAULT_MAX_CONNS    16
 #define DEFAULT_IDLE_MS	     10000
 #define DEFAULT_MAX_RESPONSE (16u << 20)
-#define ACCEPTS_PER_EVENT    16 /* bounded work per loop iteration */
+#define ACCEPTS_PER_EVENT    16	 /* bounded work per loop iteration */
+#define ACCEPT_PAUSE_MS	     100 /* after EMFILE & co, which level-triggered epoll would repeat */
 
 static const char content_type_metrics[] = "text/plain; version=0.0.4";
 
@@ -50,6 +51,7 @@ struct http_metrics {
 	void *arg;
 	struct hm_conn **conns; /* opts.max_conns slots */
 	unsigned nconns;
+	struct timer accept_pause; /* out of descriptors: stop accepting for a while */
 };
 
 static void conn_close(struct hm_conn *c)
@@ -299,6 +301,23 @@ static int conn_add(struct http_metrics *hm, int fd)
 	return 0;
 }
 
+static void accept_resume(void *arg)
+{
+	struct http_metrics *hm = arg;
+
+	loop_fd_modify(hm->loop, hm->fd, EPOLLIN);
+}
+
+/* The pending connection stays queued; without a pause the loop would spin on it. */
+static void accept_pause(struct http_metrics *hm)
+{
+	log_warn("http_metrics: accept: %s; pausing %d ms", strerror(errno), ACCEPT_PAUSE_MS);
+	loop_fd_modify(hm->loop, hm->fd, 0);
+	if (timer_start(loop_timers(hm->loop), &hm->accept_pause, ACCEPT_PAUSE_MS, accept_resume,
+			hm) < 0)
+		loop_fd_modify(hm->loop, hm->fd, EPOLLIN);
+}
+
 static void hm_accept(int fd, uint32_t events, void *arg)
 {
 	struct http_metrics *hm = arg;
@@ -307,8 +326,12 @@ static void hm_accept(int fd, uint32_t events, void *arg)
 	for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (cfd < 0)
-			return; /* EAGAIN, or EMFILE & co: the next event retries */
+		if (cfd < 0 && (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED))
+			return;
+		if (cfd < 0) {
+			accept_pause(hm);
+			return;
+		}
 		if (hm->nconns == hm->opts.max_conns)
 			refuse_busy(cfd);
 		else if (conn_add(hm, cfd) < 0)
@@ -357,6 +380,7 @@ int http_metrics_alloc(struct http_metrics **hp, struct loop *l, const struct sa
 		return -ENOMEM;
 	hm->loop = l;
 	hm->fd = -1;
+	timer_init(&hm->accept_pause);
 	hm->h = h;
 	hm->arg = arg;
 	opts_apply(&hm->opts, opts);
@@ -384,6 +408,7 @@ void http_metrics_free(struct http_metrics *hm)
 		if (hm->conns[i])
 			conn_close(hm->conns[i]);
 	}
+	timer_cancel(loop_timers(hm->loop), &hm->accept_pause);
 	loop_fd_remove(hm->loop, hm->fd);
 	close(hm->fd);
 	free(hm->conns);

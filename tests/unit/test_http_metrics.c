@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -494,6 +495,31 @@ static void test_idle_and_limit(void **state)
 	loop_free(f.l);
 }
 
+/* Out of descriptors: the listener pauses instead of spinning, then serves the client. */
+static void test_accept_emfile(void **state)
+{
+	struct fixture *f = *state;
+	struct rlimit saved, low;
+	int fd = client(f), lowest = dup(0);
+	bool eof;
+	char *r;
+
+	assert_true(lowest >= 0);
+	close(lowest);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	low = saved;
+	low.rlim_cur = (rlim_t)lowest; /* accept would need a descriptor >= the limit */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	run_ms(f, 20);
+	assert_int_equal(http_metrics_conns(f->hm), 0);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+
+	say(fd, "GET /metrics HTTP/1.1\r\n\r\n");
+	r = hear(f, fd, 1, &eof);
+	assert_int_equal(strncmp(r, "HTTP/1.1 200 OK", 15), 0);
+	close(fd);
+}
+
 static void test_alloc_errors(void **state)
 {
 	struct fixture *f = *state;
@@ -522,6 +548,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_failure_is_500, setup, teardown),
 		cmocka_unit_test(test_idle_and_limit),
+		cmocka_unit_test_setup_teardown(test_accept_emfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
