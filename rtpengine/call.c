@@ -239,6 +239,15 @@ static void stream_update(struct calls *c, const struct call *call, const struct
 		log_warn("call %s: flow update failed", call->id);
 }
 
+/* Gives the open flows of @p m its current parameters (e.g. new ICE credentials). */
+static void mono_refresh_flows(struct calls *c, const struct call *call, const struct monologue *m)
+{
+	for (unsigned i = 0; i < m->nmedia; i++) {
+		stream_update(c, call, m, &m->media[i].rtp, false);
+		stream_update(c, call, m, &m->media[i].rtcp, true);
+	}
+}
+
 static void media_link(struct calls *c, const struct media *from, const struct media *to)
 {
 	if (from->rtp.flow && to->rtp.flow)
@@ -378,14 +387,15 @@ static void random_token(struct calls *c, char *out, size_t len)
 }
 
 /* The relay's ICE credentials, made once per monologue: STUN checks must keep working
- * across re-offers. */
-static void mono_force_ice(struct calls *c, struct monologue *m)
+ * across re-offers. @return whether they are new. */
+static bool mono_force_ice(struct calls *c, struct monologue *m)
 {
 	if (m->ice)
-		return;
+		return false;
 	m->ice = true;
 	random_token(c, m->ice_ufrag, ICE_UFRAG_LEN);
 	random_token(c, m->ice_pwd, ICE_PWD_LEN);
+	return true;
 }
 
 /* The signalling parameters of a command that apply to the monologue that sent it. */
@@ -511,6 +521,8 @@ static int offer_media(struct calls *c, struct call *call, struct monologue *a, 
 			res->why = open_error(rc);
 			return rc;
 		}
+		if (p->transport_protocol.len && !strv_eq(p->transport_protocol, sm->proto))
+			res->proto_ignored = true;
 		media_take_sdp(ma, sm);
 		copy_strv(mb->type, sizeof(mb->type), sm->type);
 		copy_strv(mb->proto, sizeof(mb->proto), sm->proto);
@@ -577,8 +589,9 @@ static int offer_monologues(struct calls *c, struct call *call, const struct ng_
 	a->peer = b;
 	b->peer = a;
 	mono_take_params(c, a, p);
-	if (p->ice == NG_ICE_FORCE)
-		mono_force_ice(c, b);
+	/* the offer goes to b: its relay ports answer STUN with the credentials the SDP gives */
+	if (p->ice == NG_ICE_FORCE && mono_force_ice(c, b))
+		mono_refresh_flows(c, call, b);
 	*ap = a;
 	*bp = b;
 	return 0;
@@ -705,6 +718,9 @@ int calls_answer(struct calls *c, const struct ng_params *p, const struct call_o
 	if ((rc = parse_sdp(p, &sdp, res)) || (rc = answer_monologues(call, p, &a, &b, res)))
 		return rc;
 	mono_take_params(c, b, p);
+	/* the answer goes to a: its relay ports answer STUN with the credentials the SDP gives */
+	if (p->ice == NG_ICE_FORCE && mono_force_ice(c, a))
+		mono_refresh_flows(c, call, a);
 	if ((rc = answer_media(c, call, a, b, &sdp, p, rw, res)) ||
 	    (rc = finish_rewrite(&sdp, p, a, rw, sdp_out, outsize, res)))
 		return rc;

@@ -62,6 +62,9 @@ struct call_origin {
 struct call_result {
 	const char *why; /**< error-reason when the call returns an error */
 	size_t sdp_len;	 /**< offer/answer: the rewritten SDP's length */
+	/** `transport-protocol` asked for another protocol than the SDP's: no translation
+	 * (SRTP/RTP, DTLS) is done, the media go through as they are */
+	bool proto_ignored;
 };
 
 int calls_alloc(struct calls **cp, const struct calls_conf *conf);

@@ -81,6 +81,9 @@ static int offer_answer(struct ng_server *s, struct ng_request *r, bool offer)
 		r->load_limit = rc == -EBUSY && r->params.supports_load_limit;
 		return rc;
 	}
+	if (res.proto_ignored)
+		ng_params_warn(&r->params, "unsupported transport-protocol",
+			       r->params.transport_protocol);
 	put_result(r, "ok");
 	bencode_dict_put_str(r->out, "sdp", strv_make(s->sdp, res.sdp_len));
 	return 0;

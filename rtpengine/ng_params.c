@@ -26,8 +26,7 @@ bool ng_word_eq(struct strv s, const char *canon)
 	return true;
 }
 
-/* Appends "what 'name'" to the warning, truncating the name to keep it readable. */
-static void warn(struct ng_params *p, const char *what, struct strv name)
+void ng_params_warn(struct ng_params *p, const char *what, struct strv name)
 {
 	size_t room = sizeof(p->warning) - p->warning_len;
 	int n;
@@ -44,6 +43,11 @@ struct flag_name {
 	const char *name;
 	uint32_t bit; /* 0: known, accepted, no effect here */
 };
+
+static void warn(struct ng_params *p, const char *what, struct strv name)
+{
+	ng_params_warn(p, what, name);
+}
 
 static const struct flag_name flag_names[] = {
 	{ "strict-source", NG_FLAG_STRICT_SOURCE },
@@ -74,6 +78,9 @@ static void parse_flag(struct ng_params *p, struct strv f)
 	for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
 		if (ng_word_eq(f, flag_names[i].name)) {
 			p->flags |= flag_names[i].bit;
+			/* accepted, but nobody should believe the call is recorded */
+			if (flag_names[i].bit == NG_FLAG_RECORD_CALL)
+				warn(p, "unsupported flag", f);
 			return;
 		}
 	}
@@ -250,8 +257,10 @@ static void key_record_call(struct ng_params *p, const struct bencode_doc *doc,
 	struct strv s;
 
 	(void)doc;
-	if (want_str(p, v, key, &s) && ng_word_eq(s, "yes"))
+	if (want_str(p, v, key, &s) && ng_word_eq(s, "yes")) {
 		p->flags |= NG_FLAG_RECORD_CALL;
+		warn(p, "unsupported key", key);
+	}
 }
 
 static void key_delete_delay(struct ng_params *p, const struct bencode_doc *doc,
@@ -324,7 +333,7 @@ void ng_params_parse(struct ng_params *p, const struct bencode_doc *doc,
 		     const struct bencode_node *dict)
 {
 	memset(p, 0, sizeof(*p));
-	p->limit = -1;
+	p->limit = NG_LIST_DEFAULT_LIMIT;
 	for (const struct bencode_node *k = bencode_first(doc, dict); k;) {
 		const struct bencode_node *v = bencode_next(doc, k);
 		size_t i;

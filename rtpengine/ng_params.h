@@ -52,6 +52,8 @@ enum {
 };
 
 #define NG_WARNING_MAX 400
+/** Call-ids a `list` without `limit` returns (Sipwise's default). */
+#define NG_LIST_DEFAULT_LIMIT 32
 
 struct ng_params {
 	struct strv command, call_id, from_tag, to_tag, via_branch, sdp, label;
@@ -64,13 +66,17 @@ struct ng_params {
 	uint32_t flags;	   /**< NG_FLAG_* */
 	bool supports_load_limit;
 	bool delete_delay; /**< given: ignored with a warning */
-	int64_t limit;	   /**< `limit` of `list`; -1 when absent */
+	int64_t limit;	   /**< `limit` of `list`; NG_LIST_DEFAULT_LIMIT when absent */
 	char warning[NG_WARNING_MAX];
 	size_t warning_len;
 };
 
 /** Spelling-tolerant comparison: case, and ' ', '-', '_' as one. */
 bool ng_word_eq(struct strv s, const char *canon);
+
+/** Appends "@p what '@p name'" to the warning (the name cut to 40 bytes; the whole warning to
+ * NG_WARNING_MAX). */
+void ng_params_warn(struct ng_params *p, const char *what, struct strv name);
 
 /** Reads the dict @p dict of @p doc into @p p. Never fails: what it cannot use is a warning. */
 void ng_params_parse(struct ng_params *p, const struct bencode_doc *doc,

@@ -457,6 +457,32 @@ static void test_ice_force(void **state)
 	assert_int_equal(strlen(b->p.ice_local_ufrag), 8);
 	assert_int_equal(strlen(b->p.ice_local_pwd), 24);
 	assert_true(reply_sdp_has(b->p.ice_local_ufrag));
+	/* the caller's relay ports learn their credentials when the answer forces ICE */
+	RUN(S("command", "answer"), S("call-id", "ice"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B), S("ICE", "force"));
+	assert_result("ok");
+	b = fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port());
+	assert_int_equal(strlen(b->p.ice_local_ufrag), 8);
+	assert_true(reply_sdp_has(b->p.ice_local_ufrag));
+	assert_non_null(fake_flow_on_port(&E->dp, (uint16_t)(reply_sdp_port() + 1)));
+	assert_string_equal(
+	    fake_flow_on_port(&E->dp, (uint16_t)(reply_sdp_port() + 1))->p.ice_local_pwd,
+	    b->p.ice_local_pwd);
+}
+
+static void test_unsupported_warnings(void **state)
+{
+	(void)state;
+	RUN(S("command", "offer"), S("call-id", "tp"), S("from-tag", "a"), S("sdp", SDP_A),
+	    S("transport-protocol", "RTP/AVP"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	RUN(S("command", "offer"), S("call-id", "tp"), S("from-tag", "a"), S("sdp", SDP_A),
+	    S("transport protocol", "RTP/SAVP"), S("record call", "yes"));
+	assert_result("ok");
+	assert_true(strv_eq_cstr(get_str(E->root, "warning"),
+				 "unsupported key 'record call'; unsupported transport-protocol "
+				 "'RTP/SAVP'"));
 }
 
 static void test_reply_cache(void **state)
@@ -698,6 +724,16 @@ static void test_list_limit(void **state)
 	RUN(S("command", "list"), S("limit", "2"));
 	assert_result("ok");
 	assert_int_equal(get(E->root, "calls")->count, 2);
+	for (unsigned i = 0; i < 40; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "y%u", i);
+		offer(id, "a");
+	}
+	RUN(S("command", "list"));
+	assert_int_equal(get(E->root, "calls")->count, 32); /* Sipwise's default limit */
+	RUN(S("command", "list"), L("limit", "x"));
+	assert_true(strv_eq_cstr(get_str(E->root, "warning"), "invalid value of 'limit'"));
 }
 
 int main(void)
@@ -709,6 +745,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_sdp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spellings_and_warnings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ice_force, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsupported_warnings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reoffer_keeps_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ports_exhausted, setup, teardown),
