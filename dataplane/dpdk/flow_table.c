@@ -78,6 +78,21 @@ unsigned int dp_dpdk_reclaim(struct dataplane *dp, unsigned int *pending)
 	return freed;
 }
 
+/*
+ * Every slot is taken or waiting for its grace period: wait for the workers' next quiescent
+ * state (one burst each) rather than fail while the table is not really full.
+ */
+static void slots_wait(struct dp_dpdk *d)
+{
+	unsigned int pending = 0;
+
+	dp_dpdk_reclaim(&d->dp, &pending);
+	if (d->n_free > 0 || pending == 0)
+		return;
+	rte_rcu_qsbr_synchronize(d->rcu, RTE_QSBR_THRID_INVALID);
+	dp_dpdk_reclaim(&d->dp, NULL);
+}
+
 int dpdk_flows_init(struct dp_dpdk *d)
 {
 	static unsigned int seq;
@@ -212,7 +227,7 @@ int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *
 	if (rte_hash_lookup(d->hash, &k) >= 0)
 		return -EADDRINUSE;
 	if (d->n_free == 0)
-		dp_dpdk_reclaim(&d->dp, NULL);
+		slots_wait(d);
 	if (d->n_free == 0)
 		return -ENOSPC;
 	c = cfg_new(p, 1);

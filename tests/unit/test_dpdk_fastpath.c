@@ -14,6 +14,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -671,6 +673,17 @@ static void test_sip_is_exception(void **state)
 	assert_int_equal(wstats().exceptions - before.exceptions, 1);
 }
 
+/* An empty burst reports the worker quiescent; then everything deferred can go. */
+static void quiesce(void)
+{
+	struct dp_dpdk_burst r;
+	unsigned int pending = 1;
+
+	dp_dpdk_process_burst(w, NULL, 0, dp_dpdk_now_ms(), &r);
+	dp_dpdk_reclaim(dp, &pending);
+	assert_int_equal(pending, 0);
+}
+
 /* Delete frees nothing until the worker was quiescent; the port is free again at once. */
 static void test_del_rcu_readd(void **state)
 {
@@ -682,7 +695,7 @@ static void test_del_rcu_readd(void **state)
 	unsigned int pending = 0;
 	dp_flow_t old = c.a;
 
-	dp_dpdk_reclaim(dp, NULL);
+	quiesce();
 	assert_int_equal(dp_flow_link(dp, c.b, 0), 0);
 	assert_int_equal(dp_flow_del(dp, c.a), 0);
 	assert_int_equal(dp_flow_stats(dp, old, &st), -ENOENT);
@@ -711,6 +724,133 @@ static void test_del_rcu_readd(void **state)
 	p.local = mksa("192.0.2.200:30000");
 	assert_int_equal(dp_flow_add(dp, &p, &old), -EADDRNOTAVAIL);
 	call_del(&c);
+}
+
+/* New signalling on a live flow: the next packet goes to the new address; the old settings
+ * wait for the worker's quiescent state before they are freed. */
+static void test_flow_update(void **state)
+{
+	struct call c = call_new();
+	struct dp_flow_params p;
+	struct rte_mbuf *m;
+	unsigned int pending = 0;
+	struct sa other = mksa("198.51.100.21");
+	static const struct rte_ether_addr other_mac = { { 0x02, 0, 0, 0, 0, 0x21 } };
+
+	dp_dpdk_neigh_add(w, &other, &other_mac);
+	quiesce();
+	memset(&p, 0, sizeof(p));
+	p.local = mksa(CORE_IP ":40000");
+	p.latch.expected = mksa("198.51.100.21:5002");
+	p.latch.window_ms = 10000;
+	assert_int_equal(dp_flow_update(dp, c.b, &p), 0);
+	assert_int_equal(dp_dpdk_reclaim(dp, &pending), 0);
+	assert_int_equal(pending, 1);
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"), &m), 't');
+	assert_udp4(m, &other_mac, CORE_VLAN, CORE_IP ":40000", "198.51.100.21:5002");
+	rte_pktmbuf_free(m);
+	assert_int_equal(dp_dpdk_reclaim(dp, &pending), 1);
+	p.local = mksa(CORE_IP ":40001"); /* the local address must not change */
+	assert_int_equal(dp_flow_update(dp, c.b, &p), -EINVAL);
+	call_del(&c);
+}
+
+/*
+ * A worker thread forwards while this thread adds, links, updates, unlinks and deletes flows.
+ * Every packet must come back once, and every forwarded one must carry the headers of the
+ * flow it was linked to: a torn or recycled flow would show up as wrong ports.
+ */
+#define CHURN_PAIRS 16
+
+static atomic_bool churn_stop;
+static atomic_uint churn_bad, churn_fwd;
+
+static uint16_t churn_bursts(void)
+{
+	struct rte_mbuf *pk[CHURN_PAIRS];
+	struct dp_dpdk_burst r;
+	char dst[32];
+
+	for (unsigned int i = 0; i < CHURN_PAIRS; i++) {
+		snprintf(dst, sizeof(dst), ACCESS_IP ":%u", 32000 + i);
+		pk[i] = rtp_pkt(0, &gw_mac, CALLER_IP ":4002", dst);
+	}
+	dp_dpdk_process_burst(w, pk, CHURN_PAIRS, dp_dpdk_now_ms(), &r);
+	if (r.n_tx + r.n_exc + r.n_drop != CHURN_PAIRS)
+		atomic_fetch_add(&churn_bad, 1);
+	for (unsigned int i = 0; i < r.n_tx; i++) {
+		struct seen s;
+		struct rte_ipv4_hdr *ip;
+		uint16_t sport;
+
+		look(r.tx[i], &s);
+		ip = (void *)s.l3;
+		sport = rte_be_to_cpu_16(s.u->src_port);
+		/* the worker's own checks (cmocka asserts are not thread-safe) */
+		if (s.vlan != CORE_VLAN || sport < 33000 || sport >= 33000 + CHURN_PAIRS ||
+		    rte_be_to_cpu_16(s.u->dst_port) != 5000 ||
+		    ip->dst_addr != mksa(CALLEE_IP).u.in.sin_addr.s_addr)
+			atomic_fetch_add(&churn_bad, 1);
+	}
+	atomic_fetch_add(&churn_fwd, r.n_tx);
+	rte_pktmbuf_free_bulk(r.tx, r.n_tx);
+	rte_pktmbuf_free_bulk(r.exc, r.n_exc);
+	rte_pktmbuf_free_bulk(r.drop, r.n_drop);
+	return r.n_tx;
+}
+
+static void *churn_worker(void *arg)
+{
+	while (!atomic_load(&churn_stop))
+		churn_bursts();
+	return NULL;
+}
+
+static void test_churn_while_forwarding(void **state)
+{
+	dp_flow_t a[CHURN_PAIRS] = { 0 }, b[CHURN_PAIRS] = { 0 };
+	struct dp_flow_params p;
+	pthread_t th;
+	char buf[32];
+
+	memset(&p, 0, sizeof(p));
+	p.latch.window_ms = 10000;
+	assert_int_equal(pthread_create(&th, NULL, churn_worker, NULL), 0);
+	for (unsigned int round = 0; round < 3000; round++) {
+		unsigned int i = round % CHURN_PAIRS;
+
+		if (a[i]) {
+			dp_flow_link(dp, b[i], 0);
+			assert_int_equal(dp_flow_del(dp, a[i]), 0);
+			assert_int_equal(dp_flow_del(dp, b[i]), 0);
+			a[i] = b[i] = 0;
+			continue;
+		}
+		snprintf(buf, sizeof(buf), ACCESS_IP ":%u", 32000 + i);
+		p.local = mksa(buf);
+		p.latch.expected = mksa("10.0.0.5:4000");
+		p.latch.received_from = mksa(CALLER_IP);
+		assert_int_equal(dp_flow_add(dp, &p, &a[i]), 0);
+		snprintf(buf, sizeof(buf), CORE_IP ":%u", 33000 + i);
+		p.local = mksa(buf);
+		p.latch.expected = mksa(CALLEE_IP ":5000");
+		sa_init(&p.latch.received_from);
+		assert_int_equal(dp_flow_add(dp, &p, &b[i]), 0);
+		assert_int_equal(dp_flow_update(dp, b[i], &p), 0);
+		assert_int_equal(dp_flow_link(dp, a[i], b[i]), 0);
+		assert_int_equal(dp_flow_link(dp, b[i], a[i]), 0);
+	}
+	atomic_store(&churn_stop, true);
+	pthread_join(th, NULL);
+	for (unsigned int i = 0; i < CHURN_PAIRS; i++) {
+		if (a[i]) {
+			assert_int_equal(dp_flow_del(dp, a[i]), 0);
+			assert_int_equal(dp_flow_del(dp, b[i]), 0);
+		}
+	}
+	assert_int_equal(atomic_load(&churn_bad), 0);
+	print_message("churn: %u packets forwarded during 3000 table changes\n",
+		      atomic_load(&churn_fwd));
 }
 
 /* ---- setup ---- */
@@ -762,12 +902,19 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rtp_both_ways), cmocka_unit_test(test_latch_refuses_stranger),
-		cmocka_unit_test(test_ipv6),	      cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_garbage),	      cmocka_unit_test(test_stun_binding),
-		cmocka_unit_test(test_arp_answered),  cmocka_unit_test(test_arp_resolve),
-		cmocka_unit_test(test_icmp_echo),     cmocka_unit_test(test_sip_is_exception),
+		cmocka_unit_test(test_rtp_both_ways),
+		cmocka_unit_test(test_latch_refuses_stranger),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_stun_binding),
+		cmocka_unit_test(test_arp_answered),
+		cmocka_unit_test(test_arp_resolve),
+		cmocka_unit_test(test_icmp_echo),
+		cmocka_unit_test(test_sip_is_exception),
 		cmocka_unit_test(test_del_rcu_readd),
+		cmocka_unit_test(test_flow_update),
+		cmocka_unit_test(test_churn_while_forwarding),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
