@@ -20,6 +20,7 @@
 #define NG_BURST	 64
 #define NG_CACHE_ENTRIES 8192
 #define NG_CACHE_TTL_MS	 30000
+#define NG_CACHE_BYTES	 (32u << 20)
 
 struct ng_server {
 	struct loop *loop;
@@ -332,7 +333,7 @@ int ng_server_alloc(struct ng_server **sp, struct loop *l, const struct sa *addr
 	s->addr = *addr;
 	s->fd = -1;
 	log_ratelimit_init(&s->rl, 10000);
-	rc = ng_cache_alloc(&s->cache, NG_CACHE_ENTRIES, NG_CACHE_TTL_MS);
+	rc = ng_cache_alloc(&s->cache, NG_CACHE_ENTRIES, NG_CACHE_BYTES, NG_CACHE_TTL_MS);
 	if (rc)
 		goto fail;
 	s->fd = socket(sa_family(addr), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

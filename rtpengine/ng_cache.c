@@ -18,8 +18,9 @@ struct entry {
 };
 
 struct ng_cache {
-	uint32_t cap, nbuckets, head;
+	uint32_t cap, nbuckets, head, count;
 	uint64_t ttl_ms;
+	size_t bytes, max_bytes;
 	uint32_t *buckets;
 	struct entry *ring;
 };
@@ -33,7 +34,7 @@ static uint32_t hash_cookie(struct strv s)
 	return h;
 }
 
-int ng_cache_alloc(struct ng_cache **cp, uint32_t cap, uint64_t ttl_ms)
+int ng_cache_alloc(struct ng_cache **cp, uint32_t cap, size_t max_bytes, uint64_t ttl_ms)
 {
 	struct ng_cache *c = calloc(1, sizeof(*c));
 
@@ -41,6 +42,7 @@ int ng_cache_alloc(struct ng_cache **cp, uint32_t cap, uint64_t ttl_ms)
 		goto fail;
 	c->cap = cap;
 	c->ttl_ms = ttl_ms;
+	c->max_bytes = max_bytes;
 	for (c->nbuckets = 16; c->nbuckets < cap; c->nbuckets *= 2)
 		;
 	c->buckets = malloc(c->nbuckets * sizeof(c->buckets[0]));
@@ -76,6 +78,15 @@ static void unlink_slot(struct ng_cache *c, uint32_t slot)
 		*pp = c->ring[slot].next;
 	free(c->ring[slot].data);
 	c->ring[slot].data = NULL;
+	c->bytes -= c->ring[slot].cookie_len + c->ring[slot].reply_len;
+	c->count--;
+}
+
+/* Drops the oldest entries until @p need more bytes fit in the budget. */
+static void make_room(struct ng_cache *c, size_t need)
+{
+	while (c->count && c->bytes + need > c->max_bytes)
+		unlink_slot(c, (c->head + c->cap - c->count) % c->cap);
 }
 
 struct strv ng_cache_get(struct ng_cache *c, struct strv cookie, uint64_t now_ms)
@@ -105,6 +116,7 @@ int ng_cache_put(struct ng_cache *c, struct strv cookie, struct strv reply, uint
 		return -ENOMEM;
 	if (e->data)
 		unlink_slot(c, slot);
+	make_room(c, cookie.len + reply.len);
 	memcpy(data, cookie.p, cookie.len);
 	memcpy(data + cookie.len, reply.p, reply.len);
 	e->data = data;
@@ -115,5 +127,7 @@ int ng_cache_put(struct ng_cache *c, struct strv cookie, struct strv reply, uint
 	e->next = c->buckets[e->hash & (c->nbuckets - 1)];
 	c->buckets[e->hash & (c->nbuckets - 1)] = slot;
 	c->head = (slot + 1) % c->cap;
+	c->count++;
+	c->bytes += cookie.len + reply.len;
 	return 0;
 }

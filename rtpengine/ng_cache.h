@@ -5,7 +5,8 @@
  * ng clients retransmit a command under the same cookie when the reply is late or lost; running
  * an offer twice would allocate ports twice. So every reply is kept, keyed by cookie, for a
  * while (Sipwise keeps them 30 s), and a command whose cookie is cached is answered from here
- * without running it. Bounded: at most @p cap entries; when full, the oldest goes first.
+ * without running it. Bounded: at most @p cap entries and @p max_bytes of cookies and replies;
+ * when full, the oldest go first.
  */
 #ifndef SBC_RTPENGINE_NG_CACHE_H
 #define SBC_RTPENGINE_NG_CACHE_H
@@ -17,7 +18,7 @@
 
 struct ng_cache;
 
-int ng_cache_alloc(struct ng_cache **cp, uint32_t cap, uint64_t ttl_ms);
+int ng_cache_alloc(struct ng_cache **cp, uint32_t cap, size_t max_bytes, uint64_t ttl_ms);
 void ng_cache_free(struct ng_cache *c);
 
 /** The cached reply to @p cookie if one younger than the TTL exists, else an empty view. */

@@ -16,7 +16,7 @@ static void test_hit_and_expiry(void **state)
 	struct strv r;
 
 	(void)state;
-	assert_int_equal(ng_cache_alloc(&c, 4, 30000), 0);
+	assert_int_equal(ng_cache_alloc(&c, 4, 1 << 20, 30000), 0);
 	assert_int_equal(ng_cache_get(c, STRV("k1"), 0).len, 0);
 	assert_int_equal(ng_cache_put(c, STRV("k1"), STRV("k1 d6:result4:ponge"), 1000), 0);
 	r = ng_cache_get(c, STRV("k1"), 2000);
@@ -33,7 +33,7 @@ static void test_oldest_evicted(void **state)
 	char key[16];
 
 	(void)state;
-	assert_int_equal(ng_cache_alloc(&c, 4, 30000), 0);
+	assert_int_equal(ng_cache_alloc(&c, 4, 1 << 20, 30000), 0);
 	for (unsigned i = 0; i < 10; i++) {
 		snprintf(key, sizeof(key), "k%u", i);
 		assert_int_equal(ng_cache_put(c, strv_cstr(key), strv_cstr(key), 0), 0);
@@ -45,11 +45,36 @@ static void test_oldest_evicted(void **state)
 	ng_cache_free(c);
 }
 
+static void test_byte_budget(void **state)
+{
+	struct ng_cache *c;
+
+	(void)state;
+	/* 3 entries fit by count, but only two of 10 bytes by size */
+	assert_int_equal(ng_cache_alloc(&c, 3, 20, 30000), 0);
+	assert_int_equal(ng_cache_put(c, STRV("a"), STRV("a 3456789"), 0), 0);
+	assert_int_equal(ng_cache_put(c, STRV("b"), STRV("b 3456789"), 0), 0);
+	assert_int_equal(ng_cache_put(c, STRV("c"), STRV("c 3456789"), 0), 0);
+	assert_int_equal(ng_cache_get(c, STRV("a"), 0).len, 0);
+	assert_int_equal(ng_cache_get(c, STRV("b"), 0).len, 9);
+	assert_int_equal(ng_cache_get(c, STRV("c"), 0).len, 9);
+	/* bigger than the budget: everything older goes, the new one stays */
+	assert_int_equal(ng_cache_put(c, STRV("d"), STRV("d 34567890123456789012345"), 0), 0);
+	assert_int_equal(ng_cache_get(c, STRV("b"), 0).len, 0);
+	assert_int_equal(ng_cache_get(c, STRV("c"), 0).len, 0);
+	assert_int_equal(ng_cache_get(c, STRV("d"), 0).len, 25);
+	for (unsigned i = 0; i < 10; i++)
+		assert_int_equal(ng_cache_put(c, STRV("e"), STRV("e 3456789"), 0), 0);
+	assert_int_equal(ng_cache_get(c, STRV("e"), 0).len, 9);
+	ng_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hit_and_expiry),
 		cmocka_unit_test(test_oldest_evicted),
+		cmocka_unit_test(test_byte_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
