@@ -110,6 +110,16 @@ static int read_iface(struct rtpengine_conf *out, const struct conf *c, unsigned
 	if ((rc = read_address(c, i, "address", &ic->local, err, errlen)) ||
 	    (rc = read_address(c, i, "advertised", &ic->advertised, err, errlen)))
 		return rc;
+	/* SDP must name an address the endpoint can send to */
+	if (sa_is_any(&ic->local) && !sa_isset(&ic->advertised)) {
+		member(path, sizeof(path), i, "address");
+		return conf_error(c, path, err, errlen, "%s needs an advertised address",
+				  conf_str(c, path));
+	}
+	if (sa_isset(&ic->advertised) && sa_is_any(&ic->advertised)) {
+		member(path, sizeof(path), i, "advertised");
+		return conf_error(c, path, err, errlen, "cannot advertise %s", conf_str(c, path));
+	}
 	ic->port_min = (uint16_t)conf_int(c, member(path, sizeof(path), i, "port_min"));
 	ic->port_max = (uint16_t)conf_int(c, member(path, sizeof(path), i, "port_max"));
 	if (ic->port_max < ic->port_min + 1u + (ic->port_min & 1u))

@@ -91,6 +91,15 @@ static void test_errors(void **state)
 				   err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "interfaces.[0].advertised"));
+	assert_int_equal(
+	    read_text(&cfg, "interfaces = (\n { address = \"0.0.0.0\"; }\n);\n", err, sizeof(err)),
+	    -EINVAL);
+	assert_string_equal(err, "r.conf:2: setting 'interfaces.[0].address': 0.0.0.0 needs an "
+				 "advertised address");
+	assert_int_equal(
+	    read_text(&cfg, "interfaces = ({ address = \"::\"; advertised = \"2001:db8::1\"; });",
+		      err, sizeof(err)),
+	    0);
 }
 
 int main(void)
