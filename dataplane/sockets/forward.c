@@ -193,6 +193,7 @@ static unsigned forward_batch(struct sk_worker *w, struct sk_flow *f)
 
 	if (n <= 0)
 		return 0;
+	w->now_ms = sk_now_ms(); /* coarse clock, vDSO: no system call */
 	for (unsigned i = 0; i < (unsigned)n; i++)
 		process_datagram(w, f, i, &t);
 	if (w->fwd.n)

@@ -190,8 +190,11 @@ static int sk_flow_link(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
 
 	if (!f || (out && !o))
 		return -ENOENT;
-	/* a link across workers would race on the output flow's latch */
-	if (o && o->worker != f->worker)
+	/*
+	 * Across workers a link would race on the output flow's latch. Checked by group, not by
+	 * worker, so that a mistake shows whatever the number of workers.
+	 */
+	if (o && o->group != f->group)
 		return -EXDEV;
 	return sk_worker_post(&sk->workers[f->worker], &cmd);
 }

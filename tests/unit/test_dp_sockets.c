@@ -373,7 +373,7 @@ static void test_del_frees_port(void **state)
 	expect_from(e.b, &e.fb_local, 0x11);
 	send_to(e.b, pkt, rtp_packet(pkt, 0x22, 2), &e.fb_local);
 	expect_from(e.a, &e.fa_local, 0x22);
-	/* same port, other family or any address: the local address must not change */
+	/* an update may not move the flow to another port */
 	p.local = addr("127.0.0.1", (uint16_t)(sa_port(&e.fa_local) ^ 1));
 	assert_int_equal(dp_flow_update(e.dp, again, &p), -EINVAL);
 	env_teardown(&e);
@@ -425,6 +425,25 @@ static void test_bad_calls(void **state)
 	dataplane_free(dp);
 }
 
+/* Linked flows must share a group (and so a worker), whatever the number of workers. */
+static void test_link_across_groups(void **state)
+{
+	struct dp_flow_params p;
+	struct env e;
+	dp_flow_t other;
+
+	(void)state;
+	assert_int_equal(env_setup(&e, "127.0.0.1", NULL), 0);
+	params_init(&p, &e.a_addr, NULL, "127.0.0.1", 10000);
+	p.group = 8;
+	add_on_free_port(e.dp, &p, "127.0.0.1", &other);
+	assert_int_equal(dp_flow_link(e.dp, e.fa, other), -EXDEV);
+	assert_int_equal(dp_flow_link(e.dp, other, e.fb), -EXDEV);
+	assert_int_equal(dp_flow_link(e.dp, other, 0), 0);
+	assert_int_equal(dp_flow_del(e.dp, other), 0);
+	env_teardown(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_del_frees_port),
 		cmocka_unit_test(test_update_restarts_window),
 		cmocka_unit_test(test_bad_calls),
+		cmocka_unit_test(test_link_across_groups),
 	};
 
 	srand((unsigned)getpid());
