@@ -28,7 +28,7 @@ command -v jq >/dev/null || { echo "SKIP: jq is not installed"; exit 77; }
 [[ -f $PCAP ]] || { echo "SKIP: no $PCAP (sip-tester)"; exit 77; }
 relay_pick
 CALLS=${SIPP_CALLS:-3}
-HOLD_MS=${RELAY_HOLD_MS:-4000}
+HOLD_MS=${RELAY_HOLD_MS:-5000}
 
 tmp=$(mktemp -d)
 failures=0
@@ -91,28 +91,50 @@ sleep 0.3
 uac_pid=$!
 
 # While the calls are up (they last HOLD_MS): every call must show packets from both sides.
-sleep "$(awk -v h="$HOLD_MS" 'BEGIN { printf "%.1f", h / 1000 * 0.6 + 0.5 }')"
-list=$(ng "$NGA" '{"command":"list"}')
-mapfile -t cids < <(jq -r '.calls[]?' <<<"$list")
-[[ ${#cids[@]} -eq $CALLS ]] && pass "list: $CALLS calls on the relay" || fail "list: ${#cids[@]} calls, not $CALLS: $list"
-for cid in "${cids[@]}"; do
-	q=$(ng "$NGA" "{\"command\":\"query\",\"call-id\":$(json_str "$cid")}")
+# Polled (sipp may start a call's audio late on a busy host) until each call has proved it or
+# the calls are about to end.
+# proved CALL-ID: 0 when the relay's query shows RTP from the caller and from the callee.
+proved()
+{
+	local q total t from_caller=0 from_callee=0
+	local -a per_tag
+	q=$(ng "$NGA" "{\"command\":\"query\",\"call-id\":$(json_str "$1")}")
 	echo "$q" >>"$tmp/query.json"
-	total=$(jq -r '.totals.RTP.packets // 0 | tonumber' <<<"$q")
+	total=$(jq -r '.totals.RTP.packets // 0 | tonumber' <<<"$q" 2>/dev/null)
 	# per tag: packets received from that tag's endpoint (the tags are the two sipps')
 	mapfile -t per_tag < <(jq -r '.tags | to_entries[] | select(.key | test("SIPpTag")) |
-		"\(.key) \([.value.medias[]?.streams[]? | select((.flags // ["RTP"]) | index("RTP")) | .stats.packets | tonumber] | add // 0)"' <<<"$q")
-	from_caller=0 from_callee=0
+		"\(.key) \([.value.medias[]?.streams[]? | select((.flags // ["RTP"]) | index("RTP")) | .stats.packets | tonumber] | add // 0)"' <<<"$q" 2>/dev/null)
 	for t in "${per_tag[@]}"; do
 		case $t in
 		*SIPpTag00*) from_caller=${t##* } ;;
 		*SIPpTag01*) from_callee=${t##* } ;;
 		esac
 	done
-	if [[ $total -gt 0 && $from_caller -gt 0 && $from_callee -gt 0 ]]; then
-		pass "call $cid: media through the relay both ways (RTP total $total, from caller $from_caller, from callee $from_callee)"
+	result="RTP total ${total:-?}, from caller $from_caller, from callee $from_callee"
+	[[ ${total:-0} -gt 0 && $from_caller -gt 0 && $from_callee -gt 0 ]]
+}
+sleep 1
+declare -A done_calls=()
+cids=()
+t_end=$((SECONDS + HOLD_MS / 1000))
+while ((SECONDS < t_end)); do
+	if [[ ${#cids[@]} -lt $CALLS ]]; then
+		mapfile -t cids < <(ng "$NGA" '{"command":"list"}' | jq -r '.calls[]?')
+	fi
+	for cid in "${cids[@]}"; do
+		[[ -n ${done_calls[$cid]:-} ]] && continue
+		proved "$cid" && done_calls[$cid]=$result
+	done
+	[[ ${#cids[@]} -eq $CALLS && ${#done_calls[@]} -eq $CALLS ]] && break
+	sleep 0.3
+done
+[[ ${#cids[@]} -eq $CALLS ]] && pass "list: $CALLS calls on the relay" || fail "list: ${#cids[@]} calls, not $CALLS"
+for cid in "${cids[@]}"; do
+	if [[ -n ${done_calls[$cid]:-} ]]; then
+		pass "call $cid: media through the relay both ways (${done_calls[$cid]})"
 	else
-		fail "call $cid: RTP total '$total', from caller '$from_caller', from callee '$from_callee'"
+		proved "$cid"
+		fail "call $cid: no media both ways while the call was up ($result)"
 	fi
 done
 
