@@ -313,6 +313,83 @@ static void test_stun(void **state)
 	env_teardown(&e);
 }
 
+/* With ICE credentials: the RFC 5769 request authenticates; the answer is signed. */
+static void test_stun_ice(void **state)
+{
+	static const uint8_t rfc5769_request[] = {
+		0x00, 0x01, 0x00, 0x58, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34,
+		0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae, 0x80, 0x22, 0x00, 0x10, 0x53, 0x54, 0x55, 0x4e,
+		0x20, 0x74, 0x65, 0x73, 0x74, 0x20, 0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74, 0x00, 0x24,
+		0x00, 0x04, 0x6e, 0x00, 0x01, 0xff, 0x80, 0x29, 0x00, 0x08, 0x93, 0x2f, 0xf9, 0xb1,
+		0x51, 0x26, 0x3b, 0x36, 0x00, 0x06, 0x00, 0x09, 0x65, 0x76, 0x74, 0x6a, 0x3a, 0x68,
+		0x36, 0x76, 0x59, 0x20, 0x20, 0x20, 0x00, 0x08, 0x00, 0x14, 0x9a, 0xea, 0xa7, 0x0c,
+		0xbf, 0xd8, 0xcb, 0x56, 0x78, 0x1e, 0xf2, 0xb5, 0xb2, 0xd3, 0xf2, 0x49, 0xc1, 0xb5,
+		0x71, 0xa2, 0x80, 0x28, 0x00, 0x04, 0xe5, 0x7a, 0x3b, 0xcf,
+	};
+	struct dp_flow_params p;
+	struct dp_flow_stats st;
+	uint8_t buf[256];
+	struct env e;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(env_setup(&e, "127.0.0.1", NULL), 0);
+	params_init(&p, &e.fa_local, "10.0.0.5:4000", "127.0.0.1", 10000);
+	strcpy(p.ice_local_ufrag, "evtj");
+	strcpy(p.ice_local_pwd, "VOkJxbRl1RmTxUk/WvJxBt");
+	assert_int_equal(dp_flow_update(e.dp, e.fa, &p), 0);
+	send_to(e.a, rfc5769_request, sizeof(rfc5769_request), &e.fa_local);
+	n = recv_wait(e.a, buf, sizeof(buf), NULL, WAIT_MS);
+	/* success, XOR-MAPPED-ADDRESS (12), MESSAGE-INTEGRITY (24), FINGERPRINT (8) */
+	assert_int_equal(n, 20 + 12 + 24 + 8);
+	assert_int_equal(buf[0] << 8 | buf[1], 0x0101);
+	/* the wrong password: 401 */
+	strcpy(p.ice_local_pwd, "not the password");
+	assert_int_equal(dp_flow_update(e.dp, e.fa, &p), 0);
+	send_to(e.a, rfc5769_request, sizeof(rfc5769_request), &e.fa_local);
+	n = recv_wait(e.a, buf, sizeof(buf), NULL, WAIT_MS);
+	assert_true(n >= 20);
+	assert_int_equal(buf[0] << 8 | buf[1], 0x0111);
+	assert_true(wait_stats(&e, e.fa, has_stun));
+	for (int i = 0; i < WAIT_MS / 10; i++) {
+		struct timespec ts = { 0, 10000000 };
+
+		stats(&e, e.fa, &st);
+		if (st.stun_refused == 1)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(st.stun_answered, 1);
+	assert_int_equal(st.stun_refused, 1);
+	env_teardown(&e);
+}
+
+static bool has_errors(const struct dp_flow_stats *st)
+{
+	return st->errors > 0;
+}
+
+/* The output flow has neither a latch nor a signalled address: dropped, counted as errors. */
+static void test_no_destination(void **state)
+{
+	struct dp_flow_params p;
+	struct dp_flow_stats st;
+	uint8_t pkt[172];
+	struct env e;
+
+	(void)state;
+	assert_int_equal(env_setup(&e, "127.0.0.1", NULL), 0);
+	params_init(&p, &e.fb_local, NULL, "127.0.0.1", 10000);
+	assert_int_equal(dp_flow_update(e.dp, e.fb, &p), 0);
+	send_to(e.a, pkt, rtp_packet(pkt, 0x11, 1), &e.fa_local);
+	assert_true(wait_stats(&e, e.fa, has_errors));
+	stats(&e, e.fa, &st);
+	assert_int_equal(st.packets, 0);
+	assert_true(sa_equal(&st.latched, &e.a_addr)); /* accepted, just nowhere to go */
+	assert_int_equal(recv_wait(e.b, pkt, sizeof(pkt), NULL, 100), -1);
+	env_teardown(&e);
+}
+
 /* Counters are read while the worker writes them; they only grow, and end exact. */
 static void test_counters_while_forwarding(void **state)
 {
@@ -450,6 +527,8 @@ int main(void)
 		cmocka_unit_test(test_forward_ipv4),
 		cmocka_unit_test(test_forward_ipv6),
 		cmocka_unit_test(test_stun),
+		cmocka_unit_test(test_stun_ice),
+		cmocka_unit_test(test_no_destination),
 		cmocka_unit_test(test_counters_while_forwarding),
 		cmocka_unit_test(test_del_frees_port),
 		cmocka_unit_test(test_update_restarts_window),
