@@ -315,3 +315,13 @@ void dp_dpdk_worker_stats(const struct dp_dpdk_worker *w, struct dp_dpdk_worker_
 	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
 		dst[i] = dpdk_ctr_get(&src[i]);
 }
+
+unsigned int dp_dpdk_exception_dequeue(struct dataplane *dp, unsigned int i, struct rte_mbuf **m,
+				       unsigned int n)
+{
+	struct dp_dpdk *d = dpdk_of(dp);
+
+	if (i >= d->n_workers)
+		return 0;
+	return rte_ring_dequeue_burst(d->workers[i].exc_ring, (void **)m, n, NULL);
+}

@@ -96,6 +96,13 @@ void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uin
 
 void dp_dpdk_worker_stats(const struct dp_dpdk_worker *w, struct dp_dpdk_worker_stats *out);
 
+/**
+ * Takes up to @p n exceptions that worker @p i queued for the kernel path (started backend
+ * only; one consumer thread). The caller owns the mbufs. @return how many.
+ */
+unsigned int dp_dpdk_exception_dequeue(struct dataplane *dp, unsigned int i, struct rte_mbuf **m,
+				       unsigned int n);
+
 /** A static neighbour (IPv4 or IPv6 next hop -> MAC). Before the worker runs, or from it. */
 int dp_dpdk_neigh_add(struct dp_dpdk_worker *w, const struct sa *ip,
 		      const struct rte_ether_addr *mac);

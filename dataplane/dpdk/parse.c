@@ -93,6 +93,10 @@ enum dpkt_class dpdk_parse(const struct rte_mbuf *m, struct dpdk_pkt *p)
 	p->family = 0;
 	if (len < sizeof(*eh))
 		return DPKT_BAD;
+	/* the NIC already found a bad checksum (most report "unknown" and we do not verify) */
+	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+	    (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		return DPKT_BAD;
 	/* headers must sit in the first segment; chained mbufs go to the kernel */
 	if (m->nb_segs != 1)
 		return DPKT_OTHER;

@@ -29,6 +29,7 @@
 #include <rte_udp.h>
 
 #include "dataplane/dpdk/dp_dpdk.h"
+#include "dataplane/dpdk/dpdk_priv.h" /* to pretend the port offloads checksums */
 #include "dataplane/stun.h"
 
 static struct dataplane *dp;
@@ -390,6 +391,9 @@ static void test_malformed(void **state)
 	pk[n++] = m;
 	m = rtp_pkt(CORE_VLAN, &callee_mac, CALLEE_IP ":5000", CORE_IP ":40000");
 	rte_pktmbuf_trim(m, rte_pktmbuf_data_len(m) - 16); /* VLAN tag cut */
+	pk[n++] = m;
+	m = rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000");
+	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_BAD; /* the NIC says so */
 	pk[n++] = m;
 
 	dp_dpdk_process_burst(w, pk, (uint16_t)n, dp_dpdk_now_ms(), &r);
@@ -853,6 +857,31 @@ static void test_churn_while_forwarding(void **state)
 		      atomic_load(&churn_fwd));
 }
 
+/* With TX checksum offload the fast path leaves the pseudo-header sum and the flags. */
+static void test_tx_offload(void **state)
+{
+	struct dp_dpdk *d = (struct dp_dpdk *)dp;
+	struct call c = call_new();
+	struct rte_mbuf *m;
+	struct seen s;
+	struct rte_ipv4_hdr *ip;
+
+	d->ifaces[1].tx_csum_offload = true;
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"), &m), 't');
+	d->ifaces[1].tx_csum_offload = false;
+	look(m, &s);
+	ip = (void *)s.l3;
+	assert_true(m->ol_flags & RTE_MBUF_F_TX_IPV4);
+	assert_true(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM);
+	assert_true(m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM);
+	assert_int_equal(m->l2_len, 18);
+	assert_int_equal(m->l3_len, 20);
+	assert_int_equal(ip->hdr_checksum, 0);
+	assert_int_equal(s.u->dgram_cksum, rte_ipv4_phdr_cksum(ip, m->ol_flags));
+	rte_pktmbuf_free(m);
+	call_del(&c);
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
@@ -902,19 +931,13 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rtp_both_ways),
-		cmocka_unit_test(test_latch_refuses_stranger),
-		cmocka_unit_test(test_ipv6),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_garbage),
-		cmocka_unit_test(test_stun_binding),
-		cmocka_unit_test(test_arp_answered),
-		cmocka_unit_test(test_arp_resolve),
-		cmocka_unit_test(test_icmp_echo),
-		cmocka_unit_test(test_sip_is_exception),
-		cmocka_unit_test(test_del_rcu_readd),
-		cmocka_unit_test(test_flow_update),
-		cmocka_unit_test(test_churn_while_forwarding),
+		cmocka_unit_test(test_rtp_both_ways), cmocka_unit_test(test_latch_refuses_stranger),
+		cmocka_unit_test(test_ipv6),	      cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_garbage),	      cmocka_unit_test(test_stun_binding),
+		cmocka_unit_test(test_arp_answered),  cmocka_unit_test(test_arp_resolve),
+		cmocka_unit_test(test_icmp_echo),     cmocka_unit_test(test_sip_is_exception),
+		cmocka_unit_test(test_del_rcu_readd), cmocka_unit_test(test_flow_update),
+		cmocka_unit_test(test_tx_offload),    cmocka_unit_test(test_churn_while_forwarding),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
