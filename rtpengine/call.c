@@ -69,6 +69,11 @@ void calls_set_teardown_h(struct calls *c, call_teardown_h *h, void *arg)
 	c->teardown_arg = arg;
 }
 
+void calls_set_limits(struct calls *c, const struct calls_limits *l)
+{
+	c->conf.limits = *l;
+}
+
 const struct calls_counters *calls_counters(const struct calls *c)
 {
 	return &c->counters;
@@ -183,7 +188,7 @@ static void flow_params(const struct calls *c, const struct call *call, const st
 	fp->latch.expected = s->expected;
 	fp->latch.received_from = m->received_from;
 	fp->latch.mode = m->mode;
-	fp->latch.window_ms = c->conf.latch_window_ms;
+	fp->latch.window_ms = c->conf.limits.latch_window_ms;
 	if (m->ice) {
 		memcpy(fp->ice_local_ufrag, m->ice_ufrag, sizeof(m->ice_ufrag));
 		memcpy(fp->ice_local_pwd, m->ice_pwd, sizeof(m->ice_pwd));
@@ -551,7 +556,8 @@ static int offer_call(struct calls *c, const struct ng_params *p, uint64_t now_m
 
 	*created = false;
 	if (!call) {
-		if (c->conf.max_sessions && c->counters.current >= c->conf.max_sessions) {
+		if (c->conf.limits.max_sessions &&
+		    c->counters.current >= c->conf.limits.max_sessions) {
 			c->counters.rejected++;
 			res->why = "Parallel session limit reached";
 			return -EBUSY;

@@ -31,16 +31,21 @@ struct dataplane;
 struct iface;
 struct calls;
 
+/** What may change while calls run (SIGHUP). */
+struct calls_limits {
+	uint32_t max_sessions;	    /**< 0: unlimited */
+	uint32_t timeout_ms;	    /**< no RTP for that long: deleted; 0: never */
+	uint32_t silent_timeout_ms; /**< the same while the call is on hold */
+	uint32_t final_timeout_ms;  /**< longest call; 0: none */
+	uint32_t offer_timeout_ms;  /**< offer without answer; 0: none */
+	uint32_t latch_window_ms;   /**< for flows signalled from now on */
+};
+
 struct calls_conf {
 	struct dataplane *dp;
 	struct iface *ifaces; /**< the first one is the default */
 	unsigned nifaces;
-	uint32_t max_sessions;	    /**< 0: unlimited */
-	uint32_t timeout_ms;	    /**< no RTP for that long: deleted */
-	uint32_t silent_timeout_ms; /**< the same while the call is on hold */
-	uint32_t final_timeout_ms;  /**< longest call; 0: none */
-	uint32_t offer_timeout_ms;  /**< offer without answer; 0: none */
-	uint32_t latch_window_ms;
+	struct calls_limits limits;
 };
 
 /** A call removed by a timeout, to be reported (only calls offered with teardown-notify). */
@@ -71,6 +76,8 @@ int calls_alloc(struct calls **cp, const struct calls_conf *conf);
 /** Deletes every call (their flows and ports) and frees @p c. */
 void calls_free(struct calls *c);
 void calls_set_teardown_h(struct calls *c, call_teardown_h *h, void *arg);
+/** New limits; live calls keep their ports and flows. */
+void calls_set_limits(struct calls *c, const struct calls_limits *l);
 
 /**
  * offer / answer: rewrites @p p->sdp into @p sdp_out.

@@ -60,7 +60,7 @@ static uint64_t last_rtp_ms(struct calls *c, const struct call *call)
 /* Why @p call must go now, or NULL. */
 static const char *expired(struct calls *c, const struct call *call, uint64_t now_ms)
 {
-	const struct calls_conf *cf = &c->conf;
+	const struct calls_limits *cf = &c->conf.limits;
 	uint64_t active, idle_limit;
 
 	if (cf->final_timeout_ms && now_ms - call->created_ms >= cf->final_timeout_ms)

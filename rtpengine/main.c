@@ -5,7 +5,7 @@
  * Start-up: command line, configuration, dataplane, interfaces, sessions, ng
  * sockets, control socket, the timeout tick; then the event loop until SIGTERM
  * or SIGINT. SIGHUP re-reads the configuration and applies what can change
- * without dropping calls (today: the log level).
+ * without dropping calls: the log level and the calls.* settings.
  */
 #include <errno.h>
 #include <signal.h>
@@ -150,8 +150,28 @@ static void on_reload(int signo, void *arg)
 {
 	struct relay *relay = arg;
 
+	struct conf *c = daemon_reload(relay->opts, &rtpengine_conf_schema);
+	struct rtpengine_conf cfg;
+	char err[1024];
+
 	(void)signo;
-	conf_free(daemon_reload(relay->opts, &rtpengine_conf_schema));
+	if (!c)
+		return;
+	if (rtpengine_conf_read(&cfg, c, err, sizeof(err)) == 0) {
+		/* interfaces, ng sockets and the dataplane stay as they started */
+		calls_set_limits(relay->calls, &(struct calls_limits){
+						   .max_sessions = cfg.max_sessions,
+						   .timeout_ms = cfg.timeout_ms,
+						   .silent_timeout_ms = cfg.silent_timeout_ms,
+						   .final_timeout_ms = cfg.final_timeout_ms,
+						   .offer_timeout_ms = cfg.offer_timeout_ms,
+						   .latch_window_ms = cfg.latch_window_ms,
+					       });
+		log_notice("calls.* settings reloaded");
+	} else {
+		log_err("%s", err);
+	}
+	conf_free(c);
 }
 
 static void on_tick(void *arg)
@@ -182,12 +202,14 @@ static int sessions_start(struct relay *relay)
 {
 	struct calls_conf cc = {
 		.ifaces = relay->ifaces,
-		.max_sessions = relay->cfg.max_sessions,
-		.timeout_ms = relay->cfg.timeout_ms,
-		.silent_timeout_ms = relay->cfg.silent_timeout_ms,
-		.final_timeout_ms = relay->cfg.final_timeout_ms,
-		.offer_timeout_ms = relay->cfg.offer_timeout_ms,
-		.latch_window_ms = relay->cfg.latch_window_ms,
+		.limits = {
+			.max_sessions = relay->cfg.max_sessions,
+			.timeout_ms = relay->cfg.timeout_ms,
+			.silent_timeout_ms = relay->cfg.silent_timeout_ms,
+			.final_timeout_ms = relay->cfg.final_timeout_ms,
+			.offer_timeout_ms = relay->cfg.offer_timeout_ms,
+			.latch_window_ms = relay->cfg.latch_window_ms,
+		},
 	};
 	int rc = dataplane_start(relay);
 

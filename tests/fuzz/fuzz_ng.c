@@ -42,12 +42,12 @@ static void init(void)
 		{ .name = "core", .port_min = 40000, .port_max = 40031 },
 	};
 	struct calls_conf cc = {
-		.timeout_ms = 1000,
-		.silent_timeout_ms = 2000,
-		.offer_timeout_ms = 1000,
-		.final_timeout_ms = 5000,
-		.latch_window_ms = 1000,
-		.max_sessions = 8,
+		.limits.timeout_ms = 1000,
+		.limits.silent_timeout_ms = 2000,
+		.limits.offer_timeout_ms = 1000,
+		.limits.final_timeout_ms = 5000,
+		.limits.latch_window_ms = 1000,
+		.limits.max_sessions = 8,
 	};
 	struct sa addr;
 

@@ -91,10 +91,10 @@ static void env_open(struct calls_conf *cc)
 static int setup(void **state)
 {
 	struct calls_conf cc = {
-		.timeout_ms = 60000,
-		.silent_timeout_ms = 3600000,
-		.offer_timeout_ms = 300000,
-		.latch_window_ms = 10000,
+		.limits.timeout_ms = 60000,
+		.limits.silent_timeout_ms = 3600000,
+		.limits.offer_timeout_ms = 300000,
+		.limits.latch_window_ms = 10000,
 	};
 
 	(void)state;
@@ -540,7 +540,7 @@ static void test_reoffer_keeps_ports(void **state)
 
 static void test_ports_exhausted(void **state)
 {
-	struct calls_conf cc = { .nifaces = 1, .timeout_ms = 60000 };
+	struct calls_conf cc = { .nifaces = 1, .limits.timeout_ms = 60000 };
 
 	(void)state;
 	teardown(NULL);
@@ -564,7 +564,7 @@ static void test_ports_exhausted(void **state)
 
 static void test_load_limit(void **state)
 {
-	struct calls_conf cc = { .max_sessions = 1, .timeout_ms = 60000 };
+	struct calls_conf cc = { .limits.max_sessions = 1, .limits.timeout_ms = 60000 };
 
 	(void)state;
 	teardown(NULL);
@@ -676,7 +676,7 @@ static void test_timeouts(void **state)
 
 static void test_final_timeout(void **state)
 {
-	struct calls_conf cc = { .timeout_ms = 60000, .final_timeout_ms = 7200000 };
+	struct calls_conf cc = { .limits.timeout_ms = 60000, .limits.final_timeout_ms = 7200000 };
 	char id[64], reason[64];
 	uint64_t t0;
 
