@@ -88,8 +88,9 @@ int dp_dpdk_alloc(struct dataplane **dp, const struct dp_dpdk_conf *c);
 struct dp_dpdk_worker *dp_dpdk_worker_get(struct dataplane *dp, unsigned int i);
 
 /**
- * Processes @p n (<= DP_DPDK_BURST_MAX) received mbufs at monotonic time @p now_ms into @p res,
- * then reports the worker quiescent for RCU. Every mbuf ends in exactly one array of @p res.
+ * Processes @p n (<= DP_DPDK_BURST_MAX; mbufs beyond are left untouched) received mbufs at
+ * monotonic time @p now_ms into @p res, then reports the worker quiescent for RCU. Every mbuf
+ * processed ends in exactly one array of @p res. Call only from the worker's own thread.
  */
 void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			   uint64_t now_ms, struct dp_dpdk_burst *res);

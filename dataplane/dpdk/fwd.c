@@ -49,11 +49,16 @@ static inline bool rtp_ssrc(const uint8_t *pl, uint16_t len, bool is_rtcp, uint3
 	return true;
 }
 
-/* Where flow @p o sends: its latched source, else the address from the SDP. */
-static inline const struct sa *flow_dest(const struct dpdk_flow *o)
+/*
+ * Where flow @p o sends: its latched source, else the address from the SDP. New signalling for
+ * @p o applies here too, not only when @p o receives: a re-INVITE that moved the far end must
+ * redirect media at once. The worker owns @p o as well (a linked pair shares its group).
+ */
+static inline const struct sa *flow_dest(struct dpdk_flow *o)
 {
 	const struct dpdk_flow_cfg *c = atomic_load_explicit(&o->cfg, memory_order_acquire);
 
+	cfg_sync(o, c);
 	if (sa_isset(&o->latch.learned))
 		return &o->latch.learned;
 	/* sin_port and sin6_port share their offset */
@@ -142,7 +147,7 @@ static void rewrite_ipv6(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dp
  * request for the next hop, -1 when there is nowhere to send it.
  */
 static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,
-		   const struct dpdk_flow *o, uint64_t now_ms)
+		   struct dpdk_flow *o, uint64_t now_ms)
 {
 	const struct sa *dst = flow_dest(o);
 	const struct dpdk_iface *ifc = &w->dp->ifaces[o->iface];
@@ -150,7 +155,7 @@ static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt
 	uint8_t nh[16];
 	int r;
 
-	if (!dst || sa_fam(dst) != p->family ||
+	if (!dst || sa_fam(dst) != p->family || o->key.family != p->family ||
 	    dpdk_iface_next_hop(ifc, p->family, sa_ip(dst), nh) != 0) {
 		dpdk_ctr_add(&w->st.no_dest, 1);
 		return -1;
@@ -174,7 +179,7 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	const struct dpdk_flow_cfg *c = atomic_load_explicit(&f->cfg, memory_order_acquire);
 	const uint8_t *pl = (const uint8_t *)dpdk_l4(m, p) + sizeof(struct rte_udp_hdr);
 	uint16_t plen = p->l4_len - sizeof(struct rte_udp_hdr);
-	const struct dpdk_flow *o;
+	struct dpdk_flow *o;
 	enum latch_verdict v;
 	uint32_t ssrc = 0;
 	int r = -1;

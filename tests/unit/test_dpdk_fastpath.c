@@ -730,8 +730,10 @@ static void test_del_rcu_readd(void **state)
 	call_del(&c);
 }
 
-/* New signalling on a live flow: the next packet goes to the new address; the old settings
- * wait for the worker's quiescent state before they are freed. */
+/*
+ * New signalling on a live flow: the next packet towards it goes to the new address even
+ * before the moved endpoint sends; the old settings wait for the worker's quiescent state.
+ */
 static void test_flow_update(void **state)
 {
 	struct call c = call_new();
@@ -742,6 +744,10 @@ static void test_flow_update(void **state)
 	static const struct rte_ether_addr other_mac = { { 0x02, 0, 0, 0, 0, 0x21 } };
 
 	dp_dpdk_neigh_add(w, &other, &other_mac);
+	/* the callee's media latched the core flow before the re-INVITE moved it */
+	assert_int_equal(
+	    run1(rtp_pkt(CORE_VLAN, &callee_mac, CALLEE_IP ":5000", CORE_IP ":40000"), &m), 't');
+	rte_pktmbuf_free(m);
 	quiesce();
 	memset(&p, 0, sizeof(p));
 	p.local = mksa(CORE_IP ":40000");
