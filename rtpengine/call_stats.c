@@ -6,11 +6,16 @@
  */
 #include "call_priv.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#define SSRC_MAX 32
+
 struct totals {
 	struct dp_flow_stats rtp, rtcp;
+	unsigned nssrc;
+	struct dp_flow_stats ssrc[SSRC_MAX]; /* per SSRC seen on a latched RTP flow */
 };
 
 static const char *family_name(const struct sa *a)
@@ -58,6 +63,45 @@ static void add_stats(struct dp_flow_stats *sum, const struct dp_flow_stats *st)
 	sum->packets += st->packets;
 	sum->bytes += st->bytes;
 	sum->errors += st->errors;
+	if (st->last_packet_ms > sum->last_packet_ms)
+		sum->last_packet_ms = st->last_packet_ms;
+}
+
+static void add_ssrc(struct totals *tot, const struct dp_flow_stats *st)
+{
+	unsigned i;
+
+	for (i = 0; i < tot->nssrc && tot->ssrc[i].ssrc != st->ssrc; i++)
+		;
+	if (i == SSRC_MAX)
+		return;
+	if (i == tot->nssrc) {
+		memset(&tot->ssrc[i], 0, sizeof(tot->ssrc[i]));
+		tot->ssrc[i].ssrc = st->ssrc;
+		tot->nssrc++;
+	}
+	add_stats(&tot->ssrc[i], st);
+}
+
+/* "SSRC": { "<ssrc>": { packets, bytes, errors, last packet } }, as Sipwise keys it */
+static void put_ssrcs(struct bencode_buf *out, const struct totals *tot, uint64_t now_ms)
+{
+	bencode_put_cstr(out, "SSRC");
+	bencode_dict_begin(out);
+	for (unsigned i = 0; i < tot->nssrc; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "%u", tot->ssrc[i].ssrc);
+		bencode_put_cstr(out, key);
+		bencode_dict_begin(out);
+		bencode_dict_put_int(out, "packets", (int64_t)tot->ssrc[i].packets);
+		bencode_dict_put_int(out, "bytes", (int64_t)tot->ssrc[i].bytes);
+		bencode_dict_put_int(out, "errors", (int64_t)tot->ssrc[i].errors);
+		bencode_dict_put_int(out, "last packet",
+				     wall_s(tot->ssrc[i].last_packet_ms, now_ms));
+		bencode_end(out);
+	}
+	bencode_end(out);
 }
 
 static void put_stream(struct calls *c, const struct stream *s, bool is_rtcp, uint64_t now_ms,
@@ -69,8 +113,12 @@ static void put_stream(struct calls *c, const struct stream *s, bool is_rtcp, ui
 	if (s->flow)
 		dp_flow_stats(c->conf.dp, s->flow, &st);
 	add_stats(is_rtcp ? &tot->rtcp : &tot->rtp, &st);
+	if (!is_rtcp && st.ssrc)
+		add_ssrc(tot, &st);
 	bencode_dict_begin(out);
 	bencode_dict_put_int(out, "local port", s->port);
+	if (st.ssrc)
+		bencode_dict_put_int(out, "SSRC", st.ssrc);
 	put_endpoint(out, "endpoint", sa_isset(&st.latched) ? &st.latched : &s->expected);
 	put_endpoint(out, "advertised endpoint", &s->expected);
 	bencode_dict_put_int(out, "last packet", wall_s(st.last_packet_ms, now_ms));
@@ -137,14 +185,12 @@ void call_encode_stats(struct calls *c, struct call *call, uint64_t now_ms, stru
 	memset(&tot, 0, sizeof(tot));
 	bencode_dict_put_int(out, "created", (int64_t)call->created_wall_s);
 	bencode_dict_put_int(out, "last signal", wall_s(call->last_signal_ms, now_ms));
-	bencode_put_cstr(out, "SSRC");
-	bencode_dict_begin(out);
-	bencode_end(out);
 	bencode_put_cstr(out, "tags");
 	bencode_dict_begin(out);
 	for (unsigned i = 0; i < call->nmono; i++)
 		put_monologue(c, call->mono[i], now_ms, out, &tot);
 	bencode_end(out);
+	put_ssrcs(out, &tot, now_ms);
 	bencode_put_cstr(out, "totals");
 	bencode_dict_begin(out);
 	put_counts(out, "RTP", &tot.rtp);

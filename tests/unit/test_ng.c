@@ -346,6 +346,7 @@ static void test_query_delete_stats(void **state)
 	f->st.packets = 10;
 	f->st.bytes = 1720;
 	f->st.last_packet_ms = loop_now_ms(E->loop);
+	f->st.ssrc = 0x12345678;
 	RUN(S("command", "query"), S("call-id", "call1"));
 	assert_result("ok");
 	assert_true(get_int(E->root, "created") > 0);
@@ -372,6 +373,8 @@ static void test_query_delete_stats(void **state)
 	assert_int_equal(get_int(get(totals, "RTP"), "packets"), 10);
 	assert_int_equal(get_int(get(totals, "RTP"), "bytes"), 1720);
 	assert_int_equal(get_int(get(totals, "RTCP"), "packets"), 0);
+	assert_int_equal(get_int(stream, "SSRC"), 0x12345678);
+	assert_int_equal(get_int(get(get(E->root, "SSRC"), "305419896"), "packets"), 10);
 
 	RUN(S("command", "list"));
 	assert_result("ok");
