@@ -31,6 +31,7 @@ struct ng_server {
 	struct log_ratelimit rl;
 	struct ng_cache *cache;
 	uint64_t teardown_seq;
+	char cache_key[sizeof(struct sockaddr_storage) + NG_MAX_DATAGRAM];
 	struct bencode_node nodes[NG_MAX_NODES];
 	char req[NG_MAX_DATAGRAM];
 	char reply[NG_MAX_DATAGRAM];
@@ -215,13 +216,28 @@ static int answer(struct ng_server *s, struct ng_request *r, const char *dict, s
 	return n;
 }
 
+/*
+ * The reply cache key: the sender's address, then the cookie. A retransmission comes from
+ * where the original came from, and two clients that happen to use the same cookies (two
+ * Kamailios, each pid 1 in its container: "1_1", "1_2", ...) must not get each other's replies.
+ */
+static struct strv cache_key(struct ng_server *s, const struct sa *from, struct strv cookie)
+{
+	size_t alen = from ? from->len : 0;
+
+	if (alen)
+		memcpy(s->cache_key, &from->u, alen);
+	memcpy(s->cache_key + alen, cookie.p, cookie.len);
+	return strv_make(s->cache_key, alen + cookie.len);
+}
+
 int ng_process_from(struct ng_server *s, const char *req, size_t len, const struct sa *from,
 		    char *reply, size_t reply_size)
 {
 	const char *sp = memchr(req, ' ', len);
 	struct bencode_buf out;
 	struct ng_request r = { 0 };
-	struct strv cookie, cached;
+	struct strv key, cached;
 	size_t cookie_len;
 	int n;
 
@@ -230,9 +246,9 @@ int ng_process_from(struct ng_server *s, const char *req, size_t len, const stru
 	cookie_len = (size_t)(sp - req);
 	if (cookie_len + 1 >= reply_size)
 		return -1;
-	cookie = strv_make(req, cookie_len);
+	key = cache_key(s, from, strv_make(req, cookie_len));
 	r.now_ms = loop_now_ms(s->loop);
-	cached = ng_cache_get(s->cache, cookie, r.now_ms);
+	cached = ng_cache_get(s->cache, key, r.now_ms);
 	if (cached.len && cached.len <= reply_size) {
 		memcpy(reply, cached.p, cached.len);
 		s->stats.retransmits++;
@@ -248,7 +264,7 @@ int ng_process_from(struct ng_server *s, const char *req, size_t len, const stru
 	if (n < 0)
 		return -1;
 	n += (int)cookie_len + 1;
-	if (ng_cache_put(s->cache, cookie, strv_make(reply, (size_t)n), r.now_ms) < 0)
+	if (ng_cache_put(s->cache, key, strv_make(reply, (size_t)n), r.now_ms) < 0)
 		log_warn("ng: reply cache full of memory, retransmissions will run again");
 	s->stats.commands++;
 	return n;

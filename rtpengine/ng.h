@@ -14,8 +14,9 @@
  * offer for a new call gets `result: load limit` (with `message`) if the command said
  * `supports: ["load limit"]`, else `result: error`.
  *
- * Retransmissions: replies are cached by cookie for 30 s (ng_cache.h); a command whose cookie
- * is cached is answered with the same bytes and not run again.
+ * Retransmissions: replies are cached by sender address and cookie for 30 s (ng_cache.h); a
+ * command whose cookie is cached for its sender is answered with the same bytes and not run
+ * again.
  *
  * Extension, teardown notifications: an offer with the flag `teardown-notify` asks to be told
  * when the relay deletes the call on its own (a timeout). The relay then sends, from the ng

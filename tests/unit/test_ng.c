@@ -514,6 +514,12 @@ static void test_reply_cache(void **state)
 	assert_int_equal(E->dp.adds, 4);
 	assert_int_equal(E->dp.live, 4);
 	assert_int_equal(calls_counters(E->calls)->total, 1);
+	/* the same cookie from another client is another command */
+	sa_set_port(&E->client_addr, (uint16_t)(sa_port(&E->client_addr) + 1));
+	run_cookie("same", (const struct kv[]){ S("command", "list") }, 1);
+	assert_result("ok");
+	assert_non_null(get(E->root, "calls"));
+	assert_int_equal(ng_server_stats(E->ng)->retransmits, 1);
 }
 
 static void test_reoffer_keeps_ports(void **state)
