@@ -11,10 +11,11 @@
 # the calls. The relay's CPU time is utime+stime from /proc/PID/stat (all threads) around the
 # traffic (cpu% is of that wall time, generator start-up and 0.3 s drain included). Per relay
 # the steps ramp through BENCH_CALLS and stop after the first step whose loss reaches 0.1%, or
-# whose rate the generator could not offer (tx_pps < 95% of it: on a busy 2-core host the
-# generator's core is the limit, and the clean rate is then a lower bound; the relay's CPU-s
-# per million packets stays meaningful). The highest clean rate is the relay's capacity on
-# one core.
+# whose rate the generator could not offer (tx_pps < 80% of it: on a busy 2-core host the
+# generator's core is the limit; steps under 90% are marked generator-bound, and a clean rate
+# reached only so is a lower bound; the relay's CPU-s per million packets stays meaningful).
+# The highest clean rate (rx_pps with loss < 0.1%) is the relay's capacity on one core.
+# rcvbuf_err: UDP receive-buffer drops on the host during the step (relay or generator).
 #
 # Usage: SBC_BUILD_DIR=build-rel tests/bench/bench_relay.sh      (release build recommended)
 # Settings (environment): BENCH_CALLS ("250 500 1000 2000 3000"), BENCH_PPS (50),
@@ -51,6 +52,13 @@ TICKS=$(getconf CLK_TCK)
 relay_pid=""
 trap '[[ -n $relay_pid ]] && kill -KILL "$relay_pid" 2>/dev/null' EXIT
 deadline=$((SECONDS + 290)) # the whole bench stays under 5 minutes
+
+# rcvbuf_errors: UDP receive-buffer drops of this network namespace so far (/proc/net/snmp),
+# the relay's and the generator's alike (and anyone else's on this host).
+rcvbuf_errors()
+{
+	awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) col[$i] = i; h = 1 } else print $col["RcvbufErrors"] }' /proc/net/snmp
+}
 
 ticks() # PID: utime+stime of all its threads, in clock ticks
 {
@@ -128,7 +136,7 @@ PY
 export NG_DIR=$root/tests/system
 
 declare -A best_pps=() best_calls=() cpu_per_m=() perm_at=() gen_bound=()
-printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s\n' relay calls offered tx_pps rx_pps loss% cpu_s cpu% cpu_s/Mpkt |
+printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s %9s\n' relay calls offered tx_pps rx_pps loss% cpu_s cpu% cpu_s/Mpkt rcvbuf_err |
 	tee "$RES/summary.txt"
 for side in $BENCH_SIDES; do
 	RELAY=$side
@@ -155,10 +163,10 @@ for side in $BENCH_SIDES; do
 			calls_down "$calls"
 			break
 		fi
-		w0=$EPOCHREALTIME t0=$(ticks "$relay_pid")
+		w0=$EPOCHREALTIME t0=$(ticks "$relay_pid") e0=$(rcvbuf_errors)
 		out=$(taskset -c "$GEN_CPU" "$RTP_LOAD" bench "$RES/$side-$calls.streams" "$BENCH_PPS" \
 			$((BENCH_STEP_S * 1000)) "$BENCH_SOCKETS")
-		t1=$(ticks "$relay_pid") w1=$EPOCHREALTIME
+		t1=$(ticks "$relay_pid") w1=$EPOCHREALTIME e1=$(rcvbuf_errors)
 		calls_down "$calls"
 		if [[ $out != *loss_pct=* ]]; then
 			echo "$side $calls: the generator failed" | tee -a "$RES/summary.txt"
@@ -168,22 +176,24 @@ for side in $BENCH_SIDES; do
 		kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$out"; }
 		rx=$(kv received) loss=$(kv loss_pct) el=$(kv elapsed_s) rxpps=$(kv rx_pps) off=$(kv pps_offered)
 		txpps=$(kv tx_pps)
-		# the generator kept the offered rate within 5%, or the step measured the generator
-		genok=$(awk -v t="$txpps" -v o="$off" 'BEGIN { print (t >= 0.95 * o) ? 1 : 0 }')
+		# the generator kept the offered rate within 10%; below 80% the ramp cannot go on
+		genok=$(awk -v t="$txpps" -v o="$off" 'BEGIN { print (t >= 0.9 * o) ? 1 : 0 }')
+		genstop=$(awk -v t="$txpps" -v o="$off" 'BEGIN { print (t < 0.8 * o) ? 1 : 0 }')
 		cpu=$(awk -v a="$t0" -v b="$t1" -v t="$TICKS" 'BEGIN { printf "%.2f", (b - a) / t }')
 		cpupct=$(awk -v c="$cpu" -v e="$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')" 'BEGIN { printf "%.0f", (e > 0 ? 100 * c / e : 0) }')
 		perm=$(awk -v c="$cpu" -v r="$rx" 'BEGIN { printf "%.2f", (r > 0 ? c / (r / 1e6) : 0) }')
-		printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s%s\n' "$side" "$calls" "$off" "$txpps" "$rxpps" \
-			"$loss" "$cpu" "$cpupct" "$perm" "$( ((genok)) || echo "  generator-bound")" |
+		printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s %9s%s\n' "$side" "$calls" "$off" "$txpps" "$rxpps" \
+			"$loss" "$cpu" "$cpupct" "$perm" "$((e1 - e0))" "$( ((genok)) || echo "  generator-bound")" |
 			tee -a "$RES/summary.txt"
-		if ((!genok)); then
-			gen_bound[$side]=$off
-			break
-		fi
+		((genok)) || gen_bound[$side]=$off
 		if awk -v l="$loss" 'BEGIN { exit !(l < 0.1) }'; then
-			best_pps[$side]=$rxpps best_calls[$side]=$calls cpu_per_m[$side]=$perm
+			if awk -v a="$rxpps" -v b="${best_pps[$side]:-0}" 'BEGIN { exit !(a > b) }'; then
+				best_pps[$side]=$rxpps best_calls[$side]=$calls cpu_per_m[$side]=$perm
+			fi
 			perm_at[$side:$calls]=$perm
+			((genstop)) && break
 		else
+			unset "gen_bound[$side]"
 			break
 		fi
 	done
