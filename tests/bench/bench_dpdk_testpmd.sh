@@ -29,7 +29,7 @@ tp=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
 echo "dpdk-testpmd io forward (net_null x2): $tp cycles/packet"
 
 "$bench" "$@" | while IFS= read -r line; do
-	cyc=$(sed -n 's/.* \([0-9.]*\) cycles\/pkt.*/\1/p' <<<"$line")
+	cyc=$(sed -n 's/.*best window *\([0-9.]*\)).*/\1/p' <<<"$line")
 	ratio=$(awk -v a="$cyc" -v b="$tp" 'BEGIN { if (b > 0) printf "%.2f", a / b }')
 	echo "$line | x$ratio testpmd io"
 done
