@@ -71,7 +71,10 @@ struct dataplane_ops {
 	 * restarted, ICE credentials. The local address must not change.
 	 */
 	int (*flow_update)(struct dataplane *dp, dp_flow_t f, const struct dp_flow_params *p);
-	/** Packets accepted on @p in leave through @p out (0: drop them, e.g. while on hold). */
+	/**
+	 * Packets accepted on @p in leave through @p out (0: drop them, e.g. while on hold).
+	 * Both flows must have the same group: -EXDEV otherwise.
+	 */
 	int (*flow_link)(struct dataplane *dp, dp_flow_t in, dp_flow_t out);
 	/** Stops and frees the flow; its port can be bound again once this returns. */
 	int (*flow_del)(struct dataplane *dp, dp_flow_t f);

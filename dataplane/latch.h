@@ -15,6 +15,11 @@
  *   moves the latch: the latched SSRC, or the signalled address.
  * - Modes after latching: DEFAULT forwards packets from other sources without moving the latch,
  *   STRICT drops them, HANDOVER re-latches on evidence.
+ * - Sources that may not be learned (rank 0 when something better is expected) are refused in
+ *   every mode: they neither receive media nor inject it.
+ * - Nothing learned and the window closed: only the signalled address (rank 2, evidence) is
+ *   learned; until then packets from elsewhere are refused.
+ * - Signalled "nothing" (0.0.0.0 / :: or port 0, e.g. hold) counts as unset.
  *
  * Pure functions over plain state: the same code runs in every backend and in unit tests.
  */
@@ -54,7 +59,10 @@ struct latch {
 	uint64_t window_end_ms; /**< learning allowed until then */
 };
 
-/** (Re)starts learning after signalling at @p now_ms; keeps an existing latch. */
+/**
+ * (Re)starts learning after signalling at @p now_ms. Keeps an existing latch, re-ranked against
+ * the new signalling; a latch the new signalling no longer allows (now a stranger) is dropped.
+ */
 void latch_restart(struct latch *l, const struct latch_params *p, uint64_t now_ms);
 
 /**

@@ -23,7 +23,7 @@
 #define STUN_HEADER_LEN	  20
 #define STUN_MAGIC_COOKIE 0x2112A442u
 
-/** Whether @p buf looks like STUN: first two bits zero and the magic cookie (RFC 7983). */
+/** Whether @p buf looks like STUN: first byte 0..3 (RFC 7983) and the magic cookie. */
 bool stun_is_stun(const uint8_t *buf, size_t len);
 
 enum stun_outcome {
@@ -38,8 +38,15 @@ struct stun_creds {
 	const char *local_pwd;
 };
 
+/** The longest response stun_answer() writes (a 420 with every extra attribute). */
+#define STUN_RESPONSE_MAX 160
+
 /**
  * Answers the request in @p req (from @p src) into @p out.
+ *
+ * @p out doubles as scratch for checking MESSAGE-INTEGRITY (the check hashes a copy of the
+ * request with its length field adjusted): give it max(@p len, STUN_RESPONSE_MAX) bytes, or
+ * requests that do not fit are dropped. @p req and @p out must not overlap.
  * @return the outcome; *@p outlen is the response length when one was written.
  */
 enum stun_outcome stun_answer(const uint8_t *req, size_t len, const struct sa *src,

@@ -2,9 +2,10 @@
 /*
  * rtpengine: the media relay, driven over the ng control protocol.
  *
- * Start-up: command line, configuration, ng sockets, control socket; then the
- * event loop until SIGTERM or SIGINT. SIGHUP re-reads the configuration and
- * applies what can change without dropping calls (today: the log level).
+ * Start-up: command line, configuration, dataplane, interfaces, sessions, ng
+ * sockets, control socket, the timeout tick; then the event loop until SIGTERM
+ * or SIGINT. SIGHUP re-reads the configuration and applies what can change
+ * without dropping calls: the log level and the calls.* settings.
  */
 #include <errno.h>
 #include <signal.h>
@@ -13,12 +14,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "call.h"
 #include "common/ctl.h"
 #include "common/daemon.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "dataplane/dataplane.h"
+#include "dataplane/sockets/sockets.h"
+#include "iface.h"
 #include "ng.h"
+#include "ports.h"
 #include "rtpengine_conf.h"
+
+#define TICK_MS 1000
 
 struct relay {
 	const struct daemon_opts *opts;
@@ -27,8 +35,32 @@ struct relay {
 	struct rtpengine_conf cfg;
 	struct ctl *ctl;
 	struct ng_server *ng[RTPENGINE_MAX_NG];
+	struct dataplane *dp;
+	struct iface ifaces[IFACE_MAX];
+	unsigned nifaces;
+	struct calls *calls;
+	struct timer tick;
 	uint64_t started_ms;
 };
+
+static void status_sessions(struct ctl_reply *r, const struct relay *relay)
+{
+	const struct calls_counters *cc = calls_counters(relay->calls);
+
+	ctl_printf(r, "dataplane: %s\n", relay->dp->ops->name);
+	ctl_printf(r, "calls: current=%llu total=%llu timeouts=%llu rejected=%llu\n",
+		   (unsigned long long)cc->current, (unsigned long long)cc->total,
+		   (unsigned long long)cc->timeouts, (unsigned long long)cc->rejected);
+	for (unsigned i = 0; i < relay->nifaces; i++) {
+		const struct iface *ifc = &relay->ifaces[i];
+		char a[SA_STRLEN], b[SA_STRLEN];
+
+		ctl_printf(r, "interface: %s address=%s advertised=%s ports_free=%u/%u\n",
+			   ifc->name, sa_print_addr(&ifc->local, a, sizeof(a)),
+			   sa_print_addr(&ifc->advertised, b, sizeof(b)),
+			   ports_available(ifc->ports), ports_total(ifc->ports));
+	}
+}
 
 static int cmd_status(struct ctl_reply *r, int argc, char **argv, void *arg)
 {
@@ -49,11 +81,61 @@ static int cmd_status(struct ctl_reply *r, int argc, char **argv, void *arg)
 			   (unsigned long long)st->commands, (unsigned long long)st->errors,
 			   (unsigned long long)st->dropped);
 	}
+	status_sessions(r, relay);
+	return 0;
+}
+
+static void print_call(const struct call_info *ci, void *arg)
+{
+	struct ctl_reply *r = arg;
+
+	ctl_printf(r, "%.*s age_s=%llu tags=", (int)ci->call_id.len, ci->call_id.p,
+		   (unsigned long long)(ci->age_ms / 1000));
+	for (unsigned i = 0; i < ci->ntags; i++)
+		ctl_printf(r, "%s%.*s", i ? "," : "", (int)ci->tags[i].len, ci->tags[i].p);
+	ctl_printf(r, "\n");
+}
+
+static int cmd_calls(struct ctl_reply *r, int argc, char **argv, void *arg)
+{
+	struct relay *relay = arg;
+
+	(void)argc;
+	(void)argv;
+	calls_foreach(relay->calls, loop_now_ms(relay->loop), print_call, r);
+	return 0;
+}
+
+static void print_stream(const struct stream_info *si, void *arg)
+{
+	struct ctl_reply *r = arg;
+	char a[SA_STRLEN];
+
+	ctl_printf(r,
+		   "tag=%.*s media=%u %s iface=%s port=%u latched=%s packets=%llu bytes=%llu "
+		   "errors=%llu refused=%llu\n",
+		   (int)si->tag.len, si->tag.p, si->media_index, si->is_rtcp ? "rtcp" : "rtp",
+		   si->iface, si->local_port, sa_print(&si->latched, a, sizeof(a)),
+		   (unsigned long long)si->packets, (unsigned long long)si->bytes,
+		   (unsigned long long)si->errors, (unsigned long long)si->refused);
+}
+
+static int cmd_streams(struct ctl_reply *r, int argc, char **argv, void *arg)
+{
+	struct relay *relay = arg;
+
+	if (argc != 2)
+		return ctl_reply_error(r, "usage: streams <call-id>");
+	if (calls_foreach_stream(relay->calls, strv_cstr(argv[1]), print_stream, r) < 0)
+		return ctl_reply_error(r, "unknown call-id %s", argv[1]);
 	return 0;
 }
 
 static const struct ctl_command relay_commands[] = {
-	{ "status", "version, uptime, configuration and ng counters", cmd_status },
+	{ "status", "version, uptime, configuration, ng and session counters", cmd_status },
+	{ "calls", "one line per call: call-id, age, tags", cmd_calls },
+	{ "streams", "streams <call-id>: each relay port of the call and its counters",
+	  cmd_streams },
 };
 
 static void on_stop(int signo, void *arg)
@@ -68,8 +150,86 @@ static void on_reload(int signo, void *arg)
 {
 	struct relay *relay = arg;
 
+	struct conf *c = daemon_reload(relay->opts, &rtpengine_conf_schema);
+	struct rtpengine_conf cfg;
+	char err[1024];
+
 	(void)signo;
-	conf_free(daemon_reload(relay->opts, &rtpengine_conf_schema));
+	if (!c)
+		return;
+	if (rtpengine_conf_read(&cfg, c, err, sizeof(err)) == 0) {
+		/* interfaces, ng sockets and the dataplane stay as they started */
+		calls_set_limits(relay->calls, &(struct calls_limits){
+						   .max_sessions = cfg.max_sessions,
+						   .timeout_ms = cfg.timeout_ms,
+						   .silent_timeout_ms = cfg.silent_timeout_ms,
+						   .final_timeout_ms = cfg.final_timeout_ms,
+						   .offer_timeout_ms = cfg.offer_timeout_ms,
+						   .latch_window_ms = cfg.latch_window_ms,
+					       });
+		log_notice("calls.* settings reloaded");
+	} else {
+		log_err("%s", err);
+	}
+	conf_free(c);
+}
+
+static void on_tick(void *arg)
+{
+	struct relay *relay = arg;
+
+	calls_tick(relay->calls, loop_now_ms(relay->loop));
+	if (timer_start(loop_timers(relay->loop), &relay->tick, TICK_MS, on_tick, relay) < 0)
+		log_err("cannot restart the call timeout timer");
+}
+
+static int dataplane_start(struct relay *relay)
+{
+	struct dp_sockets_conf dc = { .workers = relay->cfg.workers };
+	int rc;
+
+	if (relay->cfg.backend != RTPENGINE_BACKEND_SOCKETS) {
+		log_err("dataplane backend \"dpdk\" is not wired into rtpengine yet");
+		return -ENOTSUP;
+	}
+	rc = dp_sockets_alloc(&relay->dp, &dc);
+	if (rc)
+		log_err("sockets dataplane: %s", strerror(-rc));
+	return rc;
+}
+
+static int sessions_start(struct relay *relay)
+{
+	struct calls_conf cc = {
+		.ifaces = relay->ifaces,
+		.limits = {
+			.max_sessions = relay->cfg.max_sessions,
+			.timeout_ms = relay->cfg.timeout_ms,
+			.silent_timeout_ms = relay->cfg.silent_timeout_ms,
+			.final_timeout_ms = relay->cfg.final_timeout_ms,
+			.offer_timeout_ms = relay->cfg.offer_timeout_ms,
+			.latch_window_ms = relay->cfg.latch_window_ms,
+		},
+	};
+	int rc = dataplane_start(relay);
+
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < relay->cfg.nifaces; i++) {
+		rc = iface_init(&relay->ifaces[i], &relay->cfg.ifaces[i],
+				(uint32_t)clock_monotonic_ms() ^ ((uint32_t)getpid() << 16) ^ i);
+		if (rc) {
+			log_err("interface %s: %s", relay->cfg.ifaces[i].name, strerror(-rc));
+			return rc;
+		}
+		relay->nifaces = i + 1;
+	}
+	cc.dp = relay->dp;
+	cc.nifaces = relay->nifaces;
+	rc = calls_alloc(&relay->calls, &cc);
+	if (rc)
+		return rc;
+	return timer_start(loop_timers(relay->loop), &relay->tick, TICK_MS, on_tick, relay);
 }
 
 static int relay_start(struct relay *relay)
@@ -90,11 +250,14 @@ static int relay_start(struct relay *relay)
 	    (rc = loop_signal_add(relay->loop, SIGINT, on_stop, relay)) ||
 	    (rc = loop_signal_add(relay->loop, SIGHUP, on_reload, relay)))
 		return rc;
+	rc = sessions_start(relay);
+	if (rc)
+		return rc;
 	for (unsigned i = 0; i < relay->cfg.nng; i++) {
 		char a[SA_STRLEN];
 
 		sa_print(&relay->cfg.ng[i], a, sizeof(a));
-		rc = ng_server_alloc(&relay->ng[i], relay->loop, &relay->cfg.ng[i]);
+		rc = ng_server_alloc(&relay->ng[i], relay->loop, &relay->cfg.ng[i], relay->calls);
 		if (rc) {
 			log_err("cannot listen for ng on udp:%s: %s", a, strerror(-rc));
 			return rc;
@@ -116,6 +279,13 @@ static void relay_stop(struct relay *relay)
 	ctl_free(relay->ctl);
 	for (unsigned i = 0; i < RTPENGINE_MAX_NG; i++)
 		ng_server_free(relay->ng[i]);
+	if (relay->loop)
+		timer_cancel(loop_timers(relay->loop), &relay->tick);
+	/* calls first: deleting them deletes their flows in the dataplane */
+	calls_free(relay->calls);
+	for (unsigned i = 0; i < relay->nifaces; i++)
+		iface_clear(&relay->ifaces[i]);
+	dataplane_free(relay->dp);
 	if (relay->loop)
 		loop_free(relay->loop);
 	conf_free(relay->conf);

@@ -7,34 +7,65 @@
  * carries a cookie gets an answer: the command's result, or
  * `result: error` with an `error-reason`. Datagrams without a cookie cannot be
  * answered and are dropped (and counted).
+ *
+ * Commands: ping, offer, answer, delete, query, list, statistics (see call.h for what they do
+ * to sessions, ng_params.h for the keys and flags understood). Unknown keys and flags are
+ * ignored and named in a `warning` string of the reply. When `max_sessions` is reached, an
+ * offer for a new call gets `result: load limit` (with `message`) if the command said
+ * `supports: ["load limit"]`, else `result: error`.
+ *
+ * Retransmissions: replies are cached by sender address and cookie for 30 s (ng_cache.h); a
+ * command whose cookie is cached for its sender is answered with the same bytes and not run
+ * again.
+ *
+ * Extension, teardown notifications: an offer with the flag `teardown-notify` asks to be told
+ * when the relay deletes the call on its own (a timeout). The relay then sends, from the ng
+ * socket that received the call's last command, to the address that sent it, a datagram
+ *   "<fresh cookie> d7:command8:teardown7:call-id<..>8:from-tag<..>6:reason<..>e"
+ * with reason "timeout" (no RTP for `timeout`, or `silent_timeout` on hold), "final-timeout"
+ * or "offer-timeout". It expects no answer and never retransmits. Sipwise rtpengine ignores
+ * the unknown flag, and Kamailio never sends it, so their set-ups see nothing new.
  */
 #ifndef SBC_RTPENGINE_NG_H
 #define SBC_RTPENGINE_NG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/sa.h"
 #include "common/str.h"
 
 struct loop;
+struct calls;
 struct ng_server;
 
 struct ng_stats {
-	uint64_t commands; /**< datagrams answered */
-	uint64_t errors;   /**< answered with result: error */
-	uint64_t dropped;  /**< no cookie: nobody to answer */
+	uint64_t commands;    /**< datagrams answered */
+	uint64_t errors;      /**< answered with result: error */
+	uint64_t dropped;     /**< no cookie: nobody to answer */
+	uint64_t retransmits; /**< answered from the reply cache */
+	uint64_t teardowns;   /**< teardown notifications sent */
 };
 
-/** Binds the ng socket on @p addr. @return 0 or a negative errno. */
-int ng_server_alloc(struct ng_server **sp, struct loop *l, const struct sa *addr);
+/**
+ * Binds the ng socket on @p addr; commands act on @p calls (shared by every ng server of the
+ * daemon). @return 0 or a negative errno.
+ */
+int ng_server_alloc(struct ng_server **sp, struct loop *l, const struct sa *addr,
+		    struct calls *calls);
 void ng_server_free(struct ng_server *s);
 const struct ng_stats *ng_server_stats(const struct ng_server *s);
+/** The bound address (with the port the kernel chose when @p addr had port 0). */
+const struct sa *ng_server_addr(const struct ng_server *s);
 
 /**
- * Answers one request datagram (the whole "<cookie> <dict>") into @p reply.
- * Exposed for tests and fuzzing.
+ * Answers one request datagram (the whole "<cookie> <dict>") from @p from (NULL: unknown) into
+ * @p reply. Exposed for tests and fuzzing.
  * @return the reply length, or -1 when the request cannot be answered.
  */
+int ng_process_from(struct ng_server *s, const char *req, size_t len, const struct sa *from,
+		    char *reply, size_t reply_size);
+/** ng_process_from() with an unknown sender. */
 int ng_process(struct ng_server *s, const char *req, size_t len, char *reply, size_t reply_size);
 
 #endif

@@ -5,13 +5,27 @@
 
 #include "common/conf.h"
 #include "common/sa.h"
+#include "iface.h"
 
 #define RTPENGINE_MAX_NG 8
+
+enum rtpengine_backend {
+	RTPENGINE_BACKEND_SOCKETS = 0,
+	RTPENGINE_BACKEND_DPDK,
+};
 
 struct rtpengine_conf {
 	struct sa ng[RTPENGINE_MAX_NG];
 	unsigned nng;
 	const char *control_socket;
+	struct iface_conf ifaces[IFACE_MAX]; /**< strings valid until conf_free */
+	unsigned nifaces;
+	/* calls.*, in milliseconds where the file says seconds */
+	uint32_t max_sessions;
+	uint32_t timeout_ms, silent_timeout_ms, final_timeout_ms, offer_timeout_ms;
+	uint32_t latch_window_ms;
+	enum rtpengine_backend backend;
+	unsigned workers;
 };
 
 extern const struct conf_schema rtpengine_conf_schema;

@@ -41,7 +41,7 @@ struct sdp_media {
 	struct strv proto;	/**< "RTP/AVP", "RTP/SAVPF", "UDP/TLS/RTP/SAVPF", "udptl", ... */
 	struct strv fmts;	/**< the format list, as written */
 	struct sa conn;		/**< c= of this media, else the session's; port = @ref port */
-	bool conn_is_hold;	/**< c= was 0.0.0.0 (or ::) */
+	bool conn_is_hold;	/**< c= was 0.0.0.0 (or ::), except ICE's port 9 (RFC 8840) */
 	uint16_t rtcp_port;	/**< a=rtcp port, else 0 (meaning port + 1) */
 	struct sa rtcp_addr;	/**< a=rtcp address when given */
 	bool rtcp_mux;		/**< a=rtcp-mux */
@@ -88,6 +88,16 @@ struct sdp_rewrite {
 
 /**
  * Prints @p s (parsed from @p buf) with @p rw applied into @p out.
+ *
+ * Decisions (the full rules head sdp_rewrite.c): each active media gets its own c= with its
+ * relay address; a session-level c= becomes the first active media's relay address (kept when
+ * it is a hold address); a=rtcp is always written, with rtcp_port, else the RTP port under
+ * rtcp_mux, else RTP port + 1; SDP_ICE_FORCE also declares a=ice-lite (the relay answers
+ * checks, it never sends any). Rejected media (port 0) are copied verbatim. The output is
+ * stable: rewriting it again with the same @p rw gives the same bytes. Not NUL-terminated.
+ * An active media's relay address must be set, not 0.0.0.0/::, with a port, and without an
+ * IPv6 zone; FORCE credentials must be ice-chars (RFC 8839).
+ *
  * @return the length written, -ENOSPC when @p outsize is too small, -EINVAL when @p rw does not
  * match @p s.
  */

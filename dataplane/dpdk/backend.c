@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The DPDK backend's life cycle: EAL, interfaces, flow table, workers, and the lcore loop.
+ * The flow ops run on the control thread while workers forward (see dpdk_priv.h).
+ *
+ * Limits of this first version: one RX/TX queue pair per worker per port with RSS, so a flow's
+ * packets reach one worker only with a single worker (steering by group comes with rte_flow
+ * rules); exceptions wait in a ring per worker that nothing drains yet (the TAP port comes next).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "fastpath.h"
+
+#define POOL_MBUFS     8191
+#define RING_SIZE      1024
+#define DESC_PER_QUEUE 1024
+#define DEFAULT_FLOWS  65536
+
+uint64_t dp_dpdk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct dp_dpdk *dpdk_of(struct dataplane *dp)
+{
+	return (struct dp_dpdk *)dp;
+}
+
+static int op_add(struct dataplane *dp, const struct dp_flow_params *p, dp_flow_t *out)
+{
+	return dpdk_flow_add(dpdk_of(dp), p, out);
+}
+
+static int op_update(struct dataplane *dp, dp_flow_t f, const struct dp_flow_params *p)
+{
+	return dpdk_flow_update(dpdk_of(dp), f, p);
+}
+
+static int op_link(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
+{
+	return dpdk_flow_link(dpdk_of(dp), in, out);
+}
+
+static int op_del(struct dataplane *dp, dp_flow_t f)
+{
+	return dpdk_flow_del(dpdk_of(dp), f);
+}
+
+static int op_stats(struct dataplane *dp, dp_flow_t f, struct dp_flow_stats *out)
+{
+	return dpdk_flow_stats(dpdk_of(dp), f, out);
+}
+
+static void op_free(struct dataplane *dp);
+
+static const struct dataplane_ops dpdk_ops = {
+	.name = "dpdk",
+	.flow_add = op_add,
+	.flow_update = op_update,
+	.flow_link = op_link,
+	.flow_del = op_del,
+	.flow_stats = op_stats,
+	.free = op_free,
+};
+
+/* The EAL lives as long as the process: initialised once, by whoever comes first. */
+static int eal_init(const struct dp_dpdk_conf *c)
+{
+	char *argv[64];
+	int argc = c->eal_argc < 63 ? c->eal_argc : 63;
+
+	if (rte_lcore_count() > 0) /* 0 only before rte_eal_init() */
+		return 0;
+	for (int i = 0; i < argc; i++)
+		argv[i] = (char *)c->eal_argv[i]; /* rte_eal_init permutes, never writes, strings */
+	argv[argc] = NULL;
+	if (rte_eal_init(argc, argv) < 0 && rte_errno != EALREADY)
+		return -rte_errno ? -rte_errno : -EINVAL;
+	return 0;
+}
+
+static int ifaces_init(struct dp_dpdk *d, const struct dp_dpdk_conf *c)
+{
+	if (c->n_ifaces == 0 || c->n_ifaces > DP_DPDK_IFACES_MAX)
+		return -EINVAL;
+	d->n_ifaces = c->n_ifaces;
+	for (unsigned int i = 0; i < c->n_ifaces; i++) {
+		struct dpdk_iface *ifc = &d->ifaces[i];
+
+		ifc->conf = c->ifaces[i];
+		if (ifc->conf.n_addrs > DP_DPDK_IFACE_ADDRS_MAX ||
+		    !rte_eth_dev_is_valid_port(ifc->conf.port_id))
+			return -ENODEV;
+		if (rte_eth_macaddr_get(ifc->conf.port_id, &ifc->mac) != 0)
+			return -ENODEV;
+		dpdk_iface_prepare(ifc);
+		for (unsigned int j = ifc->conf.n_addrs; j-- > 0;)
+			if (sa_family(&ifc->conf.addrs[j].addr) == AF_INET)
+				ifc->ip4_be = ifc->conf.addrs[j].addr.u.in.sin_addr.s_addr;
+	}
+	return 0;
+}
+
+static int workers_init(struct dp_dpdk *d)
+{
+	d->workers =
+	    rte_zmalloc("dp_dpdk_workers", sizeof(*d->workers) * d->n_workers, RTE_CACHE_LINE_SIZE);
+	if (!d->workers)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < d->n_workers; i++) {
+		struct dp_dpdk_worker *w = &d->workers[i];
+		char name[RTE_RING_NAMESIZE];
+
+		w->dp = d;
+		w->id = i;
+		snprintf(name, sizeof(name), "dpx%p_%u", (void *)d, i);
+		w->exc_ring = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
+					      RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!w->exc_ring)
+			return -ENOMEM;
+		rte_rcu_qsbr_thread_register(d->rcu, i);
+		rte_rcu_qsbr_thread_online(d->rcu, i);
+	}
+	return 0;
+}
+
+static int port_init(struct dp_dpdk *d, uint16_t port)
+{
+	struct rte_eth_conf pc = { 0 };
+	struct rte_eth_dev_info info;
+	const uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	int err;
+
+	err = rte_eth_dev_info_get(port, &info);
+	if (err != 0)
+		return err;
+	if ((info.tx_offload_capa & csum) == csum)
+		pc.txmode.offloads = csum;
+	for (unsigned int i = 0; i < d->n_ifaces; i++)
+		if (d->ifaces[i].conf.port_id == port)
+			d->ifaces[i].tx_csum_offload = pc.txmode.offloads != 0;
+	err = rte_eth_dev_configure(port, d->n_workers, d->n_workers, &pc);
+	for (uint16_t q = 0; err == 0 && q < d->n_workers; q++) {
+		err = rte_eth_rx_queue_setup(port, q, DESC_PER_QUEUE, rte_eth_dev_socket_id(port),
+					     NULL, d->pool);
+		if (err == 0)
+			err = rte_eth_tx_queue_setup(port, q, DESC_PER_QUEUE,
+						     rte_eth_dev_socket_id(port), NULL);
+	}
+	return err == 0 ? rte_eth_dev_start(port) : err;
+}
+
+/* Sends what the burst produced, port by port; frees what the ports did not take. */
+static void worker_tx(struct dp_dpdk_worker *w, uint16_t q, struct dp_dpdk_burst *r)
+{
+	struct rte_mbuf *by_port[DP_DPDK_BURST_MAX];
+
+	for (unsigned int i = 0; i < w->dp->n_ifaces; i++) {
+		uint16_t port = w->dp->ifaces[i].conf.port_id, n = 0, sent;
+
+		if (i > 0 && port == w->dp->ifaces[i - 1].conf.port_id)
+			continue;
+		for (uint16_t j = 0; j < r->n_tx; j++)
+			if (r->tx[j]->port == port)
+				by_port[n++] = r->tx[j];
+		sent = n ? rte_eth_tx_burst(port, q, by_port, n) : 0;
+		if (sent < n)
+			rte_pktmbuf_free_bulk(by_port + sent, n - sent);
+	}
+	unsigned int q_ok = rte_ring_enqueue_burst(w->exc_ring, (void **)r->exc, r->n_exc, NULL);
+
+	if (q_ok < r->n_exc) {
+		dpdk_ctr_add(&w->st.exc_ring_full, r->n_exc - q_ok);
+		rte_pktmbuf_free_bulk(r->exc + q_ok, r->n_exc - q_ok);
+	}
+	rte_pktmbuf_free_bulk(r->drop, r->n_drop);
+}
+
+static int worker_main(void *arg)
+{
+	struct dp_dpdk_worker *w = arg;
+	struct dp_dpdk *d = w->dp;
+	struct rte_mbuf *pkts[DP_DPDK_BURST_MAX];
+	struct dp_dpdk_burst r;
+
+	while (!d->stop) {
+		uint64_t now = dp_dpdk_now_ms();
+
+		for (unsigned int i = 0; i < d->n_ifaces; i++) {
+			uint16_t n = rte_eth_rx_burst(d->ifaces[i].conf.port_id, (uint16_t)w->id,
+						      pkts, DP_DPDK_BURST_MAX);
+
+			if (n == 0)
+				continue;
+			dp_dpdk_process_burst(w, pkts, n, now, &r);
+			worker_tx(w, (uint16_t)w->id, &r);
+		}
+		rte_rcu_qsbr_quiescent(d->rcu, w->id);
+	}
+	return 0;
+}
+
+static int start(struct dp_dpdk *d)
+{
+	unsigned int lcore, i = 0;
+	int err;
+
+	d->pool = rte_pktmbuf_pool_create("dp_dpdk_pool", POOL_MBUFS, 256, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!d->pool)
+		return -rte_errno;
+	for (unsigned int p = 0; p < d->n_ifaces; p++) {
+		if (p > 0 && d->ifaces[p].conf.port_id == d->ifaces[p - 1].conf.port_id)
+			continue;
+		err = port_init(d, d->ifaces[p].conf.port_id);
+		if (err != 0)
+			return err;
+	}
+	if (rte_lcore_count() < d->n_workers + 1)
+		return -EINVAL;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		if (i == d->n_workers)
+			break;
+		d->workers[i].lcore = lcore;
+		err = rte_eal_remote_launch(worker_main, &d->workers[i], lcore);
+		if (err != 0)
+			return err;
+		i++;
+	}
+	d->started = true;
+	return 0;
+}
+
+int dp_dpdk_alloc(struct dataplane **dpp, const struct dp_dpdk_conf *c)
+{
+	struct dp_dpdk *d;
+	int err;
+
+	err = eal_init(c);
+	if (err != 0)
+		return err;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->dp.ops = &dpdk_ops;
+	d->max_flows = c->max_flows ? c->max_flows : DEFAULT_FLOWS;
+	d->n_workers = c->n_workers ? c->n_workers : 1;
+	err = ifaces_init(d, c);
+	if (err == 0)
+		err = dpdk_flows_init(d);
+	if (err == 0)
+		err = workers_init(d);
+	if (err == 0 && c->start)
+		err = start(d);
+	if (err != 0) {
+		op_free(&d->dp);
+		return err;
+	}
+	*dpp = &d->dp;
+	return 0;
+}
+
+static void op_free(struct dataplane *dp)
+{
+	struct dp_dpdk *d = dpdk_of(dp);
+
+	d->stop = true;
+	if (d->started) {
+		for (unsigned int i = 0; i < d->n_workers; i++)
+			rte_eal_wait_lcore(d->workers[i].lcore);
+		for (unsigned int p = 0; p < d->n_ifaces; p++)
+			rte_eth_dev_stop(d->ifaces[p].conf.port_id);
+	}
+	for (unsigned int i = 0; d->workers && i < d->n_workers; i++) {
+		struct rte_mbuf *m;
+
+		rte_rcu_qsbr_thread_offline(d->rcu, i);
+		rte_rcu_qsbr_thread_unregister(d->rcu, i);
+		while (d->workers[i].exc_ring &&
+		       rte_ring_dequeue(d->workers[i].exc_ring, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(d->workers[i].exc_ring);
+	}
+	dpdk_flows_fini(d);
+	rte_free(d->workers);
+	rte_mempool_free(d->pool);
+	free(d);
+}
+
+struct dp_dpdk_worker *dp_dpdk_worker_get(struct dataplane *dp, unsigned int i)
+{
+	struct dp_dpdk *d = dpdk_of(dp);
+
+	return i < d->n_workers ? &d->workers[i] : NULL;
+}
+
+void dp_dpdk_worker_stats(const struct dp_dpdk_worker *w, struct dp_dpdk_worker_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&w->st;
+	uint64_t *dst = (uint64_t *)out;
+
+	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		dst[i] = dpdk_ctr_get(&src[i]);
+}
+
+unsigned int dp_dpdk_exception_dequeue(struct dataplane *dp, unsigned int i, struct rte_mbuf **m,
+				       unsigned int n)
+{
+	struct dp_dpdk *d = dpdk_of(dp);
+
+	if (i >= d->n_workers)
+		return 0;
+	return rte_ring_dequeue_burst(d->workers[i].exc_ring, (void **)m, n, NULL);
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file dp_dpdk.h  The DPDK dataplane backend: poll-mode lcores over a lock-free flow table.
+ *
+ * dp_dpdk_alloc() returns a struct dataplane whose ops program the flow table from the control
+ * thread while the workers forward. Each worker runs dp_dpdk_process_burst() on what it receives:
+ * relay media is latched, rewritten and sent; STUN binding requests, ARP requests for relay
+ * addresses and ICMP echo requests to them are answered in place; everything else (SIP, unknown
+ * traffic) is an exception for the kernel path; malformed frames are dropped and counted.
+ *
+ * The burst function is public so that tests and benchmarks drive a worker without ports: with
+ * dp_dpdk_conf.start false nothing is started and the caller owns the worker's thread.
+ */
+#ifndef SBC_DATAPLANE_DP_DPDK_H
+#define SBC_DATAPLANE_DP_DPDK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "common/sa.h"
+#include "dataplane/dataplane.h"
+
+#define DP_DPDK_BURST_MAX	64 /**< at most this many mbufs per dp_dpdk_process_burst() */
+#define DP_DPDK_IFACE_ADDRS_MAX 32
+#define DP_DPDK_IFACES_MAX	4
+
+/** One relay address and the prefix of the subnet it is on (on-link next hops). */
+struct dp_dpdk_addr {
+	struct sa addr;
+	uint8_t prefix_len;
+};
+
+/** A DPDK port (and VLAN) carrying relay addresses. */
+struct dp_dpdk_iface_conf {
+	uint16_t port_id;
+	uint16_t vlan; /**< 802.1Q VLAN id; 0: untagged */
+	struct dp_dpdk_addr addrs[DP_DPDK_IFACE_ADDRS_MAX];
+	unsigned int n_addrs;
+	struct sa gateway4; /**< next hop for off-link IPv4 destinations; may be unset */
+	struct sa gateway6;
+};
+
+struct dp_dpdk_conf {
+	/** EAL arguments, argv[0] first; ignored when the EAL is already initialised. */
+	const char *const *eal_argv;
+	int eal_argc;
+	struct dp_dpdk_iface_conf ifaces[DP_DPDK_IFACES_MAX];
+	unsigned int n_ifaces;
+	uint32_t max_flows;	/**< 0: 65536 */
+	unsigned int n_workers; /**< 0: 1 */
+	bool start;		/**< configure the ports and launch the workers on lcores */
+};
+
+/** Where dp_dpdk_process_burst() put each mbuf; each array holds at most the burst size. */
+struct dp_dpdk_burst {
+	struct rte_mbuf *tx[DP_DPDK_BURST_MAX];	  /**< mbuf->port is the port to send it on */
+	struct rte_mbuf *exc[DP_DPDK_BURST_MAX];  /**< for the kernel path */
+	struct rte_mbuf *drop[DP_DPDK_BURST_MAX]; /**< the caller frees these */
+	uint16_t n_tx, n_exc, n_drop;
+};
+
+/** Counters of one worker (relaxed atomics, readable from any thread). */
+struct dp_dpdk_worker_stats {
+	uint64_t rx;
+	uint64_t tx;
+	uint64_t exceptions;
+	uint64_t malformed;	/**< truncated or inconsistent headers */
+	uint64_t no_flow;	/**< relay-address UDP without a flow (sent as exception too) */
+	uint64_t refused;	/**< latching refused */
+	uint64_t no_dest;	/**< flow unlinked, no destination, or family mismatch */
+	uint64_t no_neigh;	/**< next hop MAC unknown: dropped (see neigh.c) */
+	uint64_t arp_requests;	/**< ARP requests sent for unknown next hops */
+	uint64_t arp_replies;	/**< ARP requests for relay addresses answered */
+	uint64_t icmp_echo;	/**< echo requests to relay addresses answered */
+	uint64_t stun;		/**< STUN answers (success or error) sent */
+	uint64_t exc_ring_full; /**< exceptions dropped because the kernel path was full */
+};
+
+struct dp_dpdk_worker;
+
+/** Allocates the backend; initialises the EAL when nobody did. @return 0 or -errno. */
+int dp_dpdk_alloc(struct dataplane **dp, const struct dp_dpdk_conf *c);
+
+/** Worker @p i (< n_workers), or NULL. */
+struct dp_dpdk_worker *dp_dpdk_worker_get(struct dataplane *dp, unsigned int i);
+
+/**
+ * Processes @p n (<= DP_DPDK_BURST_MAX; mbufs beyond are left untouched) received mbufs at
+ * monotonic time @p now_ms into @p res, then reports the worker quiescent for RCU. Every mbuf
+ * processed ends in exactly one array of @p res. Call only from the worker's own thread.
+ */
+void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uint16_t n,
+			   uint64_t now_ms, struct dp_dpdk_burst *res);
+
+void dp_dpdk_worker_stats(const struct dp_dpdk_worker *w, struct dp_dpdk_worker_stats *out);
+
+/**
+ * Takes up to @p n exceptions that worker @p i queued for the kernel path (started backend
+ * only; one consumer thread). The caller owns the mbufs. @return how many.
+ */
+unsigned int dp_dpdk_exception_dequeue(struct dataplane *dp, unsigned int i, struct rte_mbuf **m,
+				       unsigned int n);
+
+/** A static neighbour (IPv4 or IPv6 next hop -> MAC). Before the worker runs, or from it. */
+int dp_dpdk_neigh_add(struct dp_dpdk_worker *w, const struct sa *ip,
+		      const struct rte_ether_addr *mac);
+
+/**
+ * Frees what deleted flows and replaced flow settings held, as far as every worker has been
+ * quiescent since. @return how many were freed; *@p pending (may be NULL) how many still wait.
+ */
+unsigned int dp_dpdk_reclaim(struct dataplane *dp, unsigned int *pending);
+
+/** CLOCK_MONOTONIC in ms: the clock of now_ms and of dp_flow_stats.last_packet_ms. */
+uint64_t dp_dpdk_now_ms(void);
+
+#endif

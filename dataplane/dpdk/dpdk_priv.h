@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Private state of the DPDK backend.
+ *
+ * Concurrency, in one paragraph. The control thread is the only writer of the flow table (the
+ * rte_hash with lock-free reader/writer concurrency), of flow slots' ids, settings (cfg) and
+ * links. Workers only read those, and own each flow's latch and counters (a flow's packets reach
+ * one worker). A flow's cfg is immutable once published: an update publishes a new cfg and the old
+ * one, like a deleted flow's slot and hash key position, goes to the RCU defer queue; it is freed
+ * only when every worker has reported quiescent (end of a burst) since. The control thread reads
+ * counters with relaxed atomics and the latch under a sequence count.
+ */
+#ifndef SBC_DATAPLANE_DPDK_PRIV_H
+#define SBC_DATAPLANE_DPDK_PRIV_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "dataplane/dataplane.h"
+#include "dataplane/latch.h"
+#include "dp_dpdk.h"
+
+/** Hash key: (relay IP, relay UDP port), IPv4 in the first 4 bytes of addr. */
+struct dpdk_flow_key {
+	uint8_t family; /**< AF_INET or AF_INET6 */
+	uint8_t pad;
+	uint16_t port_be;
+	uint8_t addr[16];
+} __rte_aligned(8); /* rte_hash_crc reads 8 bytes at a time */
+
+#define DPDK_FLOW_KEY_LEN (offsetof(struct dpdk_flow_key, addr) + 16) /* no tail padding */
+
+struct dpdk_ice {
+	char ufrag[DP_ICE_UFRAG_MAX];
+	char pwd[DP_ICE_PWD_MAX];
+};
+
+/** Settings of a flow as signalled; immutable once published. */
+struct dpdk_flow_cfg {
+	struct latch_params latch;
+	uint64_t restart_ms; /**< when the signalling arrived: the latch window starts there */
+	uint32_t gen;	     /**< bumped per update; the worker restarts the latch on a change */
+	bool is_rtcp;
+	const struct dpdk_ice *ice; /**< NULL when the flow has no ICE credentials */
+};
+
+struct dpdk_flow_ctr {
+	uint64_t packets, bytes, errors, refused, stun_answered, stun_refused, last_ms;
+};
+
+struct dpdk_flow {
+	/* written by the control thread, read by workers */
+	_Atomic uint32_t id; /**< dp_flow_t while in use, 0 when free or deleted */
+	_Atomic uint32_t out;
+	struct dpdk_flow_cfg *_Atomic cfg;
+	struct dpdk_flow_key key;
+	uint16_t iface;
+	uint8_t gen; /**< slot generation, part of id */
+	/* written by the worker that forwards the flow */
+	uint32_t seen_gen;
+	_Atomic uint32_t latch_seq; /**< odd while the latch changes */
+	struct latch latch;
+	struct dpdk_flow_ctr ctr;
+} __rte_cache_aligned;
+
+/* An address in wire form: what the fast path compares against (no struct sa calls). */
+struct dpdk_prefix {
+	uint8_t family; /**< 0: unset */
+	uint8_t len;
+	uint8_t addr[16];
+};
+
+struct dpdk_iface {
+	struct dp_dpdk_iface_conf conf;
+	struct dpdk_prefix pfx[DP_DPDK_IFACE_ADDRS_MAX]; /**< the relay addresses' subnets */
+	struct dpdk_prefix gw4, gw6;
+	struct rte_ether_addr mac;
+	uint32_t ip4_be; /**< first IPv4 relay address: source of our ARP requests */
+	bool tx_csum_offload;
+};
+
+#define DPDK_NEIGH_SIZE 1024 /* power of two */
+
+struct dpdk_neigh {
+	uint8_t family; /**< 0: free */
+	uint8_t resolved;
+	struct rte_ether_addr mac;
+	uint8_t addr[16];
+	uint64_t req_ms; /**< last ARP request sent */
+};
+
+struct dp_dpdk_worker {
+	struct dp_dpdk *dp;
+	unsigned int id; /**< RCU thread id */
+	unsigned int lcore;
+	struct rte_ring *exc_ring;
+	struct dp_dpdk_worker_stats st;
+	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
+	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */
+} __rte_cache_aligned;
+
+struct dp_dpdk {
+	struct dataplane dp;
+	struct dpdk_iface ifaces[DP_DPDK_IFACES_MAX];
+	unsigned int n_ifaces;
+	struct rte_hash *hash;
+	struct dpdk_flow *flows;
+	uint32_t max_flows;
+	uint32_t *free_slots; /**< stack of free slot indexes (control thread only) */
+	uint32_t n_free;
+	struct rte_rcu_qsbr *rcu;
+	struct rte_rcu_qsbr_dq *dq;
+	struct dp_dpdk_worker *workers;
+	unsigned int n_workers;
+	struct rte_mempool *pool;
+	volatile bool stop;
+	bool started;
+};
+
+/* relaxed single-writer counter increment */
+static inline void dpdk_ctr_add(uint64_t *c, uint64_t v)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t dpdk_ctr_get(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* flow_table.c */
+int dpdk_flows_init(struct dp_dpdk *d);
+void dpdk_flows_fini(struct dp_dpdk *d);
+struct dpdk_flow *dpdk_flow_get(struct dp_dpdk *d, dp_flow_t id);
+int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *out);
+int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t f, const struct dp_flow_params *p);
+int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out);
+int dpdk_flow_del(struct dp_dpdk *d, dp_flow_t f);
+int dpdk_flow_stats(struct dp_dpdk *d, dp_flow_t f, struct dp_flow_stats *out);
+int dpdk_key_from_sa(struct dpdk_flow_key *k, const struct sa *sa);
+
+/* iface.c */
+void dpdk_iface_prepare(struct dpdk_iface *ifc);
+int dpdk_iface_of_addr(const struct dp_dpdk *d, int family, const void *addr);
+int dpdk_iface_of_rx(const struct dp_dpdk *d, uint16_t port, uint16_t vlan);
+int dpdk_iface_next_hop(const struct dpdk_iface *ifc, int family, const uint8_t *dst, uint8_t *nh);
+
+#endif

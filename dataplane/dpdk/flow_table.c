@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The flow table: (relay IP, relay port) -> flow slot, in an rte_hash with lock-free
+ * reader/writer concurrency. The control thread is the only writer. Deleting a flow removes its
+ * key at once (the port can be bound again) but keeps the key position, the slot and the cfg
+ * until every worker has been quiescent since: they go to an RCU QSBR defer queue.
+ *
+ * A dp_flow_t is (slot generation << 24) | (slot index + 1), so a stale id never reaches the
+ * flow that reuses its slot (up to 256 reuses; the control plane unlinks before it deletes).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+#include "dpdk_priv.h"
+
+#define ID_IDX_BITS 24
+#define ID_IDX_MASK ((1u << ID_IDX_BITS) - 1)
+
+/* what waits in the defer queue; slot UINT32_MAX: only a replaced cfg */
+struct dq_elem {
+	struct dpdk_flow_cfg *cfg;
+	int32_t pos;
+	uint32_t slot;
+};
+
+int dpdk_key_from_sa(struct dpdk_flow_key *k, const struct sa *sa)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = (uint8_t)sa_family(sa);
+	if (k->family == AF_INET) {
+		k->port_be = sa->u.in.sin_port;
+		memcpy(k->addr, &sa->u.in.sin_addr, 4);
+	} else if (k->family == AF_INET6) {
+		k->port_be = sa->u.in6.sin6_port;
+		memcpy(k->addr, &sa->u.in6.sin6_addr, 16);
+	} else {
+		return -EINVAL;
+	}
+	return k->port_be ? 0 : -EINVAL;
+}
+
+static void dq_free(void *p, void *e, unsigned int n)
+{
+	struct dp_dpdk *d = p;
+	struct dq_elem *el = e;
+
+	for (unsigned int i = 0; i < n; i++) {
+		rte_free(el[i].cfg);
+		if (el[i].pos >= 0)
+			rte_hash_free_key_with_position(d->hash, el[i].pos);
+		if (el[i].slot != UINT32_MAX)
+			d->free_slots[d->n_free++] = el[i].slot;
+	}
+}
+
+/* Hands @p el to the defer queue; when it is full, waits for a grace period instead. */
+static void defer(struct dp_dpdk *d, struct dq_elem *el)
+{
+	if (rte_rcu_qsbr_dq_enqueue(d->dq, el) == 0)
+		return;
+	rte_rcu_qsbr_synchronize(d->rcu, RTE_QSBR_THRID_INVALID);
+	dq_free(d, el, 1);
+}
+
+unsigned int dp_dpdk_reclaim(struct dataplane *dp, unsigned int *pending)
+{
+	struct dp_dpdk *d = (struct dp_dpdk *)dp;
+	unsigned int freed = 0, pend = 0, avail = 0;
+
+	rte_rcu_qsbr_dq_reclaim(d->dq, d->max_flows, &freed, &pend, &avail);
+	if (pending)
+		*pending = pend;
+	return freed;
+}
+
+/*
+ * Every slot is taken or waiting for its grace period: wait for the workers' next quiescent
+ * state (one burst each) rather than fail while the table is not really full.
+ */
+static void slots_wait(struct dp_dpdk *d)
+{
+	unsigned int pending = 0;
+
+	dp_dpdk_reclaim(&d->dp, &pending);
+	if (d->n_free > 0 || pending == 0)
+		return;
+	rte_rcu_qsbr_synchronize(d->rcu, RTE_QSBR_THRID_INVALID);
+	dp_dpdk_reclaim(&d->dp, NULL);
+}
+
+int dpdk_flows_init(struct dp_dpdk *d)
+{
+	static unsigned int seq;
+	char name[RTE_HASH_NAMESIZE];
+	size_t rcu_size = rte_rcu_qsbr_get_memsize(d->n_workers);
+	unsigned int n = seq++;
+
+	d->flows =
+	    rte_zmalloc("dp_dpdk_flows", sizeof(*d->flows) * d->max_flows, RTE_CACHE_LINE_SIZE);
+	d->free_slots = rte_malloc("dp_dpdk_free", sizeof(uint32_t) * d->max_flows, 0);
+	d->rcu = rte_zmalloc("dp_dpdk_rcu", rcu_size, RTE_CACHE_LINE_SIZE);
+	if (!d->flows || !d->free_slots || !d->rcu)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < d->max_flows; i++)
+		d->free_slots[i] = d->max_flows - 1 - i;
+	d->n_free = d->max_flows;
+	if (rte_rcu_qsbr_init(d->rcu, d->n_workers) != 0)
+		return -rte_errno;
+
+	snprintf(name, sizeof(name), "dpf%u", n);
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = d->max_flows,
+		.key_len = DPDK_FLOW_KEY_LEN,
+		.hash_func = rte_hash_crc,
+		.socket_id = (int)rte_socket_id(),
+		.extra_flag =
+		    RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	d->hash = rte_hash_create(&hp);
+	if (!d->hash)
+		return -rte_errno ? -rte_errno : -ENOMEM;
+
+	snprintf(name, sizeof(name), "dpq%u", n);
+	struct rte_rcu_qsbr_dq_parameters qp = {
+		.name = name,
+		.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE,
+		.size = d->max_flows,
+		.esize = sizeof(struct dq_elem),
+		.trigger_reclaim_limit = 64,
+		.max_reclaim_size = 256,
+		.free_fn = dq_free,
+		.p = d,
+		.v = d->rcu,
+	};
+	d->dq = rte_rcu_qsbr_dq_create(&qp);
+	return d->dq ? 0 : -ENOMEM;
+}
+
+void dpdk_flows_fini(struct dp_dpdk *d)
+{
+	if (d->dq)
+		rte_rcu_qsbr_dq_delete(d->dq); /* workers are stopped: frees what waits */
+	rte_hash_free(d->hash);
+	if (d->flows) {
+		for (uint32_t i = 0; i < d->max_flows; i++)
+			if (atomic_load_explicit(&d->flows[i].id, memory_order_relaxed))
+				rte_free(d->flows[i].cfg);
+	}
+	rte_free(d->flows);
+	rte_free(d->free_slots);
+	rte_free(d->rcu);
+}
+
+struct dpdk_flow *dpdk_flow_get(struct dp_dpdk *d, dp_flow_t id)
+{
+	uint32_t idx = (id & ID_IDX_MASK) - 1;
+	struct dpdk_flow *f;
+
+	if ((id & ID_IDX_MASK) == 0 || idx >= d->max_flows)
+		return NULL;
+	f = &d->flows[idx];
+	return atomic_load_explicit(&f->id, memory_order_acquire) == id ? f : NULL;
+}
+
+static struct dpdk_flow_cfg *cfg_new(const struct dp_flow_params *p, uint32_t gen)
+{
+	bool has_ice = p->ice_local_ufrag[0] || p->ice_local_pwd[0];
+	struct dpdk_flow_cfg *c;
+
+	c = rte_zmalloc("dp_dpdk_cfg", sizeof(*c) + (has_ice ? sizeof(struct dpdk_ice) : 0), 0);
+	if (!c)
+		return NULL;
+	c->latch = p->latch;
+	c->restart_ms = dp_dpdk_now_ms();
+	c->gen = gen;
+	c->is_rtcp = p->is_rtcp;
+	if (has_ice) {
+		struct dpdk_ice *ice = (struct dpdk_ice *)(c + 1);
+
+		snprintf(ice->ufrag, sizeof(ice->ufrag), "%s", p->ice_local_ufrag);
+		snprintf(ice->pwd, sizeof(ice->pwd), "%s", p->ice_local_pwd);
+		c->ice = ice;
+	}
+	return c;
+}
+
+/* Sets up a free slot (no worker can see it) for a new flow. */
+static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_flow_key *k,
+			   int iface, struct dpdk_flow_cfg *c)
+{
+	struct dpdk_flow *f = &d->flows[idx];
+
+	f->gen++;
+	f->key = *k;
+	f->iface = (uint16_t)iface;
+	f->seen_gen = c->gen;
+	memset(&f->latch, 0, sizeof(f->latch));
+	memset(&f->ctr, 0, sizeof(f->ctr));
+	atomic_store_explicit(&f->latch_seq, 0, memory_order_relaxed);
+	latch_restart(&f->latch, &c->latch, c->restart_ms);
+	atomic_store_explicit(&f->out, 0, memory_order_relaxed);
+	atomic_store_explicit(&f->cfg, c, memory_order_relaxed);
+	dp_flow_t id = ((uint32_t)f->gen << ID_IDX_BITS) | (idx + 1);
+	atomic_store_explicit(&f->id, id, memory_order_release);
+	return id;
+}
+
+int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *out)
+{
+	struct dpdk_flow_key k;
+	struct dpdk_flow_cfg *c;
+	uint32_t idx;
+	int iface, err;
+	dp_flow_t id;
+
+	if (dpdk_key_from_sa(&k, &p->local) != 0)
+		return -EINVAL;
+	iface = dpdk_iface_of_addr(d, k.family, k.addr);
+	if (iface < 0)
+		return -EADDRNOTAVAIL;
+	if (rte_hash_lookup(d->hash, &k) >= 0)
+		return -EADDRINUSE;
+	if (d->n_free == 0)
+		slots_wait(d);
+	if (d->n_free == 0)
+		return -ENOSPC;
+	c = cfg_new(p, 1);
+	if (!c)
+		return -ENOMEM;
+	idx = d->free_slots[--d->n_free];
+	id = slot_init(d, idx, &k, iface, c);
+	/* the hash publishes the slot to the workers (release inside rte_hash) */
+	err = rte_hash_add_key_data(d->hash, &k, (void *)(uintptr_t)idx);
+	if (err < 0) {
+		atomic_store_explicit(&d->flows[idx].id, 0, memory_order_relaxed);
+		d->free_slots[d->n_free++] = idx;
+		rte_free(c);
+		return err;
+	}
+	*out = id;
+	return 0;
+}
+
+int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t id, const struct dp_flow_params *p)
+{
+	struct dpdk_flow *f = dpdk_flow_get(d, id);
+	struct dpdk_flow_key k;
+	struct dpdk_flow_cfg *old, *c;
+
+	if (!f)
+		return -ENOENT;
+	if (dpdk_key_from_sa(&k, &p->local) != 0 || memcmp(&k, &f->key, DPDK_FLOW_KEY_LEN) != 0)
+		return -EINVAL;
+	old = atomic_load_explicit(&f->cfg, memory_order_relaxed);
+	c = cfg_new(p, old->gen + 1);
+	if (!c)
+		return -ENOMEM;
+	atomic_store_explicit(&f->cfg, c, memory_order_release);
+	defer(d, &(struct dq_elem){ .cfg = old, .pos = -1, .slot = UINT32_MAX });
+	return 0;
+}
+
+int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out)
+{
+	struct dpdk_flow *f = dpdk_flow_get(d, in);
+
+	if (!f || (out && !dpdk_flow_get(d, out)))
+		return -ENOENT;
+	atomic_store_explicit(&f->out, out, memory_order_release);
+	return 0;
+}
+
+int dpdk_flow_del(struct dp_dpdk *d, dp_flow_t id)
+{
+	struct dpdk_flow *f = dpdk_flow_get(d, id);
+	int32_t pos;
+
+	if (!f)
+		return -ENOENT;
+	pos = rte_hash_del_key(d->hash, &f->key);
+	atomic_store_explicit(&f->id, 0, memory_order_release);
+	defer(d, &(struct dq_elem){ .cfg = atomic_load_explicit(&f->cfg, memory_order_relaxed),
+				    .pos = pos,
+				    .slot = (uint32_t)(f - d->flows) });
+	return 0;
+}
+
+/* The latch as the worker last left it: retried while the worker is changing it. */
+static void latch_read(struct dpdk_flow *f, struct latch *l)
+{
+	uint32_t s1, s2;
+
+	do {
+		s1 = atomic_load_explicit(&f->latch_seq, memory_order_acquire);
+		memcpy(l, &f->latch, sizeof(*l));
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&f->latch_seq, memory_order_relaxed);
+	} while ((s1 & 1) || s1 != s2);
+}
+
+int dpdk_flow_stats(struct dp_dpdk *d, dp_flow_t id, struct dp_flow_stats *out)
+{
+	struct dpdk_flow *f = dpdk_flow_get(d, id);
+	struct latch l;
+
+	if (!f)
+		return -ENOENT;
+	out->packets = dpdk_ctr_get(&f->ctr.packets);
+	out->bytes = dpdk_ctr_get(&f->ctr.bytes);
+	out->errors = dpdk_ctr_get(&f->ctr.errors);
+	out->refused = dpdk_ctr_get(&f->ctr.refused);
+	out->stun_answered = dpdk_ctr_get(&f->ctr.stun_answered);
+	out->stun_refused = dpdk_ctr_get(&f->ctr.stun_refused);
+	out->last_packet_ms = dpdk_ctr_get(&f->ctr.last_ms);
+	latch_read(f, &l);
+	out->latched = l.learned;
+	out->ssrc = l.has_ssrc ? l.ssrc : 0;
+	return 0;
+}

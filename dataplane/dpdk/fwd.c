@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Relay forwarding of one UDP packet that hit flow @p f: latch check, then the packet leaves
+ * from the linked flow's relay address:port to that flow's destination (latched, else
+ * signalled). Checksums are patched incrementally (RFC 1624) or left to the NIC when the egress
+ * port offers checksum offload. Both flows of a link use the same family: a packet between
+ * IPv4 and IPv6 would change header sizes and is counted as no_dest for now.
+ */
+#include "csum.h"
+#include "dataplane/stun.h"
+#include "fastpath.h"
+
+/* The latch is written under a sequence count so that flow_stats() reads it whole. */
+static inline void latch_write_begin(struct dpdk_flow *f)
+{
+	uint32_t s = atomic_load_explicit(&f->latch_seq, memory_order_relaxed);
+
+	atomic_store_explicit(&f->latch_seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+static inline void latch_write_end(struct dpdk_flow *f)
+{
+	uint32_t s = atomic_load_explicit(&f->latch_seq, memory_order_relaxed);
+
+	atomic_store_explicit(&f->latch_seq, s + 1, memory_order_release);
+}
+
+/* New signalling for the flow: restart the latch window from when it arrived. */
+static inline void cfg_sync(struct dpdk_flow *f, const struct dpdk_flow_cfg *c)
+{
+	if (likely(c->gen == f->seen_gen))
+		return;
+	latch_write_begin(f);
+	latch_restart(&f->latch, &c->latch, c->restart_ms);
+	latch_write_end(f);
+	f->seen_gen = c->gen;
+}
+
+/* RTP (not RTCP, RFC 5761 4) carries the SSRC that is evidence for re-latching. */
+static inline bool rtp_ssrc(const uint8_t *pl, uint16_t len, bool is_rtcp, uint32_t *ssrc)
+{
+	if (is_rtcp || len < 12 || (pl[0] >> 6) != 2 || (pl[1] >= 192 && pl[1] <= 223))
+		return false;
+	rte_be32_t v;
+
+	memcpy(&v, pl + 8, sizeof(v)); /* RTP after IPv4/UDP sits at 2 mod 4 */
+	*ssrc = rte_be_to_cpu_32(v);
+	return true;
+}
+
+/*
+ * Where flow @p o sends: its latched source, else the address from the SDP. New signalling for
+ * @p o applies here too, not only when @p o receives: a re-INVITE that moved the far end must
+ * redirect media at once. The worker owns @p o as well (a linked pair shares its group).
+ */
+static inline const struct sa *flow_dest(struct dpdk_flow *o)
+{
+	const struct dpdk_flow_cfg *c = atomic_load_explicit(&o->cfg, memory_order_acquire);
+
+	cfg_sync(o, c);
+	if (sa_isset(&o->latch.learned))
+		return &o->latch.learned;
+	/* sin_port and sin6_port share their offset */
+	if (sa_isset(&c->latch.expected) && c->latch.expected.u.in.sin_port)
+		return &c->latch.expected;
+	return NULL;
+}
+
+static inline int sa_fam(const struct sa *sa)
+{
+	return sa->u.sa.sa_family;
+}
+
+static inline const uint8_t *sa_ip(const struct sa *sa)
+{
+	return sa_fam(sa) == AF_INET ? (const uint8_t *)&sa->u.in.sin_addr
+				     : sa->u.in6.sin6_addr.s6_addr;
+}
+
+static void rewrite_ipv4(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dpdk_flow *o,
+			 const struct sa *dst, bool offload)
+{
+	struct rte_ipv4_hdr *ip = dpdk_l3(m, p);
+	struct rte_udp_hdr *u = dpdk_l4(m, p);
+	uint8_t ttl[2] = { DPDK_TTL, ip->next_proto_id };
+	uint16_t ports[2] = { o->key.port_be, dst->u.in.sin_port };
+	uint32_t acc;
+
+	acc = csum_delta(0, &ip->src_addr, o->key.addr, 4);
+	acc = csum_delta(acc, &ip->dst_addr, sa_ip(dst), 4);
+	uint32_t acc_ip = csum_delta(acc, &ip->time_to_live, ttl, 2);
+	uint32_t acc_udp = csum_delta(acc, &u->src_port, ports, 4);
+
+	memcpy(&ip->src_addr, o->key.addr, 4);
+	memcpy(&ip->dst_addr, sa_ip(dst), 4);
+	ip->time_to_live = DPDK_TTL;
+	u->src_port = ports[0];
+	u->dst_port = ports[1];
+	if (offload) {
+		m->l2_len = p->l3_off;
+		m->l3_len = p->l4_off - p->l3_off;
+		m->ol_flags |=
+		    RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
+		ip->hdr_checksum = 0;
+		u->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		return;
+	}
+	ip->hdr_checksum = csum_apply(ip->hdr_checksum, acc_ip);
+	if (u->dgram_cksum != 0) { /* 0: sender sent no UDP checksum, keep it so */
+		u->dgram_cksum = csum_apply(u->dgram_cksum, acc_udp);
+		if (u->dgram_cksum == 0)
+			u->dgram_cksum = 0xffff;
+	}
+}
+
+static void rewrite_ipv6(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dpdk_flow *o,
+			 const struct sa *dst, bool offload)
+{
+	struct rte_ipv6_hdr *ip = dpdk_l3(m, p);
+	struct rte_udp_hdr *u = dpdk_l4(m, p);
+	uint16_t ports[2] = { o->key.port_be, dst->u.in6.sin6_port };
+	uint32_t acc;
+
+	acc = csum_delta(0, ip->src_addr, o->key.addr, 16);
+	acc = csum_delta(acc, ip->dst_addr, sa_ip(dst), 16);
+	acc = csum_delta(acc, &u->src_port, ports, 4);
+	memcpy(ip->src_addr, o->key.addr, 16);
+	memcpy(ip->dst_addr, sa_ip(dst), 16);
+	ip->hop_limits = DPDK_TTL;
+	u->src_port = ports[0];
+	u->dst_port = ports[1];
+	if (offload) {
+		m->l2_len = p->l3_off;
+		m->l3_len = p->l4_off - p->l3_off;
+		m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
+		u->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
+		return;
+	}
+	u->dgram_cksum = csum_apply(u->dgram_cksum, acc);
+	if (u->dgram_cksum == 0)
+		u->dgram_cksum = 0xffff;
+}
+
+/*
+ * Sends @p m out of flow @p o. @return 0 when rewritten for sending, 1 when it became an ARP
+ * request for the next hop, -1 when there is nowhere to send it.
+ */
+static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,
+		   struct dpdk_flow *o, uint64_t now_ms)
+{
+	const struct sa *dst = flow_dest(o);
+	const struct dpdk_iface *ifc = &w->dp->ifaces[o->iface];
+	struct rte_ether_addr mac;
+	uint8_t nh[16];
+	int r;
+
+	if (!dst || sa_fam(dst) != p->family || o->key.family != p->family ||
+	    dpdk_iface_next_hop(ifc, p->family, sa_ip(dst), nh) != 0) {
+		dpdk_ctr_add(&w->st.no_dest, 1);
+		return -1;
+	}
+	r = dpdk_neigh_resolve(w, m, ifc, p->family, nh, now_ms, &mac);
+	if (r != 0)
+		return r;
+	dpdk_trim_padding(m, p);
+	if (dpdk_l2_output(m, p, ifc, &mac) != 0)
+		return -1;
+	if (p->family == AF_INET)
+		rewrite_ipv4(m, p, o, dst, ifc->tx_csum_offload);
+	else
+		rewrite_ipv6(m, p, o, dst, ifc->tx_csum_offload);
+	return 0;
+}
+
+enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,
+		       struct dpdk_flow *f, uint64_t now_ms)
+{
+	const struct dpdk_flow_cfg *c = atomic_load_explicit(&f->cfg, memory_order_acquire);
+	const uint8_t *pl = (const uint8_t *)dpdk_l4(m, p) + sizeof(struct rte_udp_hdr);
+	uint16_t plen = p->l4_len - sizeof(struct rte_udp_hdr);
+	struct dpdk_flow *o;
+	enum latch_verdict v;
+	uint32_t ssrc = 0;
+	int r = -1;
+	bool has_ssrc;
+	struct sa src;
+
+	cfg_sync(f, c);
+	if (unlikely(stun_is_stun(pl, plen)))
+		return dpdk_stun_input(w, m, p, f, c);
+	has_ssrc = rtp_ssrc(pl, plen, c->is_rtcp, &ssrc);
+	dpdk_pkt_src(m, p, &src);
+	latch_write_begin(f);
+	v = latch_check(&f->latch, &c->latch, &src, ssrc, has_ssrc, now_ms);
+	latch_write_end(f);
+	if (unlikely(v == LATCH_REFUSED)) {
+		dpdk_ctr_add(&f->ctr.refused, 1);
+		dpdk_ctr_add(&w->st.refused, 1);
+		return DPDK_DROP;
+	}
+	o = dpdk_flow_get(w->dp, atomic_load_explicit(&f->out, memory_order_acquire));
+	if (likely(o))
+		r = fwd_out(w, m, p, o, now_ms);
+	else
+		dpdk_ctr_add(&w->st.no_dest, 1); /* unlinked (on hold) or the out flow is gone */
+	if (unlikely(r != 0)) {
+		dpdk_ctr_add(&f->ctr.errors, 1);
+		return r > 0 ? DPDK_TX : DPDK_DROP; /* r > 0: m is the ARP request now */
+	}
+	dpdk_ctr_add(&f->ctr.packets, 1);
+	dpdk_ctr_add(&f->ctr.bytes, plen);
+	__atomic_store_n(&f->ctr.last_ms, now_ms, __ATOMIC_RELAXED);
+	return DPDK_TX;
+}

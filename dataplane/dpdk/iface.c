@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Relay addresses, interfaces and next hops: a few entries, scanned linearly. */
+#include <errno.h>
+#include <string.h>
+
+#include "dpdk_priv.h"
+
+static const uint8_t *sa_bytes(const struct sa *sa)
+{
+	if (sa_family(sa) == AF_INET)
+		return (const uint8_t *)&sa->u.in.sin_addr;
+	return sa->u.in6.sin6_addr.s6_addr;
+}
+
+static size_t fam_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned int bits)
+{
+	unsigned int bytes = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, bytes) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((a[bytes] ^ b[bytes]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+/** The interface that carries relay address @p addr, or -ENOENT. */
+int dpdk_iface_of_addr(const struct dp_dpdk *d, int family, const void *addr)
+{
+	for (unsigned int i = 0; i < d->n_ifaces; i++) {
+		const struct dp_dpdk_iface_conf *c = &d->ifaces[i].conf;
+
+		for (unsigned int j = 0; j < c->n_addrs; j++) {
+			const struct sa *a = &c->addrs[j].addr;
+
+			if (sa_family(a) == family && !memcmp(sa_bytes(a), addr, fam_len(family)))
+				return (int)i;
+		}
+	}
+	return -ENOENT;
+}
+
+/** The interface a frame received on @p port with VLAN @p vlan belongs to, or -ENOENT. */
+int dpdk_iface_of_rx(const struct dp_dpdk *d, uint16_t port, uint16_t vlan)
+{
+	for (unsigned int i = 0; i < d->n_ifaces; i++)
+		if (d->ifaces[i].conf.port_id == port && d->ifaces[i].conf.vlan == vlan)
+			return (int)i;
+	return -ENOENT;
+}
+
+static void prefix_set(struct dpdk_prefix *p, const struct sa *sa, uint8_t len)
+{
+	int fam = sa_family(sa);
+
+	memset(p, 0, sizeof(*p));
+	if (fam != AF_INET && fam != AF_INET6)
+		return;
+	p->family = (uint8_t)fam;
+	p->len = len > fam_len(fam) * 8 ? (uint8_t)(fam_len(fam) * 8) : len;
+	memcpy(p->addr, sa_bytes(sa), fam_len(fam));
+}
+
+/** Wire forms of the interface's subnets and gateways, for dpdk_iface_next_hop(). */
+void dpdk_iface_prepare(struct dpdk_iface *ifc)
+{
+	const struct dp_dpdk_iface_conf *c = &ifc->conf;
+
+	for (unsigned int j = 0; j < c->n_addrs; j++)
+		prefix_set(&ifc->pfx[j], &c->addrs[j].addr, c->addrs[j].prefix_len);
+	prefix_set(&ifc->gw4, &c->gateway4, 32);
+	prefix_set(&ifc->gw6, &c->gateway6, 128);
+}
+
+/** On-link destinations are their own next hop, others go to the gateway. 0 or -EHOSTUNREACH. */
+int dpdk_iface_next_hop(const struct dpdk_iface *ifc, int family, const uint8_t *dst, uint8_t *nh)
+{
+	const struct dpdk_prefix *gw = family == AF_INET ? &ifc->gw4 : &ifc->gw6;
+	size_t alen = fam_len(family);
+
+	for (unsigned int j = 0; j < ifc->conf.n_addrs; j++) {
+		const struct dpdk_prefix *p = &ifc->pfx[j];
+
+		if (p->family == family && prefix_match(p->addr, dst, p->len)) {
+			memcpy(nh, dst, alen);
+			return 0;
+		}
+	}
+	if (gw->family != family)
+		return -EHOSTUNREACH;
+	memcpy(nh, gw->addr, alen);
+	return 0;
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The per-packet path of the sockets backend: one readable socket at a time, a batch of
+ * datagrams per recvmmsg, each one either a STUN request (answered from the same socket) or
+ * media (latched, then queued for the linked flow's socket), one sendmmsg per queue.
+ * Forwarded datagrams are sent straight from the receive buffers: nothing is copied.
+ * Counters are tallied per batch and published once.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "dataplane/stun.h"
+#include "sockets_int.h"
+
+/* Batches taken from one socket before the others get their turn (epoll is level-triggered). */
+#define SK_ROUNDS_PER_EVENT 4
+
+struct sk_tally {
+	uint64_t packets, bytes, errors, refused, stun_answered, stun_refused;
+	bool accepted;
+};
+
+static inline void ctr_add(_Atomic uint64_t *c, uint64_t n)
+{
+	/* single writer: no read-modify-write needed, readers see whole values */
+	if (n)
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+				      memory_order_relaxed);
+}
+
+static void tally_publish(struct sk_flow *f, const struct sk_tally *t, uint64_t now_ms)
+{
+	ctr_add(&f->ctr.packets, t->packets);
+	ctr_add(&f->ctr.bytes, t->bytes);
+	ctr_add(&f->ctr.errors, t->errors);
+	ctr_add(&f->ctr.refused, t->refused);
+	ctr_add(&f->ctr.stun_answered, t->stun_answered);
+	ctr_add(&f->ctr.stun_refused, t->stun_refused);
+	if (t->accepted) {
+		atomic_store_explicit(&f->ctr.last_packet_ms, now_ms, memory_order_relaxed);
+		atomic_store_explicit(&f->ctr.ssrc, f->latch.ssrc, memory_order_relaxed);
+	}
+}
+
+/* The SSRC of an RTP packet; RTCP multiplexed on the port (RFC 5761: PT 64..95) has none. */
+static inline bool rtp_ssrc(const uint8_t *p, size_t len, uint32_t *ssrc)
+{
+	uint8_t pt;
+
+	if (len < 12 || (p[0] >> 6) != 2)
+		return false;
+	pt = p[1] & 0x7f;
+	if (pt >= 64 && pt <= 95)
+		return false;
+	*ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
+	return true;
+}
+
+/* Where a flow's endpoint is: its latched source, else the signalled address, else nowhere. */
+static inline const struct sa *flow_destination(const struct sk_flow *f)
+{
+	const struct sa *e = &f->sig.latch.expected;
+
+	if (sa_isset(&f->latch.learned))
+		return &f->latch.learned;
+	if (sa_isset(e) && sa_port(e) != 0 && !sa_is_any(e))
+		return e;
+	return NULL;
+}
+
+static inline void txq_add(struct sk_txq *q, const struct sa *dst, void *buf, size_t len)
+{
+	unsigned i = q->n++;
+
+	memcpy(&q->names[i], &dst->u, dst->len);
+	q->iov[i].iov_base = buf;
+	q->iov[i].iov_len = len;
+	memset(&q->msgs[i].msg_hdr, 0, sizeof(q->msgs[i].msg_hdr));
+	q->msgs[i].msg_hdr.msg_name = &q->names[i];
+	q->msgs[i].msg_hdr.msg_namelen = dst->len;
+	q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
+	q->msgs[i].msg_hdr.msg_iovlen = 1;
+}
+
+/*
+ * Sends the queue from @p fd. A message the kernel refuses is skipped (and counted in
+ * *@p failed, its length in *@p failed_bytes) so one bad destination cannot stall the rest.
+ */
+static void txq_flush(struct sk_txq *q, int fd, uint64_t *failed, uint64_t *failed_bytes)
+{
+	unsigned done = 0;
+
+	while (done < q->n) {
+		int r = sendmmsg(fd, q->msgs + done, q->n - done, MSG_DONTWAIT);
+
+		if (r > 0) {
+			done += (unsigned)r;
+			continue;
+		}
+		(*failed)++;
+		*failed_bytes += q->iov[done].iov_len;
+		done++;
+	}
+	q->n = 0;
+}
+
+static void answer_stun(struct sk_worker *w, struct sk_flow *f, const uint8_t *buf, size_t len,
+			const struct sa *src, struct sk_tally *t)
+{
+	struct stun_creds creds = { f->sig.ice_ufrag, f->sig.ice_pwd };
+	uint8_t *out = w->reply_buf + (size_t)w->reply.n * DP_SOCKETS_PKT_MAX;
+	size_t outlen = 0;
+
+	switch (stun_answer(buf, len, src, &creds, out, DP_SOCKETS_PKT_MAX, &outlen)) {
+	case STUN_ANSWERED:
+		t->stun_answered++;
+		txq_add(&w->reply, src, out, outlen);
+		break;
+	case STUN_ERROR_ANSWER:
+		t->stun_refused++;
+		txq_add(&w->reply, src, out, outlen);
+		break;
+	case STUN_DROP:
+	default:
+		t->stun_refused++;
+		break;
+	}
+}
+
+static void forward_media(struct sk_worker *w, struct sk_flow *f, uint8_t *buf, size_t len,
+			  const struct sa *src, struct sk_tally *t)
+{
+	uint32_t ssrc = 0;
+	bool has_ssrc = rtp_ssrc(buf, len, &ssrc);
+	const struct sa *dst;
+
+	switch (latch_check(&f->latch, &f->sig.latch, src, ssrc, has_ssrc, w->now_ms)) {
+	case LATCH_REFUSED:
+		t->refused++;
+		return;
+	case LATCH_LEARNED:
+		pub_addr_store(&f->ctr.latched, &f->latch.learned);
+		break;
+	case LATCH_FORWARD:
+	default:
+		break;
+	}
+	t->accepted = true;
+	if (!f->out)
+		return; /* not linked (e.g. on hold): accepted, not forwarded */
+	dst = flow_destination(f->out);
+	if (!dst) {
+		t->errors++;
+		return;
+	}
+	txq_add(&w->fwd, dst, buf, len);
+	t->packets++;
+	t->bytes += len;
+}
+
+static void process_datagram(struct sk_worker *w, struct sk_flow *f, unsigned i, struct sk_tally *t)
+{
+	struct msghdr *h = &w->rx[i].msg_hdr;
+	uint8_t *buf = w->rx_buf + (size_t)i * DP_SOCKETS_PKT_MAX;
+	size_t len = w->rx[i].msg_len;
+	struct sa src;
+
+	if ((h->msg_flags & MSG_TRUNC) ||
+	    sa_set_sockaddr(&src, (const struct sockaddr *)h->msg_name, h->msg_namelen) != 0) {
+		t->errors++;
+		return;
+	}
+	if (stun_is_stun(buf, len))
+		answer_stun(w, f, buf, len, &src, t);
+	else
+		forward_media(w, f, buf, len, &src, t);
+}
+
+static void rx_rearm(struct sk_worker *w, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		w->rx[i].msg_hdr.msg_namelen = sizeof(w->rx_names[i]);
+		w->rx[i].msg_hdr.msg_flags = 0;
+	}
+}
+
+/* One batch from @p f. @return the number of datagrams received. */
+static unsigned forward_batch(struct sk_worker *w, struct sk_flow *f)
+{
+	struct sk_tally t = { 0 };
+	uint64_t failed = 0, failed_bytes = 0;
+	int n = recvmmsg(f->fd, w->rx, w->batch, MSG_DONTWAIT, NULL);
+
+	if (n <= 0)
+		return 0;
+	w->now_ms = sk_now_ms(); /* coarse clock, vDSO: no system call */
+	for (unsigned i = 0; i < (unsigned)n; i++)
+		process_datagram(w, f, i, &t);
+	if (w->fwd.n)
+		txq_flush(&w->fwd, f->out->fd, &failed, &failed_bytes);
+	t.packets -= failed;
+	t.bytes -= failed_bytes;
+	t.errors += failed;
+	failed = 0;
+	if (w->reply.n)
+		txq_flush(&w->reply, f->fd, &failed, &failed_bytes);
+	t.errors += failed;
+	rx_rearm(w, (unsigned)n);
+	tally_publish(f, &t, w->now_ms);
+	return (unsigned)n;
+}
+
+void sk_forward_readable(struct sk_worker *w, struct sk_flow *f)
+{
+	for (int round = 0; round < SK_ROUNDS_PER_EVENT; round++) {
+		if (forward_batch(w, f) < w->batch)
+			return;
+	}
+}

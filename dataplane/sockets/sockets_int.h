@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Inside the sockets backend. Who owns what:
+ *
+ * - The control thread allocates a flow, binds its socket and hands it to a worker (CMD_ADD).
+ *   It alone frees the flow and closes the socket, after the worker acknowledged CMD_DEL.
+ * - The worker owns everything under "worker-owned": it changes them only from commands and
+ *   packets. Linked flows share the worker, so `out` is read by the thread that owns it.
+ * - Counters and the published latch are written by the worker only and read by the control
+ *   thread with relaxed atomic loads (single writer: plain load + store, no read-modify-write).
+ */
+#ifndef SBC_DATAPLANE_SOCKETS_INT_H
+#define SBC_DATAPLANE_SOCKETS_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dataplane/latch.h"
+#include "pub_addr.h"
+#include "ring.h"
+#include "sockets.h"
+
+struct sk_counters {
+	_Atomic uint64_t packets;
+	_Atomic uint64_t bytes;
+	_Atomic uint64_t errors;
+	_Atomic uint64_t refused;
+	_Atomic uint64_t stun_answered;
+	_Atomic uint64_t stun_refused;
+	_Atomic uint64_t last_packet_ms;
+	atomic_uint ssrc;
+	struct pub_addr latched;
+};
+
+/* What signalling tells the worker about a flow (a copy travels in each command). */
+struct sk_signalled {
+	struct latch_params latch;
+	char ice_ufrag[DP_ICE_UFRAG_MAX];
+	char ice_pwd[DP_ICE_PWD_MAX];
+	bool is_rtcp;
+};
+
+struct sk_flow {
+	/* set once by control before CMD_ADD, then read-only */
+	int fd;
+	dp_flow_t id;
+	unsigned worker;
+	uint32_t group;
+	struct sa local;
+
+	/* worker-owned */
+	struct sk_signalled sig;
+	struct latch latch;
+	struct sk_flow *out;
+	struct sk_flow *prev, *next; /* the worker's list of its flows, then its detached list */
+	bool detached;		     /* out of epoll, deletion not acknowledged yet */
+
+	/* control-owned: set by the worker's acknowledgement of CMD_DEL */
+	atomic_bool deleted;
+
+	struct sk_counters ctr;
+};
+
+enum sk_cmd_op {
+	SK_CMD_ADD,
+	SK_CMD_UPDATE,
+	SK_CMD_LINK,
+	SK_CMD_DEL,
+	SK_CMD_STOP,
+};
+
+struct sk_cmd {
+	enum sk_cmd_op op;
+	struct sk_flow *flow;
+	struct sk_flow *out;	 /* SK_CMD_LINK */
+	struct sk_signalled sig; /* SK_CMD_ADD, SK_CMD_UPDATE */
+};
+
+#define SK_RING_SLOTS 256
+
+/* A batch of datagrams for one sendmmsg: messages, their iovecs and destination addresses. */
+struct sk_txq {
+	struct mmsghdr *msgs;
+	struct iovec *iov;
+	struct sockaddr_storage *names;
+	unsigned n;
+};
+
+struct sk_worker {
+	pthread_t thread;
+	bool started;
+	int epfd;
+	int cmd_efd; /* control -> worker: commands are waiting */
+	int ack_efd; /* worker -> control: a CMD_DEL was done */
+	struct spsc_ring ring;
+	struct sk_cmd *ring_slots;
+	unsigned batch;
+	struct sk_flow *flows;	  /* worker-owned list */
+	struct sk_flow *detached; /* deleted in this wake-up, to acknowledge after its events */
+	uint64_t now_ms;	  /* coarse monotonic, refreshed per wake-up */
+	bool stopping;
+
+	/* receive batch */
+	struct mmsghdr *rx;
+	struct iovec *rx_iov;
+	struct sockaddr_storage *rx_names;
+	uint8_t *rx_buf; /* batch * DP_SOCKETS_PKT_MAX */
+	/* forwarded packets (point into rx_buf) and STUN answers (in reply_buf) */
+	struct sk_txq fwd, reply;
+	uint8_t
+	    *reply_buf; /* batch * DP_SOCKETS_PKT_MAX: STUN answers need request-sized scratch */
+};
+
+/** Allocates a worker's buffers and descriptors; does not start it. */
+int sk_worker_init(struct sk_worker *w, unsigned batch);
+/** Starts the thread. */
+int sk_worker_start(struct sk_worker *w);
+/** Control side: stops and joins the thread, if it was started. */
+void sk_worker_stop(struct sk_worker *w);
+/** Control side: waits (bounded) until the worker acknowledged deleting @p f. 0 or -ETIMEDOUT. */
+int sk_worker_wait_deleted(struct sk_worker *w, struct sk_flow *f, int timeout_ms);
+/** Releases what sk_worker_init() took (the thread must have been joined). */
+void sk_worker_destroy(struct sk_worker *w);
+/** Control side: queue a command and wake the worker. @return 0 or -EAGAIN (ring stays full). */
+int sk_worker_post(struct sk_worker *w, const struct sk_cmd *cmd);
+
+/** Worker side: forwards what @p f's socket has to offer (a few batches at most). */
+void sk_forward_readable(struct sk_worker *w, struct sk_flow *f);
+
+/** Monotonic milliseconds, coarse (no system call: vDSO). */
+uint64_t sk_now_ms(void);
+
+#endif

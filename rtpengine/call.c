@@ -1,0 +1,796 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Calls: the call table, monologues and their ports, and the offer/answer/delete commands.
+ * See call.h for the model; call_stats.c writes statistics, call_timeout.c deletes idle calls.
+ */
+#include "call_priv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "ports.h"
+#include "sdp.h"
+
+#define INITIAL_BUCKETS 1024
+#define BIND_TRIES	8 /* port pairs tried when another process holds a port */
+
+/* --- the call table ------------------------------------------------------- */
+
+static uint32_t hash_id(struct strv s)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < s.len; i++)
+		h = (h ^ (uint8_t)s.p[i]) * 16777619u;
+	return h;
+}
+
+int calls_alloc(struct calls **cp, const struct calls_conf *conf)
+{
+	struct calls *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	if (conf->nifaces == 0 || !conf->dp) {
+		free(c);
+		return -EINVAL;
+	}
+	c->conf = *conf;
+	c->nbuckets = INITIAL_BUCKETS;
+	c->buckets = calloc(c->nbuckets, sizeof(c->buckets[0]));
+	if (!c->buckets) {
+		free(c);
+		return -ENOMEM;
+	}
+	if (getrandom(&c->rand_state, sizeof(c->rand_state), GRND_NONBLOCK) !=
+	    sizeof(c->rand_state))
+		c->rand_state = (uint32_t)time(NULL);
+	*cp = c;
+	return 0;
+}
+
+void calls_free(struct calls *c)
+{
+	if (!c)
+		return;
+	while (c->first)
+		call_destroy(c, c->first);
+	free(c->buckets);
+	free(c);
+}
+
+void calls_set_teardown_h(struct calls *c, call_teardown_h *h, void *arg)
+{
+	c->teardown_h = h;
+	c->teardown_arg = arg;
+}
+
+void calls_set_limits(struct calls *c, const struct calls_limits *l)
+{
+	c->conf.limits = *l;
+}
+
+const struct calls_counters *calls_counters(const struct calls *c)
+{
+	return &c->counters;
+}
+
+struct call *calls_find(struct calls *c, struct strv id)
+{
+	uint32_t h = hash_id(id);
+
+	for (struct call *call = c->buckets[h & (c->nbuckets - 1)]; call; call = call->hnext) {
+		if (call->hash == h && strv_eq(strv_make(call->id, call->id_len), id))
+			return call;
+	}
+	return NULL;
+}
+
+/* Doubles the table once calls outnumber buckets; a failure only leaves chains longer. */
+static void table_grow(struct calls *c)
+{
+	uint32_t n = c->nbuckets * 2;
+	struct call **b;
+
+	if (c->counters.current <= c->nbuckets || n == 0)
+		return;
+	b = calloc(n, sizeof(*b));
+	if (!b)
+		return;
+	for (uint32_t i = 0; i < c->nbuckets; i++) {
+		struct call *call, *next;
+
+		for (call = c->buckets[i]; call; call = next) {
+			next = call->hnext;
+			call->hnext = b[call->hash & (n - 1)];
+			b[call->hash & (n - 1)] = call;
+		}
+	}
+	free(c->buckets);
+	c->buckets = b;
+	c->nbuckets = n;
+}
+
+static char *strv_dup(struct strv s)
+{
+	char *p = malloc(s.len + 1);
+
+	if (p) {
+		if (s.len)
+			memcpy(p, s.p, s.len);
+		p[s.len] = '\0';
+	}
+	return p;
+}
+
+static struct call *call_create(struct calls *c, struct strv id, uint64_t now_ms)
+{
+	struct call *call = calloc(1, sizeof(*call));
+	struct call **bucket;
+
+	if (!call)
+		return NULL;
+	call->id = strv_dup(id);
+	if (!call->id) {
+		free(call);
+		return NULL;
+	}
+	call->id_len = id.len;
+	call->hash = hash_id(id);
+	call->created_ms = now_ms;
+	call->created_wall_s = (uint64_t)time(NULL);
+	bucket = &c->buckets[call->hash & (c->nbuckets - 1)];
+	call->hnext = *bucket;
+	*bucket = call;
+	call->prev = c->last;
+	if (c->last)
+		c->last->next = call;
+	else
+		c->first = call;
+	c->last = call;
+	c->counters.current++;
+	c->counters.total++;
+	table_grow(c);
+	return call;
+}
+
+/* --- streams and media: ports and flows ------------------------------------ */
+
+static void stream_close(struct calls *c, struct stream *s)
+{
+	if (s->flow)
+		dp_flow_del(c->conf.dp, s->flow);
+	s->flow = 0;
+	s->port = 0;
+}
+
+static void media_close(struct calls *c, struct monologue *m, struct media *md)
+{
+	uint16_t port = md->rtp.port;
+
+	stream_close(c, &md->rtp);
+	stream_close(c, &md->rtcp);
+	if (port)
+		ports_put(m->iface->ports, port);
+}
+
+static void flow_params(const struct calls *c, const struct call *call, const struct monologue *m,
+			const struct stream *s, bool is_rtcp, struct dp_flow_params *fp)
+{
+	memset(fp, 0, sizeof(*fp));
+	fp->local = m->iface->local;
+	sa_set_port(&fp->local, s->port);
+	fp->group = call->hash;
+	fp->latch.expected = s->expected;
+	fp->latch.received_from = m->received_from;
+	fp->latch.mode = m->mode;
+	fp->latch.window_ms = c->conf.limits.latch_window_ms;
+	if (m->ice) {
+		memcpy(fp->ice_local_ufrag, m->ice_ufrag, sizeof(m->ice_ufrag));
+		memcpy(fp->ice_local_pwd, m->ice_pwd, sizeof(m->ice_pwd));
+	}
+	fp->is_rtcp = is_rtcp;
+}
+
+static int stream_open(struct calls *c, const struct call *call, const struct monologue *m,
+		       struct stream *s, uint16_t port, bool is_rtcp)
+{
+	struct dp_flow_params fp;
+
+	s->port = port;
+	flow_params(c, call, m, s, is_rtcp, &fp);
+	return dp_flow_add(c->conf.dp, &fp, &s->flow);
+}
+
+/* Opens the media's port pair unless it is open: re-offers keep their ports. */
+static int media_open(struct calls *c, const struct call *call, struct monologue *m,
+		      struct media *md)
+{
+	if (md->rtp.port)
+		return 0;
+	for (unsigned tries = 0; tries < BIND_TRIES; tries++) {
+		uint16_t port;
+		int rc;
+
+		if (ports_get(m->iface->ports, &port) < 0)
+			return -ENOSPC;
+		rc = stream_open(c, call, m, &md->rtp, port, false);
+		if (rc == 0)
+			rc = stream_open(c, call, m, &md->rtcp, (uint16_t)(port + 1), true);
+		if (rc == 0)
+			return 0;
+		md->rtp.port = port; /* media_close gives the pair back */
+		media_close(c, m, md);
+		if (rc != -EADDRINUSE)
+			return rc;
+	}
+	return -ENOSPC;
+}
+
+/* New signalling for an open stream: the flow restarts latching on the new parameters. */
+static void stream_update(struct calls *c, const struct call *call, const struct monologue *m,
+			  const struct stream *s, bool is_rtcp)
+{
+	struct dp_flow_params fp;
+
+	if (!s->flow)
+		return;
+	flow_params(c, call, m, s, is_rtcp, &fp);
+	if (dp_flow_update(c->conf.dp, s->flow, &fp) < 0)
+		log_warn("call %s: flow update failed", call->id);
+}
+
+/* Gives the open flows of @p m its current parameters (e.g. new ICE credentials). */
+static void mono_refresh_flows(struct calls *c, const struct call *call, const struct monologue *m)
+{
+	for (unsigned i = 0; i < m->nmedia; i++) {
+		stream_update(c, call, m, &m->media[i].rtp, false);
+		stream_update(c, call, m, &m->media[i].rtcp, true);
+	}
+}
+
+static void media_link(struct calls *c, const struct media *from, const struct media *to)
+{
+	if (from->rtp.flow && to->rtp.flow)
+		dp_flow_link(c->conf.dp, from->rtp.flow, to->rtp.flow);
+	if (from->rtcp.flow && to->rtcp.flow)
+		dp_flow_link(c->conf.dp, from->rtcp.flow, to->rtcp.flow);
+}
+
+static void copy_strv(char *dst, size_t size, struct strv s)
+{
+	strv_copy(s, dst, size);
+}
+
+/* What the endpoint's SDP says about one media: where it receives, and whether it is on hold. */
+static void media_take_sdp(struct media *md, const struct sdp_media *sm)
+{
+	copy_strv(md->type, sizeof(md->type), sm->type);
+	copy_strv(md->proto, sizeof(md->proto), sm->proto);
+	sa_init(&md->rtp.expected);
+	sa_init(&md->rtcp.expected);
+	if (sa_isset(&sm->conn) && !sm->conn_is_hold) {
+		md->rtp.expected = sm->conn;
+		sa_set_port(&md->rtp.expected, sm->port);
+		md->rtcp.expected = sm->conn;
+		if (sm->rtcp_mux)
+			sa_set_port(&md->rtcp.expected, sm->port);
+		else if (sa_isset(&sm->rtcp_addr) || sm->rtcp_port)
+			md->rtcp.expected = sa_isset(&sm->rtcp_addr) ? sm->rtcp_addr : sm->conn;
+		if (!sm->rtcp_mux)
+			sa_set_port(&md->rtcp.expected,
+				    sm->rtcp_port ? sm->rtcp_port : (uint16_t)(sm->port + 1));
+	}
+	md->rtcp_mux = sm->rtcp_mux;
+	md->hold = sm->conn_is_hold || sm->dir == SDP_DIR_SENDONLY || sm->dir == SDP_DIR_INACTIVE;
+}
+
+/* --- monologues ---------------------------------------------------------- */
+
+struct monologue *call_find_tag(struct call *call, struct strv tag)
+{
+	for (unsigned i = 0; i < call->nmono; i++) {
+		const char *t = call->mono[i]->tag;
+
+		if (t && strv_eq_cstr(tag, t))
+			return call->mono[i];
+	}
+	return NULL;
+}
+
+static struct monologue *mono_create(struct call *call, struct strv tag, struct iface *ifc,
+				     uint64_t now_ms)
+{
+	struct monologue *m;
+
+	if (call->nmono == CALL_MAX_MONO)
+		return NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	if (tag.len && !(m->tag = strv_dup(tag))) {
+		free(m);
+		return NULL;
+	}
+	m->iface = ifc;
+	m->created_ms = now_ms;
+	m->created_wall_s = (uint64_t)time(NULL);
+	call->mono[call->nmono++] = m;
+	return m;
+}
+
+static void mono_destroy(struct calls *c, struct call *call, struct monologue *m)
+{
+	for (unsigned i = 0; i < m->nmedia; i++)
+		media_close(c, m, &m->media[i]);
+	for (unsigned i = 0; i < call->nmono; i++) {
+		if (call->mono[i]->peer == m)
+			call->mono[i]->peer = NULL;
+		if (call->mono[i] == m) {
+			call->mono[i] = call->mono[--call->nmono];
+			i--;
+		}
+	}
+	free(m->media);
+	free(m->tag);
+	free(m->label);
+	free(m);
+}
+
+static int mono_set_tag(struct monologue *m, struct strv tag)
+{
+	char *t;
+
+	if (!tag.len || (m->tag && strv_eq_cstr(tag, m->tag)))
+		return 0;
+	t = strv_dup(tag);
+	if (!t)
+		return -ENOMEM;
+	free(m->tag);
+	m->tag = t;
+	return 0;
+}
+
+static int mono_reserve(struct monologue *m, unsigned n)
+{
+	struct media *md;
+
+	if (n <= m->nmedia)
+		return 0;
+	md = realloc(m->media, n * sizeof(*md));
+	if (!md)
+		return -ENOMEM;
+	memset(md + m->nmedia, 0, (n - m->nmedia) * sizeof(*md));
+	m->media = md;
+	m->nmedia = n;
+	return 0;
+}
+
+static void random_token(struct calls *c, char *out, size_t len)
+{
+	static const char chars[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	uint8_t rnd[ICE_PWD_LEN];
+
+	if (len > sizeof(rnd))
+		len = sizeof(rnd);
+	if (getrandom(rnd, len, GRND_NONBLOCK) != (ssize_t)len) {
+		for (size_t i = 0; i < len; i++) {
+			c->rand_state ^= c->rand_state << 13;
+			c->rand_state ^= c->rand_state >> 17;
+			c->rand_state ^= c->rand_state << 5;
+			rnd[i] = (uint8_t)c->rand_state;
+		}
+	}
+	for (size_t i = 0; i < len; i++)
+		out[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+	out[len] = '\0';
+}
+
+/* The relay's ICE credentials, made once per monologue: STUN checks must keep working
+ * across re-offers. @return whether they are new. */
+static bool mono_force_ice(struct calls *c, struct monologue *m)
+{
+	if (m->ice)
+		return false;
+	m->ice = true;
+	random_token(c, m->ice_ufrag, ICE_UFRAG_LEN);
+	random_token(c, m->ice_pwd, ICE_PWD_LEN);
+	return true;
+}
+
+/* The signalling parameters of a command that apply to the monologue that sent it. */
+static void mono_take_params(struct calls *c, struct monologue *m, const struct ng_params *p)
+{
+	sa_init(&m->received_from);
+	if (!(p->flags & NG_FLAG_TRUST_ADDRESS))
+		m->received_from = p->received_from;
+	m->mode = (p->flags & NG_FLAG_STRICT_SOURCE)	? LATCH_STRICT
+		  : (p->flags & NG_FLAG_MEDIA_HANDOVER) ? LATCH_HANDOVER
+							: LATCH_DEFAULT;
+	if (p->label.len) {
+		free(m->label);
+		m->label = strv_dup(p->label);
+	}
+	if (p->ice == NG_ICE_FORCE)
+		mono_force_ice(c, m);
+}
+
+/* --- offer / answer -------------------------------------------------------- */
+
+static bool use_rtcp_mux(const struct sdp_media *sm, unsigned opts, bool offer)
+{
+	if (opts & (NG_MUX_DEMUX | NG_MUX_REJECT))
+		return false;
+	return sm->rtcp_mux || (offer && (opts & NG_MUX_OFFER));
+}
+
+/* The rewrite of one media: @p to's relay address and ports, where the SDP's reader sends. */
+static void rewrite_media(struct sdp_media_rewrite *rw, const struct monologue *to,
+			  const struct media *md, bool mux)
+{
+	rw->addr = to->iface->advertised;
+	sa_set_port(&rw->addr, md->rtp.port);
+	rw->rtcp_mux = mux;
+	rw->rtcp_port = mux ? md->rtp.port : md->rtcp.port;
+}
+
+static int finish_rewrite(const struct sdp *sdp, const struct ng_params *p,
+			  const struct monologue *to, struct sdp_media_rewrite *media, char *out,
+			  size_t outsize, struct call_result *res)
+{
+	struct sdp_rewrite rw = {
+		.media = media,
+		.nmedia = sdp->nmedia,
+		.replace_origin = (p->flags & NG_FLAG_REPLACE_ORIGIN) != 0,
+		.ice = to->ice ? SDP_ICE_FORCE : SDP_ICE_REMOVE,
+		.ice_ufrag = strv_cstr(to->ice_ufrag),
+		.ice_pwd = strv_cstr(to->ice_pwd),
+	};
+	int n = sdp_rewrite(sdp, p->sdp.p, p->sdp.len, &rw, out, outsize);
+
+	if (n < 0) {
+		res->why = n == -ENOSPC ? "SDP too large" : "Failed to rewrite SDP";
+		return n;
+	}
+	res->sdp_len = (size_t)n;
+	return 0;
+}
+
+static int parse_sdp(const struct ng_params *p, struct sdp *sdp, struct call_result *res)
+{
+	const char *why = NULL;
+
+	if (!p->sdp.len) {
+		res->why = "Missing SDP";
+		return -EINVAL;
+	}
+	if (sdp_parse(sdp, p->sdp.p, p->sdp.len, &why) < 0) {
+		res->why = "Failed to parse SDP";
+		return -EINVAL;
+	}
+	if (sdp->nmedia == 0) {
+		res->why = "Incomplete SDP";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int pick_ifaces(struct calls *c, const struct ng_params *p, struct iface **from,
+		       struct iface **to, struct call_result *res)
+{
+	*from = *to = &c->conf.ifaces[0];
+	if (p->ndirection >= 1)
+		*from = iface_find(c->conf.ifaces, c->conf.nifaces, p->direction[0]);
+	if (p->ndirection >= 2)
+		*to = iface_find(c->conf.ifaces, c->conf.nifaces, p->direction[1]);
+	if (!*from || !*to) {
+		res->why = "Unknown interface in direction";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const char *open_error(int rc)
+{
+	return rc == -ENOSPC ? "Ran out of ports" : "Failed to open media port";
+}
+
+/* The offerer @p a and its peer @p b: both ends of each media open, @p a's side signalled. */
+static int offer_media(struct calls *c, struct call *call, struct monologue *a, struct monologue *b,
+		       const struct sdp *sdp, const struct ng_params *p,
+		       struct sdp_media_rewrite *rw, struct call_result *res)
+{
+	int rc;
+
+	if ((rc = mono_reserve(a, sdp->nmedia)) || (rc = mono_reserve(b, sdp->nmedia))) {
+		res->why = "Out of memory";
+		return rc;
+	}
+	for (unsigned i = 0; i < sdp->nmedia; i++) {
+		const struct sdp_media *sm = &sdp->media[i];
+		struct media *ma = &a->media[i], *mb = &b->media[i];
+		bool mux = use_rtcp_mux(sm, p->rtcp_mux, true);
+
+		if (sm->port == 0) {
+			media_close(c, a, ma);
+			media_close(c, b, mb);
+			rewrite_media(&rw[i], b, mb, mux);
+			continue;
+		}
+		if ((rc = media_open(c, call, a, ma)) || (rc = media_open(c, call, b, mb))) {
+			res->why = open_error(rc);
+			return rc;
+		}
+		if (p->transport_protocol.len && !strv_eq(p->transport_protocol, sm->proto))
+			res->proto_ignored = true;
+		media_take_sdp(ma, sm);
+		copy_strv(mb->type, sizeof(mb->type), sm->type);
+		copy_strv(mb->proto, sizeof(mb->proto), sm->proto);
+		stream_update(c, call, a, &ma->rtp, false);
+		stream_update(c, call, a, &ma->rtcp, true);
+		media_link(c, mb, ma);
+		if (call->answered)
+			media_link(c, ma, mb);
+		rewrite_media(&rw[i], b, mb, mux);
+	}
+	return 0;
+}
+
+static void note_signal(struct call *call, const struct call_origin *o, uint64_t now_ms)
+{
+	call->last_signal_ms = now_ms;
+	if (o && sa_isset(&o->from))
+		call->origin = *o;
+}
+
+/* Finds or creates the call of an offer, honouring the load limit. */
+static int offer_call(struct calls *c, const struct ng_params *p, uint64_t now_ms,
+		      struct call **callp, bool *created, struct call_result *res)
+{
+	struct call *call = calls_find(c, p->call_id);
+
+	*created = false;
+	if (!call) {
+		if (c->conf.limits.max_sessions &&
+		    c->counters.current >= c->conf.limits.max_sessions) {
+			c->counters.rejected++;
+			res->why = "Parallel session limit reached";
+			return -EBUSY;
+		}
+		call = call_create(c, p->call_id, now_ms);
+		if (!call) {
+			res->why = "Out of memory";
+			return -ENOMEM;
+		}
+		*created = true;
+	}
+	*callp = call;
+	return 0;
+}
+
+/* The offerer's monologue and its peer, created as needed. */
+static int offer_monologues(struct calls *c, struct call *call, const struct ng_params *p,
+			    uint64_t now_ms, struct monologue **ap, struct monologue **bp,
+			    struct call_result *res)
+{
+	struct iface *ifa, *ifb;
+	struct monologue *a, *b;
+	int rc = pick_ifaces(c, p, &ifa, &ifb, res);
+
+	if (rc)
+		return rc;
+	a = call_find_tag(call, p->from_tag);
+	if (!a && !(a = mono_create(call, p->from_tag, ifa, now_ms)))
+		goto full;
+	b = a->peer;
+	if (!b && p->to_tag.len)
+		b = call_find_tag(call, p->to_tag);
+	if (!b && !(b = mono_create(call, p->to_tag, ifb, now_ms)))
+		goto full;
+	a->peer = b;
+	b->peer = a;
+	mono_take_params(c, a, p);
+	/* the offer goes to b: its relay ports answer STUN with the credentials the SDP gives */
+	if (p->ice == NG_ICE_FORCE && mono_force_ice(c, b))
+		mono_refresh_flows(c, call, b);
+	*ap = a;
+	*bp = b;
+	return 0;
+full:
+	res->why = "Too many tags in call";
+	return -ENOSPC;
+}
+
+static int check_ids(const struct ng_params *p, struct call_result *res)
+{
+	if (!p->call_id.len)
+		res->why = "No call-id in message";
+	else if (!p->from_tag.len)
+		res->why = "No from-tag in message";
+	return res->why ? -EINVAL : 0;
+}
+
+int calls_offer(struct calls *c, const struct ng_params *p, const struct call_origin *o,
+		uint64_t now_ms, char *sdp_out, size_t outsize, struct call_result *res)
+{
+	struct sdp_media_rewrite rw[SDP_MAX_MEDIA];
+	struct monologue *a, *b;
+	struct call *call;
+	struct sdp sdp;
+	bool created;
+	int rc;
+
+	if ((rc = check_ids(p, res)) || (rc = parse_sdp(p, &sdp, res)) ||
+	    (rc = offer_call(c, p, now_ms, &call, &created, res)))
+		return rc;
+	memset(rw, 0, sizeof(rw));
+	if ((rc = offer_monologues(c, call, p, now_ms, &a, &b, res)) ||
+	    (rc = offer_media(c, call, a, b, &sdp, p, rw, res)) ||
+	    (rc = finish_rewrite(&sdp, p, b, rw, sdp_out, outsize, res))) {
+		/* a new call that could not be set up leaves nothing behind */
+		if (created)
+			call_destroy(c, call);
+		return rc;
+	}
+	if (!call->answered)
+		call->offer_ms = now_ms;
+	if (p->flags & NG_FLAG_TEARDOWN_NOTIFY)
+		call->teardown_notify = true;
+	note_signal(call, o, now_ms);
+	return 0;
+}
+
+/* The answerer's side of each media signalled, and both directions linked. */
+static int answer_media(struct calls *c, struct call *call, struct monologue *a,
+			struct monologue *b, const struct sdp *sdp, const struct ng_params *p,
+			struct sdp_media_rewrite *rw, struct call_result *res)
+{
+	int rc;
+
+	if (sdp->nmedia > a->nmedia || sdp->nmedia > b->nmedia) {
+		res->why = "Answer has more media than the offer";
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < sdp->nmedia; i++) {
+		const struct sdp_media *sm = &sdp->media[i];
+		struct media *ma = &a->media[i], *mb = &b->media[i];
+		bool mux = use_rtcp_mux(sm, p->rtcp_mux, false);
+
+		if (sm->port == 0) {
+			media_close(c, a, ma);
+			media_close(c, b, mb);
+			rewrite_media(&rw[i], a, ma, mux);
+			continue;
+		}
+		if ((rc = media_open(c, call, a, ma)) || (rc = media_open(c, call, b, mb))) {
+			res->why = open_error(rc);
+			return rc;
+		}
+		media_take_sdp(mb, sm);
+		stream_update(c, call, b, &mb->rtp, false);
+		stream_update(c, call, b, &mb->rtcp, true);
+		media_link(c, ma, mb);
+		media_link(c, mb, ma);
+		rewrite_media(&rw[i], a, ma, mux);
+	}
+	return 0;
+}
+
+/* The offerer (from-tag) and answerer of an answer; tolerates swapped tags. */
+static int answer_monologues(struct call *call, const struct ng_params *p, struct monologue **ap,
+			     struct monologue **bp, struct call_result *res)
+{
+	struct monologue *a = call_find_tag(call, p->from_tag);
+
+	if (!a && p->to_tag.len && (a = call_find_tag(call, p->to_tag)) && a->peer &&
+	    a->peer->tag && strv_eq_cstr(p->from_tag, a->peer->tag))
+		a = a->peer;
+	if (!a || !a->peer) {
+		res->why = "Unknown tag";
+		return -ENOENT;
+	}
+	*ap = a;
+	*bp = a->peer;
+	/* the last answer names the answerer: a forked call ends with the branch that answered */
+	if (mono_set_tag(a->peer, p->to_tag) < 0) {
+		res->why = "Out of memory";
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int calls_answer(struct calls *c, const struct ng_params *p, const struct call_origin *o,
+		 uint64_t now_ms, char *sdp_out, size_t outsize, struct call_result *res)
+{
+	struct sdp_media_rewrite rw[SDP_MAX_MEDIA];
+	struct monologue *a, *b;
+	struct call *call;
+	struct sdp sdp;
+	int rc;
+
+	if ((rc = check_ids(p, res)))
+		return rc;
+	call = calls_find(c, p->call_id);
+	if (!call) {
+		res->why = "Unknown call-id";
+		return -ENOENT;
+	}
+	memset(rw, 0, sizeof(rw));
+	if ((rc = parse_sdp(p, &sdp, res)) || (rc = answer_monologues(call, p, &a, &b, res)))
+		return rc;
+	mono_take_params(c, b, p);
+	/* the answer goes to a: its relay ports answer STUN with the credentials the SDP gives */
+	if (p->ice == NG_ICE_FORCE && mono_force_ice(c, a))
+		mono_refresh_flows(c, call, a);
+	if ((rc = answer_media(c, call, a, b, &sdp, p, rw, res)) ||
+	    (rc = finish_rewrite(&sdp, p, a, rw, sdp_out, outsize, res)))
+		return rc;
+	call->answered = true;
+	note_signal(call, o, now_ms);
+	return 0;
+}
+
+/* --- delete ------------------------------------------------------------------ */
+
+void call_destroy(struct calls *c, struct call *call)
+{
+	struct call **pp = &c->buckets[call->hash & (c->nbuckets - 1)];
+
+	while (call->nmono)
+		mono_destroy(c, call, call->mono[0]);
+	while (*pp && *pp != call)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = call->hnext;
+	if (call->prev)
+		call->prev->next = call->next;
+	else
+		c->first = call->next;
+	if (call->next)
+		call->next->prev = call->prev;
+	else
+		c->last = call->prev;
+	c->counters.current--;
+	free(call->id);
+	free(call);
+}
+
+int calls_delete(struct calls *c, const struct ng_params *p, uint64_t now_ms,
+		 struct bencode_buf *out, struct call_result *res)
+{
+	struct call *call = p->call_id.len ? calls_find(c, p->call_id) : NULL;
+	struct monologue *branch = NULL;
+
+	if (!call) {
+		res->why = p->call_id.len ? "Unknown call-id" : "No call-id in message";
+		return -ENOENT;
+	}
+	call_encode_stats(c, call, now_ms, out);
+	/* a to-tag among several branches ends that branch only; anything else, the call */
+	if (p->to_tag.len && call->nmono > 2)
+		branch = call_find_tag(call, p->to_tag);
+	if (branch)
+		mono_destroy(c, call, branch);
+	else
+		call_destroy(c, call);
+	return 0;
+}
+
+int calls_query(struct calls *c, const struct ng_params *p, const struct call_origin *o,
+		uint64_t now_ms, struct bencode_buf *out, struct call_result *res)
+{
+	struct call *call = p->call_id.len ? calls_find(c, p->call_id) : NULL;
+
+	(void)o;
+	if (!call) {
+		res->why = p->call_id.len ? "Unknown call-id" : "No call-id in message";
+		return -ENOENT;
+	}
+	call_encode_stats(c, call, now_ms, out);
+	return 0;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Call timeouts. Once a second the control thread walks the calls (O(calls); at 1 Hz and a few
+ * flows per call this costs little next to the packets those calls carry) and deletes those
+ * that:
+ *   - carried no RTP for `timeout` (or `silent_timeout` while one side holds the call: a
+ *     party whose media are all sendonly, inactive or 0.0.0.0 sends nothing and expects
+ *     nothing), counting from the last signalling if that is later;
+ *   - exist longer than `final_timeout`;
+ *   - were offered and never answered within `offer_timeout`.
+ * Calls offered with the flag teardown-notify are reported through the teardown handler.
+ */
+#include "call_priv.h"
+
+#include <string.h>
+
+#include "common/log.h"
+
+/* Whether one party holds the call: all its media on hold. */
+static bool call_on_hold(const struct call *call)
+{
+	for (unsigned i = 0; i < call->nmono; i++) {
+		const struct monologue *m = call->mono[i];
+		unsigned held = 0, live = 0;
+
+		for (unsigned k = 0; k < m->nmedia; k++) {
+			if (!m->media[k].rtp.port)
+				continue;
+			live++;
+			held += m->media[k].hold;
+		}
+		if (live && held == live)
+			return true;
+	}
+	return false;
+}
+
+/* Latest RTP packet on any of the call's RTP flows (RTCP is no evidence: it flows on hold). */
+static uint64_t last_rtp_ms(struct calls *c, const struct call *call)
+{
+	uint64_t last = 0;
+
+	for (unsigned i = 0; i < call->nmono; i++) {
+		const struct monologue *m = call->mono[i];
+
+		for (unsigned k = 0; k < m->nmedia; k++) {
+			struct dp_flow_stats st;
+
+			if (!m->media[k].rtp.flow)
+				continue;
+			memset(&st, 0, sizeof(st));
+			if (dp_flow_stats(c->conf.dp, m->media[k].rtp.flow, &st) == 0 &&
+			    st.last_packet_ms > last)
+				last = st.last_packet_ms;
+		}
+	}
+	return last;
+}
+
+/* Why @p call must go now, or NULL. */
+static const char *expired(struct calls *c, const struct call *call, uint64_t now_ms)
+{
+	const struct calls_limits *cf = &c->conf.limits;
+	uint64_t active, idle_limit;
+
+	if (cf->final_timeout_ms && now_ms - call->created_ms >= cf->final_timeout_ms)
+		return "final-timeout";
+	if (!call->answered)
+		return cf->offer_timeout_ms && now_ms - call->offer_ms >= cf->offer_timeout_ms
+			   ? "offer-timeout"
+			   : NULL;
+	active = last_rtp_ms(c, call);
+	if (active < call->last_signal_ms)
+		active = call->last_signal_ms;
+	idle_limit = call_on_hold(call) ? cf->silent_timeout_ms : cf->timeout_ms;
+	if (idle_limit && now_ms > active && now_ms - active >= idle_limit)
+		return "timeout";
+	return NULL;
+}
+
+static void report(struct calls *c, const struct call *call, const char *reason)
+{
+	struct call_teardown t = {
+		.call_id = strv_make(call->id, call->id_len),
+		.reason = reason,
+		.to = &call->origin.from,
+		.via = call->origin.via,
+	};
+
+	/* the tag of the call's first monologue: the offerer's, as the sbc knows it */
+	t.from_tag = strv_cstr(call->nmono && call->mono[0]->tag ? call->mono[0]->tag : "");
+	if (call->teardown_notify && sa_isset(&call->origin.from) && c->teardown_h)
+		c->teardown_h(&t, c->teardown_arg);
+}
+
+void calls_tick(struct calls *c, uint64_t now_ms)
+{
+	struct call *call, *next;
+
+	for (call = c->first; call; call = next) {
+		const char *reason = expired(c, call, now_ms);
+
+		next = call->next;
+		if (!reason)
+			continue;
+		c->counters.timeouts++;
+		log_info("call %s deleted: %s", call->id, reason);
+		report(c, call, reason);
+		call_destroy(c, call);
+	}
+}

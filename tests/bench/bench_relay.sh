@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# tests/bench/bench_relay.sh: RTP forwarding benchmark of our rtpengine against Sipwise's
+# (userspace, --table=-1), measured in the same run on loopback. Run by hand; not a meson test.
+#
+# Each relay has two interfaces, access 127.0.0.1 and core 127.0.0.2, and runs pinned to CPU 1
+# (taskset); the generator (rtp_load bench, sendmmsg/recvmmsg) runs pinned to CPU 0. A step
+# sets up CALLS calls over ng (offer access->core with the caller's SDP 127.0.0.1:PA+k,
+# answer core->access with the callee's SDP 127.0.0.2:PB+k, k = call % BENCH_SOCKETS),
+# sends BENCH_PPS packets per second in each direction of each call (172-byte RTP: 12-byte
+# header + 160 bytes of G.711) for BENCH_STEP_S seconds, counts what comes back, and deletes
+# the calls. The relay's CPU time is utime+stime from /proc/PID/stat (all threads) around the
+# traffic (cpu% is of that wall time, generator start-up and 0.3 s drain included). Per relay
+# the steps ramp through BENCH_CALLS and stop after the first step whose loss reaches 0.1%, or
+# whose rate the generator could not offer (tx_pps < 80% of it: on a busy 2-core host the
+# generator's core is the limit; steps under 90% are marked generator-bound, and a clean rate
+# reached only so is a lower bound; the relay's CPU-s per million packets stays meaningful).
+# The highest clean rate (rx_pps with loss < 0.1%) is the relay's capacity on one core.
+# rcvbuf_err: UDP receive-buffer drops on the host during the step (relay or generator).
+#
+# Usage: SBC_BUILD_DIR=build-rel tests/bench/bench_relay.sh      (release build recommended)
+# Settings (environment): BENCH_CALLS ("250 500 1000 2000 3000"), BENCH_PPS (50),
+# BENCH_STEP_S (3), BENCH_SOCKETS (8 per side), BENCH_SIDES ("ours sipwise"),
+# RTPENGINE_BIN (ours), RTP_LOAD (default $SBC_BUILD_DIR/tests/integration/rtp_load).
+# Prints a table and the ratios ours/sipwise; results also in $BENCH_RESULTS (default
+# $SBC_BUILD_DIR/bench-relay/<date>). Exit 0 done, 1 setup failure, 77 skip (no taskset, < 2 CPUs).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+: "${SBC_BUILD_DIR:=$root/build}"
+SBC_BUILD_DIR=$(cd "$SBC_BUILD_DIR" 2>/dev/null && pwd) || { echo "no SBC_BUILD_DIR" >&2; exit 1; }
+# shellcheck source=../system/relay_lib.sh
+. "$root/tests/system/relay_lib.sh"
+: "${BENCH_CALLS:=250 500 1000 2000 3000}"
+: "${BENCH_PPS:=50}"
+: "${BENCH_STEP_S:=3}"
+: "${BENCH_SOCKETS:=8}"
+: "${BENCH_SIDES:=ours sipwise}"
+: "${RTP_LOAD:=$SBC_BUILD_DIR/tests/integration/rtp_load}"
+: "${BENCH_RESULTS:=$SBC_BUILD_DIR/bench-relay/$(date +%Y%m%d-%H%M%S)}"
+RELAY_CPU=1 GEN_CPU=0
+PMIN=50000 PMAX=59999
+NG_PORT=$((30000 + $$ % 20000))
+NGA=127.0.0.1:$NG_PORT
+# the generator's sockets: below the ephemeral range and the relays' ranges of the tests
+export RTP_LOAD_PORT_A=$((10000 + $$ % 500 * 20)) RTP_LOAD_PORT_B=$((10010 + $$ % 500 * 20))
+command -v taskset >/dev/null || { echo "SKIP: taskset is not installed"; exit 77; }
+(($(nproc) >= 2)) || { echo "SKIP: needs 2 CPUs"; exit 77; }
+[[ -x $RTP_LOAD ]] || { echo "no rtp_load at $RTP_LOAD (ninja -C $SBC_BUILD_DIR)" >&2; exit 1; }
+mkdir -p "$BENCH_RESULTS" || exit 1
+RES=$(cd "$BENCH_RESULTS" && pwd)
+TICKS=$(getconf CLK_TCK)
+relay_pid=""
+trap '[[ -n $relay_pid ]] && kill -KILL "$relay_pid" 2>/dev/null' EXIT
+deadline=$((SECONDS + 290)) # the whole bench stays under 5 minutes
+
+# rcvbuf_errors: UDP receive-buffer drops of this network namespace so far (/proc/net/snmp),
+# the relay's and the generator's alike (and anyone else's on this host).
+rcvbuf_errors()
+{
+	awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) col[$i] = i; h = 1 } else print $col["RcvbufErrors"] }' /proc/net/snmp
+}
+
+ticks() # PID: utime+stime of all its threads, in clock ticks
+{
+	local line
+	local -a f
+	read -r line <"/proc/$1/stat" || { echo 0; return; }
+	read -ra f <<<"${line##*) }"
+	echo $((f[11] + f[12]))
+}
+
+# calls_up N STREAMS-FILE: N calls over ng, one line per call in STREAMS-FILE; 0 if all set up.
+calls_up()
+{
+	python3 - "$NGA" "$1" "$2" "$BENCH_SOCKETS" "$RTP_LOAD_PORT_A" "$RTP_LOAD_PORT_B" <<'PY'
+import os, re, socket, sys
+sys.path.insert(0, os.environ["NG_DIR"])
+from ng_tool import benc, bdec
+host, port = sys.argv[1].rsplit(":", 1)
+n, out, nsock, pa, pb = int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+def ng(d):
+    cookie = os.urandom(6).hex().encode()
+    s.sendto(cookie + b" " + benc(d), (host, int(port)))
+    while True:
+        data = s.recv(65535)
+        c, _, body = data.partition(b" ")
+        if c == cookie:
+            return bdec(body)[0]
+def sdp(ip, p):
+    return ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+            "m=audio %d RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=sendrecv\r\n" % (ip, ip, p))
+def media(r):
+    body = r.get(b"sdp", b"").decode()
+    c = re.search(r"^c=IN IP4 (\S+)", body, re.M)
+    m = re.search(r"^m=audio (\d+)", body, re.M)
+    if r.get(b"result") != b"ok" or not c or not m:
+        sys.exit("ng failed: %r" % r)
+    return c.group(1), int(m.group(1))
+common = {"replace": ["origin", "session-connection"], "ICE": "remove"}
+with open(out, "w") as f:
+    for i in range(n):
+        cid = "bench-%d" % i
+        k = i % nsock
+        o = ng(dict(common, command="offer", **{"call-id": cid, "from-tag": "a%d" % i,
+                "direction": ["access", "core"], "received-from": ["IP4", "127.0.0.1"],
+                "sdp": sdp("127.0.0.1", pa + k)}))
+        bip, bport = media(o)  # where side B (the callee) sends
+        a = ng(dict(common, command="answer", **{"call-id": cid, "from-tag": "a%d" % i,
+                "to-tag": "b%d" % i, "direction": ["core", "access"],
+                "received-from": ["IP4", "127.0.0.2"], "sdp": sdp("127.0.0.2", pb + k)}))
+        aip, aport = media(a)  # where side A (the caller) sends
+        f.write("%s %d %s %d\n" % (aip, aport, bip, bport))
+PY
+}
+
+calls_down() # N
+{
+	python3 - "$NGA" "$1" <<'PY'
+import os, socket, sys
+sys.path.insert(0, os.environ["NG_DIR"])
+from ng_tool import benc
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for i in range(int(sys.argv[2])):
+    s.sendto(b"d%d " % i + benc({"command": "delete", "call-id": "bench-%d" % i,
+                                 "from-tag": "a%d" % i}), (host, int(port)))
+    try:
+        s.recv(65535)
+    except OSError:
+        pass
+PY
+}
+export NG_DIR=$root/tests/system
+
+declare -A best_pps=() best_calls=() cpu_per_m=() perm_at=() gen_bound=()
+printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s %9s\n' relay calls offered tx_pps rx_pps loss% cpu_s cpu% cpu_s/Mpkt rcvbuf_err |
+	tee "$RES/summary.txt"
+for side in $BENCH_SIDES; do
+	RELAY=$side
+	if [[ $side == ours && -z ${RTPENGINE_BIN:-} ]]; then
+		RTPENGINE_BIN=$SBC_BUILD_DIR/rtpengine/rtpengine
+	fi
+	(relay_pick) >/dev/null || { echo "$side: relay not available, skipped" | tee -a "$RES/summary.txt"; continue; }
+	relay_pick >/dev/null
+	RELAY_LOG_LEVEL=4 RELAY_OURS_LOG_LEVEL=warn relay_argv "$RES" 127.0.0.1 127.0.0.2 127.0.0.1 \
+		"$NG_PORT" "$PMIN" "$PMAX"
+	[[ $side == ours ]] && cp "$RES/rtpengine.conf" "$RES/ours.conf" 2>/dev/null
+	taskset -c "$RELAY_CPU" "${RELAY_ARGV[@]}" >"$RES/$side.log" 2>&1 &
+	relay_pid=$!
+	if ! ng_wait_pong "$NGA" 5; then
+		echo "$side: no pong, skipped" | tee -a "$RES/summary.txt"
+		kill -KILL "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=""
+		continue
+	fi
+	for calls in $BENCH_CALLS; do
+		((SECONDS + BENCH_STEP_S + 10 < deadline)) || { echo "time budget spent, ramp stopped"; break; }
+		if ! calls_up "$calls" "$RES/$side-$calls.streams" 2>"$RES/$side-$calls.setup.err"; then
+			echo "$side: $calls calls could not be set up: $(tail -1 "$RES/$side-$calls.setup.err")" |
+				tee -a "$RES/summary.txt"
+			calls_down "$calls"
+			break
+		fi
+		w0=$EPOCHREALTIME t0=$(ticks "$relay_pid") e0=$(rcvbuf_errors)
+		out=$(taskset -c "$GEN_CPU" "$RTP_LOAD" bench "$RES/$side-$calls.streams" "$BENCH_PPS" \
+			$((BENCH_STEP_S * 1000)) "$BENCH_SOCKETS")
+		t1=$(ticks "$relay_pid") w1=$EPOCHREALTIME e1=$(rcvbuf_errors)
+		calls_down "$calls"
+		if [[ $out != *loss_pct=* ]]; then
+			echo "$side $calls: the generator failed" | tee -a "$RES/summary.txt"
+			break
+		fi
+		echo "$side $calls: $out" >>"$RES/raw.txt"
+		kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$out"; }
+		rx=$(kv received) loss=$(kv loss_pct) el=$(kv elapsed_s) rxpps=$(kv rx_pps) off=$(kv pps_offered)
+		txpps=$(kv tx_pps)
+		# the generator kept the offered rate within 10%; below 80% the ramp cannot go on
+		genok=$(awk -v t="$txpps" -v o="$off" 'BEGIN { print (t >= 0.9 * o) ? 1 : 0 }')
+		genstop=$(awk -v t="$txpps" -v o="$off" 'BEGIN { print (t < 0.8 * o) ? 1 : 0 }')
+		cpu=$(awk -v a="$t0" -v b="$t1" -v t="$TICKS" 'BEGIN { printf "%.2f", (b - a) / t }')
+		cpupct=$(awk -v c="$cpu" -v e="$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')" 'BEGIN { printf "%.0f", (e > 0 ? 100 * c / e : 0) }')
+		perm=$(awk -v c="$cpu" -v r="$rx" 'BEGIN { printf "%.2f", (r > 0 ? c / (r / 1e6) : 0) }')
+		printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s %9s%s\n' "$side" "$calls" "$off" "$txpps" "$rxpps" \
+			"$loss" "$cpu" "$cpupct" "$perm" "$((e1 - e0))" "$( ((genok)) || echo "  generator-bound")" |
+			tee -a "$RES/summary.txt"
+		((genok)) || gen_bound[$side]=$off
+		if awk -v l="$loss" 'BEGIN { exit !(l < 0.1) }'; then
+			if awk -v a="$rxpps" -v b="${best_pps[$side]:-0}" 'BEGIN { exit !(a > b) }'; then
+				best_pps[$side]=$rxpps best_calls[$side]=$calls cpu_per_m[$side]=$perm
+			fi
+			perm_at[$side:$calls]=$perm
+			((genstop)) && break
+		else
+			unset "gen_bound[$side]"
+			break
+		fi
+	done
+	kill -TERM "$relay_pid"
+	wait "$relay_pid" 2>/dev/null
+	relay_pid=""
+done
+
+{
+	echo
+	for side in $BENCH_SIDES; do
+		echo "$side: highest clean rate (loss < 0.1%): ${best_pps[$side]:-none} pps (${best_calls[$side]:-0} calls), ${cpu_per_m[$side]:-?} CPU-s per Mpkt there${gen_bound[$side]:+ (a lower bound: the generator could not offer ${gen_bound[$side]} pps)}"
+	done
+	if [[ -n ${best_pps[ours]:-} && -n ${best_pps[sipwise]:-} ]]; then
+		common=""
+		for calls in $BENCH_CALLS; do
+			[[ -n ${perm_at[ours:$calls]:-} && -n ${perm_at[sipwise:$calls]:-} ]] && common=$calls
+		done
+		awk -v o="${best_pps[ours]}" -v s="${best_pps[sipwise]}" -v n="$common" \
+			-v co="${perm_at[ours:$common]:-0}" -v cs="${perm_at[sipwise:$common]:-0}" 'BEGIN {
+			printf "ratio ours/sipwise: highest clean rate %.2f", o / s
+			if (n != "" && cs > 0)
+				printf "; CPU-s per Mpkt %.2f (at %d calls, both clean)", co / cs, n
+			printf "\n" }'
+	fi
+	echo "results: $RES"
+} | tee -a "$RES/summary.txt"

@@ -1,0 +1,949 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The DPDK fast path on packets built in memory: one worker driven by hand through
+ * dp_dpdk_process_burst(), with a net_ring port for the MAC and no huge pages.
+ *
+ * Topology: iface 0 = port 0 untagged, 192.0.2.1/24 and 2001:db8::1/64, gateway 192.0.2.254
+ * (the access side; phones are behind it). iface 1 = port 0 VLAN 100, 198.51.100.1/24 (core).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "dataplane/dpdk/dp_dpdk.h"
+#include "dataplane/dpdk/dpdk_priv.h" /* to pretend the port offloads checksums */
+#include "dataplane/stun.h"
+
+static struct dataplane *dp;
+static struct dp_dpdk_worker *w;
+static struct rte_mempool *pool;
+static struct rte_ether_addr port_mac;
+static const struct rte_ether_addr gw_mac = { { 0x02, 0, 0, 0, 0, 0xfe } };
+static const struct rte_ether_addr callee_mac = { { 0x02, 0, 0, 0, 0, 0x20 } };
+static const struct rte_ether_addr v6peer_mac = { { 0x02, 0, 0, 0, 0, 0x66 } };
+
+#define ACCESS_IP "192.0.2.1"
+#define CORE_IP	  "198.51.100.1"
+#define CALLER_IP "203.0.113.10"
+#define CALLEE_IP "198.51.100.20"
+#define ATTACK_IP "198.51.100.66"
+#define CORE_VLAN 100
+
+static struct sa mksa(const char *s)
+{
+	struct sa a;
+
+	assert_int_equal(sa_parse_cstr(&a, s, 0), 0);
+	return a;
+}
+
+/* ---- packet building ---- */
+
+struct pkt_spec {
+	uint16_t vlan; /* 0: untagged */
+	struct rte_ether_addr src_mac;
+	struct sa src, dst;
+	const void *payload;
+	uint16_t len;
+};
+
+static uint8_t *put_l2(struct rte_mbuf *m, const struct pkt_spec *s, uint16_t type, size_t l3)
+{
+	size_t l2 = sizeof(struct rte_ether_hdr) + (s->vlan ? 4 : 0);
+	uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(l2 + l3));
+	struct rte_ether_hdr *eh = (void *)d;
+
+	assert_non_null(d);
+	eh->dst_addr = port_mac;
+	eh->src_addr = s->src_mac;
+	if (s->vlan) {
+		struct rte_vlan_hdr *vh = (void *)(eh + 1);
+
+		eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+		vh->vlan_tci = rte_cpu_to_be_16(s->vlan);
+		vh->eth_proto = rte_cpu_to_be_16(type);
+	} else {
+		eh->ether_type = rte_cpu_to_be_16(type);
+	}
+	return d + l2;
+}
+
+static struct rte_mbuf *udp_pkt(const struct pkt_spec *s)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_udp_hdr *u;
+
+	assert_non_null(m);
+	m->port = 0;
+	if (sa_family(&s->src) == AF_INET) {
+		struct rte_ipv4_hdr *ip =
+		    (void *)put_l2(m, s, RTE_ETHER_TYPE_IPV4, sizeof(*ip) + sizeof(*u) + s->len);
+
+		memset(ip, 0, sizeof(*ip));
+		ip->version_ihl = 0x45;
+		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*u) + s->len);
+		ip->time_to_live = 57;
+		ip->next_proto_id = IPPROTO_UDP;
+		ip->src_addr = s->src.u.in.sin_addr.s_addr;
+		ip->dst_addr = s->dst.u.in.sin_addr.s_addr;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		u = (void *)(ip + 1);
+		u->src_port = s->src.u.in.sin_port;
+		u->dst_port = s->dst.u.in.sin_port;
+		u->dgram_len = rte_cpu_to_be_16(sizeof(*u) + s->len);
+		memcpy(u + 1, s->payload, s->len);
+		u->dgram_cksum = 0;
+		u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+	} else {
+		struct rte_ipv6_hdr *ip =
+		    (void *)put_l2(m, s, RTE_ETHER_TYPE_IPV6, sizeof(*ip) + sizeof(*u) + s->len);
+
+		memset(ip, 0, sizeof(*ip));
+		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+		ip->payload_len = rte_cpu_to_be_16(sizeof(*u) + s->len);
+		ip->proto = IPPROTO_UDP;
+		ip->hop_limits = 57;
+		memcpy(ip->src_addr, &s->src.u.in6.sin6_addr, 16);
+		memcpy(ip->dst_addr, &s->dst.u.in6.sin6_addr, 16);
+		u = (void *)(ip + 1);
+		u->src_port = s->src.u.in6.sin6_port;
+		u->dst_port = s->dst.u.in6.sin6_port;
+		u->dgram_len = rte_cpu_to_be_16(sizeof(*u) + s->len);
+		memcpy(u + 1, s->payload, s->len);
+		u->dgram_cksum = 0;
+		u->dgram_cksum = rte_ipv6_udptcp_cksum(ip, u);
+	}
+	return m;
+}
+
+static const uint8_t rtp[172] = { 0x80, 0x00, 0x12, 0x34, 0, 0, 0, 160, 0xca, 0xfe, 0xba, 0xbe };
+
+static struct rte_mbuf *rtp_pkt(uint16_t vlan, const struct rte_ether_addr *mac, const char *src,
+				const char *dst)
+{
+	struct pkt_spec s = { .vlan = vlan,
+			      .src_mac = *mac,
+			      .src = mksa(src),
+			      .dst = mksa(dst),
+			      .payload = rtp,
+			      .len = sizeof(rtp) };
+
+	return udp_pkt(&s);
+}
+
+/* Runs one packet through the worker; @return the array it landed in: 't', 'e' or 'd'. */
+static char run1(struct rte_mbuf *m, struct rte_mbuf **out)
+{
+	struct dp_dpdk_burst r;
+
+	dp_dpdk_process_burst(w, &m, 1, dp_dpdk_now_ms(), &r);
+	assert_int_equal(r.n_tx + r.n_exc + r.n_drop, 1);
+	*out = r.n_tx ? r.tx[0] : r.n_exc ? r.exc[0] : r.drop[0];
+	return r.n_tx ? 't' : r.n_exc ? 'e' : 'd';
+}
+
+/* ---- packet checking ---- */
+
+struct seen {
+	uint16_t vlan;
+	uint16_t l3_off;
+	struct rte_ether_hdr eh;
+	uint8_t *l3;
+	struct rte_udp_hdr *u;
+};
+
+static void look(struct rte_mbuf *m, struct seen *s)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+
+	memcpy(&s->eh, d, sizeof(s->eh));
+	s->vlan = 0;
+	s->l3_off = sizeof(s->eh);
+	if (s->eh.ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
+		s->vlan = rte_be_to_cpu_16(*(uint16_t *)(d + 14)) & 0xfff;
+		s->l3_off += 4;
+	}
+	s->l3 = d + s->l3_off;
+	s->u = (void *)(s->l3 + (((s->l3[0] >> 4) == 4) ? (s->l3[0] & 0xf) * 4 : 40));
+}
+
+/* Recomputes both checksums from scratch and compares them with what the fast path left. */
+static void assert_csums_ok(struct seen *s)
+{
+	uint16_t got = s->u->dgram_cksum, want;
+
+	s->u->dgram_cksum = 0;
+	if ((s->l3[0] >> 4) == 4) {
+		struct rte_ipv4_hdr *ip = (void *)s->l3;
+		uint16_t ipck = ip->hdr_checksum;
+
+		ip->hdr_checksum = 0;
+		assert_int_equal(rte_ipv4_cksum(ip), ipck);
+		ip->hdr_checksum = ipck;
+		want = rte_ipv4_udptcp_cksum(ip, s->u);
+	} else {
+		want = rte_ipv6_udptcp_cksum((struct rte_ipv6_hdr *)s->l3, s->u);
+	}
+	s->u->dgram_cksum = got;
+	assert_int_equal(got, want);
+}
+
+static void assert_udp4(struct rte_mbuf *m, const struct rte_ether_addr *dmac, uint16_t vlan,
+			const char *src, const char *dst)
+{
+	struct sa a = mksa(src), b = mksa(dst);
+	struct seen s;
+	struct rte_ipv4_hdr *ip;
+
+	look(m, &s);
+	ip = (void *)s.l3;
+	assert_memory_equal(&s.eh.dst_addr, dmac, 6);
+	assert_memory_equal(&s.eh.src_addr, &port_mac, 6);
+	assert_int_equal(s.vlan, vlan);
+	assert_int_equal(ip->src_addr, a.u.in.sin_addr.s_addr);
+	assert_int_equal(ip->dst_addr, b.u.in.sin_addr.s_addr);
+	assert_int_equal(s.u->src_port, a.u.in.sin_port);
+	assert_int_equal(s.u->dst_port, b.u.in.sin_port);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), s.l3_off + rte_be_to_cpu_16(ip->total_length));
+	assert_memory_equal(s.u + 1, rtp, sizeof(rtp));
+	assert_csums_ok(&s);
+}
+
+/* ---- flows ---- */
+
+static dp_flow_t flow(const char *local, const char *expected, const char *received_from)
+{
+	struct dp_flow_params p;
+	dp_flow_t f = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.local = mksa(local);
+	if (expected)
+		p.latch.expected = mksa(expected);
+	if (received_from)
+		p.latch.received_from = mksa(received_from);
+	p.latch.window_ms = 10000;
+	assert_int_equal(dp_flow_add(dp, &p, &f), 0);
+	assert_int_not_equal(f, 0);
+	return f;
+}
+
+struct call {
+	dp_flow_t a, b;
+};
+
+static struct call call_new(void)
+{
+	struct call c;
+
+	c.a = flow(ACCESS_IP ":30000", "10.0.0.5:4000", CALLER_IP);
+	c.b = flow(CORE_IP ":40000", CALLEE_IP ":5000", NULL);
+	assert_int_equal(dp_flow_link(dp, c.a, c.b), 0);
+	assert_int_equal(dp_flow_link(dp, c.b, c.a), 0);
+	return c;
+}
+
+static void call_del(struct call *c)
+{
+	assert_int_equal(dp_flow_link(dp, c->a, 0), 0);
+	assert_int_equal(dp_flow_link(dp, c->b, 0), 0);
+	assert_int_equal(dp_flow_del(dp, c->a), 0);
+	assert_int_equal(dp_flow_del(dp, c->b), 0);
+}
+
+static struct dp_dpdk_worker_stats wstats(void)
+{
+	struct dp_dpdk_worker_stats st;
+
+	dp_dpdk_worker_stats(w, &st);
+	return st;
+}
+
+/* ---- tests ---- */
+
+static void test_rtp_both_ways(void **state)
+{
+	struct call c = call_new();
+	struct dp_flow_stats st;
+	struct rte_mbuf *m;
+	char buf[SA_STRLEN];
+
+	/* caller (NATed: SDP says 10.0.0.5) -> access flow -> callee on the core VLAN */
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"), &m), 't');
+	assert_int_equal(m->port, 0);
+	assert_udp4(m, &callee_mac, CORE_VLAN, CORE_IP ":40000", CALLEE_IP ":5000");
+	rte_pktmbuf_free(m);
+
+	/* callee -> core flow -> the caller's latched address, through the gateway, untagged */
+	assert_int_equal(
+	    run1(rtp_pkt(CORE_VLAN, &callee_mac, CALLEE_IP ":5000", CORE_IP ":40000"), &m), 't');
+	assert_udp4(m, &gw_mac, 0, ACCESS_IP ":30000", CALLER_IP ":4002");
+	rte_pktmbuf_free(m);
+
+	assert_int_equal(dp_flow_stats(dp, c.a, &st), 0);
+	assert_int_equal(st.packets, 1);
+	assert_int_equal(st.bytes, sizeof(rtp));
+	assert_int_equal(st.ssrc, 0xcafebabe);
+	assert_string_equal(sa_print(&st.latched, buf, sizeof(buf)), CALLER_IP ":4002");
+	assert_true(st.last_packet_ms > 0);
+	assert_int_equal(dp_flow_stats(dp, c.b, &st), 0);
+	assert_int_equal(st.packets, 1);
+	call_del(&c);
+}
+
+static void test_latch_refuses_stranger(void **state)
+{
+	struct call c = call_new();
+	struct dp_dpdk_worker_stats before = wstats();
+	struct dp_flow_stats st;
+	struct rte_mbuf *m;
+	char buf[SA_STRLEN];
+
+	/* the caller's SIP came from CALLER_IP: a stranger spraying the port learns nothing */
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, ATTACK_IP ":6666", ACCESS_IP ":30000"), &m), 'd');
+	rte_pktmbuf_free(m);
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"), &m), 't');
+	rte_pktmbuf_free(m);
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, ATTACK_IP ":6666", ACCESS_IP ":30000"), &m), 'd');
+	rte_pktmbuf_free(m);
+	assert_int_equal(dp_flow_stats(dp, c.a, &st), 0);
+	assert_int_equal(st.refused, 2);
+	assert_int_equal(st.packets, 1);
+	assert_string_equal(sa_print(&st.latched, buf, sizeof(buf)), CALLER_IP ":4002");
+	assert_int_equal(wstats().refused - before.refused, 2);
+	call_del(&c);
+}
+
+static void test_ipv6(void **state)
+{
+	dp_flow_t a = flow("[2001:db8::1]:30002", "[2001:db8::10]:7000", NULL);
+	dp_flow_t b = flow("[2001:db8::1]:30004", "[2001:db8::20]:7002", NULL);
+	struct rte_mbuf *m;
+	struct seen s;
+	struct rte_ipv6_hdr *ip;
+	struct sa want_src = mksa("2001:db8::1"), want_dst = mksa("2001:db8::20");
+
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(
+	    run1(rtp_pkt(0, &v6peer_mac, "[2001:db8::10]:7000", "[2001:db8::1]:30002"), &m), 't');
+	look(m, &s);
+	ip = (void *)s.l3;
+	assert_int_equal(s.vlan, 0);
+	assert_memory_equal(&s.eh.dst_addr, &v6peer_mac, 6);
+	assert_memory_equal(ip->src_addr, &want_src.u.in6.sin6_addr, 16);
+	assert_memory_equal(ip->dst_addr, &want_dst.u.in6.sin6_addr, 16);
+	assert_int_equal(rte_be_to_cpu_16(s.u->src_port), 30004);
+	assert_int_equal(rte_be_to_cpu_16(s.u->dst_port), 7002);
+	assert_csums_ok(&s);
+	rte_pktmbuf_free(m);
+	assert_int_equal(dp_flow_del(dp, a), 0);
+	assert_int_equal(dp_flow_del(dp, b), 0);
+}
+
+/* Cuts the frame down / breaks one field; every variant must be dropped and counted. */
+static void test_malformed(void **state)
+{
+	struct call c = call_new();
+	struct dp_dpdk_worker_stats before = wstats();
+	struct rte_mbuf *pk[16], *m;
+	struct dp_dpdk_burst r;
+	unsigned int n = 0;
+
+	for (uint16_t cut = 0; cut < 6; cut++) { /* 10, 14+10, 14+20+4 bytes, ... */
+		static const uint16_t keep[] = { 10, 24, 38, 17, 41, 0 };
+
+		m = rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000");
+		if (keep[cut])
+			rte_pktmbuf_trim(m, rte_pktmbuf_data_len(m) - keep[cut]);
+		else
+			rte_pktmbuf_trim(m, 100); /* IPv4 total length beyond the frame */
+		pk[n++] = m;
+	}
+	m = rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000");
+	rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14)->version_ihl = 0x44; /* IHL < 5 */
+	pk[n++] = m;
+	m = rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000");
+	rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, 34)->dgram_len = rte_cpu_to_be_16(4000);
+	pk[n++] = m;
+	m = rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000");
+	rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, 34)->dgram_len = rte_cpu_to_be_16(3);
+	pk[n++] = m;
+	m = rtp_pkt(0, &v6peer_mac, "[2001:db8::10]:7000", "[2001:db8::1]:30002");
+	rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, 14)->payload_len = rte_cpu_to_be_16(999);
+	pk[n++] = m;
+	m = rtp_pkt(CORE_VLAN, &callee_mac, CALLEE_IP ":5000", CORE_IP ":40000");
+	rte_pktmbuf_trim(m, rte_pktmbuf_data_len(m) - 16); /* VLAN tag cut */
+	pk[n++] = m;
+	m = rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000");
+	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_BAD; /* the NIC says so */
+	pk[n++] = m;
+
+	dp_dpdk_process_burst(w, pk, (uint16_t)n, dp_dpdk_now_ms(), &r);
+	assert_int_equal(r.n_drop, n);
+	assert_int_equal(wstats().malformed - before.malformed, n);
+	rte_pktmbuf_free_bulk(r.drop, r.n_drop);
+	call_del(&c);
+}
+
+/* Random bytes behind plausible headers: whatever happens, every mbuf comes back once. */
+static void test_garbage(void **state)
+{
+	struct call c = call_new();
+	struct rte_mbuf *pk[DP_DPDK_BURST_MAX];
+	struct dp_dpdk_burst r;
+
+	srand(42);
+	for (int round = 0; round < 200; round++) {
+		for (int i = 0; i < DP_DPDK_BURST_MAX; i++) {
+			struct rte_mbuf *m = rtp_pkt(i & 1 ? CORE_VLAN : 0, &gw_mac,
+						     CALLER_IP ":4002", ACCESS_IP ":30000");
+			uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+			uint16_t len = rte_pktmbuf_data_len(m);
+
+			for (int k = 0; k < 1 + rand() % 6; k++)
+				d[12 + rand() % (len - 12)] = (uint8_t)rand();
+			rte_pktmbuf_trim(m, (uint16_t)(rand() % len));
+			m->port = (uint16_t)(rand() % 2);
+			pk[i] = m;
+		}
+		dp_dpdk_process_burst(w, pk, DP_DPDK_BURST_MAX, dp_dpdk_now_ms(), &r);
+		assert_int_equal(r.n_tx + r.n_exc + r.n_drop, DP_DPDK_BURST_MAX);
+		rte_pktmbuf_free_bulk(r.tx, r.n_tx);
+		rte_pktmbuf_free_bulk(r.exc, r.n_exc);
+		rte_pktmbuf_free_bulk(r.drop, r.n_drop);
+	}
+	call_del(&c);
+}
+
+static const uint8_t *stun_attr(const uint8_t *msg, size_t len, uint16_t type, uint16_t *alen)
+{
+	for (size_t off = STUN_HEADER_LEN; off + 4 <= len;) {
+		uint16_t t = (uint16_t)(msg[off] << 8 | msg[off + 1]);
+		uint16_t l = (uint16_t)(msg[off + 2] << 8 | msg[off + 3]);
+
+		if (t == type) {
+			*alen = l;
+			return msg + off + 4;
+		}
+		off += 4 + ((l + 3u) & ~3u);
+	}
+	return NULL;
+}
+
+static void test_stun_binding(void **state)
+{
+	struct call c = call_new();
+	uint8_t req[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1,	2,
+			    3,	  4,	5,    6,    7,	  8,	9,    10,   11, 12 };
+	struct pkt_spec s = { .src_mac = gw_mac,
+			      .src = mksa(CALLER_IP ":4002"),
+			      .dst = mksa(ACCESS_IP ":30000"),
+			      .payload = req,
+			      .len = sizeof(req) };
+	struct sa caller = mksa(CALLER_IP);
+	struct dp_flow_stats st;
+	struct rte_mbuf *m;
+	struct seen v;
+	const uint8_t *x;
+	uint16_t alen = 0, ulen;
+	uint32_t xaddr;
+
+	assert_int_equal(run1(udp_pkt(&s), &m), 't');
+	look(m, &v);
+	assert_memory_equal(&v.eh.dst_addr, &gw_mac, 6);
+	assert_int_equal(rte_be_to_cpu_16(v.u->src_port), 30000);
+	assert_int_equal(rte_be_to_cpu_16(v.u->dst_port), 4002);
+	assert_int_equal(((struct rte_ipv4_hdr *)v.l3)->dst_addr, caller.u.in.sin_addr.s_addr);
+	assert_csums_ok(&v);
+	ulen = rte_be_to_cpu_16(v.u->dgram_len) - 8;
+	const uint8_t *resp = (const uint8_t *)(v.u + 1);
+
+	assert_int_equal(resp[0] << 8 | resp[1], 0x0101); /* binding success */
+	assert_memory_equal(resp + 8, req + 8, 12);	  /* same transaction */
+	x = stun_attr(resp, ulen, 0x0020, &alen);
+	assert_non_null(x);
+	assert_int_equal(alen, 8);
+	assert_int_equal(x[1], 0x01);
+	assert_int_equal((x[2] << 8 | x[3]) ^ 0x2112, 4002);
+	memcpy(&xaddr, x + 4, 4);
+	assert_int_equal(xaddr ^ htonl(STUN_MAGIC_COOKIE), caller.u.in.sin_addr.s_addr);
+	rte_pktmbuf_free(m);
+
+	assert_int_equal(dp_flow_stats(dp, c.a, &st), 0);
+	assert_int_equal(st.stun_answered, 1);
+	assert_int_equal(st.packets, 0);
+	assert_false(sa_isset(&st.latched)); /* STUN does not latch */
+	call_del(&c);
+}
+
+static struct rte_mbuf *arp_pkt(uint16_t op, const struct rte_ether_addr *sha, const char *sip,
+				const char *tip)
+{
+	struct pkt_spec s = { .src_mac = *sha };
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_arp_hdr *ah;
+	struct sa a = mksa(sip), b = mksa(tip);
+
+	assert_non_null(m);
+	m->port = 0;
+	ah = (void *)put_l2(m, &s, RTE_ETHER_TYPE_ARP, sizeof(*ah));
+	ah->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	ah->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ah->arp_hlen = 6;
+	ah->arp_plen = 4;
+	ah->arp_opcode = rte_cpu_to_be_16(op);
+	ah->arp_data.arp_sha = *sha;
+	ah->arp_data.arp_sip = a.u.in.sin_addr.s_addr;
+	memset(&ah->arp_data.arp_tha, 0, 6);
+	ah->arp_data.arp_tip = b.u.in.sin_addr.s_addr;
+	return m;
+}
+
+static void test_arp_answered(void **state)
+{
+	static const struct rte_ether_addr asker = { { 0x02, 0, 0, 0, 0, 0x77 } };
+	struct rte_mbuf *m;
+	struct rte_arp_hdr *ah;
+	struct sa relay = mksa(ACCESS_IP), me = mksa("192.0.2.77");
+
+	assert_int_equal(run1(arp_pkt(RTE_ARP_OP_REQUEST, &asker, "192.0.2.77", ACCESS_IP), &m),
+			 't');
+	assert_memory_equal(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, &asker, 6);
+	assert_memory_equal(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr, &port_mac, 6);
+	ah = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, 14);
+	assert_int_equal(rte_be_to_cpu_16(ah->arp_opcode), RTE_ARP_OP_REPLY);
+	assert_memory_equal(&ah->arp_data.arp_sha, &port_mac, 6);
+	assert_int_equal(ah->arp_data.arp_sip, relay.u.in.sin_addr.s_addr);
+	assert_memory_equal(&ah->arp_data.arp_tha, &asker, 6);
+	assert_int_equal(ah->arp_data.arp_tip, me.u.in.sin_addr.s_addr);
+	rte_pktmbuf_free(m);
+
+	/* not a relay address: the kernel's business */
+	assert_int_equal(run1(arp_pkt(RTE_ARP_OP_REQUEST, &asker, "192.0.2.77", "192.0.2.9"), &m),
+			 'e');
+	rte_pktmbuf_free(m);
+}
+
+/* A next hop without MAC: the packet turns into an ARP request, the reply teaches the MAC. */
+static void test_arp_resolve(void **state)
+{
+	static const struct rte_ether_addr peer = { { 0x02, 0, 0, 0, 0, 0x33 } };
+	dp_flow_t a = flow(ACCESS_IP ":30010", "192.0.2.33:9000", NULL);
+	dp_flow_t b = flow(ACCESS_IP ":30012", "192.0.2.44:9002", NULL);
+	struct dp_flow_stats st;
+	struct rte_mbuf *m;
+	struct rte_arp_hdr *ah;
+	struct sa nh = mksa("192.0.2.44");
+
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(run1(rtp_pkt(0, &peer, "192.0.2.33:9000", ACCESS_IP ":30010"), &m), 't');
+	assert_true(
+	    rte_is_broadcast_ether_addr(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr));
+	ah = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, 14);
+	assert_int_equal(rte_be_to_cpu_16(ah->arp_opcode), RTE_ARP_OP_REQUEST);
+	assert_int_equal(ah->arp_data.arp_tip, nh.u.in.sin_addr.s_addr);
+	rte_pktmbuf_free(m);
+	/* no second request within the retry interval */
+	assert_int_equal(run1(rtp_pkt(0, &peer, "192.0.2.33:9000", ACCESS_IP ":30010"), &m), 'd');
+	rte_pktmbuf_free(m);
+	assert_int_equal(run1(arp_pkt(RTE_ARP_OP_REPLY, &peer, "192.0.2.44", ACCESS_IP), &m), 'e');
+	rte_pktmbuf_free(m);
+	assert_int_equal(run1(rtp_pkt(0, &peer, "192.0.2.33:9000", ACCESS_IP ":30010"), &m), 't');
+	assert_udp4(m, &peer, 0, ACCESS_IP ":30012", "192.0.2.44:9002");
+	rte_pktmbuf_free(m);
+	assert_int_equal(dp_flow_stats(dp, a, &st), 0);
+	assert_int_equal(st.errors, 2);
+	assert_int_equal(st.packets, 1);
+	assert_int_equal(dp_flow_del(dp, a), 0);
+	assert_int_equal(dp_flow_del(dp, b), 0);
+}
+
+static struct rte_mbuf *ping_pkt(const char *src, const char *dst, uint8_t type)
+{
+	static const uint8_t data[32] = "abcdefghijklmnopqrstuvwabcdefghi";
+	struct pkt_spec s = { .src_mac = gw_mac, .src = mksa(src), .dst = mksa(dst) };
+	bool v4 = sa_family(&s.src) == AF_INET;
+	size_t ihl = v4 ? 20 : 40, len = ihl + 8 + sizeof(data);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint8_t *l3;
+	struct rte_icmp_hdr *ic;
+
+	assert_non_null(m);
+	m->port = 0;
+	l3 = put_l2(m, &s, v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6, len);
+	memset(l3, 0, ihl);
+	ic = (void *)(l3 + ihl);
+	ic->icmp_type = type;
+	ic->icmp_code = 0;
+	ic->icmp_ident = 7;
+	ic->icmp_seq_nb = 9;
+	ic->icmp_cksum = 0;
+	memcpy(ic + 1, data, sizeof(data));
+	if (v4) {
+		struct rte_ipv4_hdr *ip = (void *)l3;
+
+		ip->version_ihl = 0x45;
+		ip->total_length = rte_cpu_to_be_16(len);
+		ip->time_to_live = 50;
+		ip->next_proto_id = IPPROTO_ICMP;
+		ip->src_addr = s.src.u.in.sin_addr.s_addr;
+		ip->dst_addr = s.dst.u.in.sin_addr.s_addr;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, len - ihl);
+	} else {
+		struct rte_ipv6_hdr *ip = (void *)l3;
+
+		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+		ip->payload_len = rte_cpu_to_be_16(len - ihl);
+		ip->proto = 58;
+		ip->hop_limits = 50;
+		memcpy(ip->src_addr, &s.src.u.in6.sin6_addr, 16);
+		memcpy(ip->dst_addr, &s.dst.u.in6.sin6_addr, 16);
+		ic->icmp_cksum = rte_ipv6_udptcp_cksum(ip, ic); /* same pseudo-header sum */
+	}
+	return m;
+}
+
+static void test_icmp_echo(void **state)
+{
+	struct rte_mbuf *m;
+	struct seen s;
+	struct rte_icmp_hdr *ic;
+	struct rte_ipv4_hdr *ip;
+	struct sa relay = mksa(ACCESS_IP);
+
+	assert_int_equal(run1(ping_pkt(CALLER_IP, ACCESS_IP, 8), &m), 't');
+	look(m, &s);
+	ip = (void *)s.l3;
+	ic = (void *)(s.l3 + 20);
+	assert_int_equal(ic->icmp_type, 0);
+	assert_int_equal(ip->src_addr, relay.u.in.sin_addr.s_addr);
+	assert_memory_equal(&s.eh.dst_addr, &gw_mac, 6);
+	assert_int_equal(rte_raw_cksum(ic, 40), 0xffff);
+	assert_int_equal(rte_raw_cksum(ip, 20), 0xffff);
+	rte_pktmbuf_free(m);
+
+	/* ICMPv6 echo: the checksum (with pseudo-header) must still verify */
+	assert_int_equal(run1(ping_pkt("2001:db8::10", "2001:db8::1", 128), &m), 't');
+	look(m, &s);
+	ic = (void *)(s.l3 + 40);
+	assert_int_equal(ic->icmp_type, 129);
+	{
+		uint16_t ck = ic->icmp_cksum;
+
+		ic->icmp_cksum = 0;
+		assert_int_equal(rte_ipv6_udptcp_cksum((struct rte_ipv6_hdr *)s.l3, ic), ck);
+	}
+	rte_pktmbuf_free(m);
+
+	assert_int_equal(run1(ping_pkt(CALLER_IP, "192.0.2.99", 8), &m), 'e');
+	rte_pktmbuf_free(m);
+	assert_int_equal(run1(ping_pkt(CALLER_IP, ACCESS_IP, 13), &m), 'e'); /* timestamp */
+	rte_pktmbuf_free(m);
+}
+
+static void test_sip_is_exception(void **state)
+{
+	static const char invite[] = "INVITE sip:bob@198.51.100.1 SIP/2.0\r\n\r\n";
+	struct pkt_spec s = { .src_mac = gw_mac,
+			      .src = mksa(CALLER_IP ":5060"),
+			      .dst = mksa(ACCESS_IP ":5060"),
+			      .payload = invite,
+			      .len = sizeof(invite) - 1 };
+	struct dp_dpdk_worker_stats before = wstats();
+	struct rte_mbuf *m;
+
+	assert_int_equal(run1(udp_pkt(&s), &m), 'e');
+	rte_pktmbuf_free(m);
+	assert_int_equal(wstats().no_flow - before.no_flow, 1);
+	assert_int_equal(wstats().exceptions - before.exceptions, 1);
+}
+
+/* An empty burst reports the worker quiescent; then everything deferred can go. */
+static void quiesce(void)
+{
+	struct dp_dpdk_burst r;
+	unsigned int pending = 1;
+
+	dp_dpdk_process_burst(w, NULL, 0, dp_dpdk_now_ms(), &r);
+	dp_dpdk_reclaim(dp, &pending);
+	assert_int_equal(pending, 0);
+}
+
+/* Delete frees nothing until the worker was quiescent; the port is free again at once. */
+static void test_del_rcu_readd(void **state)
+{
+	struct call c = call_new();
+	struct dp_flow_params p;
+	struct dp_flow_stats st;
+	struct dp_dpdk_burst r;
+	struct rte_mbuf *m;
+	unsigned int pending = 0;
+	dp_flow_t old = c.a;
+
+	quiesce();
+	assert_int_equal(dp_flow_link(dp, c.b, 0), 0);
+	assert_int_equal(dp_flow_del(dp, c.a), 0);
+	assert_int_equal(dp_flow_stats(dp, old, &st), -ENOENT);
+	assert_int_equal(dp_dpdk_reclaim(dp, &pending), 0); /* the worker has not passed by */
+	assert_int_equal(pending, 1);
+	dp_dpdk_process_burst(w, NULL, 0, dp_dpdk_now_ms(), &r); /* reports quiescent */
+	assert_int_equal(dp_dpdk_reclaim(dp, &pending), 1);
+	assert_int_equal(pending, 0);
+
+	/* gone: the port is SIP-like traffic for the kernel now */
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"), &m), 'e');
+	rte_pktmbuf_free(m);
+
+	c.a = flow(ACCESS_IP ":30000", "10.0.0.5:4000", CALLER_IP);
+	assert_int_not_equal(c.a, old);
+	assert_int_equal(dp_flow_link(dp, c.a, c.b), 0);
+	assert_int_equal(dp_flow_link(dp, c.b, c.a), 0);
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"), &m), 't');
+	assert_udp4(m, &callee_mac, CORE_VLAN, CORE_IP ":40000", CALLEE_IP ":5000");
+	rte_pktmbuf_free(m);
+
+	/* same port twice, and a non-relay address, are refused */
+	memset(&p, 0, sizeof(p));
+	p.local = mksa(ACCESS_IP ":30000");
+	assert_int_equal(dp_flow_add(dp, &p, &old), -EADDRINUSE);
+	p.local = mksa("192.0.2.200:30000");
+	assert_int_equal(dp_flow_add(dp, &p, &old), -EADDRNOTAVAIL);
+	call_del(&c);
+}
+
+/*
+ * New signalling on a live flow: the next packet towards it goes to the new address even
+ * before the moved endpoint sends; the old settings wait for the worker's quiescent state.
+ */
+static void test_flow_update(void **state)
+{
+	struct call c = call_new();
+	struct dp_flow_params p;
+	struct rte_mbuf *m;
+	unsigned int pending = 0;
+	struct sa other = mksa("198.51.100.21");
+	static const struct rte_ether_addr other_mac = { { 0x02, 0, 0, 0, 0, 0x21 } };
+
+	dp_dpdk_neigh_add(w, &other, &other_mac);
+	/* the callee's media latched the core flow before the re-INVITE moved it */
+	assert_int_equal(
+	    run1(rtp_pkt(CORE_VLAN, &callee_mac, CALLEE_IP ":5000", CORE_IP ":40000"), &m), 't');
+	rte_pktmbuf_free(m);
+	quiesce();
+	memset(&p, 0, sizeof(p));
+	p.local = mksa(CORE_IP ":40000");
+	p.latch.expected = mksa("198.51.100.21:5002");
+	p.latch.window_ms = 10000;
+	assert_int_equal(dp_flow_update(dp, c.b, &p), 0);
+	assert_int_equal(dp_dpdk_reclaim(dp, &pending), 0);
+	assert_int_equal(pending, 1);
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"), &m), 't');
+	assert_udp4(m, &other_mac, CORE_VLAN, CORE_IP ":40000", "198.51.100.21:5002");
+	rte_pktmbuf_free(m);
+	assert_int_equal(dp_dpdk_reclaim(dp, &pending), 1);
+	p.local = mksa(CORE_IP ":40001"); /* the local address must not change */
+	assert_int_equal(dp_flow_update(dp, c.b, &p), -EINVAL);
+	call_del(&c);
+}
+
+/*
+ * A worker thread forwards while this thread adds, links, updates, unlinks and deletes flows.
+ * Every packet must come back once, and every forwarded one must carry the headers of the
+ * flow it was linked to: a torn or recycled flow would show up as wrong ports.
+ */
+#define CHURN_PAIRS 16
+
+static atomic_bool churn_stop;
+static atomic_uint churn_bad, churn_fwd;
+
+static uint16_t churn_bursts(void)
+{
+	struct rte_mbuf *pk[CHURN_PAIRS];
+	struct dp_dpdk_burst r;
+	char dst[32];
+
+	for (unsigned int i = 0; i < CHURN_PAIRS; i++) {
+		snprintf(dst, sizeof(dst), ACCESS_IP ":%u", 32000 + i);
+		pk[i] = rtp_pkt(0, &gw_mac, CALLER_IP ":4002", dst);
+	}
+	dp_dpdk_process_burst(w, pk, CHURN_PAIRS, dp_dpdk_now_ms(), &r);
+	if (r.n_tx + r.n_exc + r.n_drop != CHURN_PAIRS)
+		atomic_fetch_add(&churn_bad, 1);
+	for (unsigned int i = 0; i < r.n_tx; i++) {
+		struct seen s;
+		struct rte_ipv4_hdr *ip;
+		uint16_t sport;
+
+		look(r.tx[i], &s);
+		ip = (void *)s.l3;
+		sport = rte_be_to_cpu_16(s.u->src_port);
+		/* the worker's own checks (cmocka asserts are not thread-safe) */
+		if (s.vlan != CORE_VLAN || sport < 33000 || sport >= 33000 + CHURN_PAIRS ||
+		    rte_be_to_cpu_16(s.u->dst_port) != 5000 ||
+		    ip->dst_addr != mksa(CALLEE_IP).u.in.sin_addr.s_addr)
+			atomic_fetch_add(&churn_bad, 1);
+	}
+	atomic_fetch_add(&churn_fwd, r.n_tx);
+	rte_pktmbuf_free_bulk(r.tx, r.n_tx);
+	rte_pktmbuf_free_bulk(r.exc, r.n_exc);
+	rte_pktmbuf_free_bulk(r.drop, r.n_drop);
+	return r.n_tx;
+}
+
+static void *churn_worker(void *arg)
+{
+	while (!atomic_load(&churn_stop))
+		churn_bursts();
+	return NULL;
+}
+
+static void test_churn_while_forwarding(void **state)
+{
+	dp_flow_t a[CHURN_PAIRS] = { 0 }, b[CHURN_PAIRS] = { 0 };
+	struct dp_flow_params p;
+	pthread_t th;
+	char buf[32];
+
+	memset(&p, 0, sizeof(p));
+	p.latch.window_ms = 10000;
+	assert_int_equal(pthread_create(&th, NULL, churn_worker, NULL), 0);
+	for (unsigned int round = 0; round < 3000; round++) {
+		unsigned int i = round % CHURN_PAIRS;
+
+		if (a[i]) {
+			dp_flow_link(dp, b[i], 0);
+			assert_int_equal(dp_flow_del(dp, a[i]), 0);
+			assert_int_equal(dp_flow_del(dp, b[i]), 0);
+			a[i] = b[i] = 0;
+			continue;
+		}
+		snprintf(buf, sizeof(buf), ACCESS_IP ":%u", 32000 + i);
+		p.local = mksa(buf);
+		p.latch.expected = mksa("10.0.0.5:4000");
+		p.latch.received_from = mksa(CALLER_IP);
+		assert_int_equal(dp_flow_add(dp, &p, &a[i]), 0);
+		snprintf(buf, sizeof(buf), CORE_IP ":%u", 33000 + i);
+		p.local = mksa(buf);
+		p.latch.expected = mksa(CALLEE_IP ":5000");
+		sa_init(&p.latch.received_from);
+		assert_int_equal(dp_flow_add(dp, &p, &b[i]), 0);
+		assert_int_equal(dp_flow_update(dp, b[i], &p), 0);
+		assert_int_equal(dp_flow_link(dp, a[i], b[i]), 0);
+		assert_int_equal(dp_flow_link(dp, b[i], a[i]), 0);
+	}
+	atomic_store(&churn_stop, true);
+	pthread_join(th, NULL);
+	for (unsigned int i = 0; i < CHURN_PAIRS; i++) {
+		if (a[i]) {
+			assert_int_equal(dp_flow_del(dp, a[i]), 0);
+			assert_int_equal(dp_flow_del(dp, b[i]), 0);
+		}
+	}
+	assert_int_equal(atomic_load(&churn_bad), 0);
+	print_message("churn: %u packets forwarded during 3000 table changes\n",
+		      atomic_load(&churn_fwd));
+}
+
+/* With TX checksum offload the fast path leaves the pseudo-header sum and the flags. */
+static void test_tx_offload(void **state)
+{
+	struct dp_dpdk *d = (struct dp_dpdk *)dp;
+	struct call c = call_new();
+	struct rte_mbuf *m;
+	struct seen s;
+	struct rte_ipv4_hdr *ip;
+
+	d->ifaces[1].tx_csum_offload = true;
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"), &m), 't');
+	d->ifaces[1].tx_csum_offload = false;
+	look(m, &s);
+	ip = (void *)s.l3;
+	assert_true(m->ol_flags & RTE_MBUF_F_TX_IPV4);
+	assert_true(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM);
+	assert_true(m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM);
+	assert_int_equal(m->l2_len, 18);
+	assert_int_equal(m->l3_len, 20);
+	assert_int_equal(ip->hdr_checksum, 0);
+	assert_int_equal(s.u->dgram_cksum, rte_ipv4_phdr_cksum(ip, m->ol_flags));
+	rte_pktmbuf_free(m);
+	call_del(&c);
+}
+
+/* ---- setup ---- */
+
+static int setup(void **state)
+{
+	static const char *const argv[] = { "test_dpdk_fastpath", "--no-huge", "--no-shconf",
+					    "--no-pci",		  "-m",	       "256",
+					    "--vdev=net_ring0",	  "-l",	       "0",
+					    "--log-level=*:error" };
+	struct dp_dpdk_conf c;
+	struct dp_dpdk_iface_conf *a = &c.ifaces[0], *k = &c.ifaces[1];
+	struct sa gw = mksa("192.0.2.254"), callee = mksa(CALLEE_IP), v6 = mksa("2001:db8::20");
+	struct sa v6b = mksa("2001:db8::10");
+
+	memset(&c, 0, sizeof(c));
+	c.eal_argv = argv;
+	c.eal_argc = (int)(sizeof(argv) / sizeof(argv[0]));
+	c.n_ifaces = 2;
+	c.max_flows = 1024;
+	a->addrs[0] = (struct dp_dpdk_addr){ mksa(ACCESS_IP), 24 };
+	a->addrs[1] = (struct dp_dpdk_addr){ mksa("2001:db8::1"), 64 };
+	a->n_addrs = 2;
+	a->gateway4 = gw;
+	k->vlan = CORE_VLAN;
+	k->addrs[0] = (struct dp_dpdk_addr){ mksa(CORE_IP), 24 };
+	k->n_addrs = 1;
+	if (dp_dpdk_alloc(&dp, &c) != 0)
+		return -1;
+	w = dp_dpdk_worker_get(dp, 0);
+	pool = rte_pktmbuf_pool_create("test_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       SOCKET_ID_ANY);
+	if (!w || !pool || rte_eth_macaddr_get(0, &port_mac) != 0)
+		return -1;
+	dp_dpdk_neigh_add(w, &gw, &gw_mac);
+	dp_dpdk_neigh_add(w, &callee, &callee_mac);
+	dp_dpdk_neigh_add(w, &v6, &v6peer_mac);
+	dp_dpdk_neigh_add(w, &v6b, &v6peer_mac);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	dataplane_free(dp);
+	rte_mempool_free(pool);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rtp_both_ways), cmocka_unit_test(test_latch_refuses_stranger),
+		cmocka_unit_test(test_ipv6),	      cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_garbage),	      cmocka_unit_test(test_stun_binding),
+		cmocka_unit_test(test_arp_answered),  cmocka_unit_test(test_arp_resolve),
+		cmocka_unit_test(test_icmp_echo),     cmocka_unit_test(test_sip_is_exception),
+		cmocka_unit_test(test_del_rcu_readd), cmocka_unit_test(test_flow_update),
+		cmocka_unit_test(test_tx_offload),    cmocka_unit_test(test_churn_while_forwarding),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,768 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The ng control plane end to end through ng_process_from(): commands, keys and flags, the
+ * reply cache, sessions (ports, flows, links) on a fake dataplane, timeouts on a fake clock and
+ * their teardown notifications on a loopback socket.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/bencode.h"
+#include "common/loop.h"
+#include "fake_dp.h"
+#include "rtpengine/call.h"
+#include "rtpengine/iface.h"
+#include "rtpengine/ng.h"
+#include "rtpengine/ports.h"
+
+#define SDP_A                                                                             \
+	"v=0\r\no=- 1 1 IN IP4 192.168.1.10\r\ns=-\r\nc=IN IP4 192.168.1.10\r\nt=0 0\r\n" \
+	"m=audio 4000 RTP/AVP 0 8\r\na=sendrecv\r\n"
+#define SDP_B                                                                       \
+	"v=0\r\no=- 2 2 IN IP4 10.0.0.20\r\ns=-\r\nc=IN IP4 10.0.0.20\r\nt=0 0\r\n" \
+	"m=audio 5000 RTP/AVP 0\r\na=sendrecv\r\n"
+#define SDP_A_HOLD                                                                        \
+	"v=0\r\no=- 1 2 IN IP4 192.168.1.10\r\ns=-\r\nc=IN IP4 192.168.1.10\r\nt=0 0\r\n" \
+	"m=audio 4000 RTP/AVP 0 8\r\na=sendonly\r\n"
+
+struct env {
+	struct loop *loop;
+	struct fake_dp dp;
+	struct iface ifaces[2];
+	struct calls *calls;
+	struct ng_server *ng;
+	int client; /* where commands "come from"; receives teardown notifications */
+	struct sa client_addr;
+	char reply[65536];
+	int reply_len;
+	struct bencode_node nodes[4096];
+	struct bencode_doc doc;
+	const struct bencode_node *root;
+	unsigned cookie;
+};
+
+static struct env *E;
+
+static void env_open(struct calls_conf *cc)
+{
+	struct iface_conf ic[2] = {
+		{ .name = "access", .port_min = 30000, .port_max = 30099 },
+		{ .name = "core", .port_min = 40000, .port_max = 40099 },
+	};
+	struct sa ng_addr;
+	socklen_t len;
+
+	E = calloc(1, sizeof(*E));
+	assert_non_null(E);
+	assert_int_equal(loop_alloc(&E->loop), 0);
+	fake_dp_init(&E->dp);
+	sa_parse_cstr(&ic[0].local, "127.0.0.1", 0);
+	sa_parse_cstr(&ic[0].advertised, "203.0.113.1", 0);
+	sa_parse_cstr(&ic[1].local, "127.0.0.2", 0);
+	if (cc->nifaces == 1) /* a test that wants a tiny range */
+		ic[0].port_max = 30003;
+	assert_int_equal(iface_init(&E->ifaces[0], &ic[0], 1), 0);
+	assert_int_equal(iface_init(&E->ifaces[1], &ic[1], 2), 0);
+	cc->dp = &E->dp.base;
+	cc->ifaces = E->ifaces;
+	cc->nifaces = 2;
+	assert_int_equal(calls_alloc(&E->calls, cc), 0);
+	sa_parse_cstr(&ng_addr, "127.0.0.1:0", 0);
+	assert_int_equal(ng_server_alloc(&E->ng, E->loop, &ng_addr, E->calls), 0);
+	E->client = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(E->client >= 0);
+	assert_int_equal(bind(E->client, &ng_addr.u.sa, ng_addr.len), 0);
+	len = sizeof(E->client_addr.u);
+	assert_int_equal(getsockname(E->client, &E->client_addr.u.sa, &len), 0);
+	E->client_addr.len = len;
+}
+
+static int setup(void **state)
+{
+	struct calls_conf cc = {
+		.limits.timeout_ms = 60000,
+		.limits.silent_timeout_ms = 3600000,
+		.limits.offer_timeout_ms = 300000,
+		.limits.latch_window_ms = 10000,
+	};
+
+	(void)state;
+	env_open(&cc);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ng_server_free(E->ng);
+	calls_free(E->calls);
+	iface_clear(&E->ifaces[0]);
+	iface_clear(&E->ifaces[1]);
+	loop_free(E->loop);
+	close(E->client);
+	free(E);
+	return 0;
+}
+
+/* --- requests -------------------------------------------------------------- */
+
+/* A request member: a string (v), or a list of strings (l, NULL-terminated). */
+struct kv {
+	const char *k, *v;
+	const char *l[6];
+};
+
+#define S(key, val)                \
+	{                          \
+		.k = key, .v = val \
+	}
+#define L(key, ...)                                  \
+	{                                            \
+		.k = key, .l = { __VA_ARGS__, NULL } \
+	}
+
+static void run_raw(const char *req, size_t len)
+{
+	E->reply_len =
+	    ng_process_from(E->ng, req, len, &E->client_addr, E->reply, sizeof(E->reply));
+	E->root = NULL;
+	if (E->reply_len <= 0)
+		return;
+	const char *sp = memchr(E->reply, ' ', (size_t)E->reply_len);
+
+	assert_non_null(sp);
+	bencode_doc_init(&E->doc, E->nodes, 4096);
+	assert_int_equal(
+	    bencode_decode(&E->doc, sp + 1, (size_t)(E->reply + E->reply_len - sp - 1), NULL, NULL),
+	    0);
+	E->root = bencode_root(&E->doc);
+}
+
+/* Sends @p kvs under @p cookie (NULL: a fresh one). */
+static void run_cookie(const char *cookie, const struct kv *kvs, size_t n)
+{
+	static char req[16384];
+	struct bencode_buf b;
+	int len = cookie ? snprintf(req, sizeof(req), "%s ", cookie)
+			 : snprintf(req, sizeof(req), "c%u ", ++E->cookie);
+	int m;
+
+	bencode_buf_init(&b, req + len, sizeof(req) - (size_t)len);
+	bencode_dict_begin(&b);
+	for (size_t i = 0; i < n; i++) {
+		bencode_put_cstr(&b, kvs[i].k);
+		if (kvs[i].v) {
+			bencode_put_cstr(&b, kvs[i].v);
+			continue;
+		}
+		bencode_list_begin(&b);
+		for (const char *const *e = kvs[i].l; *e; e++)
+			bencode_put_cstr(&b, *e);
+		bencode_end(&b);
+	}
+	bencode_end(&b);
+	m = bencode_buf_finish(&b);
+	assert_true(m > 0);
+	run_raw(req, (size_t)(len + m));
+}
+
+#define RUN(...)                                                        \
+	do {                                                            \
+		const struct kv kvs_[] = { __VA_ARGS__ };               \
+		run_cookie(NULL, kvs_, sizeof(kvs_) / sizeof(kvs_[0])); \
+	} while (0)
+
+static const struct bencode_node *get(const struct bencode_node *dict, const char *key)
+{
+	return bencode_dict_get(&E->doc, dict, strv_cstr(key));
+}
+
+static struct strv get_str(const struct bencode_node *dict, const char *key)
+{
+	const struct bencode_node *n = get(dict, key);
+
+	if (!n || n->type != BENCODE_STR)
+		return STRV("(none)");
+	return n->v.s;
+}
+
+static int64_t get_int(const struct bencode_node *dict, const char *key)
+{
+	const struct bencode_node *n = get(dict, key);
+
+	assert_non_null(n);
+	assert_int_equal(n->type, BENCODE_INT);
+	return n->v.i;
+}
+
+static void assert_result(const char *result)
+{
+	struct strv r;
+
+	assert_non_null(E->root);
+	r = get_str(E->root, "result");
+	if (!strv_eq_cstr(r, result)) {
+		struct strv why = get_str(E->root, "error-reason");
+
+		fail_msg("result %.*s (%.*s), expected %s", (int)r.len, r.p, (int)why.len, why.p,
+			 result);
+	}
+}
+
+static void assert_error(const char *reason)
+{
+	struct strv why;
+
+	assert_result("error");
+	why = get_str(E->root, "error-reason");
+	if (!strv_eq_cstr(why, reason))
+		fail_msg("error-reason '%.*s', expected '%s'", (int)why.len, why.p, reason);
+}
+
+static bool reply_sdp_has(const char *needle)
+{
+	struct strv sdp = get_str(E->root, "sdp");
+	char buf[8192];
+
+	strv_copy(sdp, buf, sizeof(buf));
+	return strstr(buf, needle) != NULL;
+}
+
+/* The audio port in the reply's SDP. */
+static unsigned reply_sdp_port(void)
+{
+	struct strv sdp = get_str(E->root, "sdp");
+	char buf[8192];
+	const char *m;
+	unsigned port = 0;
+
+	strv_copy(sdp, buf, sizeof(buf));
+	m = strstr(buf, "m=audio ");
+	assert_non_null(m);
+	assert_int_equal(sscanf(m, "m=audio %u", &port), 1);
+	return port;
+}
+
+static void offer(const char *call_id, const char *from_tag)
+{
+	RUN(S("command", "offer"), S("call-id", call_id), S("from-tag", from_tag), S("sdp", SDP_A),
+	    L("direction", "access", "core"), L("flags", "teardown-notify"));
+}
+
+static void answer(const char *call_id, const char *from_tag, const char *to_tag)
+{
+	RUN(S("command", "answer"), S("call-id", call_id), S("from-tag", from_tag),
+	    S("to-tag", to_tag), S("sdp", SDP_B), L("direction", "core", "access"));
+}
+
+static unsigned free_ports(unsigned i)
+{
+	return ports_available(E->ifaces[i].ports);
+}
+
+/* --- tests -------------------------------------------------------------------- */
+
+static void test_ping_and_errors(void **state)
+{
+	(void)state;
+	RUN(S("command", "ping"));
+	assert_result("pong");
+	assert_null(get(E->root, "warning"));
+	RUN(S("command", "frobnicate"));
+	assert_error("Unrecognized command");
+	RUN(S("call-id", "x"));
+	assert_error("No command given");
+	run_raw("k1 not-bencode", 14);
+	assert_error("Could not decode dictionary");
+	run_raw("nocookie", 8);
+	assert_int_equal(E->reply_len, -1);
+	run_raw(" d7:command4:pinge", 18);
+	assert_int_equal(E->reply_len, -1);
+	assert_int_equal(ng_server_stats(E->ng)->errors, 3);
+}
+
+static void test_offer_answer_links(void **state)
+{
+	struct fake_flow *a_rtp, *b_rtp;
+	unsigned a_port, b_port;
+
+	(void)state;
+	offer("call1", "tagA");
+	assert_result("ok");
+	/* the offer goes to the answerer: the core side's address and port */
+	assert_true(reply_sdp_has("127.0.0.2"));
+	b_port = reply_sdp_port();
+	assert_true(b_port >= 40000 && b_port <= 40099 && b_port % 2 == 0);
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(free_ports(0), 49);
+	assert_int_equal(free_ports(1), 49);
+	b_rtp = fake_flow_on_port(&E->dp, (uint16_t)b_port);
+	assert_non_null(b_rtp);
+	assert_non_null(fake_flow_on_port(&E->dp, (uint16_t)(b_port + 1)));
+	assert_true(fake_flow_on_port(&E->dp, (uint16_t)(b_port + 1))->p.is_rtcp);
+	/* early media: the callee's packets reach the caller; nothing goes the other way yet */
+	assert_true(b_rtp->out != 0);
+	a_rtp = fake_flow_get(&E->dp.base, b_rtp->out);
+	assert_non_null(a_rtp);
+	assert_int_equal(a_rtp->out, 0);
+	assert_int_equal(sa_port(&a_rtp->p.latch.expected), 4000);
+	assert_true(sa_isset(&a_rtp->p.latch.expected));
+	assert_int_equal(a_rtp->p.latch.window_ms, 10000);
+	assert_int_equal(a_rtp->p.group, b_rtp->p.group);
+	assert_int_equal(a_rtp->p.ice_local_ufrag[0], '\0');
+
+	answer("call1", "tagA", "tagB");
+	assert_result("ok");
+	/* the answer goes to the caller: the access side's advertised address, the caller's port */
+	assert_true(reply_sdp_has("203.0.113.1"));
+	a_port = reply_sdp_port();
+	assert_int_equal(a_port, sa_port(&a_rtp->p.local));
+	assert_true(a_port >= 30000 && a_port <= 30099);
+	assert_int_equal(a_rtp->out, fake_flow_on_port(&E->dp, (uint16_t)b_port) - E->dp.flows + 1);
+	assert_int_equal(sa_port(&b_rtp->p.latch.expected), 5000);
+	assert_int_equal(E->dp.live, 4);
+}
+
+static void test_query_delete_stats(void **state)
+{
+	const struct bencode_node *tags, *tag, *medias, *media, *streams, *stream, *totals;
+	struct fake_flow *f;
+
+	(void)state;
+	offer("call1", "tagA");
+	answer("call1", "tagA", "tagB");
+	f = fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port());
+	f->st.packets = 10;
+	f->st.bytes = 1720;
+	f->st.last_packet_ms = loop_now_ms(E->loop);
+	f->st.ssrc = 0x12345678;
+	RUN(S("command", "query"), S("call-id", "call1"));
+	assert_result("ok");
+	assert_true(get_int(E->root, "created") > 0);
+	tags = get(E->root, "tags");
+	assert_non_null(tags);
+	tag = get(tags, "tagA");
+	assert_non_null(tag);
+	assert_true(strv_eq_cstr(get_str(tag, "tag"), "tagA"));
+	assert_true(strv_eq_cstr(get_str(tag, "in dialogue with"), "tagB"));
+	medias = get(tag, "medias");
+	assert_non_null(medias);
+	media = bencode_first(&E->doc, medias);
+	assert_int_equal(get_int(media, "index"), 1);
+	assert_true(strv_eq_cstr(get_str(media, "type"), "audio"));
+	assert_true(strv_eq_cstr(get_str(media, "protocol"), "RTP/AVP"));
+	streams = get(media, "streams");
+	stream = bencode_first(&E->doc, streams);
+	assert_int_equal(get_int(stream, "local port"), sa_port(&f->p.local));
+	assert_true(strv_eq_cstr(get_str(get(stream, "endpoint"), "address"), "192.168.1.10"));
+	assert_int_equal(get_int(get(stream, "endpoint"), "port"), 4000);
+	assert_int_equal(get_int(get(stream, "stats"), "packets"), 10);
+	assert_non_null(get(tags, "tagB"));
+	totals = get(E->root, "totals");
+	assert_int_equal(get_int(get(totals, "RTP"), "packets"), 10);
+	assert_int_equal(get_int(get(totals, "RTP"), "bytes"), 1720);
+	assert_int_equal(get_int(get(totals, "RTCP"), "packets"), 0);
+	assert_int_equal(get_int(stream, "SSRC"), 0x12345678);
+	assert_int_equal(get_int(get(get(E->root, "SSRC"), "305419896"), "packets"), 10);
+
+	RUN(S("command", "list"));
+	assert_result("ok");
+	assert_int_equal(get(E->root, "calls")->count, 1);
+	RUN(S("command", "statistics"));
+	assert_int_equal(
+	    get_int(get(get(E->root, "statistics"), "currentstatistics"), "sessionsown"), 1);
+
+	RUN(S("command", "delete"), S("call-id", "call1"), S("from-tag", "tagA"));
+	assert_result("ok");
+	assert_int_equal(get_int(get(get(E->root, "totals"), "RTP"), "packets"), 10);
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 50);
+	assert_int_equal(free_ports(1), 50);
+	RUN(S("command", "query"), S("call-id", "call1"));
+	assert_error("Unknown call-id");
+	RUN(S("command", "delete"), S("call-id", "call1"));
+	assert_error("Unknown call-id");
+	RUN(S("command", "answer"), S("call-id", "nope"), S("from-tag", "a"), S("sdp", SDP_B));
+	assert_error("Unknown call-id");
+}
+
+static void test_bad_sdp(void **state)
+{
+	(void)state;
+	RUN(S("command", "offer"), S("call-id", "c"), S("from-tag", "a"));
+	assert_error("Missing SDP");
+	RUN(S("command", "offer"), S("call-id", "c"), S("from-tag", "a"), S("sdp", "garbage\r\n"));
+	assert_error("Failed to parse SDP");
+	RUN(S("command", "offer"), S("call-id", "c"), S("from-tag", "a"),
+	    S("sdp", "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n"));
+	assert_error("Incomplete SDP");
+	RUN(S("command", "offer"), S("from-tag", "a"), S("sdp", SDP_A));
+	assert_error("No call-id in message");
+	RUN(S("command", "offer"), S("call-id", "c"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("direction", "access", "mars"));
+	assert_error("Unknown interface in direction");
+	/* nothing was left behind */
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(calls_counters(E->calls)->current, 0);
+}
+
+static void test_spellings_and_warnings(void **state)
+{
+	struct fake_flow *f;
+
+	(void)state;
+	RUN(S("command", "offer"), S("call id", "sp"), S("From_Tag", "a"), S("sdp", SDP_A),
+	    L("flags", "strict source", "symmetric", "frobnicate"), S("bogus key", "1"),
+	    L("replace", "origin", "session connection"), L("received from", "IP4", "198.51.100.7"),
+	    L("rtcp-mux", "demux"), S("ICE", "remove"), S("via-branch", "z9hG4bK1"),
+	    L("supports", "load limit"), S("record call", "no"));
+	assert_result("ok");
+	assert_true(strv_eq_cstr(get_str(E->root, "warning"),
+				 "unknown flag 'frobnicate'; unknown key 'bogus key'"));
+	f = fake_flow_get(&E->dp.base, fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->out);
+	assert_int_equal(f->p.latch.mode, LATCH_STRICT);
+	assert_true(sa_isset(&f->p.latch.received_from));
+
+	RUN(S("command", "offer"), S("call-id", "sp2"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("flags", "media-handover", "trust_address"), L("received-from", "IP4", "1.2.3.4"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	f = fake_flow_get(&E->dp.base, fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->out);
+	assert_int_equal(f->p.latch.mode, LATCH_HANDOVER);
+	/* trust address: the SIP source is not used */
+	assert_false(sa_isset(&f->p.latch.received_from));
+
+	RUN(S("command", "delete"), S("call-id", "sp2"), S("delete-delay", "0"));
+	assert_result("ok");
+	assert_true(strv_eq_cstr(get_str(E->root, "warning"), "ignored key 'delete-delay'"));
+}
+
+static void test_ice_force(void **state)
+{
+	struct fake_flow *b;
+
+	(void)state;
+	RUN(S("command", "offer"), S("call-id", "ice"), S("from-tag", "a"), S("sdp", SDP_A),
+	    S("ICE", "force"));
+	assert_result("ok");
+	b = fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port());
+	assert_int_equal(strlen(b->p.ice_local_ufrag), 8);
+	assert_int_equal(strlen(b->p.ice_local_pwd), 24);
+	assert_true(reply_sdp_has(b->p.ice_local_ufrag));
+	/* the caller's relay ports learn their credentials when the answer forces ICE */
+	RUN(S("command", "answer"), S("call-id", "ice"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B), S("ICE", "force"));
+	assert_result("ok");
+	b = fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port());
+	assert_int_equal(strlen(b->p.ice_local_ufrag), 8);
+	assert_true(reply_sdp_has(b->p.ice_local_ufrag));
+	assert_non_null(fake_flow_on_port(&E->dp, (uint16_t)(reply_sdp_port() + 1)));
+	assert_string_equal(
+	    fake_flow_on_port(&E->dp, (uint16_t)(reply_sdp_port() + 1))->p.ice_local_pwd,
+	    b->p.ice_local_pwd);
+}
+
+static void test_unsupported_warnings(void **state)
+{
+	(void)state;
+	RUN(S("command", "offer"), S("call-id", "tp"), S("from-tag", "a"), S("sdp", SDP_A),
+	    S("transport-protocol", "RTP/AVP"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	RUN(S("command", "offer"), S("call-id", "tp"), S("from-tag", "a"), S("sdp", SDP_A),
+	    S("transport protocol", "RTP/SAVP"), S("record call", "yes"));
+	assert_result("ok");
+	assert_true(strv_eq_cstr(get_str(E->root, "warning"),
+				 "unsupported key 'record call'; unsupported transport-protocol "
+				 "'RTP/SAVP'"));
+}
+
+static void test_reply_cache(void **state)
+{
+	static const struct kv req[] = { S("command", "offer"), S("call-id", "rc"),
+					 S("from-tag", "a"), S("sdp", SDP_A) };
+	char first[65536];
+	int first_len;
+	unsigned port;
+
+	(void)state;
+	run_cookie("same", req, 4);
+	assert_result("ok");
+	port = reply_sdp_port();
+	memcpy(first, E->reply, (size_t)E->reply_len);
+	first_len = E->reply_len;
+	run_cookie("same", req, 4);
+	assert_int_equal(E->reply_len, first_len);
+	assert_memory_equal(E->reply, first, (size_t)first_len);
+	assert_int_equal(E->dp.adds, 4); /* executed once */
+	assert_int_equal(ng_server_stats(E->ng)->retransmits, 1);
+	/* another cookie runs again: a re-offer, which keeps its ports */
+	run_cookie("other", req, 4);
+	assert_result("ok");
+	assert_int_equal(reply_sdp_port(), port);
+	assert_int_equal(E->dp.adds, 4);
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(calls_counters(E->calls)->total, 1);
+	/* the same cookie from another client is another command */
+	sa_set_port(&E->client_addr, (uint16_t)(sa_port(&E->client_addr) + 1));
+	run_cookie("same", (const struct kv[]){ S("command", "list") }, 1);
+	assert_result("ok");
+	assert_non_null(get(E->root, "calls"));
+	assert_int_equal(ng_server_stats(E->ng)->retransmits, 1);
+}
+
+static void test_reoffer_keeps_ports(void **state)
+{
+	unsigned b_port, a_port;
+
+	(void)state;
+	offer("re", "a");
+	b_port = reply_sdp_port();
+	answer("re", "a", "b");
+	a_port = reply_sdp_port();
+	offer("re", "a");
+	assert_result("ok");
+	assert_int_equal(reply_sdp_port(), b_port);
+	/* a re-INVITE from the callee: its ports are the ones it had */
+	RUN(S("command", "offer"), S("call-id", "re"), S("from-tag", "b"), S("to-tag", "a"),
+	    S("sdp", SDP_B));
+	assert_result("ok");
+	assert_int_equal(reply_sdp_port(), a_port);
+	RUN(S("command", "answer"), S("call-id", "re"), S("from-tag", "b"), S("to-tag", "a"),
+	    S("sdp", SDP_A));
+	assert_result("ok");
+	assert_int_equal(reply_sdp_port(), b_port);
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(E->dp.adds, 4);
+}
+
+static void test_ports_exhausted(void **state)
+{
+	struct calls_conf cc = { .nifaces = 1, .limits.timeout_ms = 60000 };
+
+	(void)state;
+	teardown(NULL);
+	env_open(&cc); /* access: 30000-30003, two pairs */
+	RUN(S("command", "offer"), S("call-id", "p1"), S("from-tag", "a"), S("sdp", SDP_A));
+	assert_result("ok");
+	assert_int_equal(free_ports(0), 0);
+	RUN(S("command", "offer"), S("call-id", "p2"), S("from-tag", "a"), S("sdp", SDP_A));
+	assert_error("Ran out of ports");
+	assert_int_equal(calls_counters(E->calls)->current, 1);
+	RUN(S("command", "delete"), S("call-id", "p1"));
+	assert_int_equal(free_ports(0), 2);
+	/* a port taken by another process is skipped */
+	E->dp.busy_port = 30000;
+	RUN(S("command", "offer"), S("call-id", "p3"), S("from-tag", "a"), S("sdp", SDP_A));
+	assert_error("Ran out of ports");
+	E->dp.busy_port = 0;
+	assert_int_equal(free_ports(0), 2);
+	assert_int_equal(E->dp.live, 0);
+}
+
+static void test_load_limit(void **state)
+{
+	struct calls_conf cc = { .limits.max_sessions = 1, .limits.timeout_ms = 60000 };
+
+	(void)state;
+	teardown(NULL);
+	env_open(&cc);
+	offer("l1", "a");
+	assert_result("ok");
+	RUN(S("command", "offer"), S("call-id", "l2"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("supports", "load limit"));
+	assert_result("load limit");
+	assert_true(strv_eq_cstr(get_str(E->root, "message"), "Parallel session limit reached"));
+	RUN(S("command", "offer"), S("call-id", "l2"), S("from-tag", "a"), S("sdp", SDP_A));
+	assert_error("Parallel session limit reached");
+	/* the existing call may still be re-offered */
+	offer("l1", "a");
+	assert_result("ok");
+	assert_int_equal(calls_counters(E->calls)->rejected, 2);
+}
+
+/* Reads one teardown notification from the client socket, or returns false. */
+static bool read_teardown(char *call_id, char *reason)
+{
+	char buf[2048];
+	struct bencode_node nodes[32];
+	struct bencode_doc doc;
+	ssize_t n = recv(E->client, buf, sizeof(buf), 0);
+	const char *sp;
+
+	if (n <= 0)
+		return false;
+	sp = memchr(buf, ' ', (size_t)n);
+	assert_non_null(sp);
+	bencode_doc_init(&doc, nodes, 32);
+	assert_int_equal(bencode_decode(&doc, sp + 1, (size_t)(buf + n - sp - 1), NULL, NULL), 0);
+	struct strv v;
+
+	assert_true(bencode_dict_get_str(&doc, bencode_root(&doc), STRV("command"), &v));
+	assert_true(strv_eq_cstr(v, "teardown"));
+	assert_true(bencode_dict_get_str(&doc, bencode_root(&doc), STRV("call-id"), &v));
+	strv_copy(v, call_id, 64);
+	assert_true(bencode_dict_get_str(&doc, bencode_root(&doc), STRV("from-tag"), &v));
+	assert_true(strv_eq_cstr(v, "a"));
+	assert_true(bencode_dict_get_str(&doc, bencode_root(&doc), STRV("reason"), &v));
+	strv_copy(v, reason, 64);
+	return true;
+}
+
+static void test_timeouts(void **state)
+{
+	uint64_t t0 = loop_now_ms(E->loop);
+	char id[64], reason[64];
+	struct fake_flow *f;
+
+	(void)state;
+	offer("t1", "a"); /* teardown-notify */
+	answer("t1", "a", "b");
+	RUN(S("command", "offer"), S("call-id", "t2"), S("from-tag", "a"), S("sdp", SDP_A));
+	RUN(S("command", "answer"), S("call-id", "t2"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B));
+	offer("t3", "a"); /* never answered */
+	offer("t4", "a"); /* on hold: silent timeout */
+	answer("t4", "a", "b");
+	RUN(S("command", "offer"), S("call-id", "t4"), S("from-tag", "a"), S("sdp", SDP_A_HOLD),
+	    L("flags", "teardown-notify"));
+	assert_result("ok");
+	/* t1 keeps sending RTP at 59 s */
+	RUN(S("command", "query"), S("call-id", "t1"));
+	{
+		const struct bencode_node *tag = get(get(E->root, "tags"), "a");
+		const struct bencode_node *st = bencode_first(
+		    &E->doc, get(bencode_first(&E->doc, get(tag, "medias")), "streams"));
+
+		f = fake_flow_on_port(&E->dp, (uint16_t)get_int(st, "local port"));
+	}
+	assert_non_null(f);
+	f->st.last_packet_ms = t0 + 59000;
+
+	calls_tick(E->calls, t0 + 30000);
+	assert_int_equal(calls_counters(E->calls)->current, 4);
+	assert_false(read_teardown(id, reason));
+
+	calls_tick(E->calls, t0 + 61000);
+	/* t2 timed out silently (no teardown-notify); t1 sends; t3 waits for its answer */
+	assert_int_equal(calls_counters(E->calls)->current, 3);
+	assert_false(read_teardown(id, reason));
+	RUN(S("command", "query"), S("call-id", "t2"));
+	assert_error("Unknown call-id");
+
+	calls_tick(E->calls, t0 + 120000);
+	assert_true(read_teardown(id, reason));
+	assert_string_equal(id, "t1");
+	assert_string_equal(reason, "timeout");
+	assert_false(read_teardown(id, reason));
+
+	calls_tick(E->calls, t0 + 300000);
+	assert_true(read_teardown(id, reason));
+	assert_string_equal(id, "t3");
+	assert_string_equal(reason, "offer-timeout");
+
+	calls_tick(E->calls, t0 + 3600000);
+	assert_true(read_teardown(id, reason));
+	assert_string_equal(id, "t4");
+	assert_string_equal(reason, "timeout");
+	assert_int_equal(calls_counters(E->calls)->current, 0);
+	assert_int_equal(calls_counters(E->calls)->timeouts, 4);
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 50);
+	assert_int_equal(free_ports(1), 50);
+}
+
+static void test_final_timeout(void **state)
+{
+	struct calls_conf cc = { .limits.timeout_ms = 60000, .limits.final_timeout_ms = 7200000 };
+	char id[64], reason[64];
+	uint64_t t0;
+
+	(void)state;
+	teardown(NULL);
+	env_open(&cc);
+	t0 = loop_now_ms(E->loop);
+	offer("f1", "a");
+	answer("f1", "a", "b");
+	fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->st.last_packet_ms = t0 + 7200000;
+	calls_tick(E->calls, t0 + 7199000);
+	assert_false(read_teardown(id, reason));
+	calls_tick(E->calls, t0 + 7200000);
+	assert_true(read_teardown(id, reason));
+	assert_string_equal(reason, "final-timeout");
+}
+
+static void test_delete_branch(void **state)
+{
+	(void)state;
+	offer("br", "a");
+	answer("br", "a", "b");
+	/* a second dialogue in the call (e.g. a transfer) */
+	RUN(S("command", "offer"), S("call-id", "br"), S("from-tag", "c"), S("sdp", SDP_A));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 8);
+	RUN(S("command", "delete"), S("call-id", "br"), S("from-tag", "a"), S("to-tag", "b"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 6);
+	RUN(S("command", "query"), S("call-id", "br"));
+	assert_result("ok");
+	assert_null(get(get(E->root, "tags"), "b"));
+	RUN(S("command", "delete"), S("call-id", "br"));
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 50);
+	assert_int_equal(free_ports(1), 50);
+}
+
+static void test_list_limit(void **state)
+{
+	(void)state;
+	offer("x1", "a");
+	offer("x2", "a");
+	offer("x3", "a");
+	RUN(S("command", "list"), S("limit", "2"));
+	assert_result("ok");
+	assert_int_equal(get(E->root, "calls")->count, 2);
+	for (unsigned i = 0; i < 40; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "y%u", i);
+		offer(id, "a");
+	}
+	RUN(S("command", "list"));
+	assert_int_equal(get(E->root, "calls")->count, 32); /* Sipwise's default limit */
+	RUN(S("command", "list"), L("limit", "x"));
+	assert_true(strv_eq_cstr(get_str(E->root, "warning"), "invalid value of 'limit'"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ping_and_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offer_answer_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_delete_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_sdp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spellings_and_warnings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ice_force, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsupported_warnings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reoffer_keeps_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ports_exhausted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeouts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_final_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_branch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* rtpengine's settings: defaults as Sipwise's, interfaces and their checks with file:line. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "rtpengine/rtpengine_conf.h"
+
+static int read_text(struct rtpengine_conf *cfg, const char *text, char *err, size_t errlen)
+{
+	struct conf *c;
+	int rc;
+
+	assert_int_equal(conf_load_string(&c, &rtpengine_conf_schema, "r.conf", text, err, errlen),
+			 0);
+	rc = rtpengine_conf_read(cfg, c, err, errlen);
+	/* the strings of cfg die with c: the tests only look at numbers and addresses */
+	conf_free(c);
+	return rc;
+}
+
+static void test_defaults(void **state)
+{
+	struct rtpengine_conf cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(read_text(&cfg, "", err, sizeof(err)), 0);
+	assert_int_equal(cfg.nifaces, 1);
+	assert_int_equal(cfg.ifaces[0].port_min, 30000);
+	assert_int_equal(cfg.ifaces[0].port_max, 40000);
+	assert_false(sa_isset(&cfg.ifaces[0].advertised));
+	assert_int_equal(cfg.timeout_ms, 60000);
+	assert_int_equal(cfg.silent_timeout_ms, 3600000);
+	assert_int_equal(cfg.final_timeout_ms, 0);
+	assert_int_equal(cfg.offer_timeout_ms, 300000);
+	assert_int_equal(cfg.latch_window_ms, 10000);
+	assert_int_equal(cfg.max_sessions, 0);
+	assert_int_equal(cfg.backend, RTPENGINE_BACKEND_SOCKETS);
+	assert_int_equal(cfg.workers, 1);
+}
+
+static void test_two_interfaces(void **state)
+{
+	struct rtpengine_conf cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(read_text(&cfg,
+				   "interfaces = (\n"
+				   " { name = \"access\"; address = \"10.0.0.1\";"
+				   " advertised = \"203.0.113.1\"; },\n"
+				   " { name = \"core\"; address = \"::1\"; port_min = 50000;"
+				   " port_max = 50999; }\n);\n",
+				   err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.nifaces, 2);
+	assert_int_equal(sa_family(&cfg.ifaces[1].local), AF_INET6);
+	assert_true(sa_isset(&cfg.ifaces[0].advertised));
+	assert_int_equal(cfg.ifaces[1].port_min, 50000);
+}
+
+static void test_errors(void **state)
+{
+	struct rtpengine_conf cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(read_text(&cfg, "interfaces = (\n { address = \"10.0.0.300\"; }\n);\n",
+				   err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "r.conf:2: setting 'interfaces.[0].address': expected an IPv4 "
+				 "or IPv6 address without port, got \"10.0.0.300\"");
+	assert_int_equal(read_text(&cfg,
+				   "interfaces = (\n { name = \"a\"; },\n { name = \"a\"; }\n);\n",
+				   err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(
+	    err, "r.conf:3: setting 'interfaces.[1].name': interface 0 has the same name");
+	assert_int_equal(read_text(&cfg,
+				   "interfaces = (\n { port_min = 30001; port_max = 30002; }\n);\n",
+				   err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "holds no even/odd port pair"));
+	assert_int_equal(read_text(&cfg, "interfaces = (\n { advertised = \"1.2.3.4:5\"; }\n);\n",
+				   err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "interfaces.[0].advertised"));
+	assert_int_equal(
+	    read_text(&cfg, "interfaces = (\n { address = \"0.0.0.0\"; }\n);\n", err, sizeof(err)),
+	    -EINVAL);
+	assert_string_equal(err, "r.conf:2: setting 'interfaces.[0].address': 0.0.0.0 needs an "
+				 "advertised address");
+	assert_int_equal(
+	    read_text(&cfg, "interfaces = ({ address = \"::\"; advertised = \"2001:db8::1\"; });",
+		      err, sizeof(err)),
+	    0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_two_interfaces),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
