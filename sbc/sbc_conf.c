@@ -205,6 +205,23 @@ static int read_hop(struct sbc_hop *h, const struct conf *c, const char *path, c
 	return 0;
 }
 
+/* registrar.upstream, in relay mode. */
+static int read_relay_upstream(struct registrar_settings *rs, const struct conf *c, char *err,
+			       size_t errlen)
+{
+	struct sbc_hop h;
+	int rc;
+
+	if (!rs->relay)
+		return 0;
+	rc = read_hop(&h, c, "registrar.upstream", rs->upstream, err, errlen);
+	if (rc)
+		return rc;
+	rs->relay_conf.upstream = h.addr;
+	rs->relay_conf.proto = h.proto;
+	return 0;
+}
+
 static int read_route(struct sbc_b2bua_conf *b, const struct conf *c, char *err, size_t errlen)
 {
 	const char *r = conf_str(c, "b2bua.default_route");
@@ -358,7 +375,10 @@ int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t 
 	if (rc)
 		return rc;
 	rc = registrar_settings_read(&out->registrar, c, err, errlen);
+	if (rc == 0)
+		rc = read_relay_upstream(&out->registrar, c, err, errlen);
 	if (rc) {
+		registrar_settings_clear(&out->registrar);
 		routes_free(out->routes);
 		out->routes = NULL;
 	}
