@@ -1,0 +1,116 @@
+#!/bin/bash
+# Registrar relay mode through the whole stack, on loopback: a sipp phone on
+# the access side (127.0.0.1), a sipp upstream registrar on the core side
+# (127.0.0.2). The phone's REGISTER is challenged by the upstream (the 401
+# relayed), the retry's credentials pass through and the phone gets 200 with
+# the short expiry; its refresh is answered from the cache (the upstream
+# sees nothing); a call from the core side to the sbc's Contact key reaches
+# the phone over its flow; "Contact: *" unregisters upstream. The upstream's
+# trace must hold the sbc's core address and none of the phone's Call-ID,
+# tags, branches, port or User-Agent. Exit 0 pass.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+core_port=$((port + 2))
+up_port=$((port + 3))
+phone_port=$((port + 4))
+caller_port=$((port + 5))
+
+cat >"$tmp/sbc.conf" <<CONF
+log: { level = "info"; target = "stderr"; };
+sip: {
+  listen = (
+    { transport = "udp"; address = "127.0.0.1"; port = $port; interface = "access"; },
+    { transport = "udp"; address = "127.0.0.2"; port = $core_port; interface = "core"; }
+  );
+};
+registrar: {
+  mode = "relay";
+  upstream = "udp:127.0.0.2:$up_port";
+  relay: { endpoint_expires = 60; upstream_expires = 3600; };
+  keepalive: { method = "off"; };
+};
+control: { socket = "$tmp/sbc.ctl"; };
+CONF
+
+# sipp NAME ARGS...: bounded, traces kept in $tmp/NAME.msg.
+sipp_run() {
+	local name=$1
+	shift
+	(cd "$tmp" && exec timeout 60 sipp -nostdin -m 1 -timeout 30s -timeout_error \
+		-trace_msg -message_file "$name.msg" -trace_err -error_file "$name.err" "$@" \
+		>"$name.out" 2>&1)
+}
+
+launch_sbc relay "$tmp/sbc.conf"
+
+sipp_run upstream -sf "$SIPP_DIR/relay_upstream.xml" -i 127.0.0.2 -p "$up_port" &
+up_pid=$!
+uas_pids+=("$up_pid")
+sleep 0.3
+
+sipp_run register -sf "$SIPP_DIR/relay_phone_register.xml" -s alice -au alice \
+	-ap wonderland -i 127.0.0.1 -p "$phone_port" "127.0.0.1:$port"
+rc=$?
+[ "$rc" -eq 0 ] && pass "401 relayed, 200 with expires=60, refresh answered (60 s)" ||
+	{ fail "phone registration: sipp exit $rc"; tail -20 "$tmp/register.out"; }
+
+status >"$tmp/status1.txt"
+grep -q "^registrar-relay: aors=1 forwarded=2 cached=1 challenges=1" "$tmp/status1.txt" &&
+	pass "two REGISTERs went upstream, the refresh came from the cache" ||
+	{ fail "relay counters"; cat "$tmp/status1.txt"; }
+n=$(grep -c "^REGISTER " "$tmp/upstream.msg" 2>/dev/null)
+[ "$n" = "2" ] && pass "the upstream saw 2 REGISTERs (the refresh did not reach it)" ||
+	fail "the upstream saw ${n:-0} REGISTERs, expected 2"
+
+key=$(sed -n 's/^Contact: <sip:\([0-9a-f]*\)@127\.0\.0\.2:'"$core_port"'>.*/\1/p' \
+	"$tmp/upstream.msg" | head -1)
+[ -n "$key" ] && pass "the upstream got Contact sip:<key>@127.0.0.2:$core_port (the sbc)" ||
+	fail "no sbc Contact in the upstream's trace"
+grep -q "^Via: SIP/2.0/UDP 127.0.0.2:$core_port;" "$tmp/upstream.msg" &&
+	pass "the upstream got the sbc's core Via" || fail "no sbc core Via upstream"
+
+# Nothing of the phone crosses: its Call-ID, tags, branches, port, User-Agent.
+leaks=0
+ids=$(sed -n 's/^Call-ID: *//p; s/^From:.*tag=//p; s/^Via:.*branch=\([^;]*\).*/\1/p' \
+	"$tmp/register.msg" | tr -d '\r' | sort -u)
+[ "$(echo "$ids" | wc -w)" -ge 5 ] || fail "too few phone identifiers read from its trace: $ids"
+for s in $ids phone-secret-agent; do
+	grep -qF -- "$s" "$tmp/upstream.msg" && { echo "leaked: $s"; leaks=$((leaks + 1)); }
+done
+grep -qw -- "$phone_port" "$tmp/upstream.msg" && { echo "leaked: port $phone_port"; leaks=$((leaks + 1)); }
+[ "$leaks" -eq 0 ] && pass "topology hidden: none of the phone's identifiers upstream" ||
+	fail "$leaks phone identifier(s) reached the upstream"
+
+# A call from the core side to the key reaches the phone over its flow.
+sipp_run phone_call -sf "$SIPP_DIR/b2b_uas_answer.xml" -i 127.0.0.1 -p "$phone_port" &
+phone_pid=$!
+uas_pids+=("$phone_pid")
+sleep 0.3
+sipp_run caller -sf "$SIPP_DIR/call_registered_user.xml" -s "${key:-none}" -i 127.0.0.2 \
+	-p "$caller_port" "127.0.0.2:$core_port"
+rc=$?
+wait "$phone_pid"
+prc=$?
+[ "$rc" -eq 0 ] && [ "$prc" -eq 0 ] && pass "the upstream's call to the key reached the phone" ||
+	{ fail "call to the phone: caller exit $rc, phone exit $prc"; tail -5 "$tmp/caller.out"; }
+
+sipp_run unregister -sf "$SIPP_DIR/relay_phone_unregister.xml" -s alice -i 127.0.0.1 \
+	-p "$phone_port" "127.0.0.1:$port"
+rc=$?
+[ "$rc" -eq 0 ] && pass "Contact: * answered 200 with no binding" ||
+	{ fail "unregister: sipp exit $rc"; tail -20 "$tmp/unregister.out"; }
+wait "$up_pid"
+rc=$?
+[ "$rc" -eq 0 ] && pass "the upstream verified the phone's credentials and saw Expires: 0" ||
+	{ fail "upstream registrar: sipp exit $rc"; tail -20 "$tmp/upstream.out"; }
+uas_pids=()
+
+status >"$tmp/status2.txt"
+grep -q "^registrar: aors=0 bindings=0" "$tmp/status2.txt" &&
+	grep -q "^registrar-relay: aors=0 forwarded=3 cached=1" "$tmp/status2.txt" &&
+	pass "no binding and no relay state left" || { fail "state left"; cat "$tmp/status2.txt"; }
+
+stop_sbc relay
+echo "$failures failure(s)"
+[ "$failures" -eq 0 ]
