@@ -956,11 +956,28 @@ static void apply_defaults(struct registrar_relay_conf *c)
 int registrar_relay_start(struct registrar *r, struct sip_tsx_layer *tsx, struct sip_transport *tp,
 			  const struct registrar_relay_conf *conf)
 {
-	struct registrar_relay *rr;
-	struct sa local;
+	struct sip_flow dest = { 0 };
 	int li;
 
-	if (!r || !tsx || !tp || !conf || !sa_isset(&conf->upstream) || registrar_relay_of(r) ||
+	if (!tp || !conf)
+		return -EINVAL;
+	li = pick_listener(tp, conf, &dest.local);
+	if (li < 0) {
+		log_err("registrar relay: no listener of the upstream's transport and family");
+		return -EINVAL;
+	}
+	dest.remote = conf->upstream;
+	dest.listener = (uint16_t)li;
+	dest.proto = (uint8_t)conf->proto;
+	return registrar_relay_start_flow(r, tsx, &dest, conf);
+}
+
+int registrar_relay_start_flow(struct registrar *r, struct sip_tsx_layer *tsx,
+			       const struct sip_flow *dest, const struct registrar_relay_conf *conf)
+{
+	struct registrar_relay *rr;
+
+	if (!r || !tsx || !dest || !conf || !sa_isset(&dest->remote) || registrar_relay_of(r) ||
 	    (conf->contact_host && !host_ok(conf->contact_host)))
 		return -EINVAL;
 	rr = calloc(1, sizeof(*rr));
@@ -968,26 +985,20 @@ int registrar_relay_start(struct registrar *r, struct sip_tsx_layer *tsx, struct
 		return -ENOMEM;
 	rr->conf = *conf;
 	apply_defaults(&rr->conf);
-	li = pick_listener(tp, conf, &local);
-	if (li < 0 || rr->conf.endpoint_expires > rr->conf.upstream_expires) {
-		log_err("registrar relay: %s",
-			li < 0 ? "no listener of the upstream's transport and address family"
-			       : "endpoint_expires exceeds upstream_expires");
+	if (rr->conf.endpoint_expires > rr->conf.upstream_expires) {
+		log_err("registrar relay: endpoint_expires exceeds upstream_expires");
 		free(rr);
 		return -EINVAL;
 	}
 	rr->r = r;
 	rr->loc = registrar_location(r);
-	rr->ts = NULL;
+	rr->ts = registrar_timers(r);
 	rr->tsx = tsx;
-	rr->dest = (struct sip_flow){ .remote = conf->upstream,
-				      .local = local,
-				      .listener = (uint16_t)li,
-				      .proto = (uint8_t)conf->proto };
+	rr->dest = *dest;
 	if (conf->contact_host)
 		snprintf(rr->host, sizeof(rr->host), "%s", conf->contact_host);
 	else
-		sa_print(&local, rr->host, sizeof(rr->host));
+		sa_print(&dest->local, rr->host, sizeof(rr->host));
 	rr->pacer.rate = rr->conf.max_per_sec;
 	rr->mask = 1023;
 	rr->by_aor = calloc(rr->mask + 1, sizeof(*rr->by_aor));
@@ -1001,7 +1012,6 @@ int registrar_relay_start(struct registrar *r, struct sip_tsx_layer *tsx, struct
 	}
 	rr->rng |= 1;
 	rr->inst = (uint32_t)(next_random(rr) >> 32);
-	rr->ts = registrar_timers(r);
 	registrar_relay_attach(r, rr);
 	return 0;
 }

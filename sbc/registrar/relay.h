@@ -100,6 +100,14 @@ struct registrar_relay_stats {
 int registrar_relay_start(struct registrar *r, struct sip_tsx_layer *tsx, struct sip_transport *tp,
 			  const struct registrar_relay_conf *conf);
 
+/**
+ * registrar_relay_start with the flow toward upstream given (@p dest: remote,
+ * local, listener, proto), e.g. by tests without a transport.
+ */
+int registrar_relay_start_flow(struct registrar *r, struct sip_tsx_layer *tsx,
+			       const struct sip_flow *dest,
+			       const struct registrar_relay_conf *conf);
+
 void registrar_relay_stats(const struct registrar *r, struct registrar_relay_stats *st);
 
 /* --- the decisions, pure (unit tests) ------------------------------------ */
