@@ -743,12 +743,16 @@ unsigned registrar_lookup(const struct registrar *r, struct strv user, struct st
 			  const struct location_contact **out, unsigned max)
 {
 	char key[LOCATION_AOR_MAX];
-	int n = -ENOENT;
+	int n;
 
-	/* Relay mode: upstream calls us by the key we registered as Contact. */
+	/*
+	 * Relay mode: only the keys we registered upstream as Contact are
+	 * looked up. A call to an AOR goes by routing to the core, which calls
+	 * the key back: the upstream stays the one place that routes (and bills).
+	 */
 	if (r->relay)
 		n = registrar_relay_aor(r->relay, user, key);
-	if (n < 0)
+	else
 		n = location_aor_key(user, domain, key);
 	if (n < 0)
 		return 0;

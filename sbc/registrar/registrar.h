@@ -156,7 +156,9 @@ int registrar_handle(struct registrar *r, struct sip_tsx *st, const struct sip_m
 
 /**
  * Contacts of @p user@@p domain for routing a request to a registered user,
- * best first (location_lookup). Valid until the registrar next changes.
+ * best first (location_lookup). Valid until the registrar next changes. In
+ * relay mode @p user must be a key the relay registered upstream as Contact
+ * (relay.h); AORs are not looked up.
  */
 unsigned registrar_lookup(const struct registrar *r, struct strv user, struct strv domain,
 			  const struct location_contact **out, unsigned max);

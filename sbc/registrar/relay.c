@@ -562,12 +562,15 @@ static uint32_t granted_expires(const struct relay_aor *a, const struct sip_msg 
 	return asked;
 }
 
-/* The status the UA gets for an upstream final @p code (0: timeout, -1: send error). */
+/*
+ * The status the UA gets for an upstream final @p code (0: timeout, -1: send
+ * error). A 423 is about upstream_expires, which the UA cannot change: 503.
+ */
 static unsigned map_status(int code)
 {
 	if (code == 0)
 		return 504;
-	if (code < 0 || code >= 500)
+	if (code < 0 || code >= 500 || code == 423)
 		return 503;
 	return (unsigned)code;
 }

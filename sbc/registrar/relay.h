@@ -29,9 +29,10 @@
  *    the flow they came by and an expiry of min(asked, endpoint_expires,
  *    granted upstream) (registrar_relay_local_expires); the UA gets 200 with
  *    its bindings. 401/407: relayed with the upstream's challenge headers,
- *    nothing changes. A timeout: 504; a transport error, 5xx, or the pacer
- *    (max_per_sec upstream REGISTERs): 503 with Retry-After; any other final
- *    status is relayed as is. After a failure other than a challenge the
+ *    nothing changes. A timeout: 504; a transport error, 5xx, 423 (about
+ *    upstream_expires, not the UA's business) or the pacer (max_per_sec
+ *    upstream REGISTERs): 503 with Retry-After; any other final status is
+ *    relayed as is. After a failure other than a challenge the
  *    AOR's local bindings and its upstream state are dropped: no stale
  *    binding routes calls.
  *  - The AOR is watched on a timer at its latest local expiry: once no
@@ -41,7 +42,9 @@
  *    a fresh nonce count; a challenge is counted and the upstream binding
  *    left to expire).
  *  - Requests from upstream toward sip:<key>@... are routed to the AOR's
- *    contacts (registrar_lookup resolves keys), over their flows.
+ *    contacts over their flows: registrar_lookup resolves keys, and only
+ *    keys (a call to an AOR goes by routing to the core, which calls the key
+ *    back: phones never reach each other around the upstream).
  *
  * One upstream REGISTER per AOR at a time: a UA REGISTER that arrives while
  * one is in flight gets 500 with Retry-After (RFC 3261 §10.3 has the UA wait).
