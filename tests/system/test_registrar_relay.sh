@@ -42,12 +42,21 @@ sipp_run() {
 		>"$name.out" 2>&1)
 }
 
+# wait_udp PORT: until something listens there (5 s at most).
+wait_udp() {
+	for _ in $(seq 50); do
+		ss -lnuH "sport = :$1" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 launch_sbc relay "$tmp/sbc.conf"
 
 sipp_run upstream -sf "$SIPP_DIR/relay_upstream.xml" -i 127.0.0.2 -p "$up_port" &
 up_pid=$!
 uas_pids+=("$up_pid")
-sleep 0.3
+wait_udp "$up_port" || fail "the upstream sipp did not start"
 
 sipp_run register -sf "$SIPP_DIR/relay_phone_register.xml" -s alice -au alice \
 	-ap wonderland -i 127.0.0.1 -p "$phone_port" "127.0.0.1:$port"
@@ -86,7 +95,7 @@ grep -qw -- "$phone_port" "$tmp/upstream.msg" && { echo "leaked: port $phone_por
 sipp_run phone_call -sf "$SIPP_DIR/b2b_uas_answer.xml" -i 127.0.0.1 -p "$phone_port" &
 phone_pid=$!
 uas_pids+=("$phone_pid")
-sleep 0.3
+wait_udp "$phone_port" || fail "the phone's sipp did not start"
 sipp_run caller -sf "$SIPP_DIR/call_registered_user.xml" -s "${key:-none}" -i 127.0.0.2 \
 	-p "$caller_port" "127.0.0.2:$core_port"
 rc=$?
