@@ -205,18 +205,24 @@ static int read_hop(struct sbc_hop *h, const struct conf *c, const char *path, c
 	return 0;
 }
 
-/* registrar.upstream, in relay mode. */
-static int read_relay_upstream(struct registrar_settings *rs, const struct conf *c, char *err,
-			       size_t errlen)
+/* registrar.upstream, in relay mode: a hop, or the name of a trunk with an IP address. */
+static int read_relay_upstream(struct registrar_settings *rs, const struct routes *routes,
+			       const struct conf *c, char *err, size_t errlen)
 {
+	const struct routes_trunk *t;
 	struct sbc_hop h;
-	int rc;
 
 	if (!rs->relay)
 		return 0;
-	rc = read_hop(&h, c, "registrar.upstream", rs->upstream, err, errlen);
-	if (rc)
-		return rc;
+	t = routes ? routes_trunk_find(routes, strv_cstr(rs->upstream)) : NULL;
+	if (t && sa_isset(&t->addr)) {
+		h = (struct sbc_hop){ .proto = t->proto, .addr = t->addr };
+	} else if (parse_hop(&h, rs->upstream) < 0) {
+		return conf_error(c, "registrar.upstream", err, errlen,
+				  "expected \"udp|tcp|tls:address[:port]\" or a trunk with an IP "
+				  "address, got \"%s\"",
+				  rs->upstream);
+	}
 	rs->relay_conf.upstream = h.addr;
 	rs->relay_conf.proto = h.proto;
 	return 0;
@@ -376,7 +382,7 @@ int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t 
 		return rc;
 	rc = registrar_settings_read(&out->registrar, c, err, errlen);
 	if (rc == 0)
-		rc = read_relay_upstream(&out->registrar, c, err, errlen);
+		rc = read_relay_upstream(&out->registrar, out->routes, c, err, errlen);
 	if (rc) {
 		registrar_settings_clear(&out->registrar);
 		routes_free(out->routes);

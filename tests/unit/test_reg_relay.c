@@ -532,6 +532,16 @@ static void test_conf(void **state)
 	assert_int_equal(cfg.registrar.relay_conf.refresh_margin, 120);
 	assert_int_equal(cfg.registrar.relay_conf.max_per_sec, 7);
 
+	/* a trunk of routing (its table exists when routes are set) */
+	assert_int_equal(read_conf("routing: { trunks = ( { name = \"carrier\"; address = "
+				   "\"192.0.2.20:5080\"; transport = \"tls\"; } );\n"
+				   " routes = ( { trunks = [ \"carrier\" ]; } ); };\n"
+				   "registrar: { mode = \"relay\"; upstream = \"carrier\"; };\n",
+				   &cfg, err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.registrar.relay_conf.proto, SIP_PROTO_TLS);
+	assert_int_equal(sa_port(&cfg.registrar.relay_conf.upstream), 5080);
+
 	assert_int_equal(read_conf("registrar: {\n mode = \"relay\"; };\n", &cfg, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "r.conf:2: setting 'registrar.mode': relay mode needs "
