@@ -91,6 +91,7 @@ struct registrar_relay {
 	struct relay_aor **by_aor, **by_key;
 	uint32_t mask, count;
 	struct registrar_relay_stats st;
+	struct log_ratelimit rl; /* about the upstream: one line per interval */
 	char out[RELAY_OUT_MAX];
 };
 
@@ -575,6 +576,20 @@ static unsigned map_status(int code)
 	return (unsigned)code;
 }
 
+/* An upstream failure, at most once per interval (an outage fails every REGISTER). */
+static void log_upstream(struct registrar_relay *rr, int code, const struct relay_aor *a)
+{
+	char to[SA_STRLEN];
+
+	log_ratelimited(&rr->rl, &rr->dest.remote.u.sa, timers_now(rr->ts), LOG_LVL_NOTICE,
+			"registrar relay: REGISTER of %s to %s: %s %d", a->aor,
+			sa_print(&rr->dest.remote, to, sizeof(to)),
+			code == 0  ? "no response"
+			: code < 0 ? "transport error"
+				   : "status",
+			code);
+}
+
 /* Drops what a failed registration leaves: local bindings and upstream state. */
 static void drop_aor(struct registrar_relay *rr, struct relay_aor *a)
 {
@@ -642,6 +657,7 @@ static void finish(struct registrar_relay *rr, struct relay_req *q, int code,
 		rr->st.failures++;
 		if (!q->st && q->kind == REQ_UNREGISTER)
 			rr->st.unreg_failed++;
+		log_upstream(rr, code, a);
 		drop_aor(rr, a);
 	}
 	if (have_m) {
@@ -802,7 +818,7 @@ static void forward(struct registrar_relay *rr, struct relay_aor *a, struct sip_
 	memcpy(q->buf, m->buf, m->len);
 	rc = send_upstream(rr, a, q, m);
 	if (rc < 0) {
-		log_notice("registrar relay: cannot send upstream: %s", strerror(-rc));
+		log_upstream(rr, rc, a);
 		rr->st.failures++;
 		free(q);
 		respond(rr, st, m, flow, 503, NULL);
@@ -1003,6 +1019,7 @@ int registrar_relay_start_flow(struct registrar *r, struct sip_tsx_layer *tsx,
 	else
 		sa_print(&dest->local, rr->host, sizeof(rr->host));
 	rr->pacer.rate = rr->conf.max_per_sec;
+	log_ratelimit_init(&rr->rl, 10000);
 	rr->mask = 1023;
 	rr->by_aor = calloc(rr->mask + 1, sizeof(*rr->by_aor));
 	rr->by_key = calloc(rr->mask + 1, sizeof(*rr->by_key));
