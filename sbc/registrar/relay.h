@@ -32,22 +32,24 @@
  *    nothing changes. A timeout: 504; a transport error, 5xx, 423 (about
  *    upstream_expires, not the UA's business) or the pacer (max_per_sec
  *    upstream REGISTERs): 503 with Retry-After; any other final status is
- *    relayed as is. After a failure other than a challenge the
- *    AOR's local bindings and its upstream state are dropped: no stale
- *    binding routes calls.
+ *    relayed as is. After a failure other than a challenge the AOR's local
+ *    bindings and its upstream state are dropped: no stale binding routes
+ *    calls. After a challenge the AOR's state is kept for 64*T1, so that the
+ *    UA's retry goes upstream on the same Call-ID with the next CSeq.
  *  - The AOR is watched on a timer at its latest local expiry: once no
  *    binding is left (the phone is gone, its keep-alives failed or its
- *    connection closed) the relay unregisters upstream (Expires: 0), with
- *    the UA's last credentials (accepted by registrars that do not insist on
- *    a fresh nonce count; a challenge is counted and the upstream binding
- *    left to expire).
+ *    connection closed: noticed at that expiry, at most endpoint_expires
+ *    later) the relay unregisters upstream (Expires: 0), with the UA's last
+ *    credentials (accepted by registrars that do not insist on a fresh nonce
+ *    count; a challenge is counted and the upstream binding left to expire).
  *  - Requests from upstream toward sip:<key>@... are routed to the AOR's
  *    contacts over their flows: registrar_lookup resolves keys, and only
  *    keys (a call to an AOR goes by routing to the core, which calls the key
  *    back: phones never reach each other around the upstream).
  *
  * One upstream REGISTER per AOR at a time: a UA REGISTER that arrives while
- * one is in flight gets 500 with Retry-After (RFC 3261 §10.3 has the UA wait).
+ * one is in flight gets 500 with Retry-After (a UA waits for the final
+ * response before it sends new contacts, RFC 3261 §10.2).
  *
  * Not thread-safe: one relay per shard, on its timers and transaction layer.
  */
