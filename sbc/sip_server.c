@@ -224,7 +224,8 @@ static int tsx_send(void *arg, const void *dest, const char *buf, size_t len)
 /*
  * A call to a registered user goes to its contacts, best q first, each over
  * the flow it registered by (NAT traversal: the same socket and port, or the
- * same TCP/TLS connection). @return targets filled, 0 if not registered here.
+ * same TCP/TLS connection). @return targets filled, 0 if not registered here,
+ * -ENOENT for a relay key whose phone is gone (registrar/relay.h).
  */
 static int route_registered(struct sip_server *s, const struct sip_msg *invite,
 			    struct b2bua_target *out, unsigned max)
@@ -236,6 +237,8 @@ static int route_registered(struct sip_server *s, const struct sip_msg *invite,
 	if (!s->reg || sip_uri_parse(&ruri, invite->ruri) < 0 || !ruri.user.len)
 		return 0;
 	n = registrar_lookup(s->reg, ruri.user, ruri.host, contacts, 8);
+	if (n == 0 && registrar_relay_is_key(s->reg, ruri.user))
+		return -ENOENT; /* the phone is gone: nowhere else */
 	if (n > max)
 		n = max;
 	for (unsigned i = 0; i < n; i++) {
@@ -356,8 +359,8 @@ static int route_default(void *arg, const struct sip_msg *invite, const struct s
 
 	(void)from;
 	n = route_registered(s, invite, out, max);
-	if (n > 0)
-		return n;
+	if (n > 0 || n == -ENOENT)
+		return n > 0 ? n : 0;
 	n = route_static(s, invite, out, max);
 	if (n > 0)
 		return n;

@@ -292,6 +292,14 @@ int registrar_relay_aor(const struct registrar_relay *rr, struct strv user, char
 	return (int)a->aor_len;
 }
 
+bool registrar_relay_is_key(const struct registrar *r, struct strv user)
+{
+	const struct registrar_relay *rr = r ? registrar_relay_of(r) : NULL;
+
+	/* Our instance in it: a key of ours, even once its AOR is gone. */
+	return rr && user.len == B2B_ID_LEN && b2b_id_shard(user, rr->inst) >= 0;
+}
+
 /* --- responses to the UA ------------------------------------------------- */
 
 /*

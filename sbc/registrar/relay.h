@@ -115,6 +115,12 @@ int registrar_relay_start_flow(struct registrar *r, struct sip_tsx_layer *tsx,
 
 void registrar_relay_stats(const struct registrar *r, struct registrar_relay_stats *st);
 
+/**
+ * Whether @p user has the form of a key this relay made (registered or not
+ * any more): a request to it must not be routed anywhere else (404).
+ */
+bool registrar_relay_is_key(const struct registrar *r, struct strv user);
+
 /* --- the decisions, pure (unit tests) ------------------------------------ */
 
 /** What a UA REGISTER needs. */

@@ -353,6 +353,9 @@ static void test_register_and_cache(void **state)
 	assert_true(sa_equal(&c[0]->flow.remote, &F.ua.remote));
 	assert_int_equal(
 	    registrar_lookup(F.r, STRV("00000000000000000000000000"), STRV("192.0.2.2"), c, 4), 0);
+	assert_true(registrar_relay_is_key(F.r, strv_cstr(key)));
+	assert_false(registrar_relay_is_key(F.r, STRV("00000000000000000000000000")));
+	assert_false(registrar_relay_is_key(F.r, STRV("alice")));
 
 	/* refreshes within the upstream lifetime: answered here, nothing upstream */
 	for (uint32_t cseq = 3; cseq < 8; cseq++) {
@@ -429,9 +432,11 @@ static void test_unregister(void **state)
 {
 	const struct location_contact *c[4];
 	struct sip_msg m;
+	char key[64];
 
 	(void)state;
 	register_alice(";expires=3600");
+	up_key(key, sizeof(key));
 	assert_int_equal(ua_register(3, "Contact: <sip:alice@10.0.0.2:5060>;expires=0\r\n", AUTH),
 			 0);
 	assert_int_equal(F.nup, 3);
@@ -441,6 +446,8 @@ static void test_unregister(void **state)
 	assert_null(sip_msg_hdr(&m, SIP_HDR_CONTACT));
 	assert_int_equal(aor_contacts(c), 0);
 	assert_int_equal(rstats().aors, 0);
+	/* a late call to the key is refused, not routed elsewhere */
+	assert_true(registrar_relay_is_key(F.r, strv_cstr(key)));
 }
 
 static void test_upstream_timeout(void **state)
