@@ -5,7 +5,8 @@
 # relayed), the retry's credentials pass through and the phone gets 200 with
 # the short expiry; its refresh is answered from the cache (the upstream
 # sees nothing); a call from the core side to the sbc's Contact key reaches
-# the phone over its flow; "Contact: *" unregisters upstream. The upstream's
+# the phone over its flow; "Contact: *" unregisters upstream, and a late call
+# to the key gets 404 instead of the default route. The upstream's
 # trace must hold the sbc's core address and none of the phone's Call-ID,
 # tags, branches, port or User-Agent. Exit 0 pass.
 set -u
@@ -30,6 +31,8 @@ registrar: {
   relay: { endpoint_expires = 60; upstream_expires = 3600; };
   keepalive: { method = "off"; };
 };
+# Calls nobody else takes go here (nobody listens): a gone key must not.
+b2bua: { default_route = "udp:127.0.0.2:$((port + 6))"; };
 control: { socket = "$tmp/sbc.ctl"; };
 CONF
 
@@ -114,6 +117,13 @@ rc=$?
 [ "$rc" -eq 0 ] && pass "the upstream verified the phone's credentials and saw Expires: 0" ||
 	{ fail "upstream registrar: sipp exit $rc"; tail -20 "$tmp/upstream.out"; }
 uas_pids=()
+
+# The phone is gone: a late call to its key gets 404 and goes nowhere else.
+sipp_run gone -sf "$SIPP_DIR/relay_call_gone.xml" -s "${key:-none}" -i 127.0.0.2 \
+	-p "$caller_port" "127.0.0.2:$core_port"
+rc=$?
+[ "$rc" -eq 0 ] && pass "a call to the key of an unregistered phone gets 404" ||
+	{ fail "call to a gone key: sipp exit $rc"; tail -5 "$tmp/gone.out"; }
 
 status >"$tmp/status2.txt"
 grep -q "^registrar: aors=0 bindings=0" "$tmp/status2.txt" &&
