@@ -266,6 +266,30 @@ static void up_answer(unsigned code, const char *extra)
 	assert_int_equal(sip_tsx_recv(F.l, &m, &F.up, false), 0);
 }
 
+/* up_answer without expectations (the request may be any mutation). */
+static void up_answer_lax(unsigned code, const char *extra)
+{
+	char resp[MAXMSG];
+	struct sip_msg req, m;
+	const struct sip_hdr *via, *from, *to;
+
+	if (sip_msg_parse(&req, F.up_msg, F.up_len, NULL, NULL) < 0)
+		return;
+	via = sip_msg_hdr(&req, SIP_HDR_VIA);
+	from = sip_msg_hdr(&req, SIP_HDR_FROM);
+	to = sip_msg_hdr(&req, SIP_HDR_TO);
+	if (!via || !from || !to)
+		return;
+	snprintf(resp, sizeof(resp),
+		 "SIP/2.0 %u X\r\nVia: %.*s\r\nFrom: %.*s\r\nTo: %.*s;tag=up1\r\n"
+		 "Call-ID: %.*s\r\nCSeq: %u REGISTER\r\n%sContent-Length: 0\r\n\r\n",
+		 code, (int)via->value.len, via->value.p, (int)from->value.len, from->value.p,
+		 (int)to->value.len, to->value.p, (int)req.call_id.len, req.call_id.p, req.cseq,
+		 extra);
+	if (sip_msg_parse(&m, resp, strlen(resp), NULL, NULL) == 0)
+		sip_tsx_recv(F.l, &m, &F.up, false);
+}
+
 /* The key in the last upstream REGISTER's Contact, into @p key. */
 static void up_key(char *key, size_t size)
 {
@@ -504,6 +528,71 @@ static void test_busy_and_bad_input(void **state)
 	assert_int_equal(rstats().busy, 1);
 }
 
+static void test_hostile_upstream(void **state)
+{
+	const struct location_contact *c[4];
+	struct sip_msg m;
+
+	(void)state;
+	/* a 200 whose Contact and Expires make no sense: the asked value holds */
+	assert_int_equal(ua_register(1, CONTACT, NULL), 0);
+	up_answer(200, "Contact: <sip:other@192.0.2.99>;expires=abc\r\nContact: *\r\n"
+		       "Expires: 99999999999\r\n");
+	assert_int_equal(ua_status(&m), 200);
+	assert_int_equal(aor_contacts(c), 1);
+	/* a 200 granting 0 is no registration: 503, nothing left */
+	advance(10 * S);
+	assert_int_equal(ua_register(2, "Contact: <sip:alice@10.0.0.2:5070>\r\n", NULL), 0);
+	up_answer(200, "Expires: 0\r\n");
+	assert_int_equal(ua_status(&m), 503);
+	assert_int_equal(aor_contacts(c), 0);
+}
+
+/* Byte flips of a REGISTER and of the upstream's answers: nothing crashes or leaks. */
+static void test_mutations(void **state)
+{
+	static const char *const answers[] = {
+		"Contact: <sip:k@192.0.2.2:5060>;expires=3600\r\n",
+		"WWW-Authenticate: Digest realm=\"up\", nonce=\"n1\"\r\n",
+		"",
+	};
+	static const unsigned codes[] = { 200, 401, 503 };
+	uint64_t rnd = 0x9E3779B97F4A7C15ULL;
+
+	(void)state;
+	for (unsigned i = 0; i < 600; i++) {
+		struct sip_msg m;
+		size_t len;
+
+		snprintf(F.req, sizeof(F.req),
+			 "REGISTER sip:example.com SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKmut%u;rport\r\n"
+			 "From: <sip:u%u@example.com>;tag=t\r\nTo: <sip:u%u@example.com>\r\n"
+			 "Call-ID: mut-%u\r\nCSeq: %u REGISTER\r\n"
+			 "Contact: <sip:u@10.0.0.2:5060>;expires=3600;q=0.5\r\n"
+			 "Expires: 120\r\n" AUTH "Content-Length: 0\r\n\r\n",
+			 i, i % 7, i % 7, i % 3, i + 1);
+		len = strlen(F.req);
+		for (unsigned k = 0; k < 1 + i % 4; k++) {
+			rnd ^= rnd << 13;
+			rnd ^= rnd >> 7;
+			rnd ^= rnd << 17;
+			F.req[40 + rnd % (len - 44)] = (char)(rnd >> 32);
+		}
+		if (sip_msg_parse(&m, F.req, len, NULL, NULL) == 0)
+			sip_tsx_recv(F.l, &m, &F.ua, false);
+		if (i % 3 == 0 && F.nup) {
+			unsigned a = (unsigned)(rnd >> 40) % 3;
+
+			up_answer_lax(codes[a], answers[a]);
+		}
+		advance(700);
+	}
+	assert_true(rstats().forwarded > 50); /* most mutations still reach the relay */
+	advance(120 * S); /* every binding expires: unregisters go up, unanswered */
+	advance(120 * S);
+}
+
 /* --- configuration ------------------------------------------------------ */
 
 /* sbc_conf_read on @p text. @return its result; @p cfg cleared by the caller on 0. */
@@ -582,6 +671,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_upstream_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upstream_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_and_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_upstream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mutations, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
