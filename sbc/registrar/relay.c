@@ -524,6 +524,23 @@ static void on_watch(void *arg)
 	watch(a->rr, a);
 }
 
+/*
+ * A binding went (keep-alives failed, its connection closed, a REGISTER):
+ * the AOR is looked at at once rather than at its latest expiry. Only a
+ * timer: the location must not change under its hook.
+ */
+static void on_contact(void *arg, struct location_contact *c, bool added)
+{
+	struct registrar_relay *rr = arg;
+	struct relay_aor *a;
+
+	if (added)
+		return;
+	a = find_aor(rr, location_contact_aor(c));
+	if (a && !a->req)
+		timer_start(rr->ts, &a->watch, 0, on_watch, a);
+}
+
 /* --- upstream ------------------------------------------------------------ */
 
 static void on_st_term(void *arg, struct sip_tsx *t)
@@ -1040,6 +1057,7 @@ int registrar_relay_start_flow(struct registrar *r, struct sip_tsx_layer *tsx,
 	}
 	rr->rng |= 1;
 	rr->inst = (uint32_t)(next_random(rr) >> 32);
+	location_set_owner_hook(rr->loc, on_contact, rr);
 	registrar_relay_attach(r, rr);
 	return 0;
 }
@@ -1048,6 +1066,7 @@ void registrar_relay_free(struct registrar_relay *rr)
 {
 	if (!rr)
 		return;
+	location_set_owner_hook(rr->loc, NULL, NULL);
 	for (uint32_t i = 0; i <= rr->mask; i++) {
 		while (rr->by_aor[i])
 			entry_free(rr->by_aor[i]);

@@ -36,12 +36,11 @@
  *    bindings and its upstream state are dropped: no stale binding routes
  *    calls. After a challenge the AOR's state is kept for 64*T1, so that the
  *    UA's retry goes upstream on the same Call-ID with the next CSeq.
- *  - The AOR is watched on a timer at its latest local expiry: once no
- *    binding is left (the phone is gone, its keep-alives failed or its
- *    connection closed: noticed at that expiry, at most endpoint_expires
- *    later) the relay unregisters upstream (Expires: 0), with the UA's last
- *    credentials (accepted by registrars that do not insist on a fresh nonce
- *    count; a challenge is counted and the upstream binding left to expire).
+ *  - The AOR is watched on a timer at its latest local expiry, and at once
+ *    when one of its bindings is removed (keep-alives failed, its connection
+ *    closed): once no binding is left the relay unregisters upstream
+ *    (Expires: 0), with the UA's last credentials (accepted by registrars that do not insist on a
+ * fresh nonce count; a challenge is counted and the upstream binding left to expire).
  *  - Requests from upstream toward sip:<key>@... are routed to the AOR's
  *    contacts over their flows: registrar_lookup resolves keys, and only
  *    keys (a call to an AOR goes by routing to the core, which calls the key

@@ -443,6 +443,7 @@ static void test_phone_gone(void **state)
 	advance(59 * S);
 	assert_int_equal(F.nup, 2);
 	advance(2 * S); /* the local binding expired: unregister upstream */
+	advance(1);	/* (the watch the removal started runs on the next pass) */
 	assert_int_equal(F.nup, 3);
 	assert_non_null(strstr(F.up_msg, "Expires: 0\r\n"));
 	assert_non_null(strstr(F.up_msg, AUTH)); /* the last credentials, best effort */
@@ -450,6 +451,22 @@ static void test_phone_gone(void **state)
 	st = rstats();
 	assert_int_equal(st.unregisters, 1);
 	assert_int_equal(st.aors, 0);
+}
+
+static void test_flow_closed(void **state)
+{
+	(void)state;
+	F.ua.proto = SIP_PROTO_TCP; /* the phone's connection */
+	F.ua.conn_id = 7;
+	register_alice(";expires=3600");
+	advance(5 * S);
+	assert_int_equal(F.nup, 2);
+	assert_int_equal(registrar_flow_closed(F.r, 7), 1);
+	advance(1); /* at once, not at the binding's expiry */
+	assert_int_equal(F.nup, 3);
+	assert_non_null(strstr(F.up_msg, "Expires: 0\r\n"));
+	up_answer(200, NULL);
+	assert_int_equal(rstats().aors, 0);
 }
 
 static void test_unregister(void **state)
@@ -667,6 +684,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refresh_at_margin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grant_below_endpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_phone_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flow_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unregister, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upstream_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upstream_errors, setup, teardown),
