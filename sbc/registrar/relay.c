@@ -8,12 +8,13 @@
  *   bound      UA refresh that the cache covers      location updated, 200 (nothing upstream)
  *   any        UA REGISTER otherwise                 forward (Expires 0 if it leaves none)
  *   in flight  upstream 2xx                          location updated, 200 to the UA
- *   in flight  upstream 401/407                      challenge relayed, nothing changes
+ *   in flight  upstream 401/407                      challenge relayed, kept 64*T1
  *   in flight  upstream error, timeout               error to the UA; bindings and state dropped
  *   any        watch timer: no local binding left    unregister upstream, then entry freed
  *
- * An entry lives while it has local bindings, an upstream registration or a
- * request in flight; the watch timer runs at the AOR's latest local expiry.
+ * An entry lives while it has local bindings, an upstream registration, a
+ * request in flight or a fresh challenge; the watch timer runs at the AOR's
+ * latest local expiry, and at once when one of its bindings is removed.
  */
 #include "relay.h"
 
@@ -33,7 +34,7 @@
 #include "sbc/sip/reply.h"
 #include "sbc/sip/tsx.h"
 
-#define RELAY_OUT_MAX 16384
+#define RELAY_OUT_MAX 65536 /* as the local registrar's: 200s list every binding */
 #define RETRY_AFTER_S 5
 /* How long an AOR without binding is kept after a challenge: 64*T1, the UA's Timer F. */
 #define CHALLENGE_KEEP_MS 32000
