@@ -212,6 +212,29 @@ static int read_hop(struct sbc_hop *h, const struct conf *c, const char *path, c
 	return 0;
 }
 
+/* registrar.upstream, in relay mode: a hop, or the name of a trunk with an IP address. */
+static int read_relay_upstream(struct registrar_settings *rs, const struct routes *routes,
+			       const struct conf *c, char *err, size_t errlen)
+{
+	const struct routes_trunk *t;
+	struct sbc_hop h;
+
+	if (!rs->relay)
+		return 0;
+	t = routes ? routes_trunk_find(routes, strv_cstr(rs->upstream)) : NULL;
+	if (t && sa_isset(&t->addr)) {
+		h = (struct sbc_hop){ .proto = t->proto, .addr = t->addr };
+	} else if (parse_hop(&h, rs->upstream) < 0) {
+		return conf_error(c, "registrar.upstream", err, errlen,
+				  "expected \"udp|tcp|tls:address[:port]\" or a trunk with an IP "
+				  "address, got \"%s\"",
+				  rs->upstream);
+	}
+	rs->relay_conf.upstream = h.addr;
+	rs->relay_conf.proto = h.proto;
+	return 0;
+}
+
 static int read_route(struct sbc_b2bua_conf *b, const struct conf *c, char *err, size_t errlen)
 {
 	const char *r = conf_str(c, "b2bua.default_route");
@@ -338,6 +361,8 @@ int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t 
 	if (rc)
 		return rc;
 	rc = registrar_settings_read(&out->registrar, c, err, errlen);
+	if (!rc)
+		rc = read_relay_upstream(&out->registrar, out->routes, c, err, errlen);
 	if (!rc)
 		rc = forwarding_settings_read(&out->forwarding, c, err, errlen);
 	if (rc)

@@ -18,6 +18,7 @@
 #include "registrar/keepalive.h"
 #include "registrar/location.h"
 #include "registrar/registrar.h"
+#include "registrar/relay.h"
 #include "routing/forwarding.h"
 #include "routing/routes.h"
 #include "sbc_conf.h"
@@ -224,7 +225,8 @@ static int tsx_send(void *arg, const void *dest, const char *buf, size_t len)
 /*
  * A call to a registered user goes to its contacts, best q first, each over
  * the flow it registered by (NAT traversal: the same socket and port, or the
- * same TCP/TLS connection). @return targets filled, 0 if not registered here.
+ * same TCP/TLS connection). @return targets filled, 0 if not registered here,
+ * -ENOENT for a relay key whose phone is gone (registrar/relay.h).
  */
 static int route_registered(struct sip_server *s, const struct sip_uri *ruri,
 			    struct b2bua_target *out, unsigned max)
@@ -235,6 +237,8 @@ static int route_registered(struct sip_server *s, const struct sip_uri *ruri,
 	if (!s->reg || !ruri->user.len)
 		return 0;
 	n = registrar_lookup(s->reg, ruri->user, ruri->host, contacts, 8);
+	if (n == 0 && registrar_relay_is_key(s->reg, ruri->user))
+		return -ENOENT; /* the phone is gone: nowhere else */
 	if (n > max)
 		n = max;
 	for (unsigned i = 0; i < n; i++) {
@@ -325,8 +329,8 @@ static int route_uri(struct sip_server *s, const struct sip_uri *ruri, struct b2
 	const struct sbc_b2bua_conf *bc = &s->cfg->b2bua;
 	int n = route_registered(s, ruri, out, max);
 
-	if (n > 0)
-		return n;
+	if (n > 0 || n == -ENOENT)
+		return n > 0 ? n : 0;
 	n = route_static(s, ruri, out, max);
 	if (n > 0 || !bc->has_default_route || !max)
 		return n;
@@ -615,6 +619,24 @@ static int open_listeners(struct sip_server *s)
 	return 0;
 }
 
+/* registrar.mode = "relay": REGISTERs go upstream (registrar/relay.h). */
+static int relay_start(struct sip_server *s)
+{
+	const struct registrar_settings *rs = &s->cfg->registrar;
+	int rc;
+
+	if (!rs->relay) {
+		log_notice("registrar: local, %u users", rs->conf.nusers);
+		return 0;
+	}
+	rc = registrar_relay_start(s->reg, s->tsx, s->tp, &rs->relay_conf);
+	if (rc)
+		log_err("cannot start the registrar relay: %s", strerror(-rc));
+	else
+		log_notice("registrar: relay to %s", rs->upstream);
+	return rc;
+}
+
 int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_conf *cfg)
 {
 	struct sip_server *s = calloc(1, sizeof(*s));
@@ -674,7 +696,9 @@ int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_co
 			log_err("cannot start the registrar: %s", strerror(-rc));
 			goto fail;
 		}
-		log_notice("registrar: local, %u users", cfg->registrar.conf.nusers);
+		rc = relay_start(s);
+		if (rc)
+			goto fail;
 		if (cfg->registrar.keepalive_enabled) {
 			rc = keepalive_alloc(&s->ka, loop_timers(l), s->tsx, s->tp, s->reg,
 					     &cfg->registrar.keepalive);
@@ -755,6 +779,19 @@ void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r)
 		    (unsigned long long)rs.auth_failures, (unsigned long long)rs.stale,
 		    (unsigned long long)rs.replays, (unsigned long long)rs.rejected,
 		    (unsigned long long)rs.expired);
+	}
+	if (s->reg && s->cfg->registrar.relay) {
+		struct registrar_relay_stats rl;
+
+		registrar_relay_stats(s->reg, &rl);
+		ctl_printf(
+		    r,
+		    "registrar-relay: aors=%u forwarded=%llu cached=%llu challenges=%llu "
+		    "failures=%llu paced=%llu busy=%llu unregisters=%llu unreg_failed=%llu\n",
+		    rl.aors, (unsigned long long)rl.forwarded, (unsigned long long)rl.cached,
+		    (unsigned long long)rl.challenges, (unsigned long long)rl.failures,
+		    (unsigned long long)rl.paced, (unsigned long long)rl.busy,
+		    (unsigned long long)rl.unregisters, (unsigned long long)rl.unreg_failed);
 	}
 	if (s->ka) {
 		struct keepalive_stats ks;
