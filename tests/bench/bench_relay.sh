@@ -139,7 +139,7 @@ declare -A best_pps=() best_calls=() cpu_per_m=() perm_at=() gen_bound=()
 printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s %9s\n' relay calls offered tx_pps rx_pps loss% cpu_s cpu% cpu_s/Mpkt rcvbuf_err |
 	tee "$RES/summary.txt"
 for side in $BENCH_SIDES; do
-	RELAY=$side
+	export RELAY=$side
 	if [[ $side == ours && -z ${RTPENGINE_BIN:-} ]]; then
 		RTPENGINE_BIN=$SBC_BUILD_DIR/rtpengine/rtpengine
 	fi
@@ -174,7 +174,7 @@ for side in $BENCH_SIDES; do
 		fi
 		echo "$side $calls: $out" >>"$RES/raw.txt"
 		kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$out"; }
-		rx=$(kv received) loss=$(kv loss_pct) el=$(kv elapsed_s) rxpps=$(kv rx_pps) off=$(kv pps_offered)
+		rx=$(kv received) loss=$(kv loss_pct) rxpps=$(kv rx_pps) off=$(kv pps_offered)
 		txpps=$(kv tx_pps)
 		# the generator kept the offered rate within 10%; below 80% the ramp cannot go on
 		genok=$(awk -v t="$txpps" -v o="$off" 'BEGIN { print (t >= 0.9 * o) ? 1 : 0 }')

@@ -139,7 +139,7 @@ query=$(ngs "{\"command\":\"query\",\"call-id\":\"$cid\"}")
 echo "$query" >"$TOPO_LOG_DIR/query-mid.json"
 stop_rc=0
 for d in caller-rtp callee-rtp; do
-	for _ in $(seq $(( COUNT / PPS * 10 + 60 ))); do
+	for _ in $(seq $(( COUNT * 10 / PPS + 60 ))); do
 		topo_pid_ours "$(daemon_pid "$d")" || break
 		sleep 0.1
 	done
