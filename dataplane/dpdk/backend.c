@@ -106,9 +106,6 @@ static int ifaces_init(struct dp_dpdk *d, const struct dp_dpdk_conf *c)
 		if (rte_eth_macaddr_get(ifc->conf.port_id, &ifc->mac) != 0)
 			return -ENODEV;
 		dpdk_iface_prepare(ifc);
-		for (unsigned int j = ifc->conf.n_addrs; j-- > 0;)
-			if (sa_family(&ifc->conf.addrs[j].addr) == AF_INET)
-				ifc->ip4_be = ifc->conf.addrs[j].addr.u.in.sin_addr.s_addr;
 	}
 	return 0;
 }

@@ -82,7 +82,9 @@ struct dpdk_iface {
 	struct dpdk_prefix pfx[DP_DPDK_IFACE_ADDRS_MAX]; /**< the relay addresses' subnets */
 	struct dpdk_prefix gw4, gw6;
 	struct rte_ether_addr mac;
-	uint32_t ip4_be; /**< first IPv4 relay address: source of our ARP requests */
+	uint32_t ip4_be; /**< first IPv4 relay address: source of our ARP requests; 0: none */
+	uint8_t ip6[16]; /**< first IPv6 relay address: source of our solicitations */
+	bool has_ip6;
 	bool tx_csum_offload;
 };
 

@@ -888,6 +888,116 @@ static void test_tx_offload(void **state)
 	call_del(&c);
 }
 
+/* An ICMPv6 neighbour solicitation (135) or advertisement (136) with one link-layer option. */
+static struct rte_mbuf *nd_pkt(uint8_t type, const struct rte_ether_addr *mac, const char *src,
+			       const char *dst, const char *target)
+{
+	struct pkt_spec s = { .src_mac = *mac, .src = mksa(src), .dst = mksa(dst) };
+	struct sa t = mksa(target);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_ipv6_hdr *ip;
+	uint8_t *nd;
+
+	assert_non_null(m);
+	m->port = 0;
+	ip = (void *)put_l2(m, &s, RTE_ETHER_TYPE_IPV6, sizeof(*ip) + 32);
+	memset(ip, 0, sizeof(*ip) + 32);
+	ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16(32);
+	ip->proto = 58;
+	ip->hop_limits = 255;
+	memcpy(ip->src_addr, &s.src.u.in6.sin6_addr, 16);
+	memcpy(ip->dst_addr, &s.dst.u.in6.sin6_addr, 16);
+	nd = (uint8_t *)(ip + 1);
+	nd[0] = type;
+	if (type == 136)
+		nd[4] = 0x60; /* solicited, override */
+	memcpy(nd + 8, &t.u.in6.sin6_addr, 16);
+	nd[24] = type == 135 ? 1 : 2;
+	nd[25] = 1;
+	memcpy(nd + 26, mac, 6);
+	*(uint16_t *)(nd + 2) = rte_ipv6_udptcp_cksum(ip, nd);
+	return m;
+}
+
+static void assert_nd(struct rte_mbuf *m, uint8_t type, const char *src, const char *dst,
+		      const char *target)
+{
+	struct sa a = mksa(src), b = mksa(dst), t = mksa(target);
+	struct seen s;
+	struct rte_ipv6_hdr *ip;
+	uint8_t *nd;
+	uint16_t ck;
+
+	look(m, &s);
+	ip = (void *)s.l3;
+	nd = (uint8_t *)(ip + 1);
+	assert_int_equal(ip->hop_limits, 255);
+	assert_int_equal(rte_be_to_cpu_16(ip->payload_len), 32);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), s.l3_off + 40 + 32);
+	assert_memory_equal(ip->src_addr, &a.u.in6.sin6_addr, 16);
+	assert_memory_equal(ip->dst_addr, &b.u.in6.sin6_addr, 16);
+	assert_int_equal(nd[0], type);
+	assert_memory_equal(nd + 8, &t.u.in6.sin6_addr, 16);
+	assert_int_equal(nd[24], type == 135 ? 1 : 2);
+	assert_memory_equal(nd + 26, &port_mac, 6);
+	memcpy(&ck, nd + 2, 2);
+	memset(nd + 2, 0, 2);
+	assert_int_equal(rte_ipv6_udptcp_cksum(ip, nd), ck);
+}
+
+static void test_ndp_answered(void **state)
+{
+	static const struct rte_ether_addr asker = { { 0x02, 0, 0, 0, 0, 0x77 } };
+	dp_flow_t a = flow("[2001:db8::1]:30030", "[2001:db8::10]:7000", NULL);
+	dp_flow_t b = flow("[2001:db8::1]:30032", "[2001:db8::77]:7002", NULL);
+	struct rte_mbuf *m;
+
+	assert_int_equal(
+	    run1(nd_pkt(135, &asker, "2001:db8::77", "ff02::1:ff00:1", "2001:db8::1"), &m), 't');
+	assert_memory_equal(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, &asker, 6);
+	assert_nd(m, 136, "2001:db8::1", "2001:db8::77", "2001:db8::1");
+	rte_pktmbuf_free(m);
+	/* not a relay address: the kernel's */
+	assert_int_equal(
+	    run1(nd_pkt(135, &asker, "2001:db8::77", "ff02::1:ff00:2", "2001:db8::2"), &m), 'e');
+	rte_pktmbuf_free(m);
+
+	/* the solicitor was learned: media to it needs no resolution */
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(
+	    run1(rtp_pkt(0, &v6peer_mac, "[2001:db8::10]:7000", "[2001:db8::1]:30030"), &m), 't');
+	assert_memory_equal(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, &asker, 6);
+	rte_pktmbuf_free(m);
+	assert_int_equal(dp_flow_del(dp, a), 0);
+	assert_int_equal(dp_flow_del(dp, b), 0);
+}
+
+static void test_ndp_resolve(void **state)
+{
+	static const struct rte_ether_addr peer = { { 0x02, 0, 0, 0, 0, 0x99 } };
+	dp_flow_t a = flow("[2001:db8::1]:30020", "[2001:db8::10]:7000", NULL);
+	dp_flow_t b = flow("[2001:db8::1]:30022", "[2001:db8::99]:7002", NULL);
+	static const struct rte_ether_addr snm = { { 0x33, 0x33, 0xff, 0, 0, 0x99 } };
+	struct rte_mbuf *m;
+
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(
+	    run1(rtp_pkt(0, &v6peer_mac, "[2001:db8::10]:7000", "[2001:db8::1]:30020"), &m), 't');
+	assert_memory_equal(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, &snm, 6);
+	assert_nd(m, 135, "2001:db8::1", "ff02::1:ff00:99", "2001:db8::99");
+	rte_pktmbuf_free(m);
+	assert_int_equal(
+	    run1(nd_pkt(136, &peer, "2001:db8::99", "2001:db8::1", "2001:db8::99"), &m), 'e');
+	rte_pktmbuf_free(m);
+	assert_int_equal(
+	    run1(rtp_pkt(0, &v6peer_mac, "[2001:db8::10]:7000", "[2001:db8::1]:30020"), &m), 't');
+	assert_memory_equal(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, &peer, 6);
+	rte_pktmbuf_free(m);
+	assert_int_equal(dp_flow_del(dp, a), 0);
+	assert_int_equal(dp_flow_del(dp, b), 0);
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
@@ -936,14 +1046,25 @@ static int teardown(void **state)
 
 int main(void)
 {
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rtp_both_ways), cmocka_unit_test(test_latch_refuses_stranger),
-		cmocka_unit_test(test_ipv6),	      cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_garbage),	      cmocka_unit_test(test_stun_binding),
-		cmocka_unit_test(test_arp_answered),  cmocka_unit_test(test_arp_resolve),
-		cmocka_unit_test(test_icmp_echo),     cmocka_unit_test(test_sip_is_exception),
-		cmocka_unit_test(test_del_rcu_readd), cmocka_unit_test(test_flow_update),
-		cmocka_unit_test(test_tx_offload),    cmocka_unit_test(test_churn_while_forwarding),
+		cmocka_unit_test(test_rtp_both_ways),
+		cmocka_unit_test(test_latch_refuses_stranger),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_stun_binding),
+		cmocka_unit_test(test_arp_answered),
+		cmocka_unit_test(test_arp_resolve),
+		cmocka_unit_test(test_icmp_echo),
+		cmocka_unit_test(test_ndp_answered),
+		cmocka_unit_test(test_ndp_resolve),
+		cmocka_unit_test(test_sip_is_exception),
+		cmocka_unit_test(test_del_rcu_readd),
+		cmocka_unit_test(test_flow_update),
+		cmocka_unit_test(test_tx_offload),
+		cmocka_unit_test(test_churn_while_forwarding),
 	};
+	/* clang-format on */
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
