@@ -91,6 +91,14 @@ static int eal_init(const struct dp_dpdk_conf *c)
 	return 0;
 }
 
+static void ports_add(struct dp_dpdk *d, uint16_t port)
+{
+	for (unsigned int i = 0; i < d->n_ports; i++)
+		if (d->ports[i] == port)
+			return;
+	d->ports[d->n_ports++] = port;
+}
+
 static int ifaces_init(struct dp_dpdk *d, const struct dp_dpdk_conf *c)
 {
 	if (c->n_ifaces == 0 || c->n_ifaces > DP_DPDK_IFACES_MAX)
@@ -105,6 +113,7 @@ static int ifaces_init(struct dp_dpdk *d, const struct dp_dpdk_conf *c)
 			return -ENODEV;
 		if (rte_eth_macaddr_get(ifc->conf.port_id, &ifc->mac) != 0)
 			return -ENODEV;
+		ports_add(d, ifc->conf.port_id);
 		dpdk_iface_prepare(ifc);
 	}
 	return 0;
@@ -164,11 +173,9 @@ static void worker_tx(struct dp_dpdk_worker *w, uint16_t q, struct dp_dpdk_burst
 {
 	struct rte_mbuf *by_port[DP_DPDK_BURST_MAX];
 
-	for (unsigned int i = 0; i < w->dp->n_ifaces; i++) {
-		uint16_t port = w->dp->ifaces[i].conf.port_id, n = 0, sent;
+	for (unsigned int i = 0; i < w->dp->n_ports; i++) {
+		uint16_t port = w->dp->ports[i], n = 0, sent;
 
-		if (i > 0 && port == w->dp->ifaces[i - 1].conf.port_id)
-			continue;
 		for (uint16_t j = 0; j < r->n_tx; j++)
 			if (r->tx[j]->port == port)
 				by_port[n++] = r->tx[j];
@@ -195,9 +202,9 @@ static int worker_main(void *arg)
 	while (!d->stop) {
 		uint64_t now = dp_dpdk_now_ms();
 
-		for (unsigned int i = 0; i < d->n_ifaces; i++) {
-			uint16_t n = rte_eth_rx_burst(d->ifaces[i].conf.port_id, (uint16_t)w->id,
-						      pkts, DP_DPDK_BURST_MAX);
+		for (unsigned int i = 0; i < d->n_ports; i++) {
+			uint16_t n =
+			    rte_eth_rx_burst(d->ports[i], (uint16_t)w->id, pkts, DP_DPDK_BURST_MAX);
 
 			if (n == 0)
 				continue;
@@ -214,19 +221,18 @@ static int start(struct dp_dpdk *d)
 	unsigned int lcore, i = 0;
 	int err;
 
+	if (rte_lcore_count() < d->n_workers + 1) /* the control thread keeps the main lcore */
+		return -EINVAL;
 	d->pool = rte_pktmbuf_pool_create("dp_dpdk_pool", POOL_MBUFS, 256, 0,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!d->pool)
 		return -rte_errno;
-	for (unsigned int p = 0; p < d->n_ifaces; p++) {
-		if (p > 0 && d->ifaces[p].conf.port_id == d->ifaces[p - 1].conf.port_id)
-			continue;
-		err = port_init(d, d->ifaces[p].conf.port_id);
+	for (unsigned int p = 0; p < d->n_ports; p++) {
+		err = port_init(d, d->ports[p]);
 		if (err != 0)
 			return err;
+		d->ports_started++;
 	}
-	if (rte_lcore_count() < d->n_workers + 1)
-		return -EINVAL;
 	RTE_LCORE_FOREACH_WORKER(lcore)
 	{
 		if (i == d->n_workers)
@@ -235,9 +241,8 @@ static int start(struct dp_dpdk *d)
 		err = rte_eal_remote_launch(worker_main, &d->workers[i], lcore);
 		if (err != 0)
 			return err;
-		i++;
+		d->launched = ++i;
 	}
-	d->started = true;
 	return 0;
 }
 
@@ -275,12 +280,10 @@ static void op_free(struct dataplane *dp)
 	struct dp_dpdk *d = dpdk_of(dp);
 
 	d->stop = true;
-	if (d->started) {
-		for (unsigned int i = 0; i < d->n_workers; i++)
-			rte_eal_wait_lcore(d->workers[i].lcore);
-		for (unsigned int p = 0; p < d->n_ifaces; p++)
-			rte_eth_dev_stop(d->ifaces[p].conf.port_id);
-	}
+	for (unsigned int i = 0; i < d->launched; i++)
+		rte_eal_wait_lcore(d->workers[i].lcore);
+	for (unsigned int p = 0; p < d->ports_started; p++)
+		rte_eth_dev_stop(d->ports[p]);
 	for (unsigned int i = 0; d->workers && i < d->n_workers; i++) {
 		struct rte_mbuf *m;
 

@@ -112,6 +112,8 @@ struct dp_dpdk {
 	struct dataplane dp;
 	struct dpdk_iface ifaces[DP_DPDK_IFACES_MAX];
 	unsigned int n_ifaces;
+	uint16_t ports[DP_DPDK_IFACES_MAX]; /**< each port once (interfaces may share one) */
+	unsigned int n_ports;
 	struct rte_hash *hash;
 	struct dpdk_flow *flows;
 	uint32_t max_flows;
@@ -123,7 +125,8 @@ struct dp_dpdk {
 	unsigned int n_workers;
 	struct rte_mempool *pool;
 	volatile bool stop;
-	bool started;
+	unsigned int ports_started; /**< what op_free() must undo, also after a failed start */
+	unsigned int launched;
 };
 
 /* relaxed single-writer counter increment */
