@@ -292,6 +292,23 @@ static uint64_t drain(int fd, struct mmsghdr *msgs, struct iovec *iov, uint8_t (
 	return got;
 }
 
+/* Waits up to @p timeout_ms for any of the bench sockets, then drains the readable ones. */
+static void poll_drain(int (*fds)[64], unsigned nsock, int timeout_ms, struct mmsghdr *msgs,
+		       struct iovec *iov, uint8_t (*bufs)[2048], uint64_t *per_side, unsigned nstreams)
+{
+	struct pollfd pfd[128];
+	unsigned n = 0;
+
+	for (int s = 0; s < 2; s++)
+		for (unsigned k = 0; k < nsock; k++)
+			pfd[n++] = (struct pollfd){ .fd = fds[s][k], .events = POLLIN };
+	if (poll(pfd, n, timeout_ms) <= 0)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		if (pfd[i].revents & POLLIN)
+			drain(pfd[i].fd, msgs, iov, bufs, per_side, nstreams);
+}
+
 static int mode_bench(int argc, char **argv)
 {
 	static struct mmsghdr msgs[BATCH];
@@ -421,26 +438,16 @@ static int mode_bench(int argc, char **argv)
 					busy = 1;
 				}
 			}
-		for (int s = 0; s < 2; s++)
-			for (unsigned k = 0; k < nsock; k++)
-				drain(fds[s][k], msgs, iov, bufs, recv_side, nstreams);
 		if (!left)
 			break;
 		if (t > (uint64_t)dur_ms * 1000u + 2000000u)
 			break; /* the generator could not keep up: stop anyway */
-		if (!busy) {
-			struct timespec ts = { 0, 200000 };
-			nanosleep(&ts, NULL);
-		}
+		/* receive what is there; idle, wait up to 1 ms (the pacing tick) for it */
+		poll_drain(fds, nsock, busy ? 0 : 1, msgs, iov, bufs, recv_side, nstreams);
 	}
 	elapsed = now_us() - start;
-	for (uint64_t t0 = now_us(); now_us() - t0 < 300000u;) {
-		struct timespec ts = { 0, 1000000 };
-		for (int s = 0; s < 2; s++)
-			for (unsigned k = 0; k < nsock; k++)
-				drain(fds[s][k], msgs, iov, bufs, recv_side, nstreams);
-		nanosleep(&ts, NULL);
-	}
+	for (uint64_t t0 = now_us(); now_us() - t0 < 300000u;)
+		poll_drain(fds, nsock, 10, msgs, iov, bufs, recv_side, nstreams);
 	uint64_t received = recv_side[0] + recv_side[1];
 	printf("streams=%u pps_offered=%llu sent=%llu received=%llu loss_pct=%.4f elapsed_s=%.3f "
 	       "rx_pps=%.0f tx_pps=%.0f a_to_b=%llu/%llu b_to_a=%llu/%llu\n",
