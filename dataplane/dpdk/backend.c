@@ -3,9 +3,9 @@
  * The DPDK backend's life cycle: EAL, interfaces, flow table, workers, and the lcore loop.
  * The flow ops run on the control thread while workers forward (see dpdk_priv.h).
  *
- * Limits of this first version: one RX/TX queue pair per worker per port with RSS, so a flow's
- * packets reach one worker only with a single worker (steering by group comes with rte_flow
- * rules); exceptions wait in a ring per worker that nothing drains yet (the TAP port comes next).
+ * One RX/TX queue pair per worker per port, spread by RSS; packets of a flow another worker owns
+ * are handed to that worker's ring. Exceptions wait in a ring per worker for the kernel path
+ * (dp_dpdk_exception_dequeue(); the TAP port comes next).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -134,7 +134,10 @@ static int workers_init(struct dp_dpdk *d)
 		snprintf(name, sizeof(name), "dpx%p_%u", (void *)d, i);
 		w->exc_ring = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
 					      RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (!w->exc_ring)
+		snprintf(name, sizeof(name), "dph%p_%u", (void *)d, i);
+		w->handoff_ring = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
+						  RING_F_SC_DEQ); /* any worker enqueues */
+		if (!w->exc_ring || !w->handoff_ring)
 			return -ENOMEM;
 		rte_rcu_qsbr_thread_register(d->rcu, i);
 		rte_rcu_qsbr_thread_online(d->rcu, i);
@@ -190,6 +193,14 @@ static void worker_tx(struct dp_dpdk_worker *w, uint16_t q, struct dp_dpdk_burst
 		rte_pktmbuf_free_bulk(r->exc + q_ok, r->n_exc - q_ok);
 	}
 	rte_pktmbuf_free_bulk(r->drop, r->n_drop);
+	for (uint16_t j = 0; j < r->n_handoff; j++) {
+		struct rte_mbuf *m = r->handoff[j];
+
+		if (rte_ring_enqueue(w->dp->workers[m->hash.usr].handoff_ring, m) != 0) {
+			dpdk_ctr_add(&w->st.handoff_full, 1);
+			rte_pktmbuf_free(m);
+		}
+	}
 }
 
 static int worker_main(void *arg)
@@ -209,6 +220,13 @@ static int worker_main(void *arg)
 			if (n == 0)
 				continue;
 			dp_dpdk_process_burst(w, pkts, n, now, &r);
+			worker_tx(w, (uint16_t)w->id, &r);
+		}
+		unsigned int h =
+		    rte_ring_dequeue_burst(w->handoff_ring, (void **)pkts, DP_DPDK_BURST_MAX, NULL);
+
+		if (h > 0) {
+			dp_dpdk_process_burst(w, pkts, (uint16_t)h, now, &r);
 			worker_tx(w, (uint16_t)w->id, &r);
 		}
 		rte_rcu_qsbr_quiescent(d->rcu, w->id);
@@ -292,7 +310,11 @@ static void op_free(struct dataplane *dp)
 		while (d->workers[i].exc_ring &&
 		       rte_ring_dequeue(d->workers[i].exc_ring, (void **)&m) == 0)
 			rte_pktmbuf_free(m);
+		while (d->workers[i].handoff_ring &&
+		       rte_ring_dequeue(d->workers[i].handoff_ring, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
 		rte_ring_free(d->workers[i].exc_ring);
+		rte_ring_free(d->workers[i].handoff_ring);
 	}
 	dpdk_flows_fini(d);
 	rte_free(d->workers);

@@ -110,6 +110,12 @@ static enum dpdk_act udp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, str
 		dpdk_ctr_add(&w->st.no_flow, 1);
 		return DPDK_EXC; /* SIP and anything else the kernel listens to */
 	}
+	/* one writer per latch: RSS may bring a flow's packets to any worker */
+	if (unlikely(f->owner != w->id)) {
+		m->hash.usr = f->owner;
+		dpdk_ctr_add(&w->st.handoffs, 1);
+		return DPDK_HANDOFF;
+	}
 	return dpdk_fwd(w, m, p, f, now_ms);
 }
 
@@ -137,7 +143,7 @@ void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uin
 	struct burst_ctx x;
 	unsigned int nk;
 
-	res->n_tx = res->n_exc = res->n_drop = 0;
+	res->n_tx = res->n_exc = res->n_drop = res->n_handoff = 0;
 	if (n > DP_DPDK_BURST_MAX)
 		n = DP_DPDK_BURST_MAX;
 	nk = parse_all(pkts, n, &x);
@@ -152,6 +158,9 @@ void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uin
 			break;
 		case DPDK_EXC:
 			res->exc[res->n_exc++] = m;
+			break;
+		case DPDK_HANDOFF:
+			res->handoff[res->n_handoff++] = m;
 			break;
 		default:
 			res->drop[res->n_drop++] = m;

@@ -62,7 +62,8 @@ struct dpdk_flow {
 	struct dpdk_flow_cfg *_Atomic cfg;
 	struct dpdk_flow_key key;
 	uint16_t iface;
-	uint8_t gen; /**< slot generation, part of id */
+	uint16_t owner; /**< the worker that forwards it: group % workers */
+	uint8_t gen;	/**< slot generation, part of id */
 	/* written by the worker that forwards the flow */
 	uint32_t seen_gen;
 	_Atomic uint32_t latch_seq; /**< odd while the latch changes */
@@ -103,6 +104,7 @@ struct dp_dpdk_worker {
 	unsigned int id; /**< RCU thread id */
 	unsigned int lcore;
 	struct rte_ring *exc_ring;
+	struct rte_ring *handoff_ring; /**< packets of flows this worker owns, from other workers */
 	struct dp_dpdk_worker_stats st;
 	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
 	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */

@@ -16,6 +16,7 @@ enum dpdk_act {
 	DPDK_TX,
 	DPDK_EXC,
 	DPDK_DROP,
+	DPDK_HANDOFF, /**< another worker owns the flow */
 };
 
 #define DPDK_TTL 64 /* the relay originates what it sends */

@@ -1014,6 +1014,69 @@ static void test_ndp_resolve(void **state)
 	assert_int_equal(dp_flow_del(dp, b), 0);
 }
 
+/*
+ * Two workers: a flow belongs to the worker of its group, whichever worker RSS handed the packet
+ * to; and a delete waits for both workers' quiescent states.
+ */
+static void test_two_workers(void **state)
+{
+	struct dp_dpdk_conf c;
+	struct dataplane *dp2;
+	struct dp_dpdk_worker *w0, *w1;
+	struct dp_flow_params p;
+	struct dp_dpdk_burst r;
+	struct rte_mbuf *m;
+	dp_flow_t a, b;
+	unsigned int pending = 0;
+	struct sa gw = mksa("192.0.2.254");
+
+	memset(&c, 0, sizeof(c));
+	c.n_ifaces = 1;
+	c.ifaces[0].addrs[0] = (struct dp_dpdk_addr){ mksa(ACCESS_IP), 24 };
+	c.ifaces[0].n_addrs = 1;
+	c.ifaces[0].gateway4 = gw;
+	c.max_flows = 64;
+	c.n_workers = 2;
+	assert_int_equal(dp_dpdk_alloc(&dp2, &c), 0);
+	w0 = dp_dpdk_worker_get(dp2, 0);
+	w1 = dp_dpdk_worker_get(dp2, 1);
+	assert_non_null(w1);
+	assert_null(dp_dpdk_worker_get(dp2, 2));
+	dp_dpdk_neigh_add(w1, &gw, &gw_mac);
+
+	memset(&p, 0, sizeof(p));
+	p.group = 7; /* odd: worker 1 */
+	p.latch.window_ms = 10000;
+	p.local = mksa(ACCESS_IP ":31000");
+	p.latch.expected = mksa(CALLER_IP ":4000");
+	assert_int_equal(dp_flow_add(dp2, &p, &a), 0);
+	p.local = mksa(ACCESS_IP ":31002");
+	p.latch.expected = mksa("203.0.113.20:4000");
+	assert_int_equal(dp_flow_add(dp2, &p, &b), 0);
+	assert_int_equal(dp_flow_link(dp2, a, b), 0);
+
+	m = rtp_pkt(0, &gw_mac, CALLER_IP ":4000", ACCESS_IP ":31000");
+	dp_dpdk_process_burst(w0, &m, 1, dp_dpdk_now_ms(), &r);
+	assert_int_equal(r.n_handoff, 1);
+	assert_int_equal(m->hash.usr, 1);
+	dp_dpdk_process_burst(w1, &m, 1, dp_dpdk_now_ms(), &r);
+	assert_int_equal(r.n_tx, 1);
+	assert_udp4(m, &gw_mac, 0, ACCESS_IP ":31002", "203.0.113.20:4000");
+	rte_pktmbuf_free(m);
+
+	dp_dpdk_process_burst(w0, NULL, 0, dp_dpdk_now_ms(), &r);
+	dp_dpdk_process_burst(w1, NULL, 0, dp_dpdk_now_ms(), &r);
+	dp_dpdk_reclaim(dp2, NULL);
+	assert_int_equal(dp_flow_del(dp2, a), 0);
+	dp_dpdk_process_burst(w0, NULL, 0, dp_dpdk_now_ms(), &r);
+	assert_int_equal(dp_dpdk_reclaim(dp2, &pending), 0); /* worker 1 may still hold it */
+	assert_int_equal(pending, 1);
+	dp_dpdk_process_burst(w1, NULL, 0, dp_dpdk_now_ms(), &r);
+	assert_int_equal(dp_dpdk_reclaim(dp2, &pending), 1);
+	assert_int_equal(dp_flow_del(dp2, b), 0);
+	dataplane_free(dp2);
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
@@ -1080,6 +1143,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_flow_update, flows_cleanup),
 		cmocka_unit_test_teardown(test_tx_offload, flows_cleanup),
 		cmocka_unit_test_teardown(test_churn_while_forwarding, flows_cleanup),
+		cmocka_unit_test_teardown(test_two_workers, flows_cleanup),
 	};
 	/* clang-format on */
 	return cmocka_run_group_tests(tests, setup, teardown);
