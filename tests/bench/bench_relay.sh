@@ -9,7 +9,7 @@
 # sends BENCH_PPS packets per second in each direction of each call (172-byte RTP: 12-byte
 # header + 160 bytes of G.711) for BENCH_STEP_S seconds, counts what comes back, and deletes
 # the calls. The relay's CPU time is utime+stime from /proc/PID/stat (all threads) around the
-# traffic (cpu% is of that wall time, generator start-up and 0.3 s drain included). Per relay
+# traffic (cpu% is of that wall time, generator start-up and final drain included). Per relay
 # the steps ramp through BENCH_CALLS and stop after the first step whose loss reaches 0.1%, or
 # whose rate the generator could not offer (tx_pps < 80% of it: on a busy 2-core host the
 # generator's core is the limit; steps under 90% are marked generator-bound, and a clean rate
