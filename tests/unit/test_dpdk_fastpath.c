@@ -32,6 +32,9 @@
 #include "dataplane/dpdk/dpdk_priv.h" /* to pretend the port offloads checksums */
 #include "dataplane/stun.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 static struct dataplane *dp;
 static struct dp_dpdk_worker *w;
 static struct rte_mempool *pool;
@@ -508,6 +511,76 @@ static void test_stun_binding(void **state)
 	assert_int_equal(st.packets, 0);
 	assert_false(sa_isset(&st.latched)); /* STUN does not latch */
 	call_del(&c);
+}
+
+/* A binding request with USERNAME "<ufrag>:peer" and MESSAGE-INTEGRITY keyed with @p pwd. */
+static size_t ice_request(uint8_t *req, const char *ufrag, const char *pwd)
+{
+	char user[64];
+	size_t ulen = (size_t)snprintf(user, sizeof(user), "%s:peer", ufrag);
+	size_t upad = (ulen + 3) & ~(size_t)3, mi = STUN_HEADER_LEN + 4 + upad;
+	unsigned int maclen = 0;
+
+	memset(req, 0, mi + 24);
+	req[1] = 0x01; /* binding request */
+	req[2] = (uint8_t)((4 + upad + 24) >> 8);
+	req[3] = (uint8_t)(4 + upad + 24);
+	memcpy(req + 4,
+	       "\x21\x12\xa4\x42"
+	       "abcdefghijkl",
+	       16);
+	req[STUN_HEADER_LEN + 1] = 0x06; /* USERNAME */
+	req[STUN_HEADER_LEN + 3] = (uint8_t)ulen;
+	memcpy(req + STUN_HEADER_LEN + 4, user, ulen);
+	req[mi + 1] = 0x08; /* MESSAGE-INTEGRITY over everything before it */
+	req[mi + 3] = 20;
+	HMAC(EVP_sha1(), pwd, (int)strlen(pwd), req, mi, req + mi + 4, &maclen);
+	return mi + 24;
+}
+
+static void test_stun_ice(void **state)
+{
+	struct dp_flow_params p;
+	struct dp_flow_stats st;
+	struct rte_mbuf *m;
+	struct seen v;
+	uint8_t req[128];
+	struct pkt_spec s = { .src_mac = gw_mac,
+			      .src = mksa(CALLER_IP ":4002"),
+			      .dst = mksa(ACCESS_IP ":30040"),
+			      .payload = req };
+	const uint8_t *resp;
+	uint16_t alen;
+	dp_flow_t f;
+
+	memset(&p, 0, sizeof(p));
+	p.local = mksa(ACCESS_IP ":30040");
+	p.latch.window_ms = 10000;
+	snprintf(p.ice_local_ufrag, sizeof(p.ice_local_ufrag), "relayufrag");
+	snprintf(p.ice_local_pwd, sizeof(p.ice_local_pwd), "relaypassword0123456789");
+	assert_int_equal(dp_flow_add(dp, &p, &f), 0);
+	made[n_made++] = f;
+
+	s.len = (uint16_t)ice_request(req, "relayufrag", "relaypassword0123456789");
+	assert_int_equal(run1(udp_pkt(&s), &m), 't');
+	look(m, &v);
+	resp = (const uint8_t *)(v.u + 1);
+	assert_int_equal(resp[0] << 8 | resp[1], 0x0101);
+	assert_non_null(stun_attr(resp, rte_be_to_cpu_16(v.u->dgram_len) - 8, 0x0008, &alen));
+	assert_csums_ok(&v);
+	rte_pktmbuf_free(m);
+
+	s.len = (uint16_t)ice_request(req, "relayufrag", "not-the-password");
+	assert_int_equal(run1(udp_pkt(&s), &m), 't');
+	look(m, &v);
+	resp = (const uint8_t *)(v.u + 1);
+	assert_int_equal(resp[0] << 8 | resp[1], 0x0111); /* binding error: 401 */
+	rte_pktmbuf_free(m);
+
+	assert_int_equal(dp_flow_stats(dp, f, &st), 0);
+	assert_int_equal(st.stun_answered, 1);
+	assert_int_equal(st.stun_refused, 1);
+	assert_int_equal(dp_flow_del(dp, f), 0);
 }
 
 static struct rte_mbuf *arp_pkt(uint16_t op, const struct rte_ether_addr *sha, const char *sip,
@@ -1133,6 +1206,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_malformed, flows_cleanup),
 		cmocka_unit_test_teardown(test_garbage, flows_cleanup),
 		cmocka_unit_test_teardown(test_stun_binding, flows_cleanup),
+		cmocka_unit_test_teardown(test_stun_ice, flows_cleanup),
 		cmocka_unit_test_teardown(test_arp_answered, flows_cleanup),
 		cmocka_unit_test_teardown(test_arp_resolve, flows_cleanup),
 		cmocka_unit_test_teardown(test_icmp_echo, flows_cleanup),
