@@ -58,11 +58,16 @@ static unsigned int parse_all(struct rte_mbuf **pkts, uint16_t n, struct burst_c
 	return nk;
 }
 
-/* A flow spans several cache lines; the fast path touches most of them. */
+/* Flows and their settings span several cache lines; the fast path touches most of them. */
+static inline void prefetch_lines(const void *p, size_t len)
+{
+	for (size_t off = 0; off < len; off += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0((const uint8_t *)p + off);
+}
+
 static inline void flow_prefetch(const struct dpdk_flow *f)
 {
-	for (size_t off = 0; off < sizeof(*f); off += RTE_CACHE_LINE_SIZE)
-		rte_prefetch0((const uint8_t *)f + off);
+	prefetch_lines(f, sizeof(*f));
 }
 
 static void lookup_all(struct dp_dpdk *d, unsigned int nk, struct burst_ctx *x)
@@ -93,7 +98,8 @@ static void prefetch_linked(struct dp_dpdk *d, uint16_t n, struct burst_ctx *x)
 
 		if (!f)
 			continue;
-		rte_prefetch0(atomic_load_explicit(&f->cfg, memory_order_relaxed));
+		prefetch_lines(atomic_load_explicit(&f->cfg, memory_order_relaxed),
+			       sizeof(struct dpdk_flow_cfg));
 		uint32_t out = atomic_load_explicit(&f->out, memory_order_relaxed);
 		uint32_t idx = (out & 0xffffff) - 1; /* see flow_table.c: garbage is only a hint */
 

@@ -42,13 +42,13 @@ struct dpdk_ice {
 	char pwd[DP_ICE_PWD_MAX];
 };
 
-/** Settings of a flow as signalled; immutable once published. */
+/** Settings of a flow as signalled; immutable once published. Read first: gen, then latch. */
 struct dpdk_flow_cfg {
-	struct latch_params latch;
-	uint64_t restart_ms; /**< when the signalling arrived: the latch window starts there */
-	uint32_t gen;	     /**< bumped per update; the worker restarts the latch on a change */
+	uint32_t gen; /**< bumped per update; the worker restarts the latch on a change */
 	bool is_rtcp;
+	uint64_t restart_ms; /**< when the signalling arrived: the latch window starts there */
 	const struct dpdk_ice *ice; /**< NULL when the flow has no ICE credentials */
+	struct latch_params latch;
 };
 
 struct dpdk_flow_ctr {
@@ -60,6 +60,7 @@ struct dpdk_flow {
 	_Atomic uint32_t id; /**< dp_flow_t while in use, 0 when free or deleted */
 	_Atomic uint32_t out;
 	struct dpdk_flow_cfg *_Atomic cfg;
+	_Atomic uint32_t cfg_gen; /**< cfg->gen, stored after cfg: the check costs no cfg miss */
 	struct dpdk_flow_key key;
 	uint16_t iface;
 	uint16_t owner; /**< the worker that forwards it: group % workers */

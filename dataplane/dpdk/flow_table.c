@@ -207,6 +207,7 @@ static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_fl
 	latch_restart(&f->latch, &c->latch, c->restart_ms);
 	atomic_store_explicit(&f->out, 0, memory_order_relaxed);
 	atomic_store_explicit(&f->cfg, c, memory_order_relaxed);
+	atomic_store_explicit(&f->cfg_gen, c->gen, memory_order_relaxed);
 	dp_flow_t id = ((uint32_t)f->gen << ID_IDX_BITS) | (idx + 1);
 	atomic_store_explicit(&f->id, id, memory_order_release);
 	return id;
@@ -263,6 +264,7 @@ int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t id, const struct dp_flow_param
 	if (!c)
 		return -ENOMEM;
 	atomic_store_explicit(&f->cfg, c, memory_order_release);
+	atomic_store_explicit(&f->cfg_gen, c->gen, memory_order_release);
 	defer(d, &(struct dq_elem){ .cfg = old, .pos = -1, .slot = UINT32_MAX });
 	return 0;
 }

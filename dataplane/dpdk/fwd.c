@@ -26,11 +26,16 @@ static inline void latch_write_end(struct dpdk_flow *f)
 	atomic_store_explicit(&f->latch_seq, s + 1, memory_order_release);
 }
 
-/* New signalling for the flow: restart the latch window from when it arrived. */
-static inline void cfg_sync(struct dpdk_flow *f, const struct dpdk_flow_cfg *c)
+/*
+ * New signalling for the flow: restart the latch window from when it arrived. cfg_gen is
+ * stored after cfg, so a changed cfg_gen guarantees the new cfg is visible.
+ */
+static inline void cfg_sync(struct dpdk_flow *f)
 {
-	if (likely(c->gen == f->seen_gen))
+	if (likely(atomic_load_explicit(&f->cfg_gen, memory_order_acquire) == f->seen_gen))
 		return;
+	const struct dpdk_flow_cfg *c = atomic_load_explicit(&f->cfg, memory_order_acquire);
+
 	latch_write_begin(f);
 	latch_restart(&f->latch, &c->latch, c->restart_ms);
 	latch_write_end(f);
@@ -77,12 +82,13 @@ static inline bool sa_sendable(const struct sa *sa)
  */
 static inline const struct sa *flow_dest(struct dpdk_flow *o, unsigned int worker)
 {
-	const struct dpdk_flow_cfg *c = atomic_load_explicit(&o->cfg, memory_order_acquire);
+	const struct dpdk_flow_cfg *c;
 
 	if (likely(o->owner == worker)) /* else the owner syncs it; we only read */
-		cfg_sync(o, c);
+		cfg_sync(o);
 	if (sa_isset(&o->latch.learned))
 		return &o->latch.learned;
+	c = atomic_load_explicit(&o->cfg, memory_order_acquire);
 	return sa_sendable(&c->latch.expected) ? &c->latch.expected : NULL;
 }
 
@@ -184,7 +190,7 @@ static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt
 enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,
 		       struct dpdk_flow *f, uint64_t now_ms)
 {
-	const struct dpdk_flow_cfg *c = atomic_load_explicit(&f->cfg, memory_order_acquire);
+	const struct dpdk_flow_cfg *c;
 	const uint8_t *pl = (const uint8_t *)dpdk_l4(m, p) + sizeof(struct rte_udp_hdr);
 	uint16_t plen = p->l4_len - sizeof(struct rte_udp_hdr);
 	struct dpdk_flow *o;
@@ -194,7 +200,8 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	bool has_ssrc;
 	struct sa src;
 
-	cfg_sync(f, c);
+	cfg_sync(f);
+	c = atomic_load_explicit(&f->cfg, memory_order_acquire);
 	if (unlikely(stun_is_stun(pl, plen)))
 		return dpdk_stun_input(w, m, p, f, c);
 	has_ssrc = rtp_ssrc(pl, plen, c->is_rtcp, &ssrc);
