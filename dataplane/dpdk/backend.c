@@ -3,9 +3,9 @@
  * The DPDK backend's life cycle: EAL, interfaces, flow table, workers, and the lcore loop.
  * The flow ops run on the control thread while workers forward (see dpdk_priv.h).
  *
- * Limits of this first version: one RX/TX queue pair per worker per port with RSS, so a flow's
- * packets reach one worker only with a single worker (steering by group comes with rte_flow
- * rules); exceptions wait in a ring per worker that nothing drains yet (the TAP port comes next).
+ * One RX/TX queue pair per worker per port, spread by RSS; packets of a flow another worker owns
+ * are handed to that worker's ring. Exceptions wait in a ring per worker for the kernel path
+ * (dp_dpdk_exception_dequeue(); the TAP port comes next).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -91,6 +91,14 @@ static int eal_init(const struct dp_dpdk_conf *c)
 	return 0;
 }
 
+static void ports_add(struct dp_dpdk *d, uint16_t port)
+{
+	for (unsigned int i = 0; i < d->n_ports; i++)
+		if (d->ports[i] == port)
+			return;
+	d->ports[d->n_ports++] = port;
+}
+
 static int ifaces_init(struct dp_dpdk *d, const struct dp_dpdk_conf *c)
 {
 	if (c->n_ifaces == 0 || c->n_ifaces > DP_DPDK_IFACES_MAX)
@@ -105,10 +113,8 @@ static int ifaces_init(struct dp_dpdk *d, const struct dp_dpdk_conf *c)
 			return -ENODEV;
 		if (rte_eth_macaddr_get(ifc->conf.port_id, &ifc->mac) != 0)
 			return -ENODEV;
+		ports_add(d, ifc->conf.port_id);
 		dpdk_iface_prepare(ifc);
-		for (unsigned int j = ifc->conf.n_addrs; j-- > 0;)
-			if (sa_family(&ifc->conf.addrs[j].addr) == AF_INET)
-				ifc->ip4_be = ifc->conf.addrs[j].addr.u.in.sin_addr.s_addr;
 	}
 	return 0;
 }
@@ -128,7 +134,10 @@ static int workers_init(struct dp_dpdk *d)
 		snprintf(name, sizeof(name), "dpx%p_%u", (void *)d, i);
 		w->exc_ring = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
 					      RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (!w->exc_ring)
+		snprintf(name, sizeof(name), "dph%p_%u", (void *)d, i);
+		w->handoff_ring = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
+						  RING_F_SC_DEQ); /* any worker enqueues */
+		if (!w->exc_ring || !w->handoff_ring)
 			return -ENOMEM;
 		rte_rcu_qsbr_thread_register(d->rcu, i);
 		rte_rcu_qsbr_thread_online(d->rcu, i);
@@ -167,11 +176,9 @@ static void worker_tx(struct dp_dpdk_worker *w, uint16_t q, struct dp_dpdk_burst
 {
 	struct rte_mbuf *by_port[DP_DPDK_BURST_MAX];
 
-	for (unsigned int i = 0; i < w->dp->n_ifaces; i++) {
-		uint16_t port = w->dp->ifaces[i].conf.port_id, n = 0, sent;
+	for (unsigned int i = 0; i < w->dp->n_ports; i++) {
+		uint16_t port = w->dp->ports[i], n = 0, sent;
 
-		if (i > 0 && port == w->dp->ifaces[i - 1].conf.port_id)
-			continue;
 		for (uint16_t j = 0; j < r->n_tx; j++)
 			if (r->tx[j]->port == port)
 				by_port[n++] = r->tx[j];
@@ -186,6 +193,14 @@ static void worker_tx(struct dp_dpdk_worker *w, uint16_t q, struct dp_dpdk_burst
 		rte_pktmbuf_free_bulk(r->exc + q_ok, r->n_exc - q_ok);
 	}
 	rte_pktmbuf_free_bulk(r->drop, r->n_drop);
+	for (uint16_t j = 0; j < r->n_handoff; j++) {
+		struct rte_mbuf *m = r->handoff[j];
+
+		if (rte_ring_enqueue(w->dp->workers[m->hash.usr].handoff_ring, m) != 0) {
+			dpdk_ctr_add(&w->st.handoff_full, 1);
+			rte_pktmbuf_free(m);
+		}
+	}
 }
 
 static int worker_main(void *arg)
@@ -198,13 +213,20 @@ static int worker_main(void *arg)
 	while (!d->stop) {
 		uint64_t now = dp_dpdk_now_ms();
 
-		for (unsigned int i = 0; i < d->n_ifaces; i++) {
-			uint16_t n = rte_eth_rx_burst(d->ifaces[i].conf.port_id, (uint16_t)w->id,
-						      pkts, DP_DPDK_BURST_MAX);
+		for (unsigned int i = 0; i < d->n_ports; i++) {
+			uint16_t n =
+			    rte_eth_rx_burst(d->ports[i], (uint16_t)w->id, pkts, DP_DPDK_BURST_MAX);
 
 			if (n == 0)
 				continue;
 			dp_dpdk_process_burst(w, pkts, n, now, &r);
+			worker_tx(w, (uint16_t)w->id, &r);
+		}
+		unsigned int h =
+		    rte_ring_dequeue_burst(w->handoff_ring, (void **)pkts, DP_DPDK_BURST_MAX, NULL);
+
+		if (h > 0) {
+			dp_dpdk_process_burst(w, pkts, (uint16_t)h, now, &r);
 			worker_tx(w, (uint16_t)w->id, &r);
 		}
 		rte_rcu_qsbr_quiescent(d->rcu, w->id);
@@ -217,19 +239,18 @@ static int start(struct dp_dpdk *d)
 	unsigned int lcore, i = 0;
 	int err;
 
+	if (rte_lcore_count() < d->n_workers + 1) /* the control thread keeps the main lcore */
+		return -EINVAL;
 	d->pool = rte_pktmbuf_pool_create("dp_dpdk_pool", POOL_MBUFS, 256, 0,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!d->pool)
 		return -rte_errno;
-	for (unsigned int p = 0; p < d->n_ifaces; p++) {
-		if (p > 0 && d->ifaces[p].conf.port_id == d->ifaces[p - 1].conf.port_id)
-			continue;
-		err = port_init(d, d->ifaces[p].conf.port_id);
+	for (unsigned int p = 0; p < d->n_ports; p++) {
+		err = port_init(d, d->ports[p]);
 		if (err != 0)
 			return err;
+		d->ports_started++;
 	}
-	if (rte_lcore_count() < d->n_workers + 1)
-		return -EINVAL;
 	RTE_LCORE_FOREACH_WORKER(lcore)
 	{
 		if (i == d->n_workers)
@@ -238,9 +259,8 @@ static int start(struct dp_dpdk *d)
 		err = rte_eal_remote_launch(worker_main, &d->workers[i], lcore);
 		if (err != 0)
 			return err;
-		i++;
+		d->launched = ++i;
 	}
-	d->started = true;
 	return 0;
 }
 
@@ -278,12 +298,10 @@ static void op_free(struct dataplane *dp)
 	struct dp_dpdk *d = dpdk_of(dp);
 
 	d->stop = true;
-	if (d->started) {
-		for (unsigned int i = 0; i < d->n_workers; i++)
-			rte_eal_wait_lcore(d->workers[i].lcore);
-		for (unsigned int p = 0; p < d->n_ifaces; p++)
-			rte_eth_dev_stop(d->ifaces[p].conf.port_id);
-	}
+	for (unsigned int i = 0; i < d->launched; i++)
+		rte_eal_wait_lcore(d->workers[i].lcore);
+	for (unsigned int p = 0; p < d->ports_started; p++)
+		rte_eth_dev_stop(d->ports[p]);
 	for (unsigned int i = 0; d->workers && i < d->n_workers; i++) {
 		struct rte_mbuf *m;
 
@@ -292,7 +310,11 @@ static void op_free(struct dataplane *dp)
 		while (d->workers[i].exc_ring &&
 		       rte_ring_dequeue(d->workers[i].exc_ring, (void **)&m) == 0)
 			rte_pktmbuf_free(m);
+		while (d->workers[i].handoff_ring &&
+		       rte_ring_dequeue(d->workers[i].handoff_ring, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
 		rte_ring_free(d->workers[i].exc_ring);
+		rte_ring_free(d->workers[i].handoff_ring);
 	}
 	dpdk_flows_fini(d);
 	rte_free(d->workers);

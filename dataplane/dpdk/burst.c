@@ -58,11 +58,16 @@ static unsigned int parse_all(struct rte_mbuf **pkts, uint16_t n, struct burst_c
 	return nk;
 }
 
-/* A flow spans several cache lines; the fast path touches most of them. */
+/* Flows and their settings span several cache lines; the fast path touches most of them. */
+static inline void prefetch_lines(const void *p, size_t len)
+{
+	for (size_t off = 0; off < len; off += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0((const uint8_t *)p + off);
+}
+
 static inline void flow_prefetch(const struct dpdk_flow *f)
 {
-	for (size_t off = 0; off < sizeof(*f); off += RTE_CACHE_LINE_SIZE)
-		rte_prefetch0((const uint8_t *)f + off);
+	prefetch_lines(f, sizeof(*f));
 }
 
 static void lookup_all(struct dp_dpdk *d, unsigned int nk, struct burst_ctx *x)
@@ -93,7 +98,8 @@ static void prefetch_linked(struct dp_dpdk *d, uint16_t n, struct burst_ctx *x)
 
 		if (!f)
 			continue;
-		rte_prefetch0(atomic_load_explicit(&f->cfg, memory_order_relaxed));
+		prefetch_lines(atomic_load_explicit(&f->cfg, memory_order_relaxed),
+			       sizeof(struct dpdk_flow_cfg));
 		uint32_t out = atomic_load_explicit(&f->out, memory_order_relaxed);
 		uint32_t idx = (out & 0xffffff) - 1; /* see flow_table.c: garbage is only a hint */
 
@@ -109,6 +115,12 @@ static enum dpdk_act udp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, str
 	if (unlikely(!f || atomic_load_explicit(&f->id, memory_order_acquire) == 0)) {
 		dpdk_ctr_add(&w->st.no_flow, 1);
 		return DPDK_EXC; /* SIP and anything else the kernel listens to */
+	}
+	/* one writer per latch: RSS may bring a flow's packets to any worker */
+	if (unlikely(f->owner != w->id)) {
+		m->hash.usr = f->owner;
+		dpdk_ctr_add(&w->st.handoffs, 1);
+		return DPDK_HANDOFF;
 	}
 	return dpdk_fwd(w, m, p, f, now_ms);
 }
@@ -137,7 +149,7 @@ void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uin
 	struct burst_ctx x;
 	unsigned int nk;
 
-	res->n_tx = res->n_exc = res->n_drop = 0;
+	res->n_tx = res->n_exc = res->n_drop = res->n_handoff = 0;
 	if (n > DP_DPDK_BURST_MAX)
 		n = DP_DPDK_BURST_MAX;
 	nk = parse_all(pkts, n, &x);
@@ -152,6 +164,9 @@ void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uin
 			break;
 		case DPDK_EXC:
 			res->exc[res->n_exc++] = m;
+			break;
+		case DPDK_HANDOFF:
+			res->handoff[res->n_handoff++] = m;
 			break;
 		default:
 			res->drop[res->n_drop++] = m;

@@ -59,7 +59,9 @@ struct dp_dpdk_burst {
 	struct rte_mbuf *tx[DP_DPDK_BURST_MAX];	  /**< mbuf->port is the port to send it on */
 	struct rte_mbuf *exc[DP_DPDK_BURST_MAX];  /**< for the kernel path */
 	struct rte_mbuf *drop[DP_DPDK_BURST_MAX]; /**< the caller frees these */
-	uint16_t n_tx, n_exc, n_drop;
+	struct rte_mbuf
+	    *handoff[DP_DPDK_BURST_MAX]; /**< for worker mbuf->hash.usr: it owns the flow */
+	uint16_t n_tx, n_exc, n_drop, n_handoff;
 };
 
 /** Counters of one worker (relaxed atomics, readable from any thread). */
@@ -67,16 +69,18 @@ struct dp_dpdk_worker_stats {
 	uint64_t rx;
 	uint64_t tx;
 	uint64_t exceptions;
-	uint64_t malformed;	/**< truncated or inconsistent headers */
-	uint64_t no_flow;	/**< relay-address UDP without a flow (sent as exception too) */
-	uint64_t refused;	/**< latching refused */
-	uint64_t no_dest;	/**< flow unlinked, no destination, or family mismatch */
-	uint64_t no_neigh;	/**< next hop MAC unknown: dropped (see neigh.c) */
-	uint64_t arp_requests;	/**< ARP requests sent for unknown next hops */
-	uint64_t arp_replies;	/**< ARP requests for relay addresses answered */
-	uint64_t icmp_echo;	/**< echo requests to relay addresses answered */
-	uint64_t stun;		/**< STUN answers (success or error) sent */
-	uint64_t exc_ring_full; /**< exceptions dropped because the kernel path was full */
+	uint64_t malformed;	 /**< truncated or inconsistent headers */
+	uint64_t no_flow;	 /**< relay-address UDP without a flow (sent as exception too) */
+	uint64_t refused;	 /**< latching refused */
+	uint64_t no_dest;	 /**< flow unlinked, no destination, or family mismatch */
+	uint64_t no_neigh;	 /**< next hop MAC unknown: dropped (see neigh.c) */
+	uint64_t neigh_requests; /**< ARP requests / IPv6 solicitations sent */
+	uint64_t neigh_replies;	 /**< ARP replies / IPv6 advertisements for relay addresses */
+	uint64_t icmp_echo;	 /**< echo requests to relay addresses answered */
+	uint64_t stun;		 /**< STUN answers (success or error) sent */
+	uint64_t exc_ring_full;	 /**< exceptions dropped because the kernel path was full */
+	uint64_t handoffs;	 /**< packets passed to the worker that owns their flow */
+	uint64_t handoff_full;	 /**< ... dropped because that worker's ring was full */
 };
 
 struct dp_dpdk_worker;

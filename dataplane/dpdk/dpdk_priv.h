@@ -42,13 +42,13 @@ struct dpdk_ice {
 	char pwd[DP_ICE_PWD_MAX];
 };
 
-/** Settings of a flow as signalled; immutable once published. */
+/** Settings of a flow as signalled; immutable once published. Read first: gen, then latch. */
 struct dpdk_flow_cfg {
-	struct latch_params latch;
-	uint64_t restart_ms; /**< when the signalling arrived: the latch window starts there */
-	uint32_t gen;	     /**< bumped per update; the worker restarts the latch on a change */
+	uint32_t gen; /**< bumped per update; the worker restarts the latch on a change */
 	bool is_rtcp;
+	uint64_t restart_ms; /**< when the signalling arrived: the latch window starts there */
 	const struct dpdk_ice *ice; /**< NULL when the flow has no ICE credentials */
+	struct latch_params latch;
 };
 
 struct dpdk_flow_ctr {
@@ -60,9 +60,11 @@ struct dpdk_flow {
 	_Atomic uint32_t id; /**< dp_flow_t while in use, 0 when free or deleted */
 	_Atomic uint32_t out;
 	struct dpdk_flow_cfg *_Atomic cfg;
+	_Atomic uint32_t cfg_gen; /**< cfg->gen, stored after cfg: the check costs no cfg miss */
 	struct dpdk_flow_key key;
 	uint16_t iface;
-	uint8_t gen; /**< slot generation, part of id */
+	uint16_t owner; /**< the worker that forwards it: group % workers */
+	uint8_t gen;	/**< slot generation, part of id */
 	/* written by the worker that forwards the flow */
 	uint32_t seen_gen;
 	_Atomic uint32_t latch_seq; /**< odd while the latch changes */
@@ -82,7 +84,9 @@ struct dpdk_iface {
 	struct dpdk_prefix pfx[DP_DPDK_IFACE_ADDRS_MAX]; /**< the relay addresses' subnets */
 	struct dpdk_prefix gw4, gw6;
 	struct rte_ether_addr mac;
-	uint32_t ip4_be; /**< first IPv4 relay address: source of our ARP requests */
+	uint32_t ip4_be; /**< first IPv4 relay address: source of our ARP requests; 0: none */
+	uint8_t ip6[16]; /**< first IPv6 relay address: source of our solicitations */
+	bool has_ip6;
 	bool tx_csum_offload;
 };
 
@@ -101,6 +105,7 @@ struct dp_dpdk_worker {
 	unsigned int id; /**< RCU thread id */
 	unsigned int lcore;
 	struct rte_ring *exc_ring;
+	struct rte_ring *handoff_ring; /**< packets of flows this worker owns, from other workers */
 	struct dp_dpdk_worker_stats st;
 	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
 	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */
@@ -110,6 +115,8 @@ struct dp_dpdk {
 	struct dataplane dp;
 	struct dpdk_iface ifaces[DP_DPDK_IFACES_MAX];
 	unsigned int n_ifaces;
+	uint16_t ports[DP_DPDK_IFACES_MAX]; /**< each port once (interfaces may share one) */
+	unsigned int n_ports;
 	struct rte_hash *hash;
 	struct dpdk_flow *flows;
 	uint32_t max_flows;
@@ -121,7 +128,8 @@ struct dp_dpdk {
 	unsigned int n_workers;
 	struct rte_mempool *pool;
 	volatile bool stop;
-	bool started;
+	unsigned int ports_started; /**< what op_free() must undo, also after a failed start */
+	unsigned int launched;
 };
 
 /* relaxed single-writer counter increment */

@@ -16,6 +16,7 @@ enum dpdk_act {
 	DPDK_TX,
 	DPDK_EXC,
 	DPDK_DROP,
+	DPDK_HANDOFF, /**< another worker owns the flow */
 };
 
 #define DPDK_TTL 64 /* the relay originates what it sends */
@@ -25,9 +26,19 @@ int dpdk_l2_output(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dpdk_ifa
 		   const struct rte_ether_addr *dst);
 
 /* neigh.c */
-enum dpdk_act dpdk_arp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p);
+void dpdk_neigh_learn(struct dp_dpdk_worker *w, int family, const uint8_t *addr,
+		      const struct rte_ether_addr *mac, bool create);
 int dpdk_neigh_resolve(struct dp_dpdk_worker *w, struct rte_mbuf *m, const struct dpdk_iface *ifc,
 		       int family, const uint8_t *nh, uint64_t now_ms, struct rte_ether_addr *mac);
+
+/* arp.c: input, and @p m rewritten into a request for @p tip */
+enum dpdk_act dpdk_arp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p);
+int dpdk_arp_request(struct rte_mbuf *m, const struct dpdk_iface *ifc, const uint8_t *tip);
+
+/* ndp.c: ICMPv6 neighbour solicitation/advertisement, and @p m rewritten into a solicitation */
+bool dpdk_ndp_is_nd(const struct rte_mbuf *m, const struct dpdk_pkt *p);
+enum dpdk_act dpdk_ndp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p);
+int dpdk_ndp_solicit(struct rte_mbuf *m, const struct dpdk_iface *ifc, const uint8_t *target);
 
 /* icmp.c */
 enum dpdk_act dpdk_icmp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p);

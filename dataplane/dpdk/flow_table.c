@@ -192,13 +192,14 @@ static struct dpdk_flow_cfg *cfg_new(const struct dp_flow_params *p, uint32_t ge
 
 /* Sets up a free slot (no worker can see it) for a new flow. */
 static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_flow_key *k,
-			   int iface, struct dpdk_flow_cfg *c)
+			   int iface, uint32_t group, struct dpdk_flow_cfg *c)
 {
 	struct dpdk_flow *f = &d->flows[idx];
 
 	f->gen++;
 	f->key = *k;
 	f->iface = (uint16_t)iface;
+	f->owner = (uint16_t)(group % d->n_workers);
 	f->seen_gen = c->gen;
 	memset(&f->latch, 0, sizeof(f->latch));
 	memset(&f->ctr, 0, sizeof(f->ctr));
@@ -206,6 +207,7 @@ static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_fl
 	latch_restart(&f->latch, &c->latch, c->restart_ms);
 	atomic_store_explicit(&f->out, 0, memory_order_relaxed);
 	atomic_store_explicit(&f->cfg, c, memory_order_relaxed);
+	atomic_store_explicit(&f->cfg_gen, c->gen, memory_order_relaxed);
 	dp_flow_t id = ((uint32_t)f->gen << ID_IDX_BITS) | (idx + 1);
 	atomic_store_explicit(&f->id, id, memory_order_release);
 	return id;
@@ -234,7 +236,7 @@ int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *
 	if (!c)
 		return -ENOMEM;
 	idx = d->free_slots[--d->n_free];
-	id = slot_init(d, idx, &k, iface, c);
+	id = slot_init(d, idx, &k, iface, p->group, c);
 	/* the hash publishes the slot to the workers (release inside rte_hash) */
 	err = rte_hash_add_key_data(d->hash, &k, (void *)(uintptr_t)idx);
 	if (err < 0) {
@@ -262,6 +264,7 @@ int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t id, const struct dp_flow_param
 	if (!c)
 		return -ENOMEM;
 	atomic_store_explicit(&f->cfg, c, memory_order_release);
+	atomic_store_explicit(&f->cfg_gen, c->gen, memory_order_release);
 	defer(d, &(struct dq_elem){ .cfg = old, .pos = -1, .slot = UINT32_MAX });
 	return 0;
 }

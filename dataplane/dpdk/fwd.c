@@ -26,11 +26,16 @@ static inline void latch_write_end(struct dpdk_flow *f)
 	atomic_store_explicit(&f->latch_seq, s + 1, memory_order_release);
 }
 
-/* New signalling for the flow: restart the latch window from when it arrived. */
-static inline void cfg_sync(struct dpdk_flow *f, const struct dpdk_flow_cfg *c)
+/*
+ * New signalling for the flow: restart the latch window from when it arrived. cfg_gen is
+ * stored after cfg, so a changed cfg_gen guarantees the new cfg is visible.
+ */
+static inline void cfg_sync(struct dpdk_flow *f)
 {
-	if (likely(c->gen == f->seen_gen))
+	if (likely(atomic_load_explicit(&f->cfg_gen, memory_order_acquire) == f->seen_gen))
 		return;
+	const struct dpdk_flow_cfg *c = atomic_load_explicit(&f->cfg, memory_order_acquire);
+
 	latch_write_begin(f);
 	latch_restart(&f->latch, &c->latch, c->restart_ms);
 	latch_write_end(f);
@@ -49,24 +54,6 @@ static inline bool rtp_ssrc(const uint8_t *pl, uint16_t len, bool is_rtcp, uint3
 	return true;
 }
 
-/*
- * Where flow @p o sends: its latched source, else the address from the SDP. New signalling for
- * @p o applies here too, not only when @p o receives: a re-INVITE that moved the far end must
- * redirect media at once. The worker owns @p o as well (a linked pair shares its group).
- */
-static inline const struct sa *flow_dest(struct dpdk_flow *o)
-{
-	const struct dpdk_flow_cfg *c = atomic_load_explicit(&o->cfg, memory_order_acquire);
-
-	cfg_sync(o, c);
-	if (sa_isset(&o->latch.learned))
-		return &o->latch.learned;
-	/* sin_port and sin6_port share their offset */
-	if (sa_isset(&c->latch.expected) && c->latch.expected.u.in.sin_port)
-		return &c->latch.expected;
-	return NULL;
-}
-
 static inline int sa_fam(const struct sa *sa)
 {
 	return sa->u.sa.sa_family;
@@ -76,6 +63,33 @@ static inline const uint8_t *sa_ip(const struct sa *sa)
 {
 	return sa_fam(sa) == AF_INET ? (const uint8_t *)&sa->u.in.sin_addr
 				     : sa->u.in6.sin6_addr.s6_addr;
+}
+
+/* A signalled address we can send to: a port, and not 0.0.0.0 / :: (hold, or unknown). */
+static inline bool sa_sendable(const struct sa *sa)
+{
+	static const uint8_t zero[16];
+
+	/* sin_port and sin6_port share their offset */
+	return sa_isset(sa) && sa->u.in.sin_port &&
+	       memcmp(sa_ip(sa), zero, sa_fam(sa) == AF_INET ? 4 : 16) != 0;
+}
+
+/*
+ * Where flow @p o sends: its latched source, else the address from the SDP. New signalling for
+ * @p o applies here too, not only when @p o receives: a re-INVITE that moved the far end must
+ * redirect media at once. The worker owns @p o as well when the pair shares its group.
+ */
+static inline const struct sa *flow_dest(struct dpdk_flow *o, unsigned int worker)
+{
+	const struct dpdk_flow_cfg *c;
+
+	if (likely(o->owner == worker)) /* else the owner syncs it; we only read */
+		cfg_sync(o);
+	if (sa_isset(&o->latch.learned))
+		return &o->latch.learned;
+	c = atomic_load_explicit(&o->cfg, memory_order_acquire);
+	return sa_sendable(&c->latch.expected) ? &c->latch.expected : NULL;
 }
 
 static void rewrite_ipv4(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dpdk_flow *o,
@@ -149,7 +163,7 @@ static void rewrite_ipv6(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dp
 static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,
 		   struct dpdk_flow *o, uint64_t now_ms)
 {
-	const struct sa *dst = flow_dest(o);
+	const struct sa *dst = flow_dest(o, w->id);
 	const struct dpdk_iface *ifc = &w->dp->ifaces[o->iface];
 	struct rte_ether_addr mac;
 	uint8_t nh[16];
@@ -176,7 +190,7 @@ static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt
 enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,
 		       struct dpdk_flow *f, uint64_t now_ms)
 {
-	const struct dpdk_flow_cfg *c = atomic_load_explicit(&f->cfg, memory_order_acquire);
+	const struct dpdk_flow_cfg *c;
 	const uint8_t *pl = (const uint8_t *)dpdk_l4(m, p) + sizeof(struct rte_udp_hdr);
 	uint16_t plen = p->l4_len - sizeof(struct rte_udp_hdr);
 	struct dpdk_flow *o;
@@ -186,7 +200,8 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	bool has_ssrc;
 	struct sa src;
 
-	cfg_sync(f, c);
+	cfg_sync(f);
+	c = atomic_load_explicit(&f->cfg, memory_order_acquire);
 	if (unlikely(stun_is_stun(pl, plen)))
 		return dpdk_stun_input(w, m, p, f, c);
 	has_ssrc = rtp_ssrc(pl, plen, c->is_rtcp, &ssrc);

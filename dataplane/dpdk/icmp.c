@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Echo requests (ICMP and ICMPv6) to relay addresses, answered in place; other ICMP: kernel. */
+/*
+ * Echo requests (ICMP and ICMPv6) to relay addresses, answered in place; neighbour discovery
+ * goes to ndp.c; other ICMP to the kernel path.
+ */
 #include <rte_icmp.h>
 
 #include "csum.h"
@@ -43,7 +46,7 @@ static bool echo_turn(struct rte_mbuf *m, struct dpdk_pkt *p)
 	return true;
 }
 
-enum dpdk_act dpdk_icmp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p)
+static enum dpdk_act echo_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p)
 {
 	const uint8_t *l3 = dpdk_l3(m, p);
 	const void *dst = p->family == AF_INET ? l3 + 16 : l3 + 24;
@@ -57,4 +60,11 @@ enum dpdk_act dpdk_icmp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, stru
 		return DPDK_DROP;
 	dpdk_ctr_add(&w->st.icmp_echo, 1);
 	return DPDK_TX;
+}
+
+enum dpdk_act dpdk_icmp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p)
+{
+	if (dpdk_ndp_is_nd(m, p))
+		return dpdk_ndp_input(w, m, p);
+	return echo_input(w, m, p);
 }

@@ -65,13 +65,22 @@ static void prefix_set(struct dpdk_prefix *p, const struct sa *sa, uint8_t len)
 	memcpy(p->addr, sa_bytes(sa), fam_len(fam));
 }
 
-/** Wire forms of the interface's subnets and gateways, for dpdk_iface_next_hop(). */
+/** Wire forms of the interface's addresses, subnets and gateways for the fast path. */
 void dpdk_iface_prepare(struct dpdk_iface *ifc)
 {
 	const struct dp_dpdk_iface_conf *c = &ifc->conf;
 
-	for (unsigned int j = 0; j < c->n_addrs; j++)
-		prefix_set(&ifc->pfx[j], &c->addrs[j].addr, c->addrs[j].prefix_len);
+	for (unsigned int j = c->n_addrs; j-- > 0;) { /* backwards: the first one wins */
+		const struct sa *a = &c->addrs[j].addr;
+
+		prefix_set(&ifc->pfx[j], a, c->addrs[j].prefix_len);
+		if (sa_family(a) == AF_INET) {
+			ifc->ip4_be = a->u.in.sin_addr.s_addr;
+		} else if (sa_family(a) == AF_INET6) {
+			memcpy(ifc->ip6, &a->u.in6.sin6_addr, 16);
+			ifc->has_ip6 = true;
+		}
+	}
 	prefix_set(&ifc->gw4, &c->gateway4, 32);
 	prefix_set(&ifc->gw6, &c->gateway6, 128);
 }

@@ -9,13 +9,14 @@
 # sends BENCH_PPS packets per second in each direction of each call (172-byte RTP: 12-byte
 # header + 160 bytes of G.711) for BENCH_STEP_S seconds, counts what comes back, and deletes
 # the calls. The relay's CPU time is utime+stime from /proc/PID/stat (all threads) around the
-# traffic (cpu% is of that wall time, generator start-up and 0.3 s drain included). Per relay
+# traffic (cpu% is of that wall time, generator start-up and final drain included). Per relay
 # the steps ramp through BENCH_CALLS and stop after the first step whose loss reaches 0.1%, or
 # whose rate the generator could not offer (tx_pps < 80% of it: on a busy 2-core host the
 # generator's core is the limit; steps under 90% are marked generator-bound, and a clean rate
 # reached only so is a lower bound; the relay's CPU-s per million packets stays meaningful).
 # The highest clean rate (rx_pps with loss < 0.1%) is the relay's capacity on one core.
-# rcvbuf_err: UDP receive-buffer drops on the host during the step (relay or generator).
+# rcvbuf_err: UDP receive-buffer drops on the host during the step (relay or generator);
+# gen_cpu%: the generator's CPU time over the step's wall time (from /usr/bin/time).
 #
 # Usage: SBC_BUILD_DIR=build-rel tests/bench/bench_relay.sh      (release build recommended)
 # Settings (environment): BENCH_CALLS ("250 500 1000 2000 3000"), BENCH_PPS (50),
@@ -49,6 +50,8 @@ command -v taskset >/dev/null || { echo "SKIP: taskset is not installed"; exit 7
 mkdir -p "$BENCH_RESULTS" || exit 1
 RES=$(cd "$BENCH_RESULTS" && pwd)
 TICKS=$(getconf CLK_TCK)
+timer=()
+[[ -x /usr/bin/time ]] && timer=(/usr/bin/time -f "gen_cpu_s=%U+%S")
 relay_pid=""
 trap '[[ -n $relay_pid ]] && kill -KILL "$relay_pid" 2>/dev/null' EXIT
 deadline=$((SECONDS + 290)) # the whole bench stays under 5 minutes
@@ -136,10 +139,10 @@ PY
 export NG_DIR=$root/tests/system
 
 declare -A best_pps=() best_calls=() cpu_per_m=() perm_at=() gen_bound=()
-printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s %9s\n' relay calls offered tx_pps rx_pps loss% cpu_s cpu% cpu_s/Mpkt rcvbuf_err |
+printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s %10s %8s\n' relay calls offered tx_pps rx_pps loss% cpu_s cpu% cpu_s/Mpkt rcvbuf_err gen_cpu% |
 	tee "$RES/summary.txt"
 for side in $BENCH_SIDES; do
-	RELAY=$side
+	export RELAY=$side
 	if [[ $side == ours && -z ${RTPENGINE_BIN:-} ]]; then
 		RTPENGINE_BIN=$SBC_BUILD_DIR/rtpengine/rtpengine
 	fi
@@ -164,8 +167,8 @@ for side in $BENCH_SIDES; do
 			break
 		fi
 		w0=$EPOCHREALTIME t0=$(ticks "$relay_pid") e0=$(rcvbuf_errors)
-		out=$(taskset -c "$GEN_CPU" "$RTP_LOAD" bench "$RES/$side-$calls.streams" "$BENCH_PPS" \
-			$((BENCH_STEP_S * 1000)) "$BENCH_SOCKETS")
+		out=$(taskset -c "$GEN_CPU" "${timer[@]}" "$RTP_LOAD" bench "$RES/$side-$calls.streams" \
+			"$BENCH_PPS" $((BENCH_STEP_S * 1000)) "$BENCH_SOCKETS" 2>&1)
 		t1=$(ticks "$relay_pid") w1=$EPOCHREALTIME e1=$(rcvbuf_errors)
 		calls_down "$calls"
 		if [[ $out != *loss_pct=* ]]; then
@@ -174,16 +177,20 @@ for side in $BENCH_SIDES; do
 		fi
 		echo "$side $calls: $out" >>"$RES/raw.txt"
 		kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$out"; }
-		rx=$(kv received) loss=$(kv loss_pct) el=$(kv elapsed_s) rxpps=$(kv rx_pps) off=$(kv pps_offered)
+		rx=$(kv received) loss=$(kv loss_pct) rxpps=$(kv rx_pps) off=$(kv pps_offered)
 		txpps=$(kv tx_pps)
+		gencpu=$(kv gen_cpu_s)
+		gencpu=$(awk -v g="${gencpu:-0+0}" -v t="$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')" \
+			'BEGIN { split(g, x, "+"); printf "%.0f", (t > 0 ? 100 * (x[1] + x[2]) / t : 0) }')
 		# the generator kept the offered rate within 10%; below 80% the ramp cannot go on
 		genok=$(awk -v t="$txpps" -v o="$off" 'BEGIN { print (t >= 0.9 * o) ? 1 : 0 }')
 		genstop=$(awk -v t="$txpps" -v o="$off" 'BEGIN { print (t < 0.8 * o) ? 1 : 0 }')
 		cpu=$(awk -v a="$t0" -v b="$t1" -v t="$TICKS" 'BEGIN { printf "%.2f", (b - a) / t }')
 		cpupct=$(awk -v c="$cpu" -v e="$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')" 'BEGIN { printf "%.0f", (e > 0 ? 100 * c / e : 0) }')
 		perm=$(awk -v c="$cpu" -v r="$rx" 'BEGIN { printf "%.2f", (r > 0 ? c / (r / 1e6) : 0) }')
-		printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s %9s%s\n' "$side" "$calls" "$off" "$txpps" "$rxpps" \
-			"$loss" "$cpu" "$cpupct" "$perm" "$((e1 - e0))" "$( ((genok)) || echo "  generator-bound")" |
+		printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s %10s %8s%s\n' "$side" "$calls" "$off" "$txpps" \
+			"$rxpps" "$loss" "$cpu" "$cpupct" "$perm" "$((e1 - e0))" "$gencpu" \
+			"$( ((genok)) || echo "  generator-bound")" |
 			tee -a "$RES/summary.txt"
 		((genok)) || gen_bound[$side]=$off
 		if awk -v l="$loss" 'BEGIN { exit !(l < 0.1) }'; then

@@ -49,6 +49,8 @@ relay_pick()
 relay_argv()
 {
 	local dir=$1 acc=$2 core=$3 ngaddr=$4 ngport=$5 pmin=$6 pmax=$7
+	# RELAY_ARGV is the caller's; RELAY_EXTRA_ARGS splits into words on purpose
+	# shellcheck disable=SC2034,SC2206
 	if [[ $RELAY == sipwise ]]; then
 		RELAY_ARGV=("$RELAY_BIN" --config-file=none --table=-1 --foreground --log-stderr
 			--log-level="${RELAY_LOG_LEVEL:-6}" --interface="access/$acc" --interface="core/$core"
@@ -67,6 +69,7 @@ relay_argv()
 		);
 		${RELAY_OURS_EXTRA_CONF:-}
 	CONF
+	# shellcheck disable=SC2034
 	RELAY_ARGV=("$RELAY_BIN" -f "$dir/rtpengine.conf")
 }
 

@@ -111,6 +111,15 @@ fi
 [[ $out == *totals* ]] && pass "query: has totals" || fail "query: no totals"
 reply=$(ng "$NGA" '{"command":"list"}')
 [[ $reply == *"$cid"* ]] && pass "list: names the call" || fail "list: $reply"
+# Sipwise's query gives every stream "local address" and "local port"; monitoring tools read
+# them. Reported, not (yet) required.
+q=$(ng "$NGA" "{\"command\":\"query\",\"call-id\":\"$cid\"}")
+missing=$(python3 -c 'import json, sys
+q = json.loads(sys.argv[1])
+st = [s for t in q.get("tags", {}).values() for m in t.get("medias", []) for s in m.get("streams", [])]
+print(" ".join(sorted({k for s in st for k in ("local address", "local port", "endpoint", "stats") if k not in s})) if st else "streams")' "$q")
+[[ -z $missing ]] && pass "query: streams carry local address/port, endpoint, stats" ||
+	echo "note: query streams lack: $missing (Sipwise has them)"
 
 client delete --call-id="$cid" --from-tag=tag-caller
 [[ $rc -eq 0 && $out != *"Error reason"* ]] && pass "delete: accepted" || fail "delete: rc=$rc $out"

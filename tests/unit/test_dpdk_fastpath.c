@@ -32,6 +32,9 @@
 #include "dataplane/dpdk/dpdk_priv.h" /* to pretend the port offloads checksums */
 #include "dataplane/stun.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 static struct dataplane *dp;
 static struct dp_dpdk_worker *w;
 static struct rte_mempool *pool;
@@ -229,6 +232,10 @@ static void assert_udp4(struct rte_mbuf *m, const struct rte_ether_addr *dmac, u
 
 /* ---- flows ---- */
 
+/* every flow a test made: a failing test must not leave its ports taken for the next one */
+static dp_flow_t made[64];
+static unsigned int n_made;
+
 static dp_flow_t flow(const char *local, const char *expected, const char *received_from)
 {
 	struct dp_flow_params p;
@@ -243,7 +250,19 @@ static dp_flow_t flow(const char *local, const char *expected, const char *recei
 	p.latch.window_ms = 10000;
 	assert_int_equal(dp_flow_add(dp, &p, &f), 0);
 	assert_int_not_equal(f, 0);
+	if (n_made < sizeof(made) / sizeof(made[0]))
+		made[n_made++] = f;
 	return f;
+}
+
+static int flows_cleanup(void **state)
+{
+	for (unsigned int i = 0; i < n_made; i++)
+		dp_flow_link(dp, made[i], 0); /* -ENOENT for those the test deleted */
+	for (unsigned int i = 0; i < n_made; i++)
+		dp_flow_del(dp, made[i]);
+	n_made = 0;
+	return 0;
 }
 
 struct call {
@@ -492,6 +511,76 @@ static void test_stun_binding(void **state)
 	assert_int_equal(st.packets, 0);
 	assert_false(sa_isset(&st.latched)); /* STUN does not latch */
 	call_del(&c);
+}
+
+/* A binding request with USERNAME "<ufrag>:peer" and MESSAGE-INTEGRITY keyed with @p pwd. */
+static size_t ice_request(uint8_t *req, const char *ufrag, const char *pwd)
+{
+	char user[64];
+	size_t ulen = (size_t)snprintf(user, sizeof(user), "%s:peer", ufrag);
+	size_t upad = (ulen + 3) & ~(size_t)3, mi = STUN_HEADER_LEN + 4 + upad;
+	unsigned int maclen = 0;
+
+	memset(req, 0, mi + 24);
+	req[1] = 0x01; /* binding request */
+	req[2] = (uint8_t)((4 + upad + 24) >> 8);
+	req[3] = (uint8_t)(4 + upad + 24);
+	memcpy(req + 4,
+	       "\x21\x12\xa4\x42"
+	       "abcdefghijkl",
+	       16);
+	req[STUN_HEADER_LEN + 1] = 0x06; /* USERNAME */
+	req[STUN_HEADER_LEN + 3] = (uint8_t)ulen;
+	memcpy(req + STUN_HEADER_LEN + 4, user, ulen);
+	req[mi + 1] = 0x08; /* MESSAGE-INTEGRITY over everything before it */
+	req[mi + 3] = 20;
+	HMAC(EVP_sha1(), pwd, (int)strlen(pwd), req, mi, req + mi + 4, &maclen);
+	return mi + 24;
+}
+
+static void test_stun_ice(void **state)
+{
+	struct dp_flow_params p;
+	struct dp_flow_stats st;
+	struct rte_mbuf *m;
+	struct seen v;
+	uint8_t req[128];
+	struct pkt_spec s = { .src_mac = gw_mac,
+			      .src = mksa(CALLER_IP ":4002"),
+			      .dst = mksa(ACCESS_IP ":30040"),
+			      .payload = req };
+	const uint8_t *resp;
+	uint16_t alen;
+	dp_flow_t f;
+
+	memset(&p, 0, sizeof(p));
+	p.local = mksa(ACCESS_IP ":30040");
+	p.latch.window_ms = 10000;
+	snprintf(p.ice_local_ufrag, sizeof(p.ice_local_ufrag), "relayufrag");
+	snprintf(p.ice_local_pwd, sizeof(p.ice_local_pwd), "relaypassword0123456789");
+	assert_int_equal(dp_flow_add(dp, &p, &f), 0);
+	made[n_made++] = f;
+
+	s.len = (uint16_t)ice_request(req, "relayufrag", "relaypassword0123456789");
+	assert_int_equal(run1(udp_pkt(&s), &m), 't');
+	look(m, &v);
+	resp = (const uint8_t *)(v.u + 1);
+	assert_int_equal(resp[0] << 8 | resp[1], 0x0101);
+	assert_non_null(stun_attr(resp, rte_be_to_cpu_16(v.u->dgram_len) - 8, 0x0008, &alen));
+	assert_csums_ok(&v);
+	rte_pktmbuf_free(m);
+
+	s.len = (uint16_t)ice_request(req, "relayufrag", "not-the-password");
+	assert_int_equal(run1(udp_pkt(&s), &m), 't');
+	look(m, &v);
+	resp = (const uint8_t *)(v.u + 1);
+	assert_int_equal(resp[0] << 8 | resp[1], 0x0111); /* binding error: 401 */
+	rte_pktmbuf_free(m);
+
+	assert_int_equal(dp_flow_stats(dp, f, &st), 0);
+	assert_int_equal(st.stun_answered, 1);
+	assert_int_equal(st.stun_refused, 1);
+	assert_int_equal(dp_flow_del(dp, f), 0);
 }
 
 static struct rte_mbuf *arp_pkt(uint16_t op, const struct rte_ether_addr *sha, const char *sip,
@@ -888,6 +977,179 @@ static void test_tx_offload(void **state)
 	call_del(&c);
 }
 
+/* An ICMPv6 neighbour solicitation (135) or advertisement (136) with one link-layer option. */
+static struct rte_mbuf *nd_pkt(uint8_t type, const struct rte_ether_addr *mac, const char *src,
+			       const char *dst, const char *target)
+{
+	struct pkt_spec s = { .src_mac = *mac, .src = mksa(src), .dst = mksa(dst) };
+	struct sa t = mksa(target);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_ipv6_hdr *ip;
+	uint8_t *nd;
+
+	assert_non_null(m);
+	m->port = 0;
+	ip = (void *)put_l2(m, &s, RTE_ETHER_TYPE_IPV6, sizeof(*ip) + 32);
+	memset(ip, 0, sizeof(*ip) + 32);
+	ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16(32);
+	ip->proto = 58;
+	ip->hop_limits = 255;
+	memcpy(ip->src_addr, &s.src.u.in6.sin6_addr, 16);
+	memcpy(ip->dst_addr, &s.dst.u.in6.sin6_addr, 16);
+	nd = (uint8_t *)(ip + 1);
+	nd[0] = type;
+	if (type == 136)
+		nd[4] = 0x60; /* solicited, override */
+	memcpy(nd + 8, &t.u.in6.sin6_addr, 16);
+	nd[24] = type == 135 ? 1 : 2;
+	nd[25] = 1;
+	memcpy(nd + 26, mac, 6);
+	*(uint16_t *)(nd + 2) = rte_ipv6_udptcp_cksum(ip, nd);
+	return m;
+}
+
+static void assert_nd(struct rte_mbuf *m, uint8_t type, const char *src, const char *dst,
+		      const char *target)
+{
+	struct sa a = mksa(src), b = mksa(dst), t = mksa(target);
+	struct seen s;
+	struct rte_ipv6_hdr *ip;
+	uint8_t *nd;
+	uint16_t ck;
+
+	look(m, &s);
+	ip = (void *)s.l3;
+	nd = (uint8_t *)(ip + 1);
+	assert_int_equal(ip->hop_limits, 255);
+	assert_int_equal(rte_be_to_cpu_16(ip->payload_len), 32);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), s.l3_off + 40 + 32);
+	assert_memory_equal(ip->src_addr, &a.u.in6.sin6_addr, 16);
+	assert_memory_equal(ip->dst_addr, &b.u.in6.sin6_addr, 16);
+	assert_int_equal(nd[0], type);
+	assert_memory_equal(nd + 8, &t.u.in6.sin6_addr, 16);
+	assert_int_equal(nd[24], type == 135 ? 1 : 2);
+	assert_memory_equal(nd + 26, &port_mac, 6);
+	memcpy(&ck, nd + 2, 2);
+	memset(nd + 2, 0, 2);
+	assert_int_equal(rte_ipv6_udptcp_cksum(ip, nd), ck);
+}
+
+static void test_ndp_answered(void **state)
+{
+	static const struct rte_ether_addr asker = { { 0x02, 0, 0, 0, 0, 0x77 } };
+	dp_flow_t a = flow("[2001:db8::1]:30030", "[2001:db8::10]:7000", NULL);
+	dp_flow_t b = flow("[2001:db8::1]:30032", "[2001:db8::77]:7002", NULL);
+	struct rte_mbuf *m;
+
+	assert_int_equal(
+	    run1(nd_pkt(135, &asker, "2001:db8::77", "ff02::1:ff00:1", "2001:db8::1"), &m), 't');
+	assert_memory_equal(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, &asker, 6);
+	assert_nd(m, 136, "2001:db8::1", "2001:db8::77", "2001:db8::1");
+	rte_pktmbuf_free(m);
+	/* not a relay address: the kernel's */
+	assert_int_equal(
+	    run1(nd_pkt(135, &asker, "2001:db8::77", "ff02::1:ff00:2", "2001:db8::2"), &m), 'e');
+	rte_pktmbuf_free(m);
+
+	/* the solicitor was learned: media to it needs no resolution */
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(
+	    run1(rtp_pkt(0, &v6peer_mac, "[2001:db8::10]:7000", "[2001:db8::1]:30030"), &m), 't');
+	assert_memory_equal(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, &asker, 6);
+	rte_pktmbuf_free(m);
+	assert_int_equal(dp_flow_del(dp, a), 0);
+	assert_int_equal(dp_flow_del(dp, b), 0);
+}
+
+static void test_ndp_resolve(void **state)
+{
+	static const struct rte_ether_addr peer = { { 0x02, 0, 0, 0, 0, 0x99 } };
+	dp_flow_t a = flow("[2001:db8::1]:30020", "[2001:db8::10]:7000", NULL);
+	dp_flow_t b = flow("[2001:db8::1]:30022", "[2001:db8::99]:7002", NULL);
+	static const struct rte_ether_addr snm = { { 0x33, 0x33, 0xff, 0, 0, 0x99 } };
+	struct rte_mbuf *m;
+
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(
+	    run1(rtp_pkt(0, &v6peer_mac, "[2001:db8::10]:7000", "[2001:db8::1]:30020"), &m), 't');
+	assert_memory_equal(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, &snm, 6);
+	assert_nd(m, 135, "2001:db8::1", "ff02::1:ff00:99", "2001:db8::99");
+	rte_pktmbuf_free(m);
+	assert_int_equal(
+	    run1(nd_pkt(136, &peer, "2001:db8::99", "2001:db8::1", "2001:db8::99"), &m), 'e');
+	rte_pktmbuf_free(m);
+	assert_int_equal(
+	    run1(rtp_pkt(0, &v6peer_mac, "[2001:db8::10]:7000", "[2001:db8::1]:30020"), &m), 't');
+	assert_memory_equal(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, &peer, 6);
+	rte_pktmbuf_free(m);
+	assert_int_equal(dp_flow_del(dp, a), 0);
+	assert_int_equal(dp_flow_del(dp, b), 0);
+}
+
+/*
+ * Two workers: a flow belongs to the worker of its group, whichever worker RSS handed the packet
+ * to; and a delete waits for both workers' quiescent states.
+ */
+static void test_two_workers(void **state)
+{
+	struct dp_dpdk_conf c;
+	struct dataplane *dp2;
+	struct dp_dpdk_worker *w0, *w1;
+	struct dp_flow_params p;
+	struct dp_dpdk_burst r;
+	struct rte_mbuf *m;
+	dp_flow_t a, b;
+	unsigned int pending = 0;
+	struct sa gw = mksa("192.0.2.254");
+
+	memset(&c, 0, sizeof(c));
+	c.n_ifaces = 1;
+	c.ifaces[0].addrs[0] = (struct dp_dpdk_addr){ mksa(ACCESS_IP), 24 };
+	c.ifaces[0].n_addrs = 1;
+	c.ifaces[0].gateway4 = gw;
+	c.max_flows = 64;
+	c.n_workers = 2;
+	assert_int_equal(dp_dpdk_alloc(&dp2, &c), 0);
+	w0 = dp_dpdk_worker_get(dp2, 0);
+	w1 = dp_dpdk_worker_get(dp2, 1);
+	assert_non_null(w1);
+	assert_null(dp_dpdk_worker_get(dp2, 2));
+	dp_dpdk_neigh_add(w1, &gw, &gw_mac);
+
+	memset(&p, 0, sizeof(p));
+	p.group = 7; /* odd: worker 1 */
+	p.latch.window_ms = 10000;
+	p.local = mksa(ACCESS_IP ":31000");
+	p.latch.expected = mksa(CALLER_IP ":4000");
+	assert_int_equal(dp_flow_add(dp2, &p, &a), 0);
+	p.local = mksa(ACCESS_IP ":31002");
+	p.latch.expected = mksa("203.0.113.20:4000");
+	assert_int_equal(dp_flow_add(dp2, &p, &b), 0);
+	assert_int_equal(dp_flow_link(dp2, a, b), 0);
+
+	m = rtp_pkt(0, &gw_mac, CALLER_IP ":4000", ACCESS_IP ":31000");
+	dp_dpdk_process_burst(w0, &m, 1, dp_dpdk_now_ms(), &r);
+	assert_int_equal(r.n_handoff, 1);
+	assert_int_equal(m->hash.usr, 1);
+	dp_dpdk_process_burst(w1, &m, 1, dp_dpdk_now_ms(), &r);
+	assert_int_equal(r.n_tx, 1);
+	assert_udp4(m, &gw_mac, 0, ACCESS_IP ":31002", "203.0.113.20:4000");
+	rte_pktmbuf_free(m);
+
+	dp_dpdk_process_burst(w0, NULL, 0, dp_dpdk_now_ms(), &r);
+	dp_dpdk_process_burst(w1, NULL, 0, dp_dpdk_now_ms(), &r);
+	dp_dpdk_reclaim(dp2, NULL);
+	assert_int_equal(dp_flow_del(dp2, a), 0);
+	dp_dpdk_process_burst(w0, NULL, 0, dp_dpdk_now_ms(), &r);
+	assert_int_equal(dp_dpdk_reclaim(dp2, &pending), 0); /* worker 1 may still hold it */
+	assert_int_equal(pending, 1);
+	dp_dpdk_process_burst(w1, NULL, 0, dp_dpdk_now_ms(), &r);
+	assert_int_equal(dp_dpdk_reclaim(dp2, &pending), 1);
+	assert_int_equal(dp_flow_del(dp2, b), 0);
+	dataplane_free(dp2);
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
@@ -936,14 +1198,27 @@ static int teardown(void **state)
 
 int main(void)
 {
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rtp_both_ways), cmocka_unit_test(test_latch_refuses_stranger),
-		cmocka_unit_test(test_ipv6),	      cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_garbage),	      cmocka_unit_test(test_stun_binding),
-		cmocka_unit_test(test_arp_answered),  cmocka_unit_test(test_arp_resolve),
-		cmocka_unit_test(test_icmp_echo),     cmocka_unit_test(test_sip_is_exception),
-		cmocka_unit_test(test_del_rcu_readd), cmocka_unit_test(test_flow_update),
-		cmocka_unit_test(test_tx_offload),    cmocka_unit_test(test_churn_while_forwarding),
+		cmocka_unit_test_teardown(test_rtp_both_ways, flows_cleanup),
+		cmocka_unit_test_teardown(test_latch_refuses_stranger, flows_cleanup),
+		cmocka_unit_test_teardown(test_ipv6, flows_cleanup),
+		cmocka_unit_test_teardown(test_malformed, flows_cleanup),
+		cmocka_unit_test_teardown(test_garbage, flows_cleanup),
+		cmocka_unit_test_teardown(test_stun_binding, flows_cleanup),
+		cmocka_unit_test_teardown(test_stun_ice, flows_cleanup),
+		cmocka_unit_test_teardown(test_arp_answered, flows_cleanup),
+		cmocka_unit_test_teardown(test_arp_resolve, flows_cleanup),
+		cmocka_unit_test_teardown(test_icmp_echo, flows_cleanup),
+		cmocka_unit_test_teardown(test_ndp_answered, flows_cleanup),
+		cmocka_unit_test_teardown(test_ndp_resolve, flows_cleanup),
+		cmocka_unit_test_teardown(test_sip_is_exception, flows_cleanup),
+		cmocka_unit_test_teardown(test_del_rcu_readd, flows_cleanup),
+		cmocka_unit_test_teardown(test_flow_update, flows_cleanup),
+		cmocka_unit_test_teardown(test_tx_offload, flows_cleanup),
+		cmocka_unit_test_teardown(test_churn_while_forwarding, flows_cleanup),
+		cmocka_unit_test_teardown(test_two_workers, flows_cleanup),
 	};
+	/* clang-format on */
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
