@@ -82,8 +82,28 @@ struct b2b_fwd {
 	struct b2b_fwd *next, **pprev;
 	struct b2bua_call *call;
 	enum b2bua_side from;
+	/* the leg it goes to: leg[!from], or a fork's early dialog; NULL once that fork is gone */
+	struct b2b_leg *to;
 	struct sip_tsx *st, *ct;
 	struct b2b_req req;
+};
+
+/*
+ * RFC 3262 toward the caller (prack.c). Each leg handles reliability itself:
+ * when the caller supports (or requires) 100rel, every 18x it gets from us is
+ * reliable, with our own RSeq, retransmitted (T1 doubling to T2) until its
+ * PRACK or 64*T1; one is outstanding at a time, the newest later one waits.
+ */
+struct b2b_rel {
+	bool supported; /**< the caller's INVITE had 100rel in Supported or Require */
+	uint32_t rseq;	/**< RSeq of the last reliable 18x sent */
+	char *msg;	/**< that 18x while unacknowledged */
+	size_t len;
+	char *next; /**< the 18x waiting for msg's PRACK (not yet numbered) */
+	size_t next_len;
+	uint32_t rtx_ms;
+	uint64_t deadline;
+	struct timer rtx;
 };
 
 typedef void(b2b_finish_h)(struct b2bua_call *c, void *ctx, const char *msg, size_t len);
@@ -117,6 +137,8 @@ struct b2b_fork {
 	bool cancelled;
 	char *redir; /**< a copy of its 3xx, when one to follow (redirect_h set) */
 	size_t redir_len;
+	uint32_t inv_cseq; /**< CSeq of its INVITE (PRACKs take the next ones) */
+	uint32_t rseq;	   /**< last RSeq PRACKed (RFC 3262: retransmissions dropped) */
 };
 
 struct b2bua_call {
@@ -127,6 +149,7 @@ struct b2bua_call {
 	struct b2b_leg leg[2];
 	struct b2b_dnode a_early; /* A-leg by (Call-ID, A's From tag): CANCEL */
 	struct b2b_inv inv;
+	struct b2b_rel rel;
 	struct b2b_fwd *fwds;
 	struct b2bua_media_op *outq, **outq_tail;
 	struct timer no_answer;
@@ -221,5 +244,18 @@ int b2b_step_start(struct b2bua_call *c);
 void b2b_no_answer_start(struct b2bua_call *c);
 /* @p code to the caller, every fork cancelled; the call ends once they have. */
 void b2b_cancel_b(struct b2bua_call *c, unsigned code, enum b2bua_end why);
+
+/* prack.c: RFC 3262 on each leg */
+void b2b_rel_init(struct b2bua_call *c, const struct sip_msg *invite);
+/* An 18x for the caller: @return true if sent (or queued) reliably. */
+bool b2b_rel_provisional(struct b2bua_call *c, const char *msg, size_t len);
+/* No more reliable 18x (final sent, call ending): retransmissions stop. */
+void b2b_rel_stop(struct b2bua_call *c);
+/* The caller's PRACK on @p leg (side A). */
+void b2b_rel_prack(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_msg *req);
+/* A callee's 18x on fork @p f: PRACKs it when reliable. @return false: a retransmission. */
+bool b2b_rel_fork_18x(struct b2bua_call *c, struct b2b_fork *f, const struct sip_msg *resp);
+/* Whether @p m carries option tag @p tag in a header @p id. */
+bool b2b_has_option(const struct sip_msg *m, enum sip_hdr_id id, struct strv tag);
 
 #endif
