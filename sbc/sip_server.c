@@ -633,6 +633,7 @@ int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_co
 		.request_h = on_request,
 		.ack_h = on_ack,
 		.tu_arg = s,
+		.via_h = sip_reply_via,
 	};
 	rc = sip_tsx_layer_alloc(&s->tsx, loop_timers(l), &tc);
 	if (rc)
