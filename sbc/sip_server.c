@@ -715,12 +715,13 @@ void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r)
 			continue;
 		ctl_printf(r,
 			   "listen: %s:%s interface=%s rx_msgs=%llu tx_msgs=%llu rx_errors=%llu "
-			   "keepalives=%llu conns_open=%llu conns_refused=%llu\n",
+			   "rx_rejected=%llu keepalives=%llu conns_open=%llu conns_refused=%llu\n",
 			   proto_label(sip_transport_listener_proto(s->tp, i)),
 			   sa_print(&sa, addr, sizeof(addr)), sip_transport_listener_name(s->tp, i),
 			   (unsigned long long)st.rx_msgs, (unsigned long long)st.tx_msgs,
-			   (unsigned long long)st.rx_errors, (unsigned long long)st.keepalives,
-			   (unsigned long long)st.conns_open, (unsigned long long)st.conns_refused);
+			   (unsigned long long)st.rx_errors, (unsigned long long)st.rx_rejected,
+			   (unsigned long long)st.keepalives, (unsigned long long)st.conns_open,
+			   (unsigned long long)st.conns_refused);
 	}
 	if (s->b2b) {
 		struct b2bua_stats bs;

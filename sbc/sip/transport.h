@@ -27,9 +27,10 @@
  *
  * Streams (RFC 3261 §18.3, RFC 5626 §3.5.1). Messages are framed by
  * Content-Length; CRLFs between messages are skipped, a double CRLF ("ping")
- * is answered with one CRLF ("pong"). A message without Content-Length, or
- * larger than max_msg_size, closes the connection without a response (the
- * framing is lost, so nothing after it could be trusted); a framed message
+ * is answered with one CRLF ("pong"). A message without a valid
+ * Content-Length, or larger than max_msg_size, closes the connection (the
+ * framing is lost, so nothing after it could be trusted); a request whose
+ * headers are complete gets 400 (513: too large) first; a framed message
  * that fails to parse is the receiver's to answer. A peer that does not read
  * is disconnected when its output queue would exceed max_outq.
  *
@@ -129,11 +130,12 @@ struct sip_transport_stats {
 	uint64_t rx_bytes; /**< bytes received (datagrams, stream payload) */
 	uint64_t tx_msgs;  /**< messages handed to the kernel or to a connection */
 	uint64_t tx_bytes;
-	uint64_t rx_errors;	  /**< framing errors, bad datagrams, read errors */
-	uint64_t tx_errors;	  /**< sends that failed, output queues that overflowed */
-	uint64_t keepalives;	  /**< CRLF pings, CRLF and STUN keep-alives received */
-	uint64_t conns_open;	  /**< connections open now (including half-open) */
-	uint64_t conns_accepted;  /**< accepted since start */
+	uint64_t rx_errors;	 /**< framing errors, bad datagrams, read errors */
+	uint64_t rx_rejected;	 /**< unframeable stream requests answered 400/513 before closing */
+	uint64_t tx_errors;	 /**< sends that failed, output queues that overflowed */
+	uint64_t keepalives;	 /**< CRLF pings, CRLF and STUN keep-alives received */
+	uint64_t conns_open;	 /**< connections open now (including half-open) */
+	uint64_t conns_accepted; /**< accepted since start */
 	uint64_t conns_connected; /**< opened by us since start */
 	uint64_t conns_refused;	  /**< accepts refused by the connection limits */
 	uint64_t conns_reaped;	  /**< closed for idleness or a connect/handshake timeout */

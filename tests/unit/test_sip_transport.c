@@ -781,7 +781,56 @@ static void test_tcp_no_content_length(void **state)
 	write_all(r.fd, msg, len);
 	expect_closed(f, s, &r, -EBADMSG);
 	assert_int_equal(stats(s, idx).rx_errors, 1);
+	/* the request could be read: 400 with a reason to its Via before the close */
+	assert_true(r.len > 0);
+	r.buf[r.len < sizeof(r.buf) ? r.len : sizeof(r.buf) - 1] = 0;
+	assert_non_null(strstr(r.buf, "SIP/2.0 400 Bad Content-Length\r\n"));
+	assert_non_null(strstr(r.buf, "\r\nVia: "));
+	assert_non_null(strstr(r.buf, "\r\nContent-Length: 0\r\n\r\n"));
+	assert_int_equal(stats(s, idx).rx_rejected, 1);
 	close(r.fd);
+}
+
+/* A bad Content-Length after a good message: that one is delivered, the bad one answered. */
+static void test_tcp_bad_content_length(void **state)
+{
+	struct fixture *f = *state;
+	struct side *s = &f->a;
+	struct reader r = { 0 }, r2 = { 0 };
+	struct sa bound;
+	char msg[1024];
+	size_t len = make_msg(msg, sizeof(msg), 1, 0, true);
+	static const char bad[] = "OPTIONS sip:x SIP/2.0\r\n"
+				  "Via: SIP/2.0/TCP 10.0.0.1;branch=z9hG4bKbad\r\n"
+				  "From: <sip:a@x>;tag=1\r\nTo: <sip:x>\r\n"
+				  "Call-ID: bad1\r\nCSeq: 2 OPTIONS\r\n"
+				  "Content-Length: 12x\r\n\r\n";
+	unsigned idx;
+
+	side_open(f, s, NULL);
+	idx = listen_on(s, SIP_PROTO_TCP, "127.0.0.1", NULL, &bound);
+	r.fd = tcp_client(&bound);
+	write_all(r.fd, msg, len);
+	wait_count(f, &s->nrx, 1);
+	write_all(r.fd, bad, sizeof(bad) - 1);
+	RUN_UNTIL(f, reader_eof, &r);
+	wait_count(f, &s->nclosed, 1);
+	assert_int_equal(s->reason[0], -EBADMSG);
+	r.buf[r.len < sizeof(r.buf) ? r.len : sizeof(r.buf) - 1] = 0;
+	assert_non_null(strstr(r.buf, "SIP/2.0 400 Bad Content-Length\r\n"));
+	assert_non_null(strstr(r.buf, "branch=z9hG4bKbad"));
+	assert_non_null(strstr(r.buf, "CSeq: 2 OPTIONS\r\n"));
+	assert_int_equal(stats(s, idx).rx_rejected, 1);
+	/* garbage with no message start: closed without a word */
+	r2.fd = tcp_client(&bound);
+	write_all(r2.fd, "hello there\r\n\r\n", 17);
+	RUN_UNTIL(f, reader_eof, &r2);
+	wait_count(f, &s->nclosed, 2);
+	assert_int_equal(r2.len, 0);
+	assert_int_equal(stats(s, idx).rx_rejected, 1);
+	assert_int_equal(stats(s, idx).rx_errors, 2);
+	close(r.fd);
+	close(r2.fd);
 }
 
 /* Idle connections are reaped after idle_timeout_ms, not before. */
@@ -1235,6 +1284,7 @@ int main(void)
 		T(test_tcp_pipelined),
 		T(test_tcp_ping_pong),
 		T(test_tcp_oversize),
+		T(test_tcp_bad_content_length),
 		T(test_tcp_no_content_length),
 		T(test_tcp_idle_reap),
 		T(test_tcp_per_ip_limit),
