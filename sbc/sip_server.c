@@ -194,6 +194,14 @@ static void on_close(const struct sip_flow *flow, int reason, void *arg)
 		registrar_flow_closed(s->reg, flow->conn_id);
 }
 
+/* A pong or a UA's own keep-alive: its bindings are alive (keepalive.h). */
+static void on_keepalive(const struct sip_flow *flow, bool pong, void *arg)
+{
+	struct sip_server *s = arg;
+
+	keepalive_flow_alive(s->ka, flow, pong);
+}
+
 static void on_ack(void *arg, const struct sip_msg *ack, const void *dest, bool reliable)
 {
 	struct sip_server *s = arg;
@@ -642,6 +650,7 @@ int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_co
 	if (rc)
 		goto fail;
 	sip_transport_set_handlers(s->tp, on_message, on_close, s);
+	sip_transport_set_keepalive_h(s->tp, on_keepalive);
 	rc = open_listeners(s);
 	if (rc)
 		goto fail;
@@ -757,10 +766,10 @@ void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r)
 		keepalive_stats(s->ka, &ks);
 		ctl_printf(r,
 			   "keepalive: bindings=%u sent=%llu answered=%llu failed=%llu "
-			   "dropped=%llu\n",
+			   "dropped=%llu pongs=%llu\n",
 			   ks.bindings, (unsigned long long)ks.sent,
 			   (unsigned long long)ks.answered, (unsigned long long)ks.failed,
-			   (unsigned long long)ks.dropped);
+			   (unsigned long long)ks.dropped, (unsigned long long)ks.pongs);
 	}
 	sip_tsx_layer_stats(s->tsx, &ts);
 	ctl_printf(r,

@@ -376,6 +376,12 @@ static int conn_write(struct sip_conn *c, const char *buf, size_t len, bool is_m
 
 int stream_send(struct sip_conn *c, const void *buf, size_t len)
 {
+	if (len == 4 && memcmp(buf, "\r\n\r\n", 4) == 0) {
+		int err = conn_write(c, buf, len, false);
+
+		c->ping_out = c->ping_out || err == 0; /* its pong is the next lone CRLF */
+		return err;
+	}
 	return len ? conn_write(c, buf, len, true) : 0;
 }
 
@@ -408,9 +414,10 @@ static bool has_blank_line(const char *p, size_t from, size_t len)
 
 /*
  * CRLFs between messages (RFC 5626 §3.5.1): a double CRLF is a ping, answered
- * with one CRLF; a lone CRLF (a pong, or padding before a message) and bare
- * CRs and LFs are skipped. @return bytes consumed, 0 to wait for more (what is there
- * may still become a ping).
+ * with one CRLF; after a ping of ours, a lone CRLF is its pong; other lone
+ * CRLFs (padding before a message) and bare CRs and LFs are skipped. Pings
+ * and pongs go to the keep-alive handler. @return bytes consumed, 0 to wait
+ * for more (what is there may still become a ping).
  */
 static size_t skip_crlf(struct sip_conn *c, const char *p, size_t rem)
 {
@@ -421,9 +428,14 @@ static size_t skip_crlf(struct sip_conn *c, const char *p, size_t rem)
 	if (p[1] != '\n')
 		return 1; /* a bare CR */
 	if (rem >= 4 && p[2] == '\r' && p[3] == '\n') {
-		c->li->st.keepalives++;
 		conn_write(c, "\r\n", 2, false);
+		tp_keepalive(c->tp, &c->flow, false);
 		return 4;
+	}
+	if (c->ping_out && (rem == 2 || p[2] != '\r')) {
+		c->ping_out = false;
+		tp_keepalive(c->tp, &c->flow, true);
+		return 2;
 	}
 	if (rem == 2 || (rem == 3 && p[2] == '\r'))
 		return 0;

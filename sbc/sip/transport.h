@@ -161,6 +161,16 @@ typedef void(sip_transport_recv_h)(const struct sip_flow *flow, const char *buf,
  */
 typedef void(sip_transport_close_h)(const struct sip_flow *flow, int reason, void *arg);
 
+/**
+ * A keep-alive came from the peer of @p flow. @p pong: it may answer one of
+ * ours: on a stream the single CRLF after a CRLFCRLF we sent (RFC 5626
+ * §3.5.1), on UDP a datagram of CRs and LFs (the STUN-less pong). Not a pong:
+ * the peer's own double CRLF ping on a stream, a STUN Binding request. Either
+ * way the peer is there; whoever keeps its binding alive (keepalive.h) learns
+ * it without parsing anything.
+ */
+typedef void(sip_transport_keepalive_h)(const struct sip_flow *flow, bool pong, void *arg);
+
 /** @param opts NULL for the defaults. @return 0, -EINVAL or -ENOMEM. */
 int sip_transport_alloc(struct sip_transport **tpp, struct loop *l,
 			const struct sip_transport_opts *opts);
@@ -176,6 +186,10 @@ void sip_transport_set_handlers(struct sip_transport *tp, sip_transport_recv_h *
  * @return 0, -EINVAL (bad options, TLS files unusable: logged), or a negative
  *         errno from socket/bind/listen.
  */
+/** Sets the keep-alive handler (NULL: keep-alives are only counted); called with set_handlers' arg.
+ */
+void sip_transport_set_keepalive_h(struct sip_transport *tp, sip_transport_keepalive_h *h);
+
 int sip_transport_listen(struct sip_transport *tp, const struct sip_listen_opts *o, unsigned *idx);
 
 unsigned sip_transport_listener_count(const struct sip_transport *tp);

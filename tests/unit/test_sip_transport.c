@@ -55,6 +55,8 @@ struct side {
 	struct sip_flow closed[MAX_CLOSED];
 	int reason[MAX_CLOSED];
 	unsigned nclosed;
+	unsigned nka, npong; /* keep-alives reported, of which pongs */
+	struct sip_flow ka_flow;
 	bool echo;     /* send every message back over its flow */
 	bool close_rx; /* close every flow a message arrives on */
 };
@@ -108,11 +110,21 @@ static void on_close(const struct sip_flow *flow, int reason, void *arg)
 	s->reason[s->nclosed++] = reason;
 }
 
+static void on_keepalive(const struct sip_flow *flow, bool pong, void *arg)
+{
+	struct side *s = arg;
+
+	s->nka++;
+	s->npong += pong;
+	s->ka_flow = *flow;
+}
+
 static void side_open(struct fixture *f, struct side *s, const struct sip_transport_opts *o)
 {
 	assert_int_equal(sip_transport_alloc(&s->tp, f->l, o), 0);
 	s->l = f->l;
 	sip_transport_set_handlers(s->tp, on_recv, on_close, s);
+	sip_transport_set_keepalive_h(s->tp, on_keepalive);
 }
 
 static void side_free(struct side *s)
@@ -572,6 +584,10 @@ static void test_udp_keepalives(void **state)
 				 ((const unsigned char *)&client.u.in.sin_addr)[i]);
 	assert_int_equal(s->nrx, 0);
 	assert_int_equal(stats(s, idx).keepalives, 2);
+	/* both reported: the CRLF as a (STUN-less) pong, the STUN request not */
+	assert_int_equal(s->nka, 2);
+	assert_int_equal(s->npong, 1);
+	assert_int_equal(sa_port(&s->ka_flow.remote), sa_port(&client));
 	close(r.fd);
 }
 
@@ -719,6 +735,23 @@ static void test_tcp_ping_pong(void **state)
 	wait_count(f, &s->nrx, 1);
 	assert_rx(&s->rx[0], msg, len);
 	assert_int_equal(s->nclosed, 0);
+	/* the peer's pings are keep-alives, not pongs */
+	assert_int_equal(s->nka, 3);
+	assert_int_equal(s->npong, 0);
+	/* our ping: the lone CRLF that follows is its pong (RFC 5626 §4.4.1) */
+	assert_int_equal(sip_transport_send(s->tp, &s->rx[0].flow, "\r\n\r\n", 4), 0);
+	read_bytes(f, &r, 10);
+	assert_int_equal(r.len, 10);
+	assert_memory_equal(r.buf + 6, "\r\n\r\n", 4);
+	write_all(r.fd, "\r\n", 2);
+	wait_count(f, &s->npong, 1);
+	assert_int_equal(s->ka_flow.conn_id, s->rx[0].flow.conn_id);
+	/* a lone CRLF with no ping of ours out is padding, and a message still follows */
+	write_all(r.fd, "\r\n", 2);
+	write_all(r.fd, msg, len);
+	wait_count(f, &s->nrx, 2);
+	assert_int_equal(s->npong, 1);
+	assert_int_equal(s->nka, 4);
 	close(r.fd);
 }
 
