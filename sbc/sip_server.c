@@ -466,6 +466,7 @@ static void cdr_end(enum b2bua_end end, struct cdr *out)
 		[B2BUA_END_NO_ANSWER] = { CDR_PARTY_SBC, "no-answer" },
 		[B2BUA_END_FAILED] = { CDR_PARTY_SBC, "failed" },
 		[B2BUA_END_SHUTDOWN] = { CDR_PARTY_SBC, "shutdown" },
+		[B2BUA_END_MEDIA_TIMEOUT] = { CDR_PARTY_SBC, "media-timeout" },
 	};
 
 	if ((unsigned)end < sizeof(ends) / sizeof(ends[0])) {

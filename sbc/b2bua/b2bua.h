@@ -143,6 +143,7 @@ enum b2bua_end {
 	B2BUA_END_NO_ANSWER, /**< no_answer_timeout, or the B-leg timed out */
 	B2BUA_END_FAILED,    /**< ACK never came, a leg failed, media failed */
 	B2BUA_END_SHUTDOWN,
+	B2BUA_END_MEDIA_TIMEOUT, /**< the media node saw no media (b2bua_call_end) */
 };
 
 const char *b2bua_end_name(enum b2bua_end e);
@@ -231,5 +232,13 @@ const struct sa *b2bua_call_peer(const struct b2bua_call *c, enum b2bua_side sid
  * (default 500): e.g. 503 from a media hook that cannot anchor the call.
  */
 void b2bua_call_set_fail_status(struct b2bua_call *c, unsigned code);
+
+/**
+ * Ends @p c from outside its legs (e.g. the media node timed it out): BYE on
+ * each leg with a dialog, the caller's pending INVITE answered (500), forks
+ * cancelled; the CDR says @p why. Not from inside a hook of the same call's
+ * pending media operation: from the event loop.
+ */
+void b2bua_call_end(struct b2bua_call *c, enum b2bua_end why);
 
 #endif
