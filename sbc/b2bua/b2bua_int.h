@@ -34,9 +34,11 @@ struct b2b_req {
  * Until the answer, the B side is a step ("attempt") of forks: one INVITE
  * client transaction and early dialog per target of the step's group
  * (struct b2b_fork, not in the dialog table). OUTGOING and EARLY last across
- * steps (failover, redirects, forwarding). The first fork to answer 2xx becomes leg[1]
- * (copied, then put in the dialog table); the others are cancelled, or get
- * ACK and BYE if they answered too.
+ * steps (failover, redirects, forwarding). A fork joins the dialog table with
+ * its first To tag (its early dialog: UPDATE, INFO from the callee, RFC 3311);
+ * the first fork to answer 2xx becomes leg[1] (copied, and put in the table
+ * in its place); the others are cancelled, or get ACK and BYE if they
+ * answered too.
  *
  * A call is freed as soon as nothing more is expected from either side:
  * BYEs we send are fire-and-forget client transactions (the layer ends them).
@@ -82,8 +84,11 @@ struct b2b_fwd {
 	struct b2b_fwd *next, **pprev;
 	struct b2bua_call *call;
 	enum b2bua_side from;
-	/* the leg it goes to: leg[!from], or a fork's early dialog; NULL once that fork is gone */
-	struct b2b_leg *to;
+	/*
+	 * The legs it came on and goes to: leg[from] and leg[!from], or a fork's
+	 * early dialog for either; NULL once that fork is gone.
+	 */
+	struct b2b_leg *src, *to;
 	struct sip_tsx *st, *ct;
 	struct b2b_req req;
 };
@@ -242,6 +247,8 @@ int b2b_targets_set(struct b2bua_call *c, const struct b2bua_target *tg, unsigne
 /* Starts the next step. @return 0, -ENOENT (no target left), -EINVAL or -ENOMEM. */
 int b2b_step_start(struct b2bua_call *c);
 void b2b_no_answer_start(struct b2bua_call *c);
+/* Whether @p leg is a fork's early dialog (not leg[0] or leg[1]). */
+bool b2b_leg_is_fork(const struct b2b_leg *leg);
 /* @p code to the caller, every fork cancelled; the call ends once they have. */
 void b2b_cancel_b(struct b2bua_call *c, unsigned code, enum b2bua_end why);
 

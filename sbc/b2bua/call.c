@@ -751,8 +751,8 @@ static void fwd_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 	refresh = code < 300 && sip_tsx_method(f->ct) == SIP_METHOD_UPDATE;
 	if (refresh && f->to)
 		b2b_dialog_set_target(&f->to->dlg, resp);
-	if (print_reply(c->b2b, &pb, &f->req, &c->leg[f->from], b2b_map_final(code), refresh,
-			resp) < 0) {
+	if (print_reply(c->b2b, &pb, &f->req, f->src ? f->src : &c->leg[f->from],
+			b2b_map_final(code), refresh, resp) < 0) {
 		b2b_call_destroy(c, B2BUA_END_FAILED);
 		goto out;
 	}
@@ -772,7 +772,7 @@ static void fwd_ct_err(void *arg, struct sip_tsx *t, int err)
 	(void)t;
 	b2b_call_hold(c);
 	if (f->st)
-		b2b_reply_now(c->b2b, f->st, &f->req, &c->leg[f->from],
+		b2b_reply_now(c->b2b, f->st, &f->req, f->src ? f->src : &c->leg[f->from],
 			      err == -ENOENT ? 481 : map_error(err));
 	if (err != -ENOENT)
 		b2b_call_destroy(c, B2BUA_END_FAILED);
@@ -808,6 +808,7 @@ static void bridge_request(struct b2b_leg *leg, struct b2b_leg *to, struct sip_t
 	}
 	f->call = c;
 	f->from = leg->side;
+	f->src = leg;
 	f->to = to;
 	f->st = st;
 	f->next = c->fwds;
@@ -850,26 +851,36 @@ static void reinvite(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_m
 	out_submit(c, &pb, req, leg->side, B2BUA_SDP_OFFER, fin_inv_request, NULL);
 }
 
+/* The fork whose early dialog the caller's is bridged to: the one whose early media it has. */
+static struct b2b_fork *early_fork(struct b2bua_call *c)
+{
+	struct b2b_fork *f;
+
+	if (c->state != B2B_EARLY || c->sdp_fork < 0 || (unsigned)c->sdp_fork >= c->nforks)
+		return NULL;
+	f = &c->forks[c->sdp_fork];
+	return f->status || f->cancelled || !f->ct || !f->leg.dlg.remote_tag[0] ? NULL : f;
+}
+
 /*
- * Where an in-dialog request of @p leg goes: the other leg once confirmed;
- * before the answer, the caller's UPDATE, INFO, OPTIONS go to the early
- * dialog of the fork whose early media it has (RFC 3311 §5.1), if that fork
- * is still pending. NULL: nowhere yet (491).
+ * Where an in-dialog request of @p leg goes: the other leg once confirmed.
+ * Before the answer (RFC 3311 §5.1), the caller's UPDATE, INFO, OPTIONS... go
+ * to the early dialog of the fork whose early media it has, and that fork's
+ * go to the caller; other forks' get 481 (the caller sees one early dialog).
+ * NULL: nowhere (yet).
  */
 static struct b2b_leg *bridge_target(struct b2b_leg *leg, const struct sip_msg *req)
 {
 	struct b2bua_call *c = leg->call;
-	struct b2b_fork *f;
+	struct b2b_fork *f = early_fork(c);
 
+	if (b2b_leg_is_fork(leg))
+		return f && &f->leg == leg ? &c->leg[0] : NULL;
 	if (other(leg)->dlg.remote_tag[0])
 		return other(leg);
-	if (leg->side != B2BUA_SIDE_A || c->state != B2B_EARLY || c->sdp_fork < 0 ||
-	    (unsigned)c->sdp_fork >= c->nforks || req->method == SIP_METHOD_INVITE)
+	if (leg->side != B2BUA_SIDE_A || req->method == SIP_METHOD_INVITE)
 		return NULL;
-	f = &c->forks[c->sdp_fork];
-	if (f->status || f->cancelled || !f->ct || !f->leg.dlg.remote_tag[0])
-		return NULL;
-	return &f->leg;
+	return f ? &f->leg : NULL;
 }
 
 void b2b_call_in_dialog(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_msg *req)
@@ -889,6 +900,13 @@ void b2b_call_in_dialog(struct b2b_leg *leg, struct sip_tsx *st, const struct si
 	leg->dlg.remote_cseq = req->cseq;
 	if (req->method != SIP_METHOD_BYE && b2b_max_forwards(req) == 0) {
 		b2b_respond_plain(b, st, req, 483);
+		goto out;
+	}
+	/* A callee's early dialog: requests cross to the caller, never BYE or glare. */
+	if (b2b_leg_is_fork(leg) &&
+	    (req->method == SIP_METHOD_BYE || req->method == SIP_METHOD_INVITE ||
+	     req->method == SIP_METHOD_PRACK || !bridge_target(leg, req))) {
+		b2b_respond_plain(b, st, req, 481);
 		goto out;
 	}
 	switch (req->method) {
@@ -1279,12 +1297,14 @@ void b2b_call_destroy(struct b2bua_call *c, enum b2bua_end why)
 
 			sip_tsx_set_handlers(st, NULL, NULL);
 			f->st = NULL;
-			b2b_reply_now(b, st, &f->req, &c->leg[f->from], 481);
+			b2b_reply_now(b, st, &f->req, f->src ? f->src : &c->leg[f->from], 481);
 		}
 		fwd_free(f);
 	}
 	for (int i = 0; i < 2; i++)
 		b2b_dtab_remove(&b->dlgs, &c->leg[i].dlg.node);
+	for (unsigned i = 0; i < c->nforks; i++)
+		b2b_dtab_remove(&b->dlgs, &c->forks[i].leg.dlg.node);
 	b2b_dtab_remove(&b->early, &c->a_early);
 	b->stats.calls_active--;
 	if (!c->answered)

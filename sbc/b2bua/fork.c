@@ -39,19 +39,31 @@ static void no_answer_fire(void *arg);
 static void step_check(struct b2bua_call *c, const struct sip_msg *last,
 		       const struct b2b_fork *lastf);
 
-/* Requests bridged into a fork's early dialog follow it (@p to), or lose their target (NULL). */
+bool b2b_leg_is_fork(const struct b2b_leg *leg)
+{
+	return leg != &leg->call->leg[0] && leg != &leg->call->leg[1];
+}
+
+/* Requests bridged into or out of a fork's early dialog follow it (@p to), or lose it (NULL). */
 static void forks_unlink_fwds(struct b2bua_call *c, const struct b2b_leg *from, struct b2b_leg *to)
 {
-	for (struct b2b_fwd *w = c->fwds; w; w = w->next)
-		for (unsigned i = 0; i < c->nforks; i++)
-			if (w->to == &c->forks[i].leg && (!from || w->to == from))
+	for (struct b2b_fwd *w = c->fwds; w; w = w->next) {
+		for (unsigned i = 0; i < c->nforks; i++) {
+			struct b2b_leg *fl = &c->forks[i].leg;
+
+			if (w->to == fl && (!from || fl == from))
 				w->to = to;
+			if (w->src == fl && (!from || fl == from))
+				w->src = to;
+		}
+	}
 }
 
 void b2b_forks_free(struct b2bua_call *c)
 {
 	forks_unlink_fwds(c, NULL, NULL);
 	for (unsigned i = 0; i < c->nforks; i++) {
+		b2b_dtab_remove(&c->b2b->dlgs, &c->forks[i].leg.dlg.node);
 		if (c->forks[i].ct)
 			sip_tsx_set_handlers(c->forks[i].ct, NULL, NULL);
 		free(c->forks[i].leg.ack);
@@ -431,6 +443,7 @@ static void fork_win(struct b2bua_call *c, struct b2b_fork *f, struct sip_tsx *t
 	struct b2bua *b = c->b2b;
 	struct b2b_leg *to = &c->leg[B2BUA_SIDE_B];
 
+	b2b_dtab_remove(&b->dlgs, &f->leg.dlg.node);
 	*to = f->leg;
 	forks_unlink_fwds(c, &f->leg, to);
 	memset(&to->dlg.node, 0, sizeof(to->dlg.node));
@@ -464,6 +477,9 @@ static void fork_provisional(struct b2bua_call *c, struct b2b_fork *f, const str
 	    c->fwd_pending || (c->state != B2B_OUTGOING && c->state != B2B_EARLY))
 		return;
 	b2b_learn_remote(&f->leg, resp, true);
+	if (!f->leg.dlg.node.linked && f->leg.dlg.remote_tag[0])
+		b2b_dtab_insert(&c->b2b->dlgs, &f->leg.dlg.node, strv_cstr(f->leg.dlg.call_id),
+				strv_cstr(f->leg.dlg.local_tag), &f->leg);
 	if (!c->cdr.ringing_ms)
 		c->cdr.ringing_ms = b2b_realtime_ms();
 	c->state = B2B_EARLY;

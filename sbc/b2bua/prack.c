@@ -21,7 +21,8 @@
  * header policy keeps only "timer").
  *
  * Known limit: a body in the caller's PRACK (the answer to an offer in a
- * reliable 18x, when the INVITE had none) is not bridged.
+ * reliable 18x, when the INVITE had none) is not bridged, nor is one in the
+ * callee's 200 to our PRACK.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -101,6 +102,8 @@ bool b2b_rel_provisional(struct b2bua_call *c, const char *msg, size_t len)
 
 	if (!r->supported)
 		return false;
+	if (!c->inv.st)
+		return true; /* the caller's transaction is gone: nothing to make reliable */
 	if (!r->msg) {
 		if (rel_send(c, msg, len) < 0)
 			b2b_call_destroy(c, B2BUA_END_FAILED);
