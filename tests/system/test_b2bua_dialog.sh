@@ -4,7 +4,7 @@
 #  - 100rel: the caller supports 100rel, the callee sends a reliable 183 with
 #    SDP; each leg PRACKs its own (the callee must be offered 100rel and get a
 #    PRACK; the caller gets the 183 with the SBC's RSeq); an UPDATE with SDP in
-#    the early dialog, and after the answer INFO (application/dtmf-relay),
+#    the early dialog from either side, and after the answer INFO (application/dtmf-relay),
 #    UPDATE (SDP) and OPTIONS cross with their bodies and are answered.
 #  - 100rel_required: the caller requires 100rel, the callee knows nothing of
 #    it: the call still works, the callee's plain 180 reaches the caller
@@ -52,16 +52,22 @@ run() {
 	fi
 }
 
-# expect NAME FILE PATTERN MIN: at least MIN lines of FILE match
+# received FILE PATTERN: how many lines of the messages sipp received (its
+# -trace_msg file) match PATTERN
+received() {
+	awk -v pat="$2" '/message (sent|received)/ { rx = /received/; next }
+		rx && $0 ~ pat { n++ } END { print n + 0 }' "$tmp/$1" 2>/dev/null
+}
+# expect NAME FILE PATTERN MIN: at least MIN lines that FILE's sipp received match
 expect() {
 	local n
-	n=$(grep -c -e "$3" "$tmp/$2" 2>/dev/null)
+	n=$(received "$2" "$3")
 	[ "${n:-0}" -ge "$4" ] && pass "$1 ($n)" || fail "$1: ${n:-0} lines match '$3' in $2"
 }
-# never NAME FILE PATTERN: no line of FILE matches
+# never NAME FILE PATTERN: no line that FILE's sipp received matches
 never() {
 	local n
-	n=$(grep -c -e "$3" "$tmp/$2" 2>/dev/null)
+	n=$(received "$2" "$3")
 	[ "${n:-0}" -eq 0 ] && pass "$1" || fail "$1: $n lines match '$3' in $2"
 }
 
@@ -71,11 +77,14 @@ run 100rel b2b_uac_100rel.xml b2b_uas_100rel.xml
 expect "100rel: the callee is offered 100rel" 100rel.uas.msg '^Supported: 100rel' "$CALLS"
 expect "100rel: the callee gets PRACKs with RAck" 100rel.uas.msg '^RAck: 1 1 INVITE' "$CALLS"
 expect "100rel: the caller's 183 carries the SBC's RSeq" 100rel.uac.msg '^RSeq: 1' "$CALLS"
-expect "100rel: the early 183 carries SDP to the caller" 100rel.uac.msg '^o=user2' "$CALLS"
+expect "100rel: the callee's SDP reaches the caller (183, UPDATEs, 200)" 100rel.uac.msg '^o=user2' "$CALLS"
 expect "100rel: INFO body reaches the callee" 100rel.uas.msg '^Signal=5' "$CALLS"
 expect "100rel: INFO keeps its Content-Type" 100rel.uas.msg '^Content-Type: application/dtmf-relay' "$CALLS"
 expect "100rel: UPDATEs reach the callee (early and confirmed)" 100rel.uas.msg '^UPDATE ' $((CALLS * 2))
+expect "100rel: the UPDATEs' SDP reaches the callee" 100rel.uas.msg '^a=sendonly' "$CALLS"
 expect "100rel: OPTIONS in dialog reaches the callee" 100rel.uas.msg '^OPTIONS ' "$CALLS"
+expect "100rel: the callee's early UPDATE reaches the caller" 100rel.uac.msg '^UPDATE ' "$CALLS"
+expect "100rel: ... with its SDP" 100rel.uac.msg '^a=recvonly' "$CALLS"
 never "100rel: the callee's PRACK does not cross" 100rel.uas.msg '^RAck: .* 2 INVITE'
 
 run 100rel_required b2b_uac_100rel_require.xml b2b_uas_ring_pause.xml
