@@ -856,7 +856,7 @@ static void test_tcp_bad_content_length(void **state)
 	assert_int_equal(stats(s, idx).rx_rejected, 1);
 	/* garbage with no message start: closed without a word */
 	r2.fd = tcp_client(&bound);
-	write_all(r2.fd, "hello there\r\n\r\n", 17);
+	write_all(r2.fd, "hello there\r\n\r\n", 15);
 	RUN_UNTIL(f, reader_eof, &r2);
 	wait_count(f, &s->nclosed, 2);
 	assert_int_equal(r2.len, 0);
