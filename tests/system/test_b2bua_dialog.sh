@@ -9,6 +9,8 @@
 #  - 100rel_required: the caller requires 100rel, the callee knows nothing of
 #    it: the call still works, the callee's plain 180 reaches the caller
 #    reliably and the callee never sees Require: 100rel.
+#  - 100rel_no_prack: a caller that never PRACKs gets the 180 again and again
+#    (T1 doubling), then 500 after 64*T1; the callee is cancelled.
 # Every call must succeed on both sides; no call, dialog or transaction left.
 # Exit 0 pass, 1 fail, 77 skip.
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +25,7 @@ sip: {
 };
 b2bua: {
   default_route = "udp:127.0.0.1:$uas_port";
-  no_answer_timeout = 5;
+  no_answer_timeout = 10; # over 64*T1: the PRACK timeout comes first
 };
 control: { socket = "$tmp/sbc.ctl"; };
 CONF
@@ -90,6 +92,12 @@ never "100rel: the callee's PRACK does not cross" 100rel.uas.msg '^RAck: .* 2 IN
 run 100rel_required b2b_uac_100rel_require.xml b2b_uas_ring_pause.xml
 expect "100rel_required: the caller's 180 is reliable" 100rel_required.uac.msg '^RSeq: 1' "$CALLS"
 never "100rel_required: Require: 100rel does not reach the callee" 100rel_required.uas.msg '^Require:.*100rel'
+
+# No PRACK ever: the reliable 180 goes out again and again, then 500 and CANCEL.
+CALLS=2 run 100rel_no_prack b2b_uac_100rel_noprack.xml b2b_uas_cancel.xml
+n=$(received 100rel_no_prack.uac.msg '^SIP/2.0 180 ')
+[ "$n" -ge 8 ] && pass "100rel_no_prack: the 180 was retransmitted ($n for 2 calls)" ||
+	fail "100rel_no_prack: $n 180s received"
 
 for name in 100rel 100rel_required; do
 	leaks=$(grep -c -e "127.0.0.1:$uac_port" -e "SIPpTag00" -e "sipp-uac-secret" "$tmp/$name.uas.msg")
