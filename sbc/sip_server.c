@@ -569,12 +569,13 @@ static void media_print_status(const struct sip_server *s, struct ctl_reply *r)
 	media_stats(s->media, &ms);
 	ctl_printf(r,
 		   "media: calls=%u offers=%llu answers=%llu deletes=%llu ok=%llu failed=%llu "
-		   "delete_failed=%llu ng_timeouts=%llu ng_retransmits=%llu ng_unreachable=%llu\n",
+		   "delete_failed=%llu ng_timeouts=%llu ng_retransmits=%llu ng_unreachable=%llu "
+		   "teardowns=%llu\n",
 		   ms.calls, (unsigned long long)ms.offers, (unsigned long long)ms.answers,
 		   (unsigned long long)ms.deletes, (unsigned long long)ms.ok,
 		   (unsigned long long)ms.failed, (unsigned long long)ms.delete_failed,
 		   (unsigned long long)ns->timeouts, (unsigned long long)ns->retransmits,
-		   (unsigned long long)ns->unreachable);
+		   (unsigned long long)ns->unreachable, (unsigned long long)ms.teardowns);
 	for (unsigned i = 0; i < ng_client_node_count(ng); i++) {
 		const struct ng_node_stats *st = ng_client_node_stats(ng, (int)i);
 		char addr[SA_STRLEN];

@@ -58,6 +58,8 @@ done
 n=$(grep -c "^delete " "$tmp/ng.log")
 [ "$n" -eq "$CALLS" ] && pass "every session deleted" || fail "deletes: $n"
 
+[ "$(field media teardowns)" = "$CALLS" ] && pass "sbcctl: media teardowns=$CALLS" ||
+	fail "sbcctl: media teardowns=$(field media teardowns)"
 stop_sbc media_timeout
 python3 - "$tmp/cdr.json" "$CALLS" <<'PY' && pass "CDRs: answered, hung up by the sbc for media-timeout" || fail "CDRs: $(cat "$tmp/cdr.json")"
 import json, sys
