@@ -566,6 +566,7 @@ void b2b_cancel_b(struct b2bua_call *c, unsigned code, enum b2bua_end why)
 	c->cdr.status = code;
 	c->cdr.end = why;
 	c->fwd_pending = false;
+	b2b_rel_stop(c);
 	if (inv->st && !inv->final_sent) {
 		inv->final_sent = true;
 		b2b_reply_now(c->b2b, inv->st, &inv->req, &c->leg[B2BUA_SIDE_A], code);

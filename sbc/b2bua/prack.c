@@ -130,8 +130,10 @@ static void rel_fire(void *arg)
 	struct b2b_rel *r = &c->rel;
 
 	b2b_call_hold(c);
-	if (c->ended || !r->msg || !c->inv.st)
+	if (c->ended || !r->msg || !c->inv.st || c->inv.final_sent) {
+		b2b_rel_stop(c); /* a final went out another way (CANCEL, failure) */
 		goto out;
+	}
 	if (timers_now(c->b2b->ts) >= r->deadline) {
 		log_info("b2bua: call %llu: no PRACK for RSeq %u, refusing the call",
 			 (unsigned long long)c->id, r->rseq);

@@ -9,6 +9,8 @@
 #  - 100rel_required: the caller requires 100rel, the callee knows nothing of
 #    it: the call still works, the callee's plain 180 reaches the caller
 #    reliably and the callee never sees Require: 100rel.
+#  - 100rel_cancel: a caller with 100rel cancels before its PRACK: 487, and
+#    the reliable 180 is not retransmitted after it.
 #  - 100rel_no_prack: a caller that never PRACKs gets the 180 again and again
 #    (T1 doubling), then 500 after 64*T1; the callee is cancelled.
 # Every call must succeed on both sides; no call, dialog or transaction left.
@@ -92,6 +94,9 @@ never "100rel: the callee's PRACK does not cross" 100rel.uas.msg '^RAck: .* 2 IN
 run 100rel_required b2b_uac_100rel_require.xml b2b_uas_ring_pause.xml
 expect "100rel_required: the caller's 180 is reliable" 100rel_required.uac.msg '^RSeq: 1' "$CALLS"
 never "100rel_required: Require: 100rel does not reach the callee" 100rel_required.uas.msg '^Require:.*100rel'
+
+# CANCEL while the reliable 180 waits for its PRACK: its retransmissions stop.
+run 100rel_cancel b2b_uac_100rel_cancel.xml b2b_uas_cancel.xml
 
 # No PRACK ever: the reliable 180 goes out again and again, then 500 and CANCEL.
 CALLS=2 run 100rel_no_prack b2b_uac_100rel_noprack.xml b2b_uas_cancel.xml
