@@ -15,6 +15,11 @@
  * side never reach the other (topology hiding; SDP addresses are the media
  * hook's job).
  *
+ * Extensions, each leg its own: 100rel (RFC 3262) is terminated per leg,
+ * see prack.c; UPDATE, INFO, OPTIONS and other in-dialog requests cross with
+ * their bodies (SDP through the media hook), also in the early dialog of the
+ * fork whose early media the caller has (RFC 3311).
+ *
  * Hooks, all optional but routing:
  *  - routing: b2bua_route_h picks the targets of a new call. Targets with the
  *    same group form one step and are called in parallel (forking); the steps
