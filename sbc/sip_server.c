@@ -196,6 +196,14 @@ static void on_close(const struct sip_flow *flow, int reason, void *arg)
 		registrar_flow_closed(s->reg, flow->conn_id);
 }
 
+/* A pong or a UA's own keep-alive: its bindings are alive (keepalive.h). */
+static void on_keepalive(const struct sip_flow *flow, bool pong, void *arg)
+{
+	struct sip_server *s = arg;
+
+	keepalive_flow_alive(s->ka, flow, pong);
+}
+
 static void on_ack(void *arg, const struct sip_msg *ack, const void *dest, bool reliable)
 {
 	struct sip_server *s = arg;
@@ -469,6 +477,7 @@ static void cdr_end(enum b2bua_end end, struct cdr *out)
 		[B2BUA_END_NO_ANSWER] = { CDR_PARTY_SBC, "no-answer" },
 		[B2BUA_END_FAILED] = { CDR_PARTY_SBC, "failed" },
 		[B2BUA_END_SHUTDOWN] = { CDR_PARTY_SBC, "shutdown" },
+		[B2BUA_END_MEDIA_TIMEOUT] = { CDR_PARTY_SBC, "media-timeout" },
 	};
 
 	if ((unsigned)end < sizeof(ends) / sizeof(ends[0])) {
@@ -571,12 +580,13 @@ static void media_print_status(const struct sip_server *s, struct ctl_reply *r)
 	media_stats(s->media, &ms);
 	ctl_printf(r,
 		   "media: calls=%u offers=%llu answers=%llu deletes=%llu ok=%llu failed=%llu "
-		   "delete_failed=%llu ng_timeouts=%llu ng_retransmits=%llu ng_unreachable=%llu\n",
+		   "delete_failed=%llu ng_timeouts=%llu ng_retransmits=%llu ng_unreachable=%llu "
+		   "teardowns=%llu\n",
 		   ms.calls, (unsigned long long)ms.offers, (unsigned long long)ms.answers,
 		   (unsigned long long)ms.deletes, (unsigned long long)ms.ok,
 		   (unsigned long long)ms.failed, (unsigned long long)ms.delete_failed,
 		   (unsigned long long)ns->timeouts, (unsigned long long)ns->retransmits,
-		   (unsigned long long)ns->unreachable);
+		   (unsigned long long)ns->unreachable, (unsigned long long)ms.teardowns);
 	for (unsigned i = 0; i < ng_client_node_count(ng); i++) {
 		const struct ng_node_stats *st = ng_client_node_stats(ng, (int)i);
 		char addr[SA_STRLEN];
@@ -662,6 +672,7 @@ int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_co
 		.request_h = on_request,
 		.ack_h = on_ack,
 		.tu_arg = s,
+		.via_h = sip_reply_via,
 	};
 	rc = sip_tsx_layer_alloc(&s->tsx, loop_timers(l), &tc);
 	if (rc)
@@ -670,6 +681,7 @@ int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_co
 	if (rc)
 		goto fail;
 	sip_transport_set_handlers(s->tp, on_message, on_close, s);
+	sip_transport_set_keepalive_h(s->tp, on_keepalive);
 	rc = open_listeners(s);
 	if (rc)
 		goto fail;
@@ -745,12 +757,13 @@ void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r)
 			continue;
 		ctl_printf(r,
 			   "listen: %s:%s interface=%s rx_msgs=%llu tx_msgs=%llu rx_errors=%llu "
-			   "keepalives=%llu conns_open=%llu conns_refused=%llu\n",
+			   "rx_rejected=%llu keepalives=%llu conns_open=%llu conns_refused=%llu\n",
 			   proto_label(sip_transport_listener_proto(s->tp, i)),
 			   sa_print(&sa, addr, sizeof(addr)), sip_transport_listener_name(s->tp, i),
 			   (unsigned long long)st.rx_msgs, (unsigned long long)st.tx_msgs,
-			   (unsigned long long)st.rx_errors, (unsigned long long)st.keepalives,
-			   (unsigned long long)st.conns_open, (unsigned long long)st.conns_refused);
+			   (unsigned long long)st.rx_errors, (unsigned long long)st.rx_rejected,
+			   (unsigned long long)st.keepalives, (unsigned long long)st.conns_open,
+			   (unsigned long long)st.conns_refused);
 	}
 	if (s->b2b) {
 		struct b2bua_stats bs;
@@ -799,10 +812,10 @@ void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r)
 		keepalive_stats(s->ka, &ks);
 		ctl_printf(r,
 			   "keepalive: bindings=%u sent=%llu answered=%llu failed=%llu "
-			   "dropped=%llu\n",
+			   "dropped=%llu pongs=%llu\n",
 			   ks.bindings, (unsigned long long)ks.sent,
 			   (unsigned long long)ks.answered, (unsigned long long)ks.failed,
-			   (unsigned long long)ks.dropped);
+			   (unsigned long long)ks.dropped, (unsigned long long)ks.pongs);
 	}
 	sip_tsx_layer_stats(s->tsx, &ts);
 	ctl_printf(r,

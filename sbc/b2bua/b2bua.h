@@ -15,6 +15,11 @@
  * side never reach the other (topology hiding; SDP addresses are the media
  * hook's job).
  *
+ * Extensions, each leg its own: 100rel (RFC 3262) is terminated per leg,
+ * see prack.c; UPDATE, INFO, OPTIONS and other in-dialog requests cross with
+ * their bodies (SDP through the media hook), also in the early dialog of the
+ * fork whose early media the caller has (RFC 3311).
+ *
  * Hooks, all optional but routing:
  *  - routing: b2bua_route_h picks the targets of a new call. Targets with the
  *    same group form one step and are called in parallel (forking); the steps
@@ -146,6 +151,7 @@ enum b2bua_end {
 	B2BUA_END_NO_ANSWER, /**< no_answer_timeout, or the B-leg timed out */
 	B2BUA_END_FAILED,    /**< ACK never came, a leg failed, media failed */
 	B2BUA_END_SHUTDOWN,
+	B2BUA_END_MEDIA_TIMEOUT, /**< the media node saw no media (b2bua_call_end) */
 };
 
 const char *b2bua_end_name(enum b2bua_end e);
@@ -234,5 +240,13 @@ const struct sa *b2bua_call_peer(const struct b2bua_call *c, enum b2bua_side sid
  * (default 500): e.g. 503 from a media hook that cannot anchor the call.
  */
 void b2bua_call_set_fail_status(struct b2bua_call *c, unsigned code);
+
+/**
+ * Ends @p c from outside its legs (e.g. the media node timed it out): BYE on
+ * each leg with a dialog, the caller's pending INVITE answered (500), forks
+ * cancelled; the CDR says @p why. Not from inside a hook of the same call's
+ * pending media operation: from the event loop.
+ */
+void b2bua_call_end(struct b2bua_call *c, enum b2bua_end why);
 
 #endif
