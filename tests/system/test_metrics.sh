@@ -143,3 +143,77 @@ grew relay0 relay2 'rtpengine_packets_total{interface="access"}' 10
 grep -q '^rtpengine_refused_total{interface="access"}' "$tmp/relay2.prom" &&
 	pass "refused counted per interface" || fail "no rtpengine_refused_total"
 stop "$relay_pid" rtpengine
+
+# --- sbc -------------------------------------------------------------------------------
+uas_port=$((base + 5))
+uac_port=$((base + 6))
+cat >"$tmp/sbc.conf" <<CONF
+log: { level = "info"; target = "stderr"; };
+sip: {
+  listen = ( { transport = "udp"; address = "127.0.0.1"; port = $sip_port; } );
+  timers: { t1 = 100; t2 = 500; t4 = 500; };
+};
+b2bua: { default_route = "udp:127.0.0.1:$uas_port"; };
+registrar: {
+  mode = "local";
+  algorithms = "MD5";
+  users = ( { username = "alice"; domain = "example.com"; password = "wonderland"; } );
+};
+cdr: { file = "$tmp/cdr.json"; };
+control: { socket = "$tmp/sbc.ctl"; };
+metrics: { listen = "127.0.0.1:$sbc_metrics"; };
+CONF
+"$BUILD_DIR/sbc/sbc" -f "$tmp/sbc.conf" >"$tmp/sbc.log" 2>&1 &
+sbc_pid=$!
+pids+=("$sbc_pid")
+for _ in $(seq 50); do
+	ss -lntH "sport = :$sbc_metrics" | grep -q . && break
+	sleep 0.1
+done
+scrape sbc0 "$sbc_metrics"
+
+# sipp SCENARIO ARGS...: bounded, output in $tmp.
+sipp_run()
+{
+	local sf=$1
+	shift
+	(cd "$tmp" && timeout 60 sipp -sf "$SOURCE_DIR/tests/sipp/$sf" -nostdin -timeout 30s \
+		-timeout_error "$@" >>"$tmp/sipp.out" 2>&1)
+}
+sipp_run options_uac.xml -m 10 -r 50 -p "$uac_port" "127.0.0.1:$sip_port" &&
+	pass "10 OPTIONS answered" || fail "sipp OPTIONS"
+sipp_run register_bad_password.xml -s alice -au alice -ap wrong -m 1 -p "$uac_port" \
+	"127.0.0.1:$sip_port" || true
+# one call, answered by the callee and hung up by the caller
+(cd "$tmp" && exec timeout 60 sipp -sf "$SOURCE_DIR/tests/sipp/b2b_uas_answer.xml" -p "$uas_port" \
+	-m 1 -nostdin >"$tmp/uas.out" 2>&1) &
+uas_pid=$!
+pids+=("$uas_pid")
+sleep 0.3
+sipp_run b2b_uac_bye.xml -s bob -m 1 -p "$uac_port" "127.0.0.1:$sip_port" &&
+	pass "one call through the sbc" || fail "sipp call"
+wait "$uas_pid"
+# not SIP at all: the parser refuses it (no Via: dropped, not answered)
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(b"INVITE sip:x SIP/2.0\r\nbogus\r\n\r\n",("127.0.0.1",int(sys.argv[1])))' "$sip_port"
+sleep 0.3
+scrape sbc1 "$sbc_metrics"
+udp="transport=\"udp\",listener=\"127.0.0.1:$sip_port\",interface=\"access\""
+grew sbc0 sbc1 "sbc_sip_messages_received_total{$udp}" 15
+grew sbc0 sbc1 "sbc_sip_messages_sent_total{$udp}" 15
+grew sbc0 sbc1 'sbc_sip_requests_received_total{method="OPTIONS"}' 10
+grew sbc0 sbc1 'sbc_sip_requests_received_total{method="INVITE"}' 1
+grew sbc0 sbc1 'sbc_sip_requests_received_total{method="REGISTER"}' 1
+grew sbc0 sbc1 'sbc_sip_responses_sent_total{class="2xx"}' 12
+grew sbc0 sbc1 'sbc_sip_requests_sent_total{method="INVITE"}' 1
+grew sbc0 sbc1 'sbc_sip_responses_received_total{class="2xx"}' 1
+grew sbc0 sbc1 sbc_sip_parse_errors_total 1
+grew sbc0 sbc1 sbc_calls_created_total 1
+grew sbc0 sbc1 'sbc_calls_total{disposition="answered"}' 1
+grew sbc0 sbc1 sbc_registrar_requests_total 1
+grew sbc0 sbc1 sbc_cdrs_written_total 1
+is sbc1 sbc_calls 0
+grew sbc0 sbc1 sbc_transactions_server_total 12
+grew sbc0 sbc1 'sbc_registrar_responses_total{result="challenged"}' 1
+stop "$sbc_pid" sbc
+pids=()
+[[ $failures -eq 0 ]] && echo "PASS" || { echo "$failures failure(s)"; exit 1; }
