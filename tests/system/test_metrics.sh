@@ -10,6 +10,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${BUILD_DIR:?}" "${SOURCE_DIR:?}"
+export RELAY=ours # metrics are ours; Sipwise rtpengine has its own
 # shellcheck source=relay_lib.sh
 . "$here/relay_lib.sh"
 relay_pick
@@ -31,7 +32,6 @@ base=$((30000 + $$ % 20000))
 ng_port=$base
 relay_metrics=$((base + 1))
 sip_port=$((base + 2))
-sipp_port=$((base + 3))
 sbc_metrics=$((base + 4))
 pmin=$((20000 + ($$ % 50) * 200))
 pmax=$((pmin + 99))
