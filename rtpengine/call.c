@@ -58,7 +58,7 @@ void calls_free(struct calls *c)
 	if (!c)
 		return;
 	while (c->first)
-		call_destroy(c, c->first);
+		call_destroy(c, c->first, CALL_END_SHUTDOWN);
 	free(c->buckets);
 	free(c);
 }
@@ -160,8 +160,13 @@ static struct call *call_create(struct calls *c, struct strv id, uint64_t now_ms
 
 /* --- streams and media: ports and flows ------------------------------------ */
 
-static void stream_close(struct calls *c, struct stream *s)
+/* A deleted flow's counters go to its interface's totals (metrics). */
+static void stream_close(struct calls *c, const struct monologue *m, struct stream *s)
 {
+	struct dp_flow_stats st;
+
+	if (s->flow && dp_flow_stats(c->conf.dp, s->flow, &st) == 0)
+		calls_traffic_add(&c->gone[m->iface - c->conf.ifaces], &st);
 	if (s->flow)
 		dp_flow_del(c->conf.dp, s->flow);
 	s->flow = 0;
@@ -172,8 +177,8 @@ static void media_close(struct calls *c, struct monologue *m, struct media *md)
 {
 	uint16_t port = md->rtp.port;
 
-	stream_close(c, &md->rtp);
-	stream_close(c, &md->rtcp);
+	stream_close(c, m, &md->rtp);
+	stream_close(c, m, &md->rtcp);
 	if (port)
 		ports_put(m->iface->ports, port);
 }
@@ -634,7 +639,7 @@ int calls_offer(struct calls *c, const struct ng_params *p, const struct call_or
 	    (rc = finish_rewrite(&sdp, p, b, rw, sdp_out, outsize, res))) {
 		/* a new call that could not be set up leaves nothing behind */
 		if (created)
-			call_destroy(c, call);
+			call_destroy(c, call, CALL_END_FAILED);
 		return rc;
 	}
 	if (!call->answered)
@@ -737,7 +742,16 @@ int calls_answer(struct calls *c, const struct ng_params *p, const struct call_o
 
 /* --- delete ------------------------------------------------------------------ */
 
-void call_destroy(struct calls *c, struct call *call)
+const char *call_end_name(enum call_end e)
+{
+	static const char *const names[CALL_END_MAX] = {
+		"delete", "timeout", "final-timeout", "offer-timeout", "failed", "shutdown",
+	};
+
+	return e < CALL_END_MAX ? names[e] : "?";
+}
+
+void call_destroy(struct calls *c, struct call *call, enum call_end why)
 {
 	struct call **pp = &c->buckets[call->hash & (c->nbuckets - 1)];
 
@@ -756,6 +770,7 @@ void call_destroy(struct calls *c, struct call *call)
 	else
 		c->last = call->prev;
 	c->counters.current--;
+	c->counters.ended[why < CALL_END_MAX ? why : CALL_END_DELETE]++;
 	free(call->id);
 	free(call);
 }
@@ -777,7 +792,7 @@ int calls_delete(struct calls *c, const struct ng_params *p, uint64_t now_ms,
 	if (branch)
 		mono_destroy(c, call, branch);
 	else
-		call_destroy(c, call);
+		call_destroy(c, call, CALL_END_DELETE);
 	return 0;
 }
 

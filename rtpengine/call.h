@@ -25,6 +25,7 @@
 #include "common/bencode.h"
 #include "common/sa.h"
 #include "common/str.h"
+#include "iface.h"
 #include "ng_params.h"
 
 struct dataplane;
@@ -102,13 +103,44 @@ void calls_statistics(struct calls *c, uint64_t now_ms, struct bencode_buf *out)
 /** Deletes the calls whose timeouts expired by @p now_ms; call every second or so. */
 void calls_tick(struct calls *c, uint64_t now_ms);
 
+/** Why a call ended: every call created ends with one of these (metrics). */
+enum call_end {
+	CALL_END_DELETE = 0,	/**< ng delete */
+	CALL_END_TIMEOUT,	/**< no RTP for timeout (silent_timeout on hold) */
+	CALL_END_FINAL_TIMEOUT, /**< lived longer than final_timeout */
+	CALL_END_OFFER_TIMEOUT, /**< offered, never answered */
+	CALL_END_FAILED,	/**< the offer that created it failed */
+	CALL_END_SHUTDOWN,	/**< the daemon stopped */
+	CALL_END_MAX,
+};
+/** "delete", "timeout", "final-timeout", "offer-timeout", "failed", "shutdown". */
+const char *call_end_name(enum call_end e);
+
 struct calls_counters {
-	uint64_t current;  /**< live calls */
-	uint64_t total;	   /**< calls created */
-	uint64_t timeouts; /**< deleted by a timeout */
-	uint64_t rejected; /**< refused by the load limit */
+	uint64_t current;	      /**< live calls */
+	uint64_t total;		      /**< calls created */
+	uint64_t timeouts;	      /**< deleted by a timeout */
+	uint64_t rejected;	      /**< refused by the load limit */
+	uint64_t ended[CALL_END_MAX]; /**< calls ended, by why */
 };
 const struct calls_counters *calls_counters(const struct calls *c);
+
+/** Dataplane counters of flows (dp_flow_stats), summed. */
+struct calls_traffic {
+	uint64_t packets, bytes, errors, refused, stun_answered, stun_refused;
+};
+
+/** What lives now, and the traffic of every flow since start, per interface. */
+struct calls_media {
+	uint64_t monologues;
+	uint64_t streams; /**< open relay ports (flows): RTP and RTCP each count */
+	struct calls_traffic traffic[IFACE_MAX]; /**< indexed as calls_conf.ifaces */
+};
+/**
+ * Fills @p out: the totals kept for flows already deleted plus the live flows' counters,
+ * read now (O(live flows): for scrapes, not for the packet path).
+ */
+void calls_media_totals(struct calls *c, struct calls_media *out);
 
 /** One call, for the control socket. */
 struct call_info {

@@ -64,6 +64,7 @@ struct calls {
 	uint32_t nbuckets;
 	struct call *first, *last;
 	struct calls_counters counters;
+	struct calls_traffic gone[IFACE_MAX]; /* counters of deleted flows, per interface */
 	call_teardown_h *teardown_h;
 	void *teardown_arg;
 	uint32_t rand_state;
@@ -71,8 +72,10 @@ struct calls {
 
 struct call *calls_find(struct calls *c, struct strv id);
 struct monologue *call_find_tag(struct call *call, struct strv tag);
-/* Removes the call from the table and frees it with its flows and ports. */
-void call_destroy(struct calls *c, struct call *call);
+/* Removes the call from the table and frees it with its flows and ports; counts @p why. */
+void call_destroy(struct calls *c, struct call *call, enum call_end why);
+/* Adds one flow's counters to @p t. */
+void calls_traffic_add(struct calls_traffic *t, const struct dp_flow_stats *st);
 /* Writes created, last signal, tags, totals (the members of a query reply). */
 void call_encode_stats(struct calls *c, struct call *call, uint64_t now_ms,
 		       struct bencode_buf *out);

@@ -285,3 +285,43 @@ int calls_foreach_stream(struct calls *c, struct strv call_id, stream_info_h *h,
 	}
 	return 0;
 }
+
+void calls_traffic_add(struct calls_traffic *t, const struct dp_flow_stats *st)
+{
+	t->packets += st->packets;
+	t->bytes += st->bytes;
+	t->errors += st->errors;
+	t->refused += st->refused;
+	t->stun_answered += st->stun_answered;
+	t->stun_refused += st->stun_refused;
+}
+
+static void media_add_stream(struct calls *c, const struct stream *s, struct calls_traffic *t,
+			     struct calls_media *out)
+{
+	struct dp_flow_stats st;
+
+	if (!s->flow)
+		return;
+	out->streams++;
+	if (dp_flow_stats(c->conf.dp, s->flow, &st) == 0)
+		calls_traffic_add(t, &st);
+}
+
+void calls_media_totals(struct calls *c, struct calls_media *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->traffic, c->gone, sizeof(out->traffic));
+	for (const struct call *call = c->first; call; call = call->next) {
+		for (unsigned i = 0; i < call->nmono; i++) {
+			const struct monologue *m = call->mono[i];
+			struct calls_traffic *t = &out->traffic[m->iface - c->conf.ifaces];
+
+			out->monologues++;
+			for (unsigned k = 0; k < m->nmedia; k++) {
+				media_add_stream(c, &m->media[k].rtp, t, out);
+				media_add_stream(c, &m->media[k].rtcp, t, out);
+			}
+		}
+	}
+}

@@ -57,25 +57,25 @@ static uint64_t last_rtp_ms(struct calls *c, const struct call *call)
 	return last;
 }
 
-/* Why @p call must go now, or NULL. */
-static const char *expired(struct calls *c, const struct call *call, uint64_t now_ms)
+/* Why @p call must go now, or CALL_END_MAX. */
+static enum call_end expired(struct calls *c, const struct call *call, uint64_t now_ms)
 {
 	const struct calls_limits *cf = &c->conf.limits;
 	uint64_t active, idle_limit;
 
 	if (cf->final_timeout_ms && now_ms - call->created_ms >= cf->final_timeout_ms)
-		return "final-timeout";
+		return CALL_END_FINAL_TIMEOUT;
 	if (!call->answered)
 		return cf->offer_timeout_ms && now_ms - call->offer_ms >= cf->offer_timeout_ms
-			   ? "offer-timeout"
-			   : NULL;
+			   ? CALL_END_OFFER_TIMEOUT
+			   : CALL_END_MAX;
 	active = last_rtp_ms(c, call);
 	if (active < call->last_signal_ms)
 		active = call->last_signal_ms;
 	idle_limit = call_on_hold(call) ? cf->silent_timeout_ms : cf->timeout_ms;
 	if (idle_limit && now_ms > active && now_ms - active >= idle_limit)
-		return "timeout";
-	return NULL;
+		return CALL_END_TIMEOUT;
+	return CALL_END_MAX;
 }
 
 static void report(struct calls *c, const struct call *call, const char *reason)
@@ -98,14 +98,14 @@ void calls_tick(struct calls *c, uint64_t now_ms)
 	struct call *call, *next;
 
 	for (call = c->first; call; call = next) {
-		const char *reason = expired(c, call, now_ms);
+		enum call_end why = expired(c, call, now_ms);
 
 		next = call->next;
-		if (!reason)
+		if (why == CALL_END_MAX)
 			continue;
 		c->counters.timeouts++;
-		log_info("call %s deleted: %s", call->id, reason);
-		report(c, call, reason);
-		call_destroy(c, call);
+		log_info("call %s deleted: %s", call->id, call_end_name(why));
+		report(c, call, call_end_name(why));
+		call_destroy(c, call, why);
 	}
 }

@@ -17,6 +17,7 @@
 #include "call.h"
 #include "common/ctl.h"
 #include "common/daemon.h"
+#include "common/http_metrics.h"
 #include "common/log.h"
 #include "common/loop.h"
 #include "dataplane/dataplane.h"
@@ -24,6 +25,7 @@
 #include "iface.h"
 #include "ng.h"
 #include "ports.h"
+#include "relay_metrics.h"
 #include "rtpengine_conf.h"
 
 #define TICK_MS 1000
@@ -34,6 +36,7 @@ struct relay {
 	struct conf *conf;
 	struct rtpengine_conf cfg;
 	struct ctl *ctl;
+	struct http_metrics *metrics; /* NULL unless metrics.listen is set */
 	struct ng_server *ng[RTPENGINE_MAX_NG];
 	struct dataplane *dp;
 	struct iface ifaces[IFACE_MAX];
@@ -232,6 +235,41 @@ static int sessions_start(struct relay *relay)
 	return timer_start(loop_timers(relay->loop), &relay->tick, TICK_MS, on_tick, relay);
 }
 
+static void write_metrics(struct metrics_writer *w, void *arg)
+{
+	const struct relay *relay = arg;
+	const struct relay_metrics_src src = {
+		.calls = relay->calls,
+		.ng = relay->ng,
+		.nng = relay->cfg.nng,
+		.ifaces = relay->ifaces,
+		.nifaces = relay->nifaces,
+		.backend = relay->dp->ops->name,
+		.workers = relay->cfg.workers,
+		.uptime_s = (loop_now_ms(relay->loop) - relay->started_ms) / 1000,
+	};
+
+	relay_metrics_write(w, &src);
+}
+
+static int metrics_start(struct relay *relay)
+{
+	char a[SA_STRLEN];
+	int rc;
+
+	if (!sa_isset(&relay->cfg.metrics))
+		return 0;
+	sa_print(&relay->cfg.metrics, a, sizeof(a));
+	rc = http_metrics_alloc(&relay->metrics, relay->loop, &relay->cfg.metrics, NULL,
+				write_metrics, relay);
+	if (rc) {
+		log_err("cannot serve metrics on http://%s/metrics: %s", a, strerror(-rc));
+		return rc;
+	}
+	log_notice("metrics on http://%s/metrics", a);
+	return 0;
+}
+
 static int relay_start(struct relay *relay)
 {
 	char err[1024];
@@ -271,11 +309,12 @@ static int relay_start(struct relay *relay)
 		return rc;
 	}
 	log_notice("control socket %s", relay->cfg.control_socket);
-	return 0;
+	return metrics_start(relay);
 }
 
 static void relay_stop(struct relay *relay)
 {
+	http_metrics_free(relay->metrics);
 	ctl_free(relay->ctl);
 	for (unsigned i = 0; i < RTPENGINE_MAX_NG; i++)
 		ng_server_free(relay->ng[i]);

@@ -48,6 +48,8 @@ struct ng_request {
 	uint64_t now_ms;
 	const char *why; /* error-reason when the handler fails */
 	bool load_limit; /* answer `result: load limit` instead of an error */
+	enum ng_cmd cmd;
+	enum ng_result result;
 };
 
 typedef int(ng_cmd_h)(struct ng_server *s, struct ng_request *r);
@@ -64,6 +66,7 @@ static void put_result(struct ng_request *r, const char *result)
 static int ng_ping(struct ng_server *s, struct ng_request *r)
 {
 	(void)s;
+	r->result = NG_RESULT_PONG;
 	put_result(r, "pong");
 	return 0;
 }
@@ -137,10 +140,11 @@ static int ng_statistics(struct ng_server *s, struct ng_request *r)
 	return 0;
 }
 
+/* Indexed by enum ng_cmd. */
 static const struct {
 	const char *name;
 	ng_cmd_h *h;
-} ng_commands[] = {
+} ng_commands[NG_CMD_OTHER] = {
 	{ "ping", ng_ping },
 	{ "offer", ng_offer },
 	{ "answer", ng_answer },
@@ -149,6 +153,18 @@ static const struct {
 	{ "list", ng_list },
 	{ "statistics", ng_statistics },
 };
+
+const char *ng_cmd_name(enum ng_cmd c)
+{
+	return c < NG_CMD_OTHER ? ng_commands[c].name : "other";
+}
+
+const char *ng_result_name(enum ng_result r)
+{
+	static const char *const names[NG_RESULT_MAX] = { "ok", "pong", "error", "load limit" };
+
+	return r < NG_RESULT_MAX ? names[r] : "?";
+}
 
 /* Runs the command of a decoded request; writes the members of the reply dict. */
 static int dispatch(struct ng_server *s, struct ng_request *r)
@@ -164,7 +180,10 @@ static int dispatch(struct ng_server *s, struct ng_request *r)
 	}
 	for (size_t i = 0; i < sizeof(ng_commands) / sizeof(ng_commands[0]); i++) {
 		if (ng_word_eq(r->params.command, ng_commands[i].name)) {
-			int rc = ng_commands[i].h(s, r);
+			int rc;
+
+			r->cmd = (enum ng_cmd)i;
+			rc = ng_commands[i].h(s, r);
 
 			if (rc && !r->why)
 				r->why = "Command failed";
@@ -180,6 +199,7 @@ static void put_failure(struct ng_request *r)
 {
 	bencode_buf_init(r->out, r->out->p, r->out->cap);
 	bencode_dict_begin(r->out);
+	r->result = r->load_limit ? NG_RESULT_LOAD_LIMIT : NG_RESULT_ERROR;
 	if (r->load_limit) {
 		put_result(r, "load limit");
 		bencode_dict_put_str(r->out, "message", strv_cstr(r->why));
@@ -199,6 +219,8 @@ static int answer(struct ng_server *s, struct ng_request *r, const char *dict, s
 	r->dict =
 	    bencode_decode(&r->doc, dict, len, NULL, &consumed) < 0 ? NULL : bencode_root(&r->doc);
 	memset(&r->params, 0, sizeof(r->params));
+	r->cmd = NG_CMD_OTHER;
+	r->result = NG_RESULT_OK;
 	bencode_dict_begin(r->out);
 	if (dispatch(s, r)) {
 		put_failure(r);
@@ -267,6 +289,7 @@ int ng_process_from(struct ng_server *s, const char *req, size_t len, const stru
 	if (ng_cache_put(s->cache, key, strv_make(reply, (size_t)n), r.now_ms) < 0)
 		log_warn("ng: reply cache full of memory, retransmissions will run again");
 	s->stats.commands++;
+	s->stats.results[r.cmd][r.result]++;
 	return n;
 }
 

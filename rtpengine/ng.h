@@ -39,12 +39,40 @@ struct loop;
 struct calls;
 struct ng_server;
 
+/** Commands as counted in ng_stats.results (the order of the protocol's list above). */
+enum ng_cmd {
+	NG_CMD_PING = 0,
+	NG_CMD_OFFER,
+	NG_CMD_ANSWER,
+	NG_CMD_DELETE,
+	NG_CMD_QUERY,
+	NG_CMD_LIST,
+	NG_CMD_STATISTICS,
+	NG_CMD_OTHER, /**< unknown, missing, or not even a dictionary */
+	NG_CMD_MAX,
+};
+
+/** The `result` of a reply. */
+enum ng_result {
+	NG_RESULT_OK = 0,
+	NG_RESULT_PONG,
+	NG_RESULT_ERROR,
+	NG_RESULT_LOAD_LIMIT,
+	NG_RESULT_MAX,
+};
+
+/** "ping", ..., "statistics", "other". */
+const char *ng_cmd_name(enum ng_cmd c);
+/** "ok", "pong", "error", "load limit". */
+const char *ng_result_name(enum ng_result r);
+
 struct ng_stats {
-	uint64_t commands;    /**< datagrams answered */
-	uint64_t errors;      /**< answered with result: error */
-	uint64_t dropped;     /**< no cookie: nobody to answer */
-	uint64_t retransmits; /**< answered from the reply cache */
-	uint64_t teardowns;   /**< teardown notifications sent */
+	uint64_t commands;			     /**< datagrams answered */
+	uint64_t errors;			     /**< answered with result: error */
+	uint64_t dropped;			     /**< no cookie: nobody to answer */
+	uint64_t retransmits;			     /**< answered from the reply cache */
+	uint64_t teardowns;			     /**< teardown notifications sent */
+	uint64_t results[NG_CMD_MAX][NG_RESULT_MAX]; /**< commands answered (cache hits not) */
 };
 
 /**

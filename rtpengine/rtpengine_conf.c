@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/daemon.h"
+#include "common/metrics_conf.h"
 
 static const char *const backends[] = { "sockets", "dpdk", NULL };
 
@@ -41,6 +42,8 @@ static const struct conf_setting rtpengine_settings[] = {
 	  .def = "\"sockets\"",
 	  .choices = backends },
 	{ .path = "dataplane.workers", .type = CONF_INT, .def = "1", .min = 1, .max = 64 },
+	/* no default: no metrics endpoint */
+	{ .path = "metrics.listen", .type = CONF_STR },
 	{ .path = NULL },
 };
 
@@ -163,6 +166,8 @@ int rtpengine_conf_read(struct rtpengine_conf *out, const struct conf *c, char *
 	if ((rc = read_ng(out, c, err, errlen)) || (rc = read_ifaces(out, c, err, errlen)))
 		return rc;
 	read_calls(out, c);
+	if ((rc = metrics_conf_read(c, "metrics.listen", &out->metrics, err, errlen)))
+		return rc;
 	out->control_socket = conf_str(c, "control.socket");
 	out->backend = (enum rtpengine_backend)conf_choice(c, "dataplane.backend");
 	out->workers = (unsigned)conf_int(c, "dataplane.workers");

@@ -26,6 +26,7 @@ struct rtpengine_conf {
 	uint32_t latch_window_ms;
 	enum rtpengine_backend backend;
 	unsigned workers;
+	struct sa metrics; /**< Prometheus endpoint; unset: none */
 };
 
 extern const struct conf_schema rtpengine_conf_schema;

@@ -15,9 +15,11 @@
 
 #include "common/ctl.h"
 #include "common/daemon.h"
+#include "common/http_metrics.h"
 #include "common/log.h"
 #include "common/loop.h"
 #include "sbc_conf.h"
+#include "sbc_metrics.h"
 #include "sip_server.h"
 
 struct sbc {
@@ -27,6 +29,7 @@ struct sbc {
 	struct sbc_conf cfg;
 	struct ctl *ctl;
 	struct sip_server *sip;
+	struct http_metrics *metrics; /* NULL unless metrics.listen is set */
 	uint64_t started_ms;
 };
 
@@ -66,6 +69,31 @@ static void on_reload(int signo, void *arg)
 	sip_server_reopen(sbc->sip);
 }
 
+static void write_metrics(struct metrics_writer *w, void *arg)
+{
+	const struct sbc *sbc = arg;
+
+	sbc_metrics_write(w, sbc->sip, (loop_now_ms(sbc->loop) - sbc->started_ms) / 1000);
+}
+
+static int metrics_start(struct sbc *sbc)
+{
+	char a[SA_STRLEN];
+	int rc;
+
+	if (!sa_isset(&sbc->cfg.metrics))
+		return 0;
+	sa_print(&sbc->cfg.metrics, a, sizeof(a));
+	rc = http_metrics_alloc(&sbc->metrics, sbc->loop, &sbc->cfg.metrics, NULL, write_metrics,
+				sbc);
+	if (rc) {
+		log_err("cannot serve metrics on http://%s/metrics: %s", a, strerror(-rc));
+		return rc;
+	}
+	log_notice("metrics on http://%s/metrics", a);
+	return 0;
+}
+
 static int sbc_start(struct sbc *sbc)
 {
 	char err[1024];
@@ -94,11 +122,12 @@ static int sbc_start(struct sbc *sbc)
 		return rc;
 	}
 	log_notice("control socket %s", sbc->cfg.control_socket);
-	return 0;
+	return metrics_start(sbc);
 }
 
 static void sbc_stop(struct sbc *sbc)
 {
+	http_metrics_free(sbc->metrics);
 	ctl_free(sbc->ctl);
 	sip_server_free(sbc->sip);
 	if (sbc->loop)

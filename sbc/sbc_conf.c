@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/daemon.h"
+#include "common/metrics_conf.h"
 
 /* In the order of enum sip_proto. */
 static const char *const sbc_transports[] = { "udp", "tcp", "tls", NULL };
@@ -84,6 +85,8 @@ static const struct conf_setting sbc_settings[] = {
 	{ .path = "media.received_from", .type = CONF_BOOL, .def = "true" },
 	{ .path = "cdr.file", .type = CONF_STR },
 	{ .path = "control.socket", .type = CONF_STR, .def = "\"/run/sbc/sbc.ctl\"" },
+	/* no default: no metrics endpoint */
+	{ .path = "metrics.listen", .type = CONF_STR },
 	{ .path = NULL },
 };
 
@@ -347,6 +350,9 @@ int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t 
 		.connect_timeout_ms = (uint32_t)conf_int(c, "sip.tcp.connect_timeout") * 1000,
 	};
 	out->control_socket = conf_str(c, "control.socket");
+	rc = metrics_conf_read(c, "metrics.listen", &out->metrics, err, errlen);
+	if (rc)
+		return rc;
 	out->cdr_file = conf_str(c, "cdr.file");
 	if (out->cdr_file && !*out->cdr_file)
 		out->cdr_file = NULL;

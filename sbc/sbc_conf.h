@@ -48,6 +48,7 @@ struct sbc_conf {
 	uint32_t t1_ms, t2_ms, t4_ms;
 	uint32_t max_msg_size;
 	const char *control_socket;
+	struct sa metrics;    /* Prometheus endpoint; unset: none */
 	const char *cdr_file; /* NULL: no CDRs */
 	struct sbc_b2bua_conf b2bua;
 	struct registrar_settings registrar; /* owns its user table */

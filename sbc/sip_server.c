@@ -15,6 +15,7 @@
 #include "cdr.h"
 #include "media/media.h"
 #include "media/ng_client.h"
+#include "msg_counters.h"
 #include "registrar/keepalive.h"
 #include "registrar/location.h"
 #include "registrar/registrar.h"
@@ -49,6 +50,7 @@ struct sip_server {
 	uint64_t invalid;      /* messages the parser refused */
 	uint64_t invalid_sent; /* ... of which answered statelessly */
 	uint64_t answered[7];  /* final responses sent by the services, per class 1xx..6xx */
+	struct msg_counters rx, tx;
 	char out[SIP_OUT_MAX];
 };
 
@@ -157,8 +159,10 @@ static void on_invalid(struct sip_server *s, const struct sip_flow *flow, const 
 	s->invalid++;
 	if (perr->status && m->is_request && m->method != SIP_METHOD_ACK)
 		len = build_response(s, m, flow, perr->status, strv_cstr(perr->reason), NULL);
-	if (len > 0 && sip_transport_send(s->tp, flow, s->out, (size_t)len) == 0)
+	if (len > 0 && sip_transport_send(s->tp, flow, s->out, (size_t)len) == 0) {
 		s->invalid_sent++;
+		msg_counters_tx(&s->tx, s->out, (size_t)len);
+	}
 	log_ratelimited(&s->rl, &flow->remote.u.sa, loop_now_ms(s->loop), LOG_LVL_NOTICE,
 			"invalid SIP message from %s: %s (%s)",
 			sip_flow_print(flow, from, sizeof(from)), perr->reason,
@@ -176,6 +180,7 @@ static void on_message(const struct sip_flow *flow, const char *buf, size_t len,
 		on_invalid(s, flow, &m, &perr);
 		return;
 	}
+	msg_counters_rx(&s->rx, &m);
 	rc = sip_tsx_recv(s->tsx, &m, flow, sip_proto_is_stream(flow->proto));
 	if (rc < 0 && rc != -ENOENT) {
 		char from[SIP_FLOW_STRLEN];
@@ -223,6 +228,7 @@ static int tsx_send(void *arg, const void *dest, const char *buf, size_t len)
 	struct sip_server *s = arg;
 	const struct sip_flow *f = dest;
 
+	msg_counters_tx(&s->tx, buf, len);
 	if (sip_proto_is_stream(f->proto) && f->conn_id == 0)
 		return sip_transport_send_to(s->tp, f->listener, &f->remote, NULL, buf, len, NULL);
 	return sip_transport_send(s->tp, dest, buf, len);
@@ -741,6 +747,23 @@ void sip_server_free(struct sip_server *s)
 	sip_tsx_layer_free(s->tsx);
 	sip_transport_free(s->tp);
 	free(s);
+}
+
+void sip_server_parts(const struct sip_server *s, struct sip_server_parts *out)
+{
+	*out = (struct sip_server_parts){
+		.tp = s->tp,
+		.tsx = s->tsx,
+		.b2b = s->b2b,
+		.reg = s->reg,
+		.ka = s->ka,
+		.cdr = s->cdr,
+		.media = s->media,
+		.rx = &s->rx,
+		.tx = &s->tx,
+		.invalid = s->invalid,
+		.invalid_sent = s->invalid_sent,
+	};
 }
 
 void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r)

@@ -23,6 +23,14 @@ struct loop;
 struct sbc_conf;
 struct ctl_reply;
 struct sip_server;
+struct sip_transport;
+struct sip_tsx_layer;
+struct b2bua;
+struct registrar;
+struct keepalive;
+struct cdr_writer;
+struct media;
+struct msg_counters;
 
 /** Opens the listeners of @p cfg (logged); @p cfg must outlive the server. */
 int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_conf *cfg);
@@ -30,6 +38,22 @@ void sip_server_free(struct sip_server *s);
 
 /** SIGHUP: reopens the CDR file (after logrotate moved it). */
 void sip_server_reopen(struct sip_server *s);
+
+/** The server's parts and counters, for metrics (sbc_metrics.h); NULL: not running. */
+struct sip_server_parts {
+	struct sip_transport *tp;
+	struct sip_tsx_layer *tsx;
+	struct b2bua *b2b;
+	struct registrar *reg;
+	struct keepalive *ka;
+	struct cdr_writer *cdr;
+	struct media *media;
+	const struct msg_counters *rx; /**< parsed messages received */
+	const struct msg_counters *tx; /**< sent through transactions, and stateless answers */
+	uint64_t invalid;	       /**< messages the parser refused */
+	uint64_t invalid_sent;	       /**< ... of which answered (400 and friends) */
+};
+void sip_server_parts(const struct sip_server *s, struct sip_server_parts *out);
 
 /** Listeners and counters, for `sbcctl status`. */
 void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r);

@@ -290,6 +290,11 @@ static void test_ping_and_errors(void **state)
 	run_raw(" d7:command4:pinge", 18);
 	assert_int_equal(E->reply_len, -1);
 	assert_int_equal(ng_server_stats(E->ng)->errors, 3);
+	/* per command and result, for metrics: the undecodable ones count as "other" */
+	assert_int_equal(ng_server_stats(E->ng)->results[NG_CMD_PING][NG_RESULT_PONG], 1);
+	assert_int_equal(ng_server_stats(E->ng)->results[NG_CMD_OTHER][NG_RESULT_ERROR], 3);
+	assert_string_equal(ng_cmd_name(NG_CMD_STATISTICS), "statistics");
+	assert_string_equal(ng_result_name(NG_RESULT_LOAD_LIMIT), "load limit");
 }
 
 static void test_offer_answer_links(void **state)
@@ -590,6 +595,9 @@ static void test_load_limit(void **state)
 	offer("l1", "a");
 	assert_result("ok");
 	assert_int_equal(calls_counters(E->calls)->rejected, 2);
+	assert_int_equal(ng_server_stats(E->ng)->results[NG_CMD_OFFER][NG_RESULT_LOAD_LIMIT], 1);
+	assert_int_equal(ng_server_stats(E->ng)->results[NG_CMD_OFFER][NG_RESULT_ERROR], 1);
+	assert_int_equal(ng_server_stats(E->ng)->results[NG_CMD_OFFER][NG_RESULT_OK], 2);
 }
 
 /* Reads one teardown notification from the client socket, or returns false. */
@@ -678,6 +686,8 @@ static void test_timeouts(void **state)
 	assert_string_equal(reason, "timeout");
 	assert_int_equal(calls_counters(E->calls)->current, 0);
 	assert_int_equal(calls_counters(E->calls)->timeouts, 4);
+	assert_int_equal(calls_counters(E->calls)->ended[CALL_END_TIMEOUT], 3);
+	assert_int_equal(calls_counters(E->calls)->ended[CALL_END_OFFER_TIMEOUT], 1);
 	assert_int_equal(E->dp.live, 0);
 	assert_int_equal(free_ports(0), 50);
 	assert_int_equal(free_ports(1), 50);

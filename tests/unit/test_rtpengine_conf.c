@@ -43,6 +43,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.max_sessions, 0);
 	assert_int_equal(cfg.backend, RTPENGINE_BACKEND_SOCKETS);
 	assert_int_equal(cfg.workers, 1);
+	assert_false(sa_isset(&cfg.metrics)); /* off unless asked for */
 }
 
 static void test_two_interfaces(void **state)
@@ -87,6 +88,13 @@ static void test_errors(void **state)
 				   err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "holds no even/odd port pair"));
+	assert_int_equal(
+	    read_text(&cfg, "metrics = { listen = \"127.0.0.1\"; };\n", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "r.conf:1: setting 'metrics.listen': expected address:port, got "
+				 "\"127.0.0.1\"");
+	assert_int_equal(
+	    read_text(&cfg, "metrics = { listen = \"[::1]:9101\"; };\n", err, sizeof(err)), 0);
+	assert_int_equal(sa_port(&cfg.metrics), 9101);
 	assert_int_equal(read_text(&cfg, "interfaces = (\n { advertised = \"1.2.3.4:5\"; }\n);\n",
 				   err, sizeof(err)),
 			 -EINVAL);
