@@ -5,7 +5,8 @@
 #   baresip 192.168.71.2 -> nat (masquerade fully-random) -> sbc access 203.0.113.10
 #   [sbc + relay] sbc core 198.51.100.10 -> sipp UAS + rtp_load 198.51.100.20
 #
-# baresip (no registration, G.711 A-law, no audio device: it plays a tone file, aufile) dials +15551234, routed
+# baresip (registered as alice@example.com, G.711 A-law, no audio device: it plays a tone
+# file, aufile) dials +15551234, routed
 # to the sipp callee, whose SDP names an rtp_load endpoint; once answered, rtp_load sends
 # RTP_COUNT packets to the relay's core port and counts what comes back; baresip hangs up.
 # Pass: baresip's SDP reached the callee rewritten to the relay's core address (and the
@@ -13,7 +14,11 @@
 # latched baresip at the NAT's public address and received RTP from both ends; the callee
 # received baresip's RTP only from the relay; the callee's RTP reached baresip's ports
 # (an nftables counter in its namespace: through the NAT, from the relay's access address);
-# nothing left on the relay nor in the sbc afterwards. Exit 0 pass, 1 fail, 77 skip.
+# nothing left on the relay nor in the sbc afterwards. Then the other way: a sipp caller
+# on the core side calls alice@example.com, baresip answers (answermode=auto): the core
+# caller's SDP must name the relay's core address, baresip's the access one, whichever leg
+# of the call is the caller, and RTP must flow both ways again.
+# Exit 0 pass, 1 fail, 77 skip.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/topology.sh
@@ -35,6 +40,7 @@ relay_pick
 [[ -n ${RTP_LOAD:-} && -x $RTP_LOAD ]] || RTP_LOAD=$SBC_BUILD_DIR/tests/integration/rtp_load
 [[ -x $RTP_LOAD ]] || fail "no rtp_load (set RTP_LOAD or SBC_BUILD_DIR)"
 CTRL_PORT=4444
+PASSWORD=wonderland
 COUNT=${RTP_COUNT:-150}
 PPS=50
 PMIN=30000 PMAX=30099
@@ -59,6 +65,12 @@ sip: {
     { interface = "access"; transport = "udp"; address = "$SBC_ACCESS_IP"; port = 5060; },
     { interface = "core"; transport = "udp"; address = "$SBC_CORE_IP"; port = 5060; }
   );
+};
+registrar: {
+  mode = "local";
+  # Debian bookworm's baresip 1.0 answers only the first challenge (see test_softphone.sh).
+  algorithms = "MD5";
+  users = ( { username = "alice"; domain = "example.com"; password = "$PASSWORD"; } );
 };
 routing: {
   trunks = ( { name = "callee"; address = "$CALLEE_IP:5060"; } );
@@ -96,7 +108,7 @@ module_app		ctrl_tcp.so
 ctrl_tcp_listen		127.0.0.1:$CTRL_PORT
 CONF
 cat >"$bdir/accounts" <<ACC
-<sip:alice@example.com;transport=udp>;outbound="sip:$SBC_ACCESS_IP:5060;transport=udp";regint=0;audio_codecs=PCMA;mwi=no;pubint=0
+<sip:alice@example.com;transport=udp>;auth_pass=$PASSWORD;outbound="sip:$SBC_ACCESS_IP:5060;transport=udp";regint=600;answermode=auto;audio_codecs=PCMA;mwi=no;pubint=0
 ACC
 : >"$bdir/contacts"
 # What baresip sends: 20 s of a 440 Hz tone, 8 kHz mono (aufile plays it once).
@@ -169,6 +181,12 @@ wait_listen callee udp "$CALLEE_IP" 5060 10 || fail "callee sipp does not listen
 # stdbuf: baresip prints its call events to stdout, block-buffered into a file otherwise.
 start_daemon baresip caller baresip.log stdbuf -oL baresip -f "$bdir" -s
 wait_listen caller tcp 127.0.0.1 "$CTRL_PORT" 10 || fail "baresip's ctrl_tcp does not listen"
+for ((i = 0; i < 100; i++)); do
+	"$SBCCTL" -s "$TOPO_LOG_DIR/sbc.ctl" status | grep -q '^registrar: .*bindings=1' && break
+	sleep 0.1
+done
+"$SBCCTL" -s "$TOPO_LOG_DIR/sbc.ctl" status | grep -q '^registrar: .*bindings=1' ||
+	fail "baresip did not register"
 bctl dial "sip:+15551234@example.com" >"$TOPO_LOG_DIR/bctl-dial.txt" 2>&1 ||
 	fail "baresip refused the dial command (see bctl-dial.txt)"
 wait_log "$TOPO_LOG_DIR/uas.msg" 'ACK sip:' 15 || fail "the callee never got the ACK of its 200"
@@ -222,16 +240,60 @@ brx=$(in_ns caller nft list table inet rtpcount | sed -n 's/.*counter packets \(
 	fail "baresip's RTP ports got ${brx:-?} packets from the relay, the callee sent $COUNT"
 pass "baresip's RTP ports got $brx packets from the relay (the callee sent $COUNT)"
 
-left=""
-for _ in $(seq 30); do
-	left=$(ngs '{"command":"list"}' | jq -r '.calls | length')
-	[[ $left == 0 ]] && break
-	sleep 0.1
-done
-[[ $left == 0 ]] || fail "calls left on the relay: $(ngs '{"command":"list"}')"
+relay_empty()
+{
+	local left=""
+	for _ in $(seq 30); do
+		left=$(ngs '{"command":"list"}' | jq -r '.calls | length')
+		[[ $left == 0 ]] && break
+		sleep 0.1
+	done
+	[[ $left == 0 ]] || fail "$1: calls left on the relay: $(ngs '{"command":"list"}')"
+}
+relay_empty "outbound call"
+
+# The other way: the core side calls alice, registered behind the NAT.
+rtp_in() { in_ns caller nft list table inet rtpcount | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
+brx0=$(rtp_in)
+start_daemon uac callee uac.log timeout 40 sipp -sf "$SIPP_DIR/media_uac_user.xml" -s alice \
+	-key caller bob -i "$CALLEE_IP" -p 5070 -mp 46000 -set rtp "$CALLEE_RTP" \
+	-d $((COUNT * 1000 / PPS + 3000)) -m 1 -timeout 30s -timeout_error -nostdin -trace_msg \
+	-message_file "$TOPO_LOG_DIR/uac.msg" "$SBC_CORE_IP:5060"
+wait_log "$TOPO_LOG_DIR/baresip.log" 'Call established: sip:bob@' 15 ||
+	fail "inbound call: baresip did not see the core caller's call established"
+wait_log "$TOPO_LOG_DIR/uac.msg" 'ACK sip:' 5 || fail "inbound call: the core caller sent no ACK"
+# Who sends where, from the relay: the tag whose signalled endpoint is the core caller.
+cid=$(ngs '{"command":"list"}' | jq -r '.calls[0] // empty')
+[[ -n $cid ]] || fail "inbound call: the relay lists no call"
+query >"$TOPO_LOG_DIR/query-in.json"
+jq -r '.tags[] | .interface as $i | .medias[0].streams[0] |
+	"relay: \($i) port \(.["local port"]) <> \(.["advertised endpoint"].address):\(.["advertised endpoint"].port)"' \
+	"$TOPO_LOG_DIR/query-in.json"
+core_if=$(jq -r --arg ip "$CALLEE_IP" '[.tags[] | select(.medias[0].streams[0]["advertised endpoint"].address == $ip) | .interface][0] // empty' "$TOPO_LOG_DIR/query-in.json")
+core_port=$(jq -r --arg ip "$CALLEE_IP" '[.tags[] | select(.medias[0].streams[0]["advertised endpoint"].address == $ip) | .medias[0].streams[0]["local port"]][0] // empty' "$TOPO_LOG_DIR/query-in.json")
+[[ $core_if == core ]] || fail "inbound call: the relay serves the core caller on its '$core_if' interface, not core"
+c_uac=$(sed -n '/message received/,/message sent/p' "$TOPO_LOG_DIR/uac.msg" | tr -d '\r' | sed -n 's/^c=IN IP4 //p' | sort -u | tr '\n' ' ')
+[[ $c_uac == "$SBC_CORE_IP " ]] || fail "inbound call: the core caller's SDP names $c_uac, not the relay's core address $SBC_CORE_IP"
+c_bs=$(tr -d '\r' <"$TOPO_LOG_DIR/baresip.log" | sed 's/\x1b\[[0-9;]*m//g' | awk '/^INVITE sip:alice/ { inv = 1 } inv && /^c=IN IP4 / { print $3; exit }')
+[[ $c_bs == "$SBC_ACCESS_IP" ]] || fail "inbound call: baresip's offer names $c_bs, not the relay's access address $SBC_ACCESS_IP"
+pass "inbound call: the core caller got the relay's core address, baresip the access one"
+start_daemon uac-rtp callee uac-rtp.log "$RTP_LOAD" stream "$CALLEE_IP:$CALLEE_RTP" \
+	"$SBC_CORE_IP:$core_port" "$COUNT" "$PPS" 0x3333 1000
+wait_gone uac-rtp $((COUNT / PPS + 5)) || fail "inbound call: the core caller's rtp_load failed"
+wait_gone uac 15 || fail "inbound call: the core caller's sipp did not complete (see uac.log)"
+out=$(grep -h '^sent=' "$TOPO_LOG_DIR/uac-rtp.log" | tail -1)
+echo "core caller rtp_load: $out"
+rx=$(kv "$out" received)
+[[ -n $rx && $rx -ge $((COUNT / 2)) && $(kv "$out" sources) == "$SBC_CORE_IP:$core_port" ]] ||
+	fail "inbound call: the core caller received ${rx:-?} packets from $(kv "$out" sources)"
+brx=$(($(rtp_in) - brx0))
+[[ -n $brx && $brx -ge $((COUNT * 95 / 100)) ]] ||
+	fail "inbound call: baresip's RTP ports got ${brx:-?} packets from the relay, the core caller sent $COUNT"
+pass "inbound call: RTP both ways ($rx packets to the core caller, $brx to baresip), only through the relay"
+relay_empty "inbound call"
 st=$("$SBCCTL" -s "$TOPO_LOG_DIR/sbc.ctl" status)
 grep -q "^calls: active=0 " <<<"$st" || fail "calls left in the sbc: $(grep ^calls: <<<"$st")"
-grep -q "^media: calls=0 offers=1 answers=1 deletes=1 " <<<"$st" || fail "sbc: $(grep ^media: <<<"$st")"
+grep -q "^media: calls=0 offers=2 answers=2 deletes=2 " <<<"$st" || fail "sbc: $(grep ^media: <<<"$st")"
 pass "nothing left on the relay nor in the sbc ($(grep ^media: <<<"$st"))"
 stop_daemon baresip
 stop_daemon sbc || fail "sbc did not exit cleanly"
