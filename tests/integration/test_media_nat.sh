@@ -8,8 +8,8 @@
 #
 # MEDIA_CALLS calls one after the other: once the callee has answered (ng `query` shows the
 # callee's signalled endpoint), rtp_load endpoints on the SDP ports of both phones send RTP to
-# the relay ports the relay handed out (read from ng `query`: the "access" tag's port is the
-# caller's, the "core" tag's the callee's), the caller first, as the relay cannot reach it
+# the relay ports the relay handed out (read from ng `query`: the tag whose party is the
+# caller, by its SDP or NAT address, gives the caller's port; the callee's tag the callee's), the caller first, as the relay cannot reach it
 # through the NAT before its first packet. Pass: each side receives >= 95% of what the other
 # sent, only from the relay address of its side; the relay latched the caller at the NAT's
 # public address (not the private one of its SDP); tshark on the core side sees in SIP, SDP
@@ -90,6 +90,15 @@ kv() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 # wait_gone NAME SECS: until that daemon ended by itself; then its exit status.
 wait_gone() { wait_daemon "$1" "$2"; }
 
+# stream_of IP...: from an ng `query` reply on stdin, the RTP stream (first of its tag) whose
+# party is at one of the IPs (signalled or latched): which tag is which, whichever the relay.
+stream_of()
+{
+	jq -c --args '[.tags[] | .medias[0]?.streams[0]? // empty |
+		select((.endpoint.address as $a | $ARGS.positional | index($a)) or
+		       ((.["advertised endpoint"].address // "") as $a | $ARGS.positional | index($a)))][0] // empty' "$@"
+}
+
 # media_call I: one call with RTP both ways; fails the test on any missed check.
 media_call()
 {
@@ -108,14 +117,14 @@ media_call()
 		cid=$(ngs '{"command":"list"}' 2>/dev/null | jq -r '.calls[0] // empty')
 		if [[ -n $cid ]]; then
 			query=$(ngs "{\"command\":\"query\",\"call-id\":$(json_str "$cid")}" 2>/dev/null)
-			jq -e --arg ip "$CALLEE_IP" '[.tags[] | select(.interface == "core") |
-				.medias[].streams[] | select(.endpoint.address == $ip)] | length > 0' \
+			jq -e --arg ip "$CALLEE_IP" '[.tags[] | .medias[]?.streams[]? |
+				select(.endpoint.address == $ip)] | length > 0' \
 				<<<"$query" >/dev/null 2>&1 && break
 		fi
 		sleep 0.1
 	done
-	port_of() { jq -r --arg i "$1" '[.tags[] | select(.interface == $i) | .medias[0].streams[0]["local port"]][0] // empty' <<<"$query"; }
-	acc_port=$(port_of access) core_port=$(port_of core)
+	acc_port=$(stream_of "$CALLER_IP" "$NAT_OUT_IP" <<<"$query" | jq -r '.["local port"]')
+	core_port=$(stream_of "$CALLEE_IP" <<<"$query" | jq -r '.["local port"]')
 	[[ -n $acc_port && -n $core_port ]] || fail "call $i: no answered call on the relay: $query"
 	pass "call $i ($cid): the caller sends to $SBC_ACCESS_IP:$acc_port, the callee to $SBC_CORE_IP:$core_port"
 	RTP_LOAD_DELAY_MS=500 start_daemon "callee-rtp$i" callee "callee-rtp$i.log" "$RTP_LOAD" \
@@ -148,8 +157,8 @@ media_call()
 	[[ $(kv "$out_callee" sources) == "$SBC_CORE_IP:$core_port" ]] ||
 		fail "call $i: the callee heard from $(kv "$out_callee" sources)"
 	pass "call $i: each side heard only the relay on its side"
-	latched=$(jq -r '[.tags[] | select(.interface == "access") | .medias[0].streams[0].endpoint |
-		"\(.address):\(.port)"][0]' "$TOPO_LOG_DIR/query$i.json")
+	latched=$(stream_of "$CALLER_IP" "$NAT_OUT_IP" <"$TOPO_LOG_DIR/query$i.json" |
+		jq -r '"\(.endpoint.address):\(.endpoint.port)"')
 	[[ $latched == "$NAT_OUT_IP":* ]] ||
 		fail "call $i: the relay's caller endpoint is $latched, not the NAT's $NAT_OUT_IP"
 	pass "call $i: the relay latched the caller at the NAT's mapping $latched (SDP: $CALLER_IP:$CALLER_RTP)"
