@@ -6,7 +6,8 @@
 #   caller (sipp + rtp_load, 192.168.71.2) -> nat (masquerade fully-random) -> sbc access
 #   203.0.113.10 [sbc + relay] sbc core 198.51.100.10 -> callee (sipp + rtp_load, 198.51.100.20)
 #
-# MEDIA_CALLS calls one after the other: once the callee has answered (ng `query` shows the
+# MEDIA_CALLS calls one after the other, then one more that first holds and resumes both
+# ways (caller sendonly, callee c=0.0.0.0, sipp checks every SDP): once the callee has answered (ng `query` shows the
 # callee's signalled endpoint), rtp_load endpoints on the SDP ports of both phones send RTP to
 # the relay ports the relay handed out (read from ng `query`: the tag whose party is the
 # caller, by its SDP or NAT address, gives the caller's port; the callee's tag the callee's), the caller first, as the relay cannot reach it
@@ -99,18 +100,25 @@ stream_of()
 		       ((.["advertised endpoint"].address // "") as $a | $ARGS.positional | index($a)))][0] // empty' "$@"
 }
 
-# media_call I: one call with RTP both ways; fails the test on any missed check.
+# media_call I UAC UAS ACKS: one call with RTP both ways once the caller's trace has ACKS
+# ACK requests (sent and received: the re-INVITEs are done); fails the test on any missed check.
 media_call()
 {
-	local i=$1 cid query acc_port core_port out_caller out_callee rx tx latched
-	start_daemon "uas$i" callee "uas$i.log" timeout 40 sipp -sf "$SIPP_DIR/media_uas_talk.xml" \
+	local i=$1 uac=$2 uas=$3 acks=$4 cid query acc_port core_port out_caller out_callee rx tx latched
+	start_daemon "uas$i" callee "uas$i.log" timeout 40 sipp -sf "$SIPP_DIR/$uas" \
 		-i "$CALLEE_IP" -p 5060 -mp 46000 -set rtp "$CALLEE_RTP" -m 1 -nostdin -trace_msg \
 		-message_file "$TOPO_LOG_DIR/uas$i.msg"
 	wait_listen callee udp "$CALLEE_IP" 5060 10 || fail "callee sipp does not listen"
-	start_daemon "uac$i" caller "uac$i.log" timeout 40 sipp -sf "$SIPP_DIR/media_uac_talk.xml" \
+	start_daemon "uac$i" caller "uac$i.log" timeout 40 sipp -sf "$SIPP_DIR/$uac" \
 		-s +15551234 -key caller alice -i "$CALLER_IP" -p 5070 -mp 46000 \
 		-set rtp "$CALLER_RTP" -d "$TALK_MS" -m 1 -timeout 30s -timeout_error -nostdin \
 		-trace_msg -message_file "$TOPO_LOG_DIR/uac$i.msg" "$SBC_ACCESS_IP:5060"
+	for _ in $(seq 100); do
+		(($(grep -c '^ACK ' "$TOPO_LOG_DIR/uac$i.msg" 2>/dev/null) >= acks)) && break
+		sleep 0.1
+	done
+	(($(grep -c '^ACK ' "$TOPO_LOG_DIR/uac$i.msg" 2>/dev/null) >= acks)) ||
+		fail "call $i: the caller's trace has not $acks ACKs (uac$i.msg)"
 	# Answered: the relay knows the callee's endpoint from the answer SDP.
 	cid="" query=""
 	for _ in $(seq 100); do
@@ -165,8 +173,13 @@ media_call()
 }
 
 for ((c = 1; c <= CALLS; c++)); do
-	media_call "$c"
+	media_call "$c" media_uac_talk.xml media_uas_talk.xml 1
 done
+# Hold and resume both ways first (the caller with sendonly, the callee with c=0.0.0.0),
+# then the media: the relay must send to each side's real address again.
+CALLS=$((CALLS + 1))
+media_call "$CALLS" media_uac_hold.xml media_uas_hold.xml 5
+pass "call $CALLS: media both ways after hold and resume by both sides"
 
 # After the BYEs: nothing on the relay, nothing in the sbc.
 left=""
@@ -179,7 +192,8 @@ done
 pass "the relay lists no call after the BYEs"
 st=$("$SBCCTL" -s "$TOPO_LOG_DIR/sbc.ctl" status)
 grep -q "^calls: active=0 " <<<"$st" || fail "calls left in the sbc: $(grep ^calls: <<<"$st")"
-grep -q "^media: calls=0 offers=$CALLS answers=$CALLS deletes=$CALLS .*failed=0" <<<"$st" ||
+offers=$((CALLS - 1 + 5)) # the last call: INVITE and 4 re-INVITEs
+grep -q "^media: calls=0 offers=$offers answers=$offers deletes=$CALLS .*failed=0" <<<"$st" ||
 	fail "sbc media counters: $(grep ^media: <<<"$st")"
 pass "sbc: $(grep ^media: <<<"$st")"
 
