@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A real softphone (baresip) behind the symmetric NAT calls through the sbc with the media
-# anchored by our relay (RELAY=ours in the sbc namespace, interfaces access and core):
+# anchored by the relay (RELAY=ours, default, or sipwise; in the sbc namespace, interfaces
+# access and core):
 #
 #   baresip 192.168.71.2 -> nat (masquerade fully-random) -> sbc access 203.0.113.10
 #   [sbc + relay] sbc core 198.51.100.10 -> sipp UAS + rtp_load 198.51.100.20
@@ -199,10 +200,18 @@ grep -q "c=IN IP4 $SBC_ACCESS_IP" "$TOPO_LOG_DIR/baresip.log" ||
 	fail "the callee's SDP reached baresip without the relay's access address"
 pass "baresip's call is up, each side's SDP names the relay on its side"
 
+# stream_of IP...: from an ng `query` reply on stdin, the RTP stream (first of its tag) whose
+# party is at one of the IPs (signalled or latched): which tag is which, whichever the relay.
+stream_of()
+{
+	jq -c --args '[.tags[] | .medias[0]?.streams[0]? // empty |
+		select((.endpoint.address as $a | $ARGS.positional | index($a)) or
+		       ((.["advertised endpoint"].address // "") as $a | $ARGS.positional | index($a)))][0] // empty' "$@"
+}
 query() { ngs "{\"command\":\"query\",\"call-id\":$(json_str "$cid")}"; }
 cid=$(ngs '{"command":"list"}' | jq -r '.calls[0] // empty')
 [[ -n $cid ]] || fail "the relay lists no call"
-core_port=$(query | jq -r '[.tags[] | select(.interface == "core") | .medias[0].streams[0]["local port"]][0] // empty')
+core_port=$(query | stream_of "$CALLEE_IP" | jq -r '.["local port"] // empty')
 [[ -n $core_port ]] || fail "no core port in the relay's query: $(query)"
 start_daemon callee-rtp callee callee-rtp.log "$RTP_LOAD" stream "$CALLEE_IP:$CALLEE_RTP" \
 	"$SBC_CORE_IP:$core_port" "$COUNT" "$PPS" 0x2222 1000
@@ -223,16 +232,16 @@ rx=$(kv "$out" received)
 [[ $(kv "$out" sources) == "$SBC_CORE_IP:$core_port" ]] ||
 	fail "the callee heard from $(kv "$out" sources), not only the relay"
 pass "the callee received $rx RTP packets from baresip, only from the relay $SBC_CORE_IP:$core_port"
-jq -r '.tags[] | .interface as $i | .medias[0].streams[0] |
+jq -r '.tags[] | (.interface // .tag) as $i | .medias[0]?.streams[0]? // empty |
 	"relay: \($i) port \(.["local port"]) <> \(.endpoint.address):\(.endpoint.port) packets=\(.stats.packets)"' \
 	"$TOPO_LOG_DIR/query-end.json"
-latched=$(jq -r '[.tags[] | select(.interface == "access") | .medias[0].streams[0].endpoint | "\(.address):\(.port)"][0]' \
-	"$TOPO_LOG_DIR/query-end.json")
+latched=$(stream_of "$CALLER_IP" "$NAT_OUT_IP" <"$TOPO_LOG_DIR/query-end.json" |
+	jq -r '"\(.endpoint.address):\(.endpoint.port)"')
 [[ $latched == "$NAT_OUT_IP":* ]] || fail "the relay's baresip endpoint is $latched, not the NAT's $NAT_OUT_IP"
-for side in access core; do
-	n=$(jq -r --arg i "$side" '[.tags[] | select(.interface == $i) | .medias[0].streams[0].stats.packets][0] // 0' \
-		"$TOPO_LOG_DIR/query-end.json")
-	[[ $n -gt 0 ]] || fail "the relay received no RTP on its $side side"
+for side in "$CALLER_IP $NAT_OUT_IP" "$CALLEE_IP"; do
+	# shellcheck disable=SC2086 # the addresses of one party
+	n=$(stream_of $side <"$TOPO_LOG_DIR/query-end.json" | jq -r '.stats.packets // 0')
+	[[ $n -gt 0 ]] || fail "the relay received no RTP from $side"
 done
 pass "the relay latched baresip at the NAT's mapping $latched and relayed RTP both ways"
 brx=$(in_ns caller nft list table inet rtpcount | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
@@ -266,12 +275,13 @@ wait_log "$TOPO_LOG_DIR/uac.msg" 'ACK sip:' 5 || fail "inbound call: the core ca
 cid=$(ngs '{"command":"list"}' | jq -r '.calls[0] // empty')
 [[ -n $cid ]] || fail "inbound call: the relay lists no call"
 query >"$TOPO_LOG_DIR/query-in.json"
-jq -r '.tags[] | .interface as $i | .medias[0].streams[0] |
+jq -r '.tags[] | (.interface // .tag) as $i | .medias[0]?.streams[0]? // empty |
 	"relay: \($i) port \(.["local port"]) <> \(.["advertised endpoint"].address):\(.["advertised endpoint"].port)"' \
 	"$TOPO_LOG_DIR/query-in.json"
-core_if=$(jq -r --arg ip "$CALLEE_IP" '[.tags[] | select(.medias[0].streams[0]["advertised endpoint"].address == $ip) | .interface][0] // empty' "$TOPO_LOG_DIR/query-in.json")
-core_port=$(jq -r --arg ip "$CALLEE_IP" '[.tags[] | select(.medias[0].streams[0]["advertised endpoint"].address == $ip) | .medias[0].streams[0]["local port"]][0] // empty' "$TOPO_LOG_DIR/query-in.json")
-[[ $core_if == core ]] || fail "inbound call: the relay serves the core caller on its '$core_if' interface, not core"
+core_port=$(stream_of "$CALLEE_IP" <"$TOPO_LOG_DIR/query-in.json" | jq -r '.["local port"] // empty')
+# ours names each tag's relay interface in `query`
+core_if=$(jq -r --arg ip "$CALLEE_IP" '[.tags[] | select(.medias[0]?.streams[0]?.endpoint.address == $ip) | .interface][0] // empty' "$TOPO_LOG_DIR/query-in.json")
+[[ -z $core_if || $core_if == core ]] || fail "inbound call: the relay serves the core caller on its '$core_if' interface, not core"
 c_uac=$(sed -n '/message received/,/message sent/p' "$TOPO_LOG_DIR/uac.msg" | tr -d '\r' | sed -n 's/^c=IN IP4 //p' | sort -u | tr '\n' ' ')
 [[ $c_uac == "$SBC_CORE_IP " ]] || fail "inbound call: the core caller's SDP names $c_uac, not the relay's core address $SBC_CORE_IP"
 c_bs=$(tr -d '\r' <"$TOPO_LOG_DIR/baresip.log" | sed 's/\x1b\[[0-9;]*m//g' | awk '/^INVITE sip:alice/ { inv = 1 } inv && /^c=IN IP4 / { print $3; exit }')
