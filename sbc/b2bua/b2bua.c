@@ -153,6 +153,11 @@ void b2bua_call_end(struct b2bua_call *c, enum b2bua_end why)
 	b2b_call_release(c);
 }
 
+const char *b2bua_call_interface(const struct b2bua_call *c, enum b2bua_side side)
+{
+	return sip_transport_listener_name(c->b2b->tp, c->leg[side].dlg.flow.listener);
+}
+
 void b2bua_call_set_fail_status(struct b2bua_call *c, unsigned code)
 {
 	if (!c->answered && code >= 300 && code <= 699 && c->cdr.status < 300)

@@ -235,6 +235,8 @@ uint64_t b2bua_call_number(const struct b2bua_call *c);
 struct strv b2bua_call_callid(const struct b2bua_call *c, enum b2bua_side side);
 /** Where the side's SIP messages come from (the caller's source; the callee's next hop). */
 const struct sa *b2bua_call_peer(const struct b2bua_call *c, enum b2bua_side side);
+/** The name of the SIP interface (sip.listen.[].interface) the side's leg uses, or NULL. */
+const char *b2bua_call_interface(const struct b2bua_call *c, enum b2bua_side side);
 /**
  * The final status the caller gets if the call fails before it is answered
  * (default 500): e.g. 503 from a media hook that cannot anchor the call.

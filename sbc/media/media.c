@@ -344,6 +344,29 @@ static void on_reply(void *arg, int err, const struct bencode_doc *reply,
 	b2bua_media_done(op, err, STRV_NULL);
 }
 
+static bool iface_is(const char *name, const char *want)
+{
+	return name && want && strcmp(name, want) == 0;
+}
+
+/*
+ * media.direction names the relay interfaces of the caller's and of the
+ * callee's side. When the sbc's SIP interfaces have the same names, a call
+ * that comes in on the second one (the core calling a phone registered on
+ * access) takes them the other way round: each side keeps the relay
+ * interface of the SIP interface it uses.
+ */
+static bool direction_swapped(const struct media *m, const struct b2bua_call *call)
+{
+	const char *a = b2bua_call_interface(call, B2BUA_SIDE_A);
+	const char *b = b2bua_call_interface(call, B2BUA_SIDE_B);
+	const char *d0 = m->conf.direction[0], *d1 = m->conf.direction[1];
+
+	if (iface_is(d0, d1))
+		return false;
+	return (iface_is(a, d1) && !iface_is(b, d1)) || (iface_is(b, d0) && !iface_is(a, d0));
+}
+
 static int hook_media(void *arg, struct b2bua_call *call, enum b2bua_side from,
 		      enum b2bua_sdp_kind kind, struct strv sdp, struct b2bua_media_op *op)
 {
@@ -381,8 +404,10 @@ static int hook_media(void *arg, struct b2bua_call *call, enum b2bua_side from,
 		cmd.to_tag = strv_cstr(side_tag[!offerer]);
 	/* rtpengine reads direction in the order this SDP travels: its sender's side first */
 	if (m->conf.direction[0]) {
-		dir[0] = strv_cstr(m->conf.direction[from]);
-		dir[1] = strv_cstr(m->conf.direction[!from]);
+		bool swap = direction_swapped(m, call);
+
+		dir[0] = strv_cstr(m->conf.direction[from ^ swap]);
+		dir[1] = strv_cstr(m->conf.direction[!from ^ swap]);
 		cmd.direction = dir;
 		cmd.ndirection = 2;
 	}

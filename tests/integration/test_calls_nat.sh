@@ -8,7 +8,8 @@
 # and the callee hangs up (its BYE must reach the caller through the NAT).
 # tshark captures SIP on both sbc interfaces: the core side must show none of
 # the access side's addresses, Call-IDs or tags, and the reverse. SDP bodies
-# are left out of the check until the media relay anchors them.
+# are left out here (no relay: they cross unchanged); test_media_nat.sh checks
+# SDP and RTP with the media anchored by the relay.
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)

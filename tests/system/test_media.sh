@@ -1,13 +1,18 @@
 #!/bin/bash
 # Media anchoring on loopback: sipp caller (UAC) -> sbc -> sipp callee (UAS),
-# the sbc's media.rtpengine pointing at Debian's rtpengine (userspace only,
-# --table=-1). Checks: the SDP each side receives carries the relay's address
-# and a port of the relay's range, never the other side's; CALLS calls (plain
-# and hold/resume re-INVITEs) succeed; afterwards the relay holds no session
-# (ng `list`); with the ng node down (a port nobody listens on) calls get 503
-# within a few seconds and nothing stays behind. Exit 0 pass, 1 fail, 77 skip.
+# the sbc's media.rtpengine pointing at the relay (RELAY=ours, the default:
+# the built rtpengine; RELAY=sipwise: Debian's rtpengine, userspace only), with
+# two interfaces, access 127.0.0.1 and core 127.0.0.2. Checks: the SDP each side
+# receives carries the relay's address of its own side and a port of the relay's
+# range, never the other side's; CALLS calls (plain and hold/resume re-INVITEs)
+# succeed; afterwards the relay holds no session (ng `list`); with the ng node
+# down (a port nobody listens on) calls get 503 within a few seconds and nothing
+# stays behind; a node that refuses answers makes the caller get 503.
+# Exit 0 pass, 1 fail, 77 skip.
 set -u
 : "${BUILD_DIR:?}" "${SOURCE_DIR:?}"
+# shellcheck source=relay_lib.sh
+. "$SOURCE_DIR/tests/system/relay_lib.sh"
 SBC=$BUILD_DIR/sbc/sbc
 CTL=$BUILD_DIR/sbc/sbcctl
 SIPP_DIR=$SOURCE_DIR/tests/sipp
@@ -29,9 +34,7 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 pass() { echo "ok: $*"; }
 
 command -v sipp >/dev/null || { echo "SKIP: sipp (sip-tester) is not installed"; exit 77; }
-RTPENGINE=$(command -v rtpengine || ls /usr/sbin/rtpengine 2>/dev/null)
-[ -n "$RTPENGINE" ] || { echo "SKIP: rtpengine (rtpengine-daemon) is not installed"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
+relay_pick
 
 port=$((30000 + $$ % 20000))
 uas_port=$((port + 1))
@@ -44,39 +47,22 @@ rtp_max=$((rtp_min + 199))
 uac_media=$((port + 10))
 uas_media=$((port + 20))
 
-# ng COMMAND: one request to the relay, the bencoded reply on stdout.
-ng() {
-	python3 - "$ng_port" "$1" <<'PY'
-import os, socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(1)
-cmd = sys.argv[2].encode()
-cookie = os.urandom(8).hex().encode()  # the relay caches replies by cookie
-s.sendto(b"%s d7:command%d:%se" % (cookie, len(cmd), cmd), ("127.0.0.1", int(sys.argv[1])))
-try:
-    print(s.recv(65535).split(b" ", 1)[1].decode(errors="replace"))
-except OSError:
-    sys.exit(1)
-PY
-}
+NGA=127.0.0.1:$ng_port
+# ng_list: the relay's `list` reply (JSON); ng_empty: true when it lists no call.
+ng_list() { ng "$NGA" '{"command":"list"}'; }
+ng_empty() { ng_list 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d.get("result")!="ok" or len(d.get("calls",[]))!=0)'; }
 
 # Two relay interfaces, as on an SBC with an access and a core side: each
 # side of a call must get the relay address of its own side (media.direction).
-"$RTPENGINE" --config-file=none --table=-1 --interface=access/127.0.0.1 \
-	--interface=core/127.0.0.2 \
-	--listen-ng="127.0.0.1:$ng_port" --port-min="$rtp_min" --port-max="$rtp_max" \
-	--delete-delay=0 --foreground --log-stderr --log-level=6 >"$tmp/rtpengine.log" 2>&1 &
+relay_argv "$tmp" 127.0.0.1 127.0.0.2 127.0.0.1 "$ng_port" "$rtp_min" "$rtp_max"
+"${RELAY_ARGV[@]}" >"$tmp/rtpengine.log" 2>&1 &
 rtpe_pid=$!
-for _ in $(seq 50); do
-	ng ping 2>/dev/null | grep -q pong && break
-	sleep 0.1
-done
-if ! ng ping 2>/dev/null | grep -q pong; then
-	echo "SKIP: rtpengine does not run here:"
+if ! ng_wait_pong "$NGA" 5; then
+	fail "$RELAY relay does not answer ng ping:"
 	tail -5 "$tmp/rtpengine.log"
-	exit 77
+	exit 1
 fi
-pass "rtpengine answers ng ping on 127.0.0.1:$ng_port (RTP ports $rtp_min-$rtp_max)"
+pass "$RELAY relay answers ng ping on $NGA (RTP ports $rtp_min-$rtp_max)"
 
 # start_sbc NG-PORT: an sbc whose media goes to that ng port.
 start_sbc() {
@@ -185,12 +171,11 @@ grep -q "^a=recvonly" "$tmp/hold_resume.uac.msg" && pass "hold_resume: the hold 
 	fail "hold_resume: no a=recvonly answer in the caller's trace"
 
 for _ in $(seq 30); do
-	ng list | grep -q "5:callsle" && break
+	ng_empty && break
 	sleep 0.2
 done
-list=$(ng list)
-echo "$list" | grep -q "5:callsle" && pass "the relay has no session left after the calls" ||
-	fail "sessions left on the relay: $list"
+ng_empty && pass "the relay has no session left after the calls" ||
+	fail "sessions left on the relay: $(ng_list)"
 status >"$tmp/status1.txt"
 grep -q "^media: calls=0 offers=$((CALLS * 4)) answers=$((CALLS * 4)) deletes=$((CALLS * 2)) " \
 	"$tmp/status1.txt" && pass "media counters: $(grep ^media: "$tmp/status1.txt")" ||
@@ -280,6 +265,14 @@ grep -q "^answer error" "$tmp/fake-ng.log" &&
 status | grep -q "^calls: active=0 " && pass "answer_fails: no call left" ||
 	fail "answer_fails: $(status | grep ^calls:)"
 stop_sbc
+
+# The relay stops cleanly (ours under ASan: no leak of the calls it deleted).
+kill -TERM "$rtpe_pid"
+wait "$rtpe_pid"
+rc=$?
+rtpe_pid=""
+[ "$rc" -eq 0 ] && pass "the $RELAY relay exits 0 on SIGTERM" ||
+	{ fail "the $RELAY relay exit $rc"; tail -20 "$tmp/rtpengine.log"; }
 
 cat "$tmp/status1.txt" "$tmp/status2.txt"
 echo "$failures failure(s)"
