@@ -72,7 +72,7 @@ struct dp_dpdk_worker_stats {
 	uint64_t malformed;	 /**< truncated or inconsistent headers */
 	uint64_t no_flow;	 /**< relay-address UDP without a flow (sent as exception too) */
 	uint64_t refused;	 /**< latching refused */
-	uint64_t no_dest;	 /**< flow unlinked, no destination, or family mismatch */
+	uint64_t no_dest;	 /**< linked flow gone, no destination or route, family mismatch */
 	uint64_t no_neigh;	 /**< next hop MAC unknown: dropped (see neigh.c) */
 	uint64_t neigh_requests; /**< ARP requests / IPv6 solicitations sent */
 	uint64_t neigh_replies;	 /**< ARP replies / IPv6 advertisements for relay addresses */

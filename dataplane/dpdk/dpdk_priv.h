@@ -64,7 +64,8 @@ struct dpdk_flow {
 	struct dpdk_flow_key key;
 	uint16_t iface;
 	uint16_t owner; /**< the worker that forwards it: group % workers */
-	uint8_t gen;	/**< slot generation, part of id */
+	uint32_t group;
+	uint8_t gen; /**< slot generation, part of id */
 	/* written by the worker that forwards the flow */
 	uint32_t seen_gen;
 	_Atomic uint32_t latch_seq; /**< odd while the latch changes */

@@ -199,6 +199,7 @@ static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_fl
 	f->gen++;
 	f->key = *k;
 	f->iface = (uint16_t)iface;
+	f->group = group;
 	f->owner = (uint16_t)(group % d->n_workers);
 	f->seen_gen = c->gen;
 	memset(&f->latch, 0, sizeof(f->latch));
@@ -272,9 +273,13 @@ int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t id, const struct dp_flow_param
 int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out)
 {
 	struct dpdk_flow *f = dpdk_flow_get(d, in);
+	struct dpdk_flow *o = out ? dpdk_flow_get(d, out) : NULL;
 
-	if (!f || (out && !dpdk_flow_get(d, out)))
+	if (!f || (out && !o))
 		return -ENOENT;
+	/* the worker of @p in writes @p out's latch: a pair must share its group (and worker) */
+	if (o && o->group != f->group)
+		return -EXDEV;
 	atomic_store_explicit(&f->out, out, memory_order_release);
 	return 0;
 }

@@ -195,7 +195,7 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	uint16_t plen = p->l4_len - sizeof(struct rte_udp_hdr);
 	struct dpdk_flow *o;
 	enum latch_verdict v;
-	uint32_t ssrc = 0;
+	uint32_t ssrc = 0, out;
 	int r = -1;
 	bool has_ssrc;
 	struct sa src;
@@ -214,17 +214,20 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 		dpdk_ctr_add(&w->st.refused, 1);
 		return DPDK_DROP;
 	}
-	o = dpdk_flow_get(w->dp, atomic_load_explicit(&f->out, memory_order_acquire));
+	__atomic_store_n(&f->ctr.last_ms, now_ms, __ATOMIC_RELAXED); /* accepted */
+	out = atomic_load_explicit(&f->out, memory_order_acquire);
+	if (unlikely(out == 0))
+		return DPDK_DROP; /* not linked (on hold): accepted, not forwarded, no error */
+	o = dpdk_flow_get(w->dp, out);
 	if (likely(o))
 		r = fwd_out(w, m, p, o, now_ms);
 	else
-		dpdk_ctr_add(&w->st.no_dest, 1); /* unlinked (on hold) or the out flow is gone */
+		dpdk_ctr_add(&w->st.no_dest, 1); /* the out flow is gone */
 	if (unlikely(r != 0)) {
 		dpdk_ctr_add(&f->ctr.errors, 1);
 		return r > 0 ? DPDK_TX : DPDK_DROP; /* r > 0: m is the ARP request now */
 	}
 	dpdk_ctr_add(&f->ctr.packets, 1);
 	dpdk_ctr_add(&f->ctr.bytes, plen);
-	__atomic_store_n(&f->ctr.last_ms, now_ms, __ATOMIC_RELAXED);
 	return DPDK_TX;
 }
