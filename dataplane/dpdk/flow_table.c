@@ -100,6 +100,9 @@ int dpdk_flows_init(struct dp_dpdk *d)
 	size_t rcu_size = rte_rcu_qsbr_get_memsize(d->n_workers);
 	unsigned int n = seq++;
 
+	if (d->max_flows >= ID_IDX_MASK || d->n_workers > UINT16_MAX)
+		return -EINVAL; /* slot index + 1 must fit the id */
+
 	d->flows =
 	    rte_zmalloc("dp_dpdk_flows", sizeof(*d->flows) * d->max_flows, RTE_CACHE_LINE_SIZE);
 	d->free_slots = rte_malloc("dp_dpdk_free", sizeof(uint32_t) * d->max_flows, 0);
