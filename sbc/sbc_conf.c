@@ -21,6 +21,8 @@ static const struct conf_setting sbc_settings[] = {
 	  .def = "\"udp\"",
 	  .choices = sbc_transports },
 	{ .path = "sip.listen.[].address", .type = CONF_STR, .def = "\"127.0.0.1\"" },
+	/* no default: Via and Contact carry the address messages leave from */
+	{ .path = "sip.listen.[].advertise", .type = CONF_STR },
 	/* no default: 5060, or 5061 for TLS */
 	{ .path = "sip.listen.[].port", .type = CONF_INT, .min = 1, .max = 65535 },
 	{ .path = "sip.listen.[].tls_certificate", .type = CONF_STR },
@@ -58,10 +60,6 @@ static const struct conf_setting sbc_settings[] = {
 	/* no default: the built-in lists */
 	{ .path = "b2bua.headers_allow", .type = CONF_STRS },
 	{ .path = "b2bua.headers_deny", .type = CONF_STRS },
-	/* lab settings, no default: off */
-	{ .path = "b2bua.test_routes", .type = CONF_STRS },
-	{ .path = "b2bua.test_routes_parallel", .type = CONF_BOOL, .def = "false" },
-	{ .path = "b2bua.test_forward_route", .type = CONF_STR },
 	/* no default: no media anchoring, SDP crosses unchanged */
 	{ .path = "media.rtpengine", .type = CONF_STRS },
 	{ .path = "media.rtpengine_timeout",
@@ -89,9 +87,10 @@ static const struct conf_setting sbc_settings[] = {
 	{ .path = NULL },
 };
 
-static const struct conf_setting *const sbc_tables[] = { daemon_conf_settings, sbc_settings,
-							 registrar_conf_settings,
-							 routes_conf_settings, NULL };
+static const struct conf_setting *const sbc_tables[] = {
+	daemon_conf_settings,	  sbc_settings,		registrar_conf_settings,
+	forwarding_conf_settings, routes_conf_settings, NULL
+};
 
 const struct conf_schema sbc_conf_schema = { .tables = sbc_tables };
 
@@ -147,6 +146,14 @@ static int read_listener(struct sbc_listen_conf *l, const struct conf *c, unsign
 	if (port == 0)
 		port = l->opts.proto == SIP_PROTO_TLS ? 5061 : 5060;
 	sa_set_port(&l->opts.addr, (uint16_t)port);
+	addr = conf_str(c, listen_path(p, sizeof(p), i, "advertise"));
+	if (addr &&
+	    (sa_parse_cstr(&l->opts.advertise, addr, 0) < 0 || sa_is_any(&l->opts.advertise) ||
+	     sa_family(&l->opts.advertise) != sa_family(&l->opts.addr)))
+		return conf_error(c, p, err, errlen,
+				  "expected an address[:port] of the listener's family, not a "
+				  "wildcard, got \"%s\"",
+				  addr);
 	return read_tls(l, c, i, err, errlen);
 }
 
@@ -205,6 +212,29 @@ static int read_hop(struct sbc_hop *h, const struct conf *c, const char *path, c
 	return 0;
 }
 
+/* registrar.upstream, in relay mode: a hop, or the name of a trunk with an IP address. */
+static int read_relay_upstream(struct registrar_settings *rs, const struct routes *routes,
+			       const struct conf *c, char *err, size_t errlen)
+{
+	const struct routes_trunk *t;
+	struct sbc_hop h;
+
+	if (!rs->relay)
+		return 0;
+	t = routes ? routes_trunk_find(routes, strv_cstr(rs->upstream)) : NULL;
+	if (t && sa_isset(&t->addr)) {
+		h = (struct sbc_hop){ .proto = t->proto, .addr = t->addr };
+	} else if (parse_hop(&h, rs->upstream) < 0) {
+		return conf_error(c, "registrar.upstream", err, errlen,
+				  "expected \"udp|tcp|tls:address[:port]\" or a trunk with an IP "
+				  "address, got \"%s\"",
+				  rs->upstream);
+	}
+	rs->relay_conf.upstream = h.addr;
+	rs->relay_conf.proto = h.proto;
+	return 0;
+}
+
 static int read_route(struct sbc_b2bua_conf *b, const struct conf *c, char *err, size_t errlen)
 {
 	const char *r = conf_str(c, "b2bua.default_route");
@@ -220,30 +250,6 @@ static int read_route(struct sbc_b2bua_conf *b, const struct conf *c, char *err,
 	b->route_addr = h.addr;
 	b->has_default_route = true;
 	return 0;
-}
-
-/* The lab settings: fixed targets for tests without routing.* or a registrar. */
-static int read_test_routes(struct sbc_b2bua_conf *b, const struct conf *c, char *err,
-			    size_t errlen)
-{
-	const char *r = conf_str(c, "b2bua.test_forward_route");
-	int rc;
-
-	b->ntest_routes = conf_count(c, "b2bua.test_routes");
-	if (b->ntest_routes > SBC_MAX_TEST_ROUTES)
-		return conf_error(c, "b2bua.test_routes", err, errlen, "at most %d routes",
-				  SBC_MAX_TEST_ROUTES);
-	for (unsigned i = 0; i < b->ntest_routes; i++) {
-		rc = read_hop(&b->test_routes[i], c, "b2bua.test_routes",
-			      conf_strs_elem(c, "b2bua.test_routes", i), err, errlen);
-		if (rc)
-			return rc;
-	}
-	b->test_routes_parallel = conf_bool(c, "b2bua.test_routes_parallel");
-	if (!r)
-		return 0;
-	b->has_test_forward = true;
-	return read_hop(&b->test_forward, c, "b2bua.test_forward_route", r, err, errlen);
 }
 
 static int read_names(const struct conf *c, const char *path, const char **out, unsigned *n,
@@ -266,9 +272,6 @@ static int read_b2bua(struct sbc_b2bua_conf *b, const struct conf *c, char *err,
 		return rc;
 	b->no_answer_timeout_ms = (uint32_t)conf_int(c, "b2bua.no_answer_timeout") * 1000;
 	b->max_calls = (uint32_t)conf_int(c, "b2bua.max_calls");
-	rc = read_test_routes(b, c, err, errlen);
-	if (rc)
-		return rc;
 	rc = read_names(c, "b2bua.headers_allow", b->headers_allow, &b->nheaders_allow,
 			&b->headers_allow_set, err, errlen);
 	if (rc)
@@ -358,15 +361,18 @@ int sbc_conf_read(struct sbc_conf *out, const struct conf *c, char *err, size_t 
 	if (rc)
 		return rc;
 	rc = registrar_settings_read(&out->registrar, c, err, errlen);
-	if (rc) {
-		routes_free(out->routes);
-		out->routes = NULL;
-	}
+	if (!rc)
+		rc = read_relay_upstream(&out->registrar, out->routes, c, err, errlen);
+	if (!rc)
+		rc = forwarding_settings_read(&out->forwarding, c, err, errlen);
+	if (rc)
+		sbc_conf_clear(out);
 	return rc;
 }
 
 void sbc_conf_clear(struct sbc_conf *cfg)
 {
+	forwarding_clear(&cfg->forwarding);
 	registrar_settings_clear(&cfg->registrar);
 	routes_free(cfg->routes);
 	cfg->routes = NULL;

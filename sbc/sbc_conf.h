@@ -7,6 +7,7 @@
 #include "common/sa.h"
 #include "media/media.h"
 #include "registrar/registrar_conf.h"
+#include "routing/forwarding.h"
 #include "routing/routes_conf.h"
 #include "sip/transport.h"
 
@@ -25,8 +26,6 @@ struct sbc_hop {
 	struct sa addr;
 };
 
-#define SBC_MAX_TEST_ROUTES 8
-
 /** b2bua.* (see conf/sbc.conf). */
 struct sbc_b2bua_conf {
 	bool has_default_route;	    /**< b2bua.default_route set */
@@ -40,12 +39,6 @@ struct sbc_b2bua_conf {
 	const char *headers_deny[SBC_MAX_HDR_NAMES];
 	unsigned nheaders_deny;
 	bool headers_deny_set;
-	/* Lab settings (tests): b2bua.test_routes, test_routes_parallel, test_forward_route */
-	struct sbc_hop test_routes[SBC_MAX_TEST_ROUTES];
-	unsigned ntest_routes;
-	bool test_routes_parallel;
-	bool has_test_forward;
-	struct sbc_hop test_forward;
 };
 
 struct sbc_conf {
@@ -60,6 +53,7 @@ struct sbc_conf {
 	struct registrar_settings registrar; /* owns its user table */
 	struct media_conf media;	     /* media.*: no nodes = no anchoring */
 	struct routes *routes;		     /* static routes; NULL: none (owned) */
+	struct forwarding forwarding;	     /* per user, registrar.users.[].forward_* */
 };
 
 extern const struct conf_schema sbc_conf_schema;

@@ -18,6 +18,8 @@
 #include "registrar/keepalive.h"
 #include "registrar/location.h"
 #include "registrar/registrar.h"
+#include "registrar/relay.h"
+#include "routing/forwarding.h"
 #include "routing/routes.h"
 #include "sbc_conf.h"
 #include "sip/hdr.h"
@@ -194,6 +196,14 @@ static void on_close(const struct sip_flow *flow, int reason, void *arg)
 		registrar_flow_closed(s->reg, flow->conn_id);
 }
 
+/* A pong or a UA's own keep-alive: its bindings are alive (keepalive.h). */
+static void on_keepalive(const struct sip_flow *flow, bool pong, void *arg)
+{
+	struct sip_server *s = arg;
+
+	keepalive_flow_alive(s->ka, flow, pong);
+}
+
 static void on_ack(void *arg, const struct sip_msg *ack, const void *dest, bool reliable)
 {
 	struct sip_server *s = arg;
@@ -223,18 +233,20 @@ static int tsx_send(void *arg, const void *dest, const char *buf, size_t len)
 /*
  * A call to a registered user goes to its contacts, best q first, each over
  * the flow it registered by (NAT traversal: the same socket and port, or the
- * same TCP/TLS connection). @return targets filled, 0 if not registered here.
+ * same TCP/TLS connection). @return targets filled, 0 if not registered here,
+ * -ENOENT for a relay key whose phone is gone (registrar/relay.h).
  */
-static int route_registered(struct sip_server *s, const struct sip_msg *invite,
+static int route_registered(struct sip_server *s, const struct sip_uri *ruri,
 			    struct b2bua_target *out, unsigned max)
 {
 	const struct location_contact *contacts[8];
-	struct sip_uri ruri;
 	unsigned n;
 
-	if (!s->reg || sip_uri_parse(&ruri, invite->ruri) < 0 || !ruri.user.len)
+	if (!s->reg || !ruri->user.len)
 		return 0;
-	n = registrar_lookup(s->reg, ruri.user, ruri.host, contacts, 8);
+	n = registrar_lookup(s->reg, ruri->user, ruri->host, contacts, 8);
+	if (n == 0 && registrar_relay_is_key(s->reg, ruri->user))
+		return -ENOENT; /* the phone is gone: nowhere else */
 	if (n > max)
 		n = max;
 	for (unsigned i = 0; i < n; i++) {
@@ -250,10 +262,10 @@ static int route_registered(struct sip_server *s, const struct sip_msg *invite,
 }
 
 /*
- * A listener for a trunk: same transport and address family, preferring one
- * on the "core" interface. @return its index, or -1.
+ * A listener for @p proto toward @p addr's family, preferring one on the
+ * "core" interface. @return its index, or -1.
  */
-static int trunk_listener(struct sip_server *s, const struct routes_trunk *t)
+static int core_listener(struct sip_server *s, enum sip_proto proto, const struct sa *addr)
 {
 	int best = -1;
 
@@ -261,9 +273,9 @@ static int trunk_listener(struct sip_server *s, const struct routes_trunk *t)
 		const char *name = sip_transport_listener_name(s->tp, i);
 		struct sa la;
 
-		if (sip_transport_listener_proto(s->tp, i) != (int)t->proto ||
+		if (sip_transport_listener_proto(s->tp, i) != (int)proto ||
 		    sip_transport_listener_addr(s->tp, i, &la) < 0 ||
-		    sa_family(&la) != sa_family(&t->addr))
+		    sa_family(&la) != sa_family(addr))
 			continue;
 		if (name && strcmp(name, "core") == 0)
 			return (int)i;
@@ -273,112 +285,119 @@ static int trunk_listener(struct sip_server *s, const struct routes_trunk *t)
 	return best;
 }
 
+/* A target toward @p dst (no registered flow): Request-URI @p user at @p host. */
+static int hop_target(struct sip_server *s, struct b2bua_target *tg, uint8_t group,
+		      enum sip_proto proto, const struct sa *dst, struct strv user,
+		      const char *host)
+{
+	char h[SA_STRLEN];
+	int li = core_listener(s, proto, dst);
+
+	if (li < 0)
+		return -ENOENT;
+	if (!host)
+		host = sa_print(dst, h, sizeof(h));
+	memset(tg, 0, sizeof(*tg));
+	tg->group = group;
+	tg->listener = (unsigned)li;
+	tg->dst = *dst;
+	snprintf(tg->ruri, sizeof(tg->ruri), "sip:%.*s%s%s%s", (int)user.len, user.p,
+		 user.len ? "@" : "", host,
+		 proto == SIP_PROTO_TLS	  ? ";transport=tls"
+		 : proto == SIP_PROTO_TCP ? ";transport=tcp"
+					  : "");
+	return 0;
+}
+
 /* Static routes (routing.*): the trunks of the best route, in failover order. */
-static int route_static(struct sip_server *s, const struct sip_msg *invite,
-			struct b2bua_target *out, unsigned max)
+static int route_static(struct sip_server *s, const struct sip_uri *ruri, struct b2bua_target *out,
+			unsigned max)
 {
 	const struct routes_trunk *trunks[8];
-	struct sip_uri ruri;
 	int n, filled = 0;
 
-	if (!s->cfg->routes || sip_uri_parse(&ruri, invite->ruri) < 0)
+	if (!s->cfg->routes)
 		return 0;
-	n = routes_lookup(s->cfg->routes, ruri.user, ruri.host, trunks, 8, NULL, NULL, NULL);
+	n = routes_lookup(s->cfg->routes, ruri->user, ruri->host, trunks, 8, NULL, NULL, NULL);
 	for (int i = 0; i < n && (unsigned)filled < max; i++) {
 		const struct routes_trunk *t = trunks[i];
-		struct b2bua_target *tg = &out[filled];
-		char host[SA_STRLEN];
-		int li;
 
-		if (!sa_isset(&t->addr))
-			continue; /* a host name: no DNS yet */
-		li = trunk_listener(s, t);
-		if (li < 0)
-			continue;
-		memset(tg, 0, sizeof(*tg));
-		tg->group = (uint8_t)filled; /* one after another (failover) */
-		tg->listener = (unsigned)li;
-		tg->dst = t->addr;
-		if (t->ruri_host)
-			snprintf(host, sizeof(host), "%s", t->ruri_host);
-		else
-			sa_print(&t->addr, host, sizeof(host));
-		snprintf(tg->ruri, sizeof(tg->ruri), "sip:%.*s%s%s%s", (int)ruri.user.len,
-			 ruri.user.p, ruri.user.len ? "@" : "", host,
-			 t->proto == SIP_PROTO_TLS   ? ";transport=tls"
-			 : t->proto == SIP_PROTO_TCP ? ";transport=tcp"
-						     : "");
-		filled++;
+		/* a host name (no DNS yet) or no listener for it: skipped */
+		if (sa_isset(&t->addr) && hop_target(s, &out[filled], (uint8_t)filled, t->proto,
+						     &t->addr, ruri->user, t->ruri_host) == 0)
+			filled++; /* one after another (failover) */
 	}
 	return filled;
 }
 
-/*
- * Targets for fixed next hops (b2bua.default_route, the lab settings), each
- * through the first listener of its transport and address family: in one
- * group (@p parallel) or one after another. @return targets filled.
- */
-static int route_hops(struct sip_server *s, const struct sbc_hop *hops, unsigned nhops,
-		      bool parallel, struct b2bua_target *out, unsigned max)
+/* Registered users first, then static routes, then b2bua.default_route. */
+static int route_uri(struct sip_server *s, const struct sip_uri *ruri, struct b2bua_target *out,
+		     unsigned max)
 {
-	unsigned n = 0;
+	const struct sbc_b2bua_conf *bc = &s->cfg->b2bua;
+	int n = route_registered(s, ruri, out, max);
 
-	for (unsigned h = 0; h < nhops && n < max; h++) {
-		for (unsigned i = 0; i < sip_transport_listener_count(s->tp); i++) {
-			struct sa la;
+	if (n > 0 || n == -ENOENT)
+		return n > 0 ? n : 0;
+	n = route_static(s, ruri, out, max);
+	if (n > 0 || !bc->has_default_route || !max)
+		return n;
+	return hop_target(s, out, 0, bc->route_proto, &bc->route_addr, ruri->user, NULL) == 0;
+}
 
-			if (sip_transport_listener_proto(s->tp, i) != (int)hops[h].proto ||
-			    sip_transport_listener_addr(s->tp, i, &la) < 0 ||
-			    sa_family(&la) != sa_family(&hops[h].addr))
-				continue;
-			memset(&out[n], 0, sizeof(out[n]));
-			out[n].group = parallel ? 0 : (uint8_t)h;
-			out[n].listener = i;
-			out[n].dst = hops[h].addr;
-			n++;
-			break;
-		}
-	}
-	return (int)n;
+/* Routes forwarding @p target of a call to @p ruri (never forwarded again). */
+static int route_forward(struct sip_server *s, const char *target, const struct sip_uri *ruri,
+			 struct b2bua_target *out, unsigned max)
+{
+	char uri[B2BUA_RURI_MAX];
+	struct sip_uri fu;
+
+	if (forwarding_target_uri(target, ruri->host, uri, sizeof(uri)) < 0 ||
+	    sip_uri_parse(&fu, strv_cstr(uri)) < 0)
+		return 0;
+	return route_uri(s, &fu, out, max);
 }
 
 /*
- * Registered users first, then static routes, then the lab setting
- * b2bua.test_routes, then b2bua.default_route.
+ * A new call: to the user's unconditional forwarding target, else routed;
+ * with a no-answer target, its phones ring for the user's timeout only.
  */
-static int route_default(void *arg, const struct sip_msg *invite, const struct sip_flow *from,
-			 struct b2bua_target *out, unsigned max)
+static int route_call(void *arg, const struct sip_msg *invite, const struct sip_flow *from,
+		      struct b2bua_target *out, unsigned max)
 {
 	struct sip_server *s = arg;
-	const struct sbc_b2bua_conf *bc = &s->cfg->b2bua;
+	const struct forwarding_rule *r;
+	struct sip_uri ruri;
 	int n;
 
 	(void)from;
-	n = route_registered(s, invite, out, max);
-	if (n > 0)
-		return n;
-	n = route_static(s, invite, out, max);
-	if (n > 0)
-		return n;
-	n = route_hops(s, bc->test_routes, bc->ntest_routes, bc->test_routes_parallel, out, max);
-	if (n > 0)
-		return n;
-	if (!bc->has_default_route)
+	if (sip_uri_parse(&ruri, invite->ruri) < 0)
 		return 0;
-	return route_hops(s, &(struct sbc_hop){ bc->route_proto, bc->route_addr }, 1, true, out,
-			  max);
+	r = forwarding_lookup(&s->cfg->forwarding, ruri.user, ruri.host);
+	if (r && r->unconditional) {
+		log_info("call to %s forwarded unconditionally to %s", r->user, r->unconditional);
+		return route_forward(s, r->unconditional, &ruri, out, max);
+	}
+	n = route_uri(s, &ruri, out, max);
+	for (int i = 0; r && r->no_answer && i < n; i++)
+		out[i].ring_timeout_ms = r->no_answer_ms;
+	return n;
 }
 
-/* Lab setting b2bua.test_forward_route: every busy or unanswered call goes there. */
-static int forward_test(void *arg, const struct sip_msg *invite, enum b2bua_forward_reason why,
+/* Forwarding on busy or no answer (registrar.users.[].forward_busy, _no_answer). */
+static int forward_call(void *arg, const struct sip_msg *invite, enum b2bua_forward_reason why,
 			struct b2bua_target *out, unsigned max)
 {
 	struct sip_server *s = arg;
-	const struct sbc_b2bua_conf *bc = &s->cfg->b2bua;
+	const struct forwarding_rule *r;
+	const char *target;
+	struct sip_uri ruri;
 
-	(void)invite;
-	(void)why;
-	return route_hops(s, &bc->test_forward, 1, true, out, max);
+	if (sip_uri_parse(&ruri, invite->ruri) < 0 ||
+	    !(r = forwarding_lookup(&s->cfg->forwarding, ruri.user, ruri.host)))
+		return 0;
+	target = why == B2BUA_FWD_BUSY ? r->busy : r->no_answer;
+	return target ? route_forward(s, target, &ruri, out, max) : 0;
 }
 
 /*
@@ -387,8 +406,8 @@ static int forward_test(void *arg, const struct sip_msg *invite, enum b2bua_forw
  * user registered here goes to its best contact over its flow; else the
  * Contact's host must be an IP address (no DNS) whose address, port and
  * transport are those of a trunk of the static route for the Contact's
- * user@host, reached through a listener of that transport. Lab routes and
- * the default route accept nothing. @return 1 with @p out filled, else 0.
+ * user@host, reached through a listener of that transport. The default
+ * route accepts nothing. @return 1 with @p out filled, else 0.
  */
 static int redirect_policy(void *arg, const struct sip_msg *invite, struct strv contact,
 			   struct b2bua_target *out)
@@ -433,7 +452,7 @@ static int redirect_policy(void *arg, const struct sip_msg *invite, struct strv 
 		int li;
 
 		if (t->proto != proto || !sa_isset(&t->addr) || !sa_equal(&t->addr, &dst) ||
-		    (li = trunk_listener(s, t)) < 0)
+		    (li = core_listener(s, t->proto, &t->addr)) < 0)
 			continue;
 		out->listener = (unsigned)li;
 		out->dst = dst;
@@ -458,6 +477,7 @@ static void cdr_end(enum b2bua_end end, struct cdr *out)
 		[B2BUA_END_NO_ANSWER] = { CDR_PARTY_SBC, "no-answer" },
 		[B2BUA_END_FAILED] = { CDR_PARTY_SBC, "failed" },
 		[B2BUA_END_SHUTDOWN] = { CDR_PARTY_SBC, "shutdown" },
+		[B2BUA_END_MEDIA_TIMEOUT] = { CDR_PARTY_SBC, "media-timeout" },
 	};
 
 	if ((unsigned)end < sizeof(ends) / sizeof(ends[0])) {
@@ -520,9 +540,9 @@ static int b2bua_start(struct sip_server *s)
 		.nheaders_allow = bc->nheaders_allow,
 		.headers_deny = bc->headers_deny_set ? bc->headers_deny : NULL,
 		.nheaders_deny = bc->nheaders_deny,
-		.route_h = route_default,
+		.route_h = route_call,
 		.route_arg = s,
-		.forward_h = bc->has_test_forward ? forward_test : NULL,
+		.forward_h = s->cfg->forwarding.n ? forward_call : NULL,
 		.forward_arg = s,
 		.redirect_h = redirect_policy,
 		.redirect_arg = s,
@@ -560,12 +580,13 @@ static void media_print_status(const struct sip_server *s, struct ctl_reply *r)
 	media_stats(s->media, &ms);
 	ctl_printf(r,
 		   "media: calls=%u offers=%llu answers=%llu deletes=%llu ok=%llu failed=%llu "
-		   "delete_failed=%llu ng_timeouts=%llu ng_retransmits=%llu ng_unreachable=%llu\n",
+		   "delete_failed=%llu ng_timeouts=%llu ng_retransmits=%llu ng_unreachable=%llu "
+		   "teardowns=%llu\n",
 		   ms.calls, (unsigned long long)ms.offers, (unsigned long long)ms.answers,
 		   (unsigned long long)ms.deletes, (unsigned long long)ms.ok,
 		   (unsigned long long)ms.failed, (unsigned long long)ms.delete_failed,
 		   (unsigned long long)ns->timeouts, (unsigned long long)ns->retransmits,
-		   (unsigned long long)ns->unreachable);
+		   (unsigned long long)ns->unreachable, (unsigned long long)ms.teardowns);
 	for (unsigned i = 0; i < ng_client_node_count(ng); i++) {
 		const struct ng_node_stats *st = ng_client_node_stats(ng, (int)i);
 		char addr[SA_STRLEN];
@@ -608,6 +629,24 @@ static int open_listeners(struct sip_server *s)
 	return 0;
 }
 
+/* registrar.mode = "relay": REGISTERs go upstream (registrar/relay.h). */
+static int relay_start(struct sip_server *s)
+{
+	const struct registrar_settings *rs = &s->cfg->registrar;
+	int rc;
+
+	if (!rs->relay) {
+		log_notice("registrar: local, %u users", rs->conf.nusers);
+		return 0;
+	}
+	rc = registrar_relay_start(s->reg, s->tsx, s->tp, &rs->relay_conf);
+	if (rc)
+		log_err("cannot start the registrar relay: %s", strerror(-rc));
+	else
+		log_notice("registrar: relay to %s", rs->upstream);
+	return rc;
+}
+
 int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_conf *cfg)
 {
 	struct sip_server *s = calloc(1, sizeof(*s));
@@ -633,6 +672,7 @@ int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_co
 		.request_h = on_request,
 		.ack_h = on_ack,
 		.tu_arg = s,
+		.via_h = sip_reply_via,
 	};
 	rc = sip_tsx_layer_alloc(&s->tsx, loop_timers(l), &tc);
 	if (rc)
@@ -641,6 +681,7 @@ int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_co
 	if (rc)
 		goto fail;
 	sip_transport_set_handlers(s->tp, on_message, on_close, s);
+	sip_transport_set_keepalive_h(s->tp, on_keepalive);
 	rc = open_listeners(s);
 	if (rc)
 		goto fail;
@@ -667,7 +708,9 @@ int sip_server_alloc(struct sip_server **sp, struct loop *l, const struct sbc_co
 			log_err("cannot start the registrar: %s", strerror(-rc));
 			goto fail;
 		}
-		log_notice("registrar: local, %u users", cfg->registrar.conf.nusers);
+		rc = relay_start(s);
+		if (rc)
+			goto fail;
 		if (cfg->registrar.keepalive_enabled) {
 			rc = keepalive_alloc(&s->ka, loop_timers(l), s->tsx, s->tp, s->reg,
 					     &cfg->registrar.keepalive);
@@ -714,12 +757,13 @@ void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r)
 			continue;
 		ctl_printf(r,
 			   "listen: %s:%s interface=%s rx_msgs=%llu tx_msgs=%llu rx_errors=%llu "
-			   "keepalives=%llu conns_open=%llu conns_refused=%llu\n",
+			   "rx_rejected=%llu keepalives=%llu conns_open=%llu conns_refused=%llu\n",
 			   proto_label(sip_transport_listener_proto(s->tp, i)),
 			   sa_print(&sa, addr, sizeof(addr)), sip_transport_listener_name(s->tp, i),
 			   (unsigned long long)st.rx_msgs, (unsigned long long)st.tx_msgs,
-			   (unsigned long long)st.rx_errors, (unsigned long long)st.keepalives,
-			   (unsigned long long)st.conns_open, (unsigned long long)st.conns_refused);
+			   (unsigned long long)st.rx_errors, (unsigned long long)st.rx_rejected,
+			   (unsigned long long)st.keepalives, (unsigned long long)st.conns_open,
+			   (unsigned long long)st.conns_refused);
 	}
 	if (s->b2b) {
 		struct b2bua_stats bs;
@@ -749,16 +793,29 @@ void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r)
 		    (unsigned long long)rs.replays, (unsigned long long)rs.rejected,
 		    (unsigned long long)rs.expired);
 	}
+	if (s->reg && s->cfg->registrar.relay) {
+		struct registrar_relay_stats rl;
+
+		registrar_relay_stats(s->reg, &rl);
+		ctl_printf(
+		    r,
+		    "registrar-relay: aors=%u forwarded=%llu cached=%llu challenges=%llu "
+		    "failures=%llu paced=%llu busy=%llu unregisters=%llu unreg_failed=%llu\n",
+		    rl.aors, (unsigned long long)rl.forwarded, (unsigned long long)rl.cached,
+		    (unsigned long long)rl.challenges, (unsigned long long)rl.failures,
+		    (unsigned long long)rl.paced, (unsigned long long)rl.busy,
+		    (unsigned long long)rl.unregisters, (unsigned long long)rl.unreg_failed);
+	}
 	if (s->ka) {
 		struct keepalive_stats ks;
 
 		keepalive_stats(s->ka, &ks);
 		ctl_printf(r,
 			   "keepalive: bindings=%u sent=%llu answered=%llu failed=%llu "
-			   "dropped=%llu\n",
+			   "dropped=%llu pongs=%llu\n",
 			   ks.bindings, (unsigned long long)ks.sent,
 			   (unsigned long long)ks.answered, (unsigned long long)ks.failed,
-			   (unsigned long long)ks.dropped);
+			   (unsigned long long)ks.dropped, (unsigned long long)ks.pongs);
 	}
 	sip_tsx_layer_stats(s->tsx, &ts);
 	ctl_printf(r,

@@ -26,8 +26,9 @@ void b2b_new_id(struct b2bua *b, char *buf)
 
 const char *b2bua_end_name(enum b2bua_end e)
 {
-	static const char *const names[] = { "caller_bye", "callee_bye", "cancelled", "rejected",
-					     "no_answer",  "failed",	 "shutdown" };
+	static const char *const names[] = { "caller_bye", "callee_bye",   "cancelled",
+					     "rejected",   "no_answer",	   "failed",
+					     "shutdown",   "media_timeout" };
 
 	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e] : "?";
 }
@@ -143,6 +144,13 @@ void b2bua_ack(struct b2bua *b, const struct sip_msg *ack, const struct sip_flow
 const struct sa *b2bua_call_peer(const struct b2bua_call *c, enum b2bua_side side)
 {
 	return &c->leg[side].dlg.flow.remote;
+}
+
+void b2bua_call_end(struct b2bua_call *c, enum b2bua_end why)
+{
+	b2b_call_hold(c);
+	b2b_call_destroy(c, why);
+	b2b_call_release(c);
 }
 
 void b2bua_call_set_fail_status(struct b2bua_call *c, unsigned code)

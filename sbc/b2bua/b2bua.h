@@ -15,6 +15,11 @@
  * side never reach the other (topology hiding; SDP addresses are the media
  * hook's job).
  *
+ * Extensions, each leg its own: 100rel (RFC 3262) is terminated per leg,
+ * see prack.c; UPDATE, INFO, OPTIONS and other in-dialog requests cross with
+ * their bodies (SDP through the media hook), also in the early dialog of the
+ * fork whose early media the caller has (RFC 3311).
+ *
  * Hooks, all optional but routing:
  *  - routing: b2bua_route_h picks the targets of a new call. Targets with the
  *    same group form one step and are called in parallel (forking); the steps
@@ -23,7 +28,8 @@
  *    response, 408, 5xx). See call.c for how forks and steps show to the caller.
  *  - forwarding: b2bua_forward_h, at most once per call, gives new targets
  *    when every callee of the last step was busy (486, 600) or the call rang
- *    longer than no_answer_timeout_ms (the ringing forks are cancelled).
+ *    longer than no_answer_timeout_ms, or the shortest ring_timeout_ms of its
+ *    targets (the ringing forks are cancelled).
  *  - redirects: b2bua_redirect_h. When the final answer of a step is 300, 301
  *    or 302 (routes_should_redirect), its Contact URIs, best q first, that
  *    are new in the call's redirect chain (routes_redirect_*: at most
@@ -78,6 +84,8 @@ struct b2bua_target {
 	 */
 	bool use_flow;
 	struct sip_flow flow; /**< with use_flow: listener and dst are taken from it */
+	/** ringing longer: CANCEL, then forward_h (no answer); 0: no_answer_timeout_ms */
+	uint32_t ring_timeout_ms;
 };
 
 /**
@@ -143,6 +151,7 @@ enum b2bua_end {
 	B2BUA_END_NO_ANSWER, /**< no_answer_timeout, or the B-leg timed out */
 	B2BUA_END_FAILED,    /**< ACK never came, a leg failed, media failed */
 	B2BUA_END_SHUTDOWN,
+	B2BUA_END_MEDIA_TIMEOUT, /**< the media node saw no media (b2bua_call_end) */
 };
 
 const char *b2bua_end_name(enum b2bua_end e);
@@ -231,5 +240,13 @@ const struct sa *b2bua_call_peer(const struct b2bua_call *c, enum b2bua_side sid
  * (default 500): e.g. 503 from a media hook that cannot anchor the call.
  */
 void b2bua_call_set_fail_status(struct b2bua_call *c, unsigned code);
+
+/**
+ * Ends @p c from outside its legs (e.g. the media node timed it out): BYE on
+ * each leg with a dialog, the caller's pending INVITE answered (500), forks
+ * cancelled; the CDR says @p why. Not from inside a hook of the same call's
+ * pending media operation: from the event loop.
+ */
+void b2bua_call_end(struct b2bua_call *c, enum b2bua_end why);
 
 #endif

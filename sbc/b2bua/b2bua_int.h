@@ -34,9 +34,11 @@ struct b2b_req {
  * Until the answer, the B side is a step ("attempt") of forks: one INVITE
  * client transaction and early dialog per target of the step's group
  * (struct b2b_fork, not in the dialog table). OUTGOING and EARLY last across
- * steps (failover, redirects, forwarding). The first fork to answer 2xx becomes leg[1]
- * (copied, then put in the dialog table); the others are cancelled, or get
- * ACK and BYE if they answered too.
+ * steps (failover, redirects, forwarding). A fork joins the dialog table with
+ * its first To tag (its early dialog: UPDATE, INFO from the callee, RFC 3311);
+ * the first fork to answer 2xx becomes leg[1] (copied, and put in the table
+ * in its place); the others are cancelled, or get ACK and BYE if they
+ * answered too.
  *
  * A call is freed as soon as nothing more is expected from either side:
  * BYEs we send are fire-and-forget client transactions (the layer ends them).
@@ -82,8 +84,31 @@ struct b2b_fwd {
 	struct b2b_fwd *next, **pprev;
 	struct b2bua_call *call;
 	enum b2bua_side from;
+	/*
+	 * The legs it came on and goes to: leg[from] and leg[!from], or a fork's
+	 * early dialog for either; NULL once that fork is gone.
+	 */
+	struct b2b_leg *src, *to;
 	struct sip_tsx *st, *ct;
 	struct b2b_req req;
+};
+
+/*
+ * RFC 3262 toward the caller (prack.c). Each leg handles reliability itself:
+ * when the caller supports (or requires) 100rel, every 18x it gets from us is
+ * reliable, with our own RSeq, retransmitted (T1 doubling to T2) until its
+ * PRACK or 64*T1; one is outstanding at a time, the newest later one waits.
+ */
+struct b2b_rel {
+	bool supported; /**< the caller's INVITE had 100rel in Supported or Require */
+	uint32_t rseq;	/**< RSeq of the last reliable 18x sent */
+	char *msg;	/**< that 18x while unacknowledged */
+	size_t len;
+	char *next; /**< the 18x waiting for msg's PRACK (not yet numbered) */
+	size_t next_len;
+	uint32_t rtx_ms;
+	uint64_t deadline;
+	struct timer rtx;
 };
 
 typedef void(b2b_finish_h)(struct b2bua_call *c, void *ctx, const char *msg, size_t len);
@@ -117,6 +142,8 @@ struct b2b_fork {
 	bool cancelled;
 	char *redir; /**< a copy of its 3xx, when one to follow (redirect_h set) */
 	size_t redir_len;
+	uint32_t inv_cseq; /**< CSeq of its INVITE (PRACKs take the next ones) */
+	uint32_t rseq;	   /**< last RSeq PRACKed (RFC 3262: retransmissions dropped) */
 };
 
 struct b2bua_call {
@@ -127,6 +154,7 @@ struct b2bua_call {
 	struct b2b_leg leg[2];
 	struct b2b_dnode a_early; /* A-leg by (Call-ID, A's From tag): CANCEL */
 	struct b2b_inv inv;
+	struct b2b_rel rel;
 	struct b2b_fwd *fwds;
 	struct b2bua_media_op *outq, **outq_tail;
 	struct timer no_answer;
@@ -219,7 +247,22 @@ int b2b_targets_set(struct b2bua_call *c, const struct b2bua_target *tg, unsigne
 /* Starts the next step. @return 0, -ENOENT (no target left), -EINVAL or -ENOMEM. */
 int b2b_step_start(struct b2bua_call *c);
 void b2b_no_answer_start(struct b2bua_call *c);
+/* Whether @p leg is a fork's early dialog (not leg[0] or leg[1]). */
+bool b2b_leg_is_fork(const struct b2b_leg *leg);
 /* @p code to the caller, every fork cancelled; the call ends once they have. */
 void b2b_cancel_b(struct b2bua_call *c, unsigned code, enum b2bua_end why);
+
+/* prack.c: RFC 3262 on each leg */
+void b2b_rel_init(struct b2bua_call *c, const struct sip_msg *invite);
+/* An 18x for the caller: @return true if sent (or queued) reliably. */
+bool b2b_rel_provisional(struct b2bua_call *c, const char *msg, size_t len);
+/* No more reliable 18x (final sent, call ending): retransmissions stop. */
+void b2b_rel_stop(struct b2bua_call *c);
+/* The caller's PRACK on @p leg (side A). */
+void b2b_rel_prack(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_msg *req);
+/* A callee's 18x on fork @p f: PRACKs it when reliable. @return false: a retransmission. */
+bool b2b_rel_fork_18x(struct b2bua_call *c, struct b2b_fork *f, const struct sip_msg *resp);
+/* Whether @p m carries option tag @p tag in a header @p id. */
+bool b2b_has_option(const struct sip_msg *m, enum sip_hdr_id id, struct strv tag);
 
 #endif

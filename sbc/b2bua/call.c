@@ -168,8 +168,10 @@ void b2b_respond_plain(struct b2bua *b, struct sip_tsx *st, const struct sip_msg
 	sip_print_init(&pb, b->out, sizeof(b->out));
 	if (sip_reply_begin(&pb, req, sip_tsx_dest(st), code, STRV_NULL, strv_cstr(tag)) < 0)
 		goto fail;
-	if (code == 420)
-		sip_print_hdr(&pb, SIP_HDR_UNSUPPORTED, STRV("100rel"));
+	if (code == 420) /* the Require values we refused (RFC 3261 §8.2.2.3) */
+		for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_REQUIRE); h;
+		     h = sip_msg_hdr_next(req, h))
+			sip_print_hdr(&pb, SIP_HDR_UNSUPPORTED, h->value);
 	sip_print_body(&pb, STRV_NULL, STRV_NULL);
 	len = sip_print_finish(&pb);
 	if (len > 0 && sip_tsx_respond(st, b->out, (size_t)len) == 0)
@@ -446,8 +448,13 @@ static void fin_inv_response(struct b2bua_call *c, void *ctx, const char *msg, s
 	(void)ctx;
 	if (!inv->active || inv->final_sent)
 		return;
-	if (code >= 200)
+	if (code >= 200) {
 		inv->final_sent = true;
+		b2b_rel_stop(c);
+	} else if (inv->from == B2BUA_SIDE_A && c->state != B2B_CONFIRMED &&
+		   b2b_rel_provisional(c, msg, len)) {
+		return;
+	}
 	if (inv->st)
 		sip_tsx_respond(inv->st, msg, len);
 	if (code >= 300) {
@@ -505,9 +512,13 @@ static void fwd_free(struct b2b_fwd *f)
 static void fin_fwd_request(struct b2bua_call *c, void *ctx, const char *msg, size_t len)
 {
 	struct b2b_fwd *f = ctx;
-	struct b2b_leg *to = &c->leg[!f->from];
+	struct b2b_leg *to = f->to;
 	int rc;
 
+	if (!to) { /* the early dialog it was for ended meanwhile */
+		fwd_ct_err(f, NULL, -ENOENT);
+		return;
+	}
 	rc = sip_tsx_request(c->b2b->tsx, &f->ct, msg, len, &to->dlg.flow,
 			     sip_proto_is_stream(to->dlg.flow.proto), &fwd_ct_handlers, f);
 	if (rc < 0) {
@@ -738,10 +749,10 @@ static void fwd_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 		return;
 	b2b_call_hold(c);
 	refresh = code < 300 && sip_tsx_method(f->ct) == SIP_METHOD_UPDATE;
-	if (refresh)
-		b2b_dialog_set_target(&c->leg[!f->from].dlg, resp);
-	if (print_reply(c->b2b, &pb, &f->req, &c->leg[f->from], b2b_map_final(code), refresh,
-			resp) < 0) {
+	if (refresh && f->to)
+		b2b_dialog_set_target(&f->to->dlg, resp);
+	if (print_reply(c->b2b, &pb, &f->req, f->src ? f->src : &c->leg[f->from],
+			b2b_map_final(code), refresh, resp) < 0) {
 		b2b_call_destroy(c, B2BUA_END_FAILED);
 		goto out;
 	}
@@ -761,8 +772,12 @@ static void fwd_ct_err(void *arg, struct sip_tsx *t, int err)
 	(void)t;
 	b2b_call_hold(c);
 	if (f->st)
-		b2b_reply_now(c->b2b, f->st, &f->req, &c->leg[f->from], map_error(err));
-	b2b_call_destroy(c, B2BUA_END_FAILED);
+		b2b_reply_now(c->b2b, f->st, &f->req, f->src ? f->src : &c->leg[f->from],
+			      err == -ENOENT ? 481 : map_error(err));
+	if (err != -ENOENT)
+		b2b_call_destroy(c, B2BUA_END_FAILED);
+	else
+		fwd_free(f);
 	b2b_call_release(c);
 }
 
@@ -776,10 +791,10 @@ unsigned b2b_max_forwards(const struct sip_msg *m)
 	return mf;
 }
 
-static void bridge_request(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_msg *req)
+static void bridge_request(struct b2b_leg *leg, struct b2b_leg *to, struct sip_tsx *st,
+			   const struct sip_msg *req)
 {
 	struct b2bua_call *c = leg->call;
-	struct b2b_leg *to = other(leg);
 	struct b2bua *b = c->b2b;
 	struct b2b_fwd *f;
 	struct sip_pbuf pb;
@@ -793,6 +808,8 @@ static void bridge_request(struct b2b_leg *leg, struct sip_tsx *st, const struct
 	}
 	f->call = c;
 	f->from = leg->side;
+	f->src = leg;
+	f->to = to;
 	f->st = st;
 	f->next = c->fwds;
 	if (f->next)
@@ -834,6 +851,38 @@ static void reinvite(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_m
 	out_submit(c, &pb, req, leg->side, B2BUA_SDP_OFFER, fin_inv_request, NULL);
 }
 
+/* The fork whose early dialog the caller's is bridged to: the one whose early media it has. */
+static struct b2b_fork *early_fork(struct b2bua_call *c)
+{
+	struct b2b_fork *f;
+
+	if (c->state != B2B_EARLY || c->sdp_fork < 0 || (unsigned)c->sdp_fork >= c->nforks)
+		return NULL;
+	f = &c->forks[c->sdp_fork];
+	return f->status || f->cancelled || !f->ct || !f->leg.dlg.remote_tag[0] ? NULL : f;
+}
+
+/*
+ * Where an in-dialog request of @p leg goes: the other leg once confirmed.
+ * Before the answer (RFC 3311 §5.1), the caller's UPDATE, INFO, OPTIONS... go
+ * to the early dialog of the fork whose early media it has, and that fork's
+ * go to the caller; other forks' get 481 (the caller sees one early dialog).
+ * NULL: nowhere (yet).
+ */
+static struct b2b_leg *bridge_target(struct b2b_leg *leg, const struct sip_msg *req)
+{
+	struct b2bua_call *c = leg->call;
+	struct b2b_fork *f = early_fork(c);
+
+	if (b2b_leg_is_fork(leg))
+		return f && &f->leg == leg ? &c->leg[0] : NULL;
+	if (other(leg)->dlg.remote_tag[0])
+		return other(leg);
+	if (leg->side != B2BUA_SIDE_A || req->method == SIP_METHOD_INVITE)
+		return NULL;
+	return f ? &f->leg : NULL;
+}
+
 void b2b_call_in_dialog(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_msg *req)
 {
 	struct b2bua_call *c = leg->call;
@@ -853,6 +902,13 @@ void b2b_call_in_dialog(struct b2b_leg *leg, struct sip_tsx *st, const struct si
 		b2b_respond_plain(b, st, req, 483);
 		goto out;
 	}
+	/* A callee's early dialog: requests cross to the caller, never BYE or glare. */
+	if (b2b_leg_is_fork(leg) &&
+	    (req->method == SIP_METHOD_BYE || req->method == SIP_METHOD_INVITE ||
+	     req->method == SIP_METHOD_PRACK || !bridge_target(leg, req))) {
+		b2b_respond_plain(b, st, req, 481);
+		goto out;
+	}
 	switch (req->method) {
 	case SIP_METHOD_BYE:
 		b2b_respond_plain(b, st, req, 200);
@@ -864,15 +920,18 @@ void b2b_call_in_dialog(struct b2b_leg *leg, struct sip_tsx *st, const struct si
 		reinvite(leg, st, req);
 		break;
 	case SIP_METHOD_PRACK:
-		b2b_respond_plain(b, st, req, 481); /* we never send reliable provisionals */
+		b2b_rel_prack(leg, st, req);
 		break;
-	default:
-		if (!other(leg)->dlg.remote_tag[0]) {
+	default: {
+		struct b2b_leg *to = bridge_target(leg, req);
+
+		if (!to) {
 			b2b_respond_plain(b, st, req, 491);
 			break;
 		}
-		bridge_request(leg, st, req);
+		bridge_request(leg, to, st, req);
 		break;
+	}
 	}
 out:
 	b2b_call_release(c);
@@ -939,12 +998,18 @@ static void hostport(const struct sa *sa, char *buf, size_t size)
 	sa_print(sa, buf, size);
 }
 
-/* Our Via sent-by and Contact on a leg that leaves from @p local. */
-static void set_local(struct b2b_dialog *d, const struct sa *local, enum sip_proto proto)
+/*
+ * Our Via sent-by and Contact on a leg over @p d's flow: the listener's
+ * advertised address, or the real one it leaves from (sip_transport_sent_by).
+ */
+static int set_local(struct b2bua *b, struct b2b_dialog *d, enum sip_proto proto, char *hp,
+		     size_t hplen)
 {
-	char hp[SA_STRLEN];
+	struct sa ours;
 
-	hostport(local, hp, sizeof(hp));
+	if (sip_transport_sent_by(b->tp, &d->flow, &ours) < 0)
+		return -EINVAL;
+	hostport(&ours, hp, hplen);
 	snprintf(d->sent_by, sizeof(d->sent_by), "SIP/2.0/%s %s", sip_proto_name(proto), hp);
 	if (proto == SIP_PROTO_UDP)
 		snprintf(d->contact, sizeof(d->contact), "<sip:%s>", hp);
@@ -952,6 +1017,7 @@ static void set_local(struct b2b_dialog *d, const struct sa *local, enum sip_pro
 		snprintf(d->contact, sizeof(d->contact), "<sip:%s;transport=%s>", hp,
 			 proto == SIP_PROTO_TLS ? "tls" : "tcp");
 	d->secure = proto == SIP_PROTO_TLS;
+	return 0;
 }
 
 static bool is_loop(struct b2bua *b, const struct sip_msg *req)
@@ -972,7 +1038,8 @@ static bool requires_unsupported(const struct sip_msg *req)
 {
 	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_REQUIRE); h;
 	     h = sip_msg_hdr_next(req, h))
-		if (!sip_option_tag_eq(h->value, STRV("timer")))
+		if (!sip_option_tag_eq(h->value, STRV("timer")) &&
+		    !sip_option_tag_eq(h->value, STRV("100rel")))
 			return true;
 	return false;
 }
@@ -1007,6 +1074,7 @@ static int setup_leg_a(struct b2bua_call *c, const struct sip_msg *req, const st
 {
 	struct b2b_leg *a = &c->leg[B2BUA_SIDE_A];
 	struct b2b_dialog *d = &a->dlg;
+	char hp[SA_STRLEN];
 
 	if (b2b_copy(d->call_id, sizeof(d->call_id), req->call_id) < 0 ||
 	    b2b_copy(d->remote_tag, sizeof(d->remote_tag), from->tag) < 0 ||
@@ -1019,7 +1087,8 @@ static int setup_leg_a(struct b2bua_call *c, const struct sip_msg *req, const st
 	b2b_new_id(c->b2b, d->local_tag);
 	d->remote_cseq = req->cseq;
 	d->flow = *fl;
-	set_local(d, &fl->local, (enum sip_proto)fl->proto);
+	if (set_local(c->b2b, d, (enum sip_proto)fl->proto, hp, sizeof(hp)) < 0)
+		return -EINVAL;
 	b2b_copy(c->from_uri, sizeof(c->from_uri), from->uri_text);
 	b2b_copy(c->to_uri, sizeof(c->to_uri), to->uri_text);
 	return 0;
@@ -1042,7 +1111,15 @@ int b2b_setup_leg_b(struct b2bua_call *c, struct b2b_dialog *d, const struct sip
 	} else if (proto < 0 || sip_transport_listener_addr(b->tp, tg->listener, &local) < 0) {
 		return -EINVAL;
 	}
-	hostport(&local, ours, sizeof(ours));
+	if (tg->use_flow)
+		d->flow = tg->flow;
+	else
+		d->flow = (struct sip_flow){ .remote = tg->dst,
+					     .local = local,
+					     .listener = (uint16_t)tg->listener,
+					     .proto = (uint8_t)proto };
+	if (set_local(b, d, (enum sip_proto)proto, ours, sizeof(ours)) < 0)
+		return -EINVAL;
 	hostport(&tg->dst, dst, sizeof(dst));
 	b2b_new_id(b, d->call_id);
 	b2b_new_id(b, d->local_tag);
@@ -1061,14 +1138,6 @@ int b2b_setup_leg_b(struct b2bua_call *c, struct b2b_dialog *d, const struct sip
 			 : proto == SIP_PROTO_TLS ? ";transport=tls"
 						  : ";transport=tcp");
 	}
-	if (tg->use_flow)
-		d->flow = tg->flow;
-	else
-		d->flow = (struct sip_flow){ .remote = tg->dst,
-					     .local = local,
-					     .listener = (uint16_t)tg->listener,
-					     .proto = (uint8_t)proto };
-	set_local(d, &local, (enum sip_proto)proto);
 	return 0;
 }
 
@@ -1137,6 +1206,7 @@ void b2b_call_invite(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *
 	c->inv.from = B2BUA_SIDE_A;
 	c->inv.st = st;
 	c->inv.from_cseq = req->cseq;
+	b2b_rel_init(c, req);
 	sip_tsx_set_handlers(st, &inv_st_handlers, c);
 	b2b_no_answer_start(c);
 	if (b2b_step_start(c) < 0)
@@ -1177,6 +1247,7 @@ void b2b_call_destroy(struct b2bua_call *c, enum b2bua_end why)
 	b2b_call_hold(c);
 	timer_cancel(b->ts, &c->no_answer);
 	timer_cancel(b->ts, &inv->rtx);
+	b2b_rel_stop(c);
 	/* Messages still waiting for the media hook are dropped. */
 	while ((op = c->outq) != NULL) {
 		c->outq = op->next;
@@ -1235,12 +1306,14 @@ void b2b_call_destroy(struct b2bua_call *c, enum b2bua_end why)
 
 			sip_tsx_set_handlers(st, NULL, NULL);
 			f->st = NULL;
-			b2b_reply_now(b, st, &f->req, &c->leg[f->from], 481);
+			b2b_reply_now(b, st, &f->req, f->src ? f->src : &c->leg[f->from], 481);
 		}
 		fwd_free(f);
 	}
 	for (int i = 0; i < 2; i++)
 		b2b_dtab_remove(&b->dlgs, &c->leg[i].dlg.node);
+	for (unsigned i = 0; i < c->nforks; i++)
+		b2b_dtab_remove(&b->dlgs, &c->forks[i].leg.dlg.node);
 	b2b_dtab_remove(&b->early, &c->a_early);
 	b->stats.calls_active--;
 	if (!c->answered)
@@ -1273,6 +1346,7 @@ void b2b_call_drop(struct b2bua_call *c)
 
 	timer_cancel(b->ts, &c->no_answer);
 	timer_cancel(b->ts, &c->inv.rtx);
+	b2b_rel_stop(c);
 	c->cdr.end = B2BUA_END_SHUTDOWN;
 	emit_cdr(c);
 	while (c->outq) {

@@ -39,9 +39,31 @@ static void no_answer_fire(void *arg);
 static void step_check(struct b2bua_call *c, const struct sip_msg *last,
 		       const struct b2b_fork *lastf);
 
+bool b2b_leg_is_fork(const struct b2b_leg *leg)
+{
+	return leg != &leg->call->leg[0] && leg != &leg->call->leg[1];
+}
+
+/* Requests bridged into or out of a fork's early dialog follow it (@p to), or lose it (NULL). */
+static void forks_unlink_fwds(struct b2bua_call *c, const struct b2b_leg *from, struct b2b_leg *to)
+{
+	for (struct b2b_fwd *w = c->fwds; w; w = w->next) {
+		for (unsigned i = 0; i < c->nforks; i++) {
+			struct b2b_leg *fl = &c->forks[i].leg;
+
+			if (w->to == fl && (!from || fl == from))
+				w->to = to;
+			if (w->src == fl && (!from || fl == from))
+				w->src = to;
+		}
+	}
+}
+
 void b2b_forks_free(struct b2bua_call *c)
 {
+	forks_unlink_fwds(c, NULL, NULL);
 	for (unsigned i = 0; i < c->nforks; i++) {
+		b2b_dtab_remove(&c->b2b->dlgs, &c->forks[i].leg.dlg.node);
 		if (c->forks[i].ct)
 			sip_tsx_set_handlers(c->forks[i].ct, NULL, NULL);
 		free(c->forks[i].leg.ack);
@@ -117,12 +139,17 @@ int b2b_targets_set(struct b2bua_call *c, const struct b2bua_target *tg, unsigne
 	return 0;
 }
 
+/* The targets' shortest ring timeout (forwarding on no answer), else the module's. */
 void b2b_no_answer_start(struct b2bua_call *c)
 {
 	struct b2bua *b = c->b2b;
+	uint32_t ms = b->conf.no_answer_timeout_ms;
 
-	if (b->conf.no_answer_timeout_ms)
-		timer_start(b->ts, &c->no_answer, b->conf.no_answer_timeout_ms, no_answer_fire, c);
+	for (unsigned i = 0; i < c->ntargets; i++)
+		if (c->targets[i].ring_timeout_ms && (!ms || c->targets[i].ring_timeout_ms < ms))
+			ms = c->targets[i].ring_timeout_ms;
+	if (ms)
+		timer_start(b->ts, &c->no_answer, ms, no_answer_fire, c);
 }
 
 /* Sends the INVITE of every fork of the step not sent yet. */
@@ -145,8 +172,11 @@ static void forks_send(struct b2bua_call *c)
 
 		if (f->status || f->ct)
 			continue;
+		f->inv_cseq = d->local_cseq;
 		b2b_print_request(b, &pb, &f->leg, STRV("INVITE"), d->local_cseq, &req,
 				  b2b_max_forwards(&req) - 1, true);
+		if (c->rel.supported) /* RFC 3262 per leg: see prack.c */
+			sip_print_hdr(&pb, SIP_HDR_SUPPORTED, STRV("100rel"));
 		sip_print_body(&pb, strv_cstr(c->offer_ctype), strv_make(c->offer, c->offer_len));
 		len = sip_print_finish(&pb);
 		if (len > 0)
@@ -396,7 +426,7 @@ static void fork_release(struct b2bua_call *c, struct b2b_fork *f)
 	struct sip_pbuf pb;
 	long len;
 
-	b2b_print_request(b, &pb, &f->leg, STRV("ACK"), f->leg.dlg.local_cseq, NULL, 70, false);
+	b2b_print_request(b, &pb, &f->leg, STRV("ACK"), f->inv_cseq, NULL, 70, false);
 	sip_print_body(&pb, STRV_NULL, STRV_NULL);
 	len = sip_print_finish(&pb);
 	if (len < 0)
@@ -418,7 +448,9 @@ static void fork_win(struct b2bua_call *c, struct b2b_fork *f, struct sip_tsx *t
 	struct b2bua *b = c->b2b;
 	struct b2b_leg *to = &c->leg[B2BUA_SIDE_B];
 
+	b2b_dtab_remove(&b->dlgs, &f->leg.dlg.node);
 	*to = f->leg;
+	forks_unlink_fwds(c, &f->leg, to);
 	memset(&to->dlg.node, 0, sizeof(to->dlg.node));
 	to->confirmed = true;
 	to->ack = NULL;
@@ -429,7 +461,7 @@ static void fork_win(struct b2bua_call *c, struct b2b_fork *f, struct sip_tsx *t
 			strv_cstr(to->dlg.local_tag), to);
 	c->inv.ct = t;
 	c->inv.ct_final = true;
-	c->inv.ct_cseq = to->dlg.local_cseq;
+	c->inv.ct_cseq = f->inv_cseq;
 	c->fwd_pending = false;
 	forks_cancel(c);
 	c->state = B2B_ANSWERED;
@@ -446,10 +478,13 @@ static void fork_provisional(struct b2bua_call *c, struct b2b_fork *f, const str
 	int idx = (int)(f - c->forks);
 	bool sdp;
 
-	if (resp->status == 100 || f->status || f->cancelled || c->fwd_pending ||
-	    (c->state != B2B_OUTGOING && c->state != B2B_EARLY))
+	if (resp->status == 100 || f->status || !b2b_rel_fork_18x(c, f, resp) || f->cancelled ||
+	    c->fwd_pending || (c->state != B2B_OUTGOING && c->state != B2B_EARLY))
 		return;
 	b2b_learn_remote(&f->leg, resp, true);
+	if (!f->leg.dlg.node.linked && f->leg.dlg.remote_tag[0])
+		b2b_dtab_insert(&c->b2b->dlgs, &f->leg.dlg.node, strv_cstr(f->leg.dlg.call_id),
+				strv_cstr(f->leg.dlg.local_tag), &f->leg);
 	if (!c->cdr.ringing_ms)
 		c->cdr.ringing_ms = b2b_realtime_ms();
 	c->state = B2B_EARLY;
@@ -536,6 +571,7 @@ void b2b_cancel_b(struct b2bua_call *c, unsigned code, enum b2bua_end why)
 	c->cdr.status = code;
 	c->cdr.end = why;
 	c->fwd_pending = false;
+	b2b_rel_stop(c);
 	if (inv->st && !inv->final_sent) {
 		inv->final_sent = true;
 		b2b_reply_now(c->b2b, inv->st, &inv->req, &c->leg[B2BUA_SIDE_A], code);

@@ -31,6 +31,7 @@
 
 struct media_call {
 	struct media_call *next_call, *next_op; /* hash chains */
+	struct media_call *next_id;		/* chain of `ids`, while the call lives */
 	struct media_call *all_next, **all_pprev;
 	struct media *m;
 	struct b2bua_call *call;   /* NULL once the call ended */
@@ -48,11 +49,19 @@ struct ptab {
 	bool by_op;
 };
 
+/* Live calls by call-id, for the node's teardown notifications. */
+struct idtab {
+	struct media_call **b;
+	size_t mask, n;
+};
+
 struct media {
 	struct media_conf conf;
 	struct ng_client *ng;
-	struct strv flags[MEDIA_MAX_FLAGS], replace[MEDIA_MAX_FLAGS];
+	/* the configured flags, then "teardown-notify" (offers only) */
+	struct strv flags[MEDIA_MAX_FLAGS + 1], replace[MEDIA_MAX_FLAGS];
 	struct ptab calls, ops;
+	struct idtab ids;
 	struct media_call *all;
 	struct media_stats stats;
 };
@@ -143,6 +152,71 @@ static void ptab_remove(struct ptab *t, struct media_call *r)
 	}
 }
 
+/* --- the call-id table ---------------------------------------------------- */
+
+static size_t idtab_slot(const struct idtab *t, struct strv id)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < id.len; i++)
+		h = (h ^ (unsigned char)id.p[i]) * 0x100000001b3ULL;
+	return (size_t)(h ^ h >> 32) & t->mask;
+}
+
+/* Doubles the buckets once the load passes 1; a failed growth keeps the old table. */
+static void idtab_insert(struct idtab *t, struct media_call *r)
+{
+	size_t s;
+
+	if (t->n > t->mask) {
+		size_t size = (t->mask + 1) * 2;
+		struct media_call **nb = calloc(size, sizeof(*nb));
+
+		if (nb) {
+			struct idtab nt = { .b = nb, .mask = size - 1 };
+
+			for (size_t i = 0; i <= t->mask; i++) {
+				struct media_call *x = t->b[i], *next;
+
+				for (; x; x = next) {
+					next = x->next_id;
+					s = idtab_slot(&nt, strv_cstr(x->call_id));
+					x->next_id = nb[s];
+					nb[s] = x;
+				}
+			}
+			free(t->b);
+			t->b = nb;
+			t->mask = size - 1;
+		}
+	}
+	s = idtab_slot(t, strv_cstr(r->call_id));
+	r->next_id = t->b[s];
+	t->b[s] = r;
+	t->n++;
+}
+
+static struct media_call *idtab_find(const struct idtab *t, struct strv id)
+{
+	struct media_call *r = t->b[idtab_slot(t, id)];
+
+	while (r && !strv_eq(strv_cstr(r->call_id), id))
+		r = r->next_id;
+	return r;
+}
+
+static void idtab_remove(struct idtab *t, struct media_call *r)
+{
+	struct media_call **pp = &t->b[idtab_slot(t, strv_cstr(r->call_id))];
+
+	while (*pp && *pp != r)
+		pp = &(*pp)->next_id;
+	if (*pp) {
+		*pp = r->next_id;
+		t->n--;
+	}
+}
+
 /* --- records ------------------------------------------------------------- */
 
 static struct media_call *record_new(struct media *m, struct b2bua_call *call)
@@ -162,6 +236,7 @@ static struct media_call *record_new(struct media *m, struct b2bua_call *call)
 	r->all_pprev = &m->all;
 	m->all = r;
 	ptab_insert(&m->calls, r);
+	idtab_insert(&m->ids, r);
 	m->stats.calls++;
 	return r;
 }
@@ -170,8 +245,10 @@ static void record_free(struct media_call *r)
 {
 	struct media *m = r->m;
 
-	if (r->call)
+	if (r->call) {
 		ptab_remove(&m->calls, r);
+		idtab_remove(&m->ids, r);
+	}
 	if (r->op)
 		ptab_remove(&m->ops, r);
 	if (r->req)
@@ -295,6 +372,8 @@ static int hook_media(void *arg, struct b2bua_call *call, enum b2bua_side from,
 	if (rc < 0)
 		goto out;
 	cmd.command = kind == B2BUA_SDP_OFFER ? NG_CMD_OFFER : NG_CMD_ANSWER;
+	if (kind == B2BUA_SDP_OFFER)
+		cmd.nflags++; /* teardown-notify: the node tells us when it times the call out */
 	cmd.call_id = strv_cstr(r->call_id);
 	cmd.from_tag = strv_cstr(side_tag[offerer]);
 	/* The first offer has no other party yet; re-offers and answers name it. */
@@ -352,6 +431,7 @@ static void hook_end(void *arg, struct b2bua_call *call)
 	if (!r)
 		return; /* no SDP crossed */
 	ptab_remove(&m->calls, r);
+	idtab_remove(&m->ids, r);
 	r->call = NULL;
 	if (r->op) { /* not cancelled first: the B2BUA no longer waits either way */
 		ptab_remove(&m->ops, r);
@@ -359,6 +439,38 @@ static void hook_end(void *arg, struct b2bua_call *call)
 	}
 	if (!r->req)
 		record_finish(r);
+}
+
+/*
+ * A command from a node: `teardown` of a call it timed out (no media), which
+ * it sends only because our offers ask with `teardown-notify`. Only the node
+ * that holds the call's session may end it; the call ends on both legs.
+ */
+static void on_notify(void *arg, int node, struct strv command, const struct bencode_doc *doc,
+		      const struct bencode_node *dict)
+{
+	struct media *m = arg;
+	struct strv call_id = STRV_NULL, reason = STRV_NULL;
+	struct media_call *r;
+
+	if (!strv_eq_cstr(command, "teardown") ||
+	    !bencode_dict_get_str(doc, dict, STRV("call-id"), &call_id)) {
+		log_info("media: node %d sent an unknown command %.*s", node, (int)command.len,
+			 command.p);
+		return;
+	}
+	bencode_dict_get_str(doc, dict, STRV("reason"), &reason);
+	r = idtab_find(&m->ids, call_id);
+	if (!r || !r->call || r->node != node) {
+		m->stats.teardown_ignored++;
+		log_info("media: teardown of %.*s from node %d: no such call there",
+			 (int)call_id.len, call_id.p, node);
+		return;
+	}
+	m->stats.teardowns++;
+	log_notice("media: call %s: torn down by node %d (%.*s)", r->call_id, node, (int)reason.len,
+		   reason.p);
+	b2bua_call_end(r->call, B2BUA_END_MEDIA_TIMEOUT);
 }
 
 /* --- life cycle ---------------------------------------------------------- */
@@ -382,15 +494,23 @@ int media_alloc(struct media **mp, struct loop *l, const struct media_conf *conf
 	m->conf = *conf;
 	for (unsigned i = 0; i < conf->nflags; i++)
 		m->flags[i] = strv_cstr(conf->flags[i]);
+	m->flags[conf->nflags] = STRV("teardown-notify");
 	for (unsigned i = 0; i < conf->nreplace; i++)
 		m->replace[i] = strv_cstr(conf->replace[i]);
 	rc = ptab_init(&m->calls, false);
 	if (!rc)
 		rc = ptab_init(&m->ops, true);
+	if (!rc) {
+		m->ids.b = calloc(64, sizeof(*m->ids.b));
+		m->ids.mask = 63;
+		rc = m->ids.b ? 0 : -ENOMEM;
+	}
 	if (!rc)
 		rc = ng_client_alloc(&m->ng, l, &o);
 	for (unsigned i = 0; !rc && i < conf->nnodes; i++)
 		rc = ng_client_node_add(m->ng, &conf->nodes[i], 1, NULL);
+	if (!rc)
+		ng_client_set_notify_h(m->ng, on_notify, m);
 	if (rc) {
 		media_free(m);
 		return rc;
@@ -411,6 +531,7 @@ void media_free(struct media *m)
 	}
 	free(m->calls.b);
 	free(m->ops.b);
+	free(m->ids.b);
 	free(m);
 }
 

@@ -17,6 +17,11 @@
  * expects. `direction` (the media interfaces of the offering side, then of the
  * other) follows the side too.
  *
+ * Media timeouts: offers carry the flag `teardown-notify`, so the node sends
+ * `teardown` (call-id, reason) when it times a call out; the call is then
+ * ended on both legs with BYE (CDR hangup_reason "media-timeout"), if that
+ * node holds its session (ng_client.h: only configured nodes are heard).
+ *
  * Affinity: the node that took the call's first offer (ng_client_cb_node) is
  * stored in the call's record; every later request of the call goes there.
  *
@@ -71,6 +76,8 @@ struct media_stats {
 	uint64_t failed;		   /**< offers and answers that failed the call */
 	uint64_t delete_failed;		   /**< deletes without an "ok" */
 	uint32_t calls;			   /**< calls with media state */
+	uint64_t teardowns;		   /**< calls ended by their node (media timeout) */
+	uint64_t teardown_ignored;	   /**< teardowns of no call of ours on that node */
 };
 
 /**

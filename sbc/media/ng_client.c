@@ -86,6 +86,8 @@ struct ng_client {
 	struct ng_node nodes[NG_CLIENT_MAX_NODES];
 	struct ng_req *buckets[NG_BUCKETS];
 	struct ng_client_stats st;
+	ng_client_notify_h *notify_h;
+	void *notify_arg;
 	struct log_ratelimit rl;
 	struct bencode_node dnodes[NG_CLIENT_MAX_REPLY_NODES];
 	char enc[NG_BODY_MAX];
@@ -567,11 +569,59 @@ static void probe_timer_h(void *arg)
 
 /* --- receiving ----------------------------------------------------------- */
 
+void ng_client_set_notify_h(struct ng_client *c, ng_client_notify_h *h, void *arg)
+{
+	c->notify_h = h;
+	c->notify_arg = arg;
+}
+
+static int node_by_addr(const struct ng_client *c, const struct sa *from)
+{
+	for (unsigned i = 0; i < c->nnodes; i++)
+		if (sa_equal(&c->nodes[i].addr, from))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * A command from a node (see ng_client.h): `result: ok` back with its cookie,
+ * then the handler. Only configured nodes may tear our calls down.
+ */
+static void rx_notification(struct ng_client *c, struct strv cookie, struct strv command,
+			    const struct bencode_doc *doc, const struct bencode_node *dict,
+			    const struct sa *from)
+{
+	static const char ok[] = " d6:result2:oke";
+	int node = node_by_addr(c, from);
+	char a[SA_STRLEN];
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)cookie.p, .iov_len = cookie.len },
+		{ .iov_base = (void *)ok, .iov_len = sizeof(ok) - 1 },
+	};
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	if (node < 0) {
+		c->st.unsolicited++;
+		log_ratelimited(&c->rl, &from->u.sa, loop_now_ms(c->loop), LOG_LVL_WARN,
+				"ng: command from %s, which is no media node, ignored",
+				sa_print(from, a, sizeof(a)));
+		return;
+	}
+	c->st.notifications++;
+	mh.msg_name = (void *)&c->nodes[node].addr.u.sa;
+	mh.msg_namelen = c->nodes[node].addr.len;
+	if (sendmsg(c->nodes[node].fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		c->st.errors++;
+	if (c->notify_h)
+		c->notify_h(c->notify_arg, node, command, doc, dict);
+}
+
 static void rx_datagram(struct ng_client *c, size_t len, const struct sa *from)
 {
 	const char *sp = memchr(c->rx, ' ', len);
 	struct bencode_doc doc;
 	const struct bencode_node *dict;
+	struct strv command;
 	struct ng_req *r;
 	char a[SA_STRLEN];
 
@@ -586,6 +636,11 @@ static void rx_datagram(struct ng_client *c, size_t len, const struct sa *from)
 		return;
 	}
 	r = req_find(c, strv_make(c->rx, (size_t)(sp - c->rx)));
+	if (!r && bencode_dict_get_str(&doc, dict, STRV("command"), &command)) {
+		rx_notification(c, strv_make(c->rx, (size_t)(sp - c->rx)), command, &doc, dict,
+				from);
+		return;
+	}
 	if (!r || r->fail_err) {
 		c->st.stale++;
 		log_debug("ng: reply from %s with an unknown cookie ignored",

@@ -55,6 +55,14 @@
  * node; the caller that cancels it sends a `delete` if it had learnt the node.
  * A callback may start and cancel requests; it must not free the client.
  *
+ * Notifications: a datagram "<cookie> <dict>" whose dict has a `command` key
+ * and whose cookie is not one of ours is a command from a node (e.g.
+ * `teardown` after a media timeout, sent by our rtpengine only for calls whose
+ * offer carried the flag `teardown-notify`). It is taken only from the exact
+ * address of a configured node, answered `result: ok` with its cookie (the
+ * node may stop retransmitting it), and handed to the notify handler; from
+ * anywhere else it is counted as `unsolicited` and dropped.
+ *
  * Memory: a request allocates one block (its state and its encoded dict) at
  * request time and frees it when it completes; replies are decoded into the
  * client's own receive buffer and node array, valid during the callback only.
@@ -160,16 +168,18 @@ struct ng_reply {
 };
 
 struct ng_client_stats {
-	uint64_t requests;    /**< accepted by ng_client_request, and health probes */
-	uint64_t sent;	      /**< first datagrams of a request on a node (failover included) */
-	uint64_t retransmits; /**< datagrams sent again with the same cookie */
-	uint64_t timeouts;    /**< requests whose last try on a node got no reply */
-	uint64_t replies;     /**< replies matched to a pending request */
-	uint64_t errors;      /**< replies with `result: error` (or none), and send failures */
-	uint64_t load_limit;  /**< replies with `result: load limit` */
-	uint64_t unreachable; /**< requests failed at once: no node up */
-	uint64_t malformed;   /**< datagrams that are not "<cookie> <dict>" */
-	uint64_t stale;	      /**< well-formed replies with an unknown cookie */
+	uint64_t requests;	/**< accepted by ng_client_request, and health probes */
+	uint64_t sent;		/**< first datagrams of a request on a node (failover included) */
+	uint64_t retransmits;	/**< datagrams sent again with the same cookie */
+	uint64_t timeouts;	/**< requests whose last try on a node got no reply */
+	uint64_t replies;	/**< replies matched to a pending request */
+	uint64_t errors;	/**< replies with `result: error` (or none), and send failures */
+	uint64_t load_limit;	/**< replies with `result: load limit` */
+	uint64_t unreachable;	/**< requests failed at once: no node up */
+	uint64_t malformed;	/**< datagrams that are not "<cookie> <dict>" */
+	uint64_t stale;		/**< well-formed replies with an unknown cookie */
+	uint64_t notifications; /**< commands from nodes, handed to the notify handler */
+	uint64_t unsolicited;	/**< commands from an address that is no node: dropped */
 };
 
 struct ng_node_stats {
@@ -225,6 +235,16 @@ int ng_cmd_encode(struct bencode_buf *b, const struct ng_cmd *cmd);
  */
 int ng_client_request(struct ng_client *c, const struct ng_cmd *cmd, int node, ng_client_h *h,
 		      void *arg, struct ng_req **reqp);
+
+/**
+ * A command a node sent us (see Notifications above): @p command its
+ * `command` value, @p dict the whole dict (views valid during the call only).
+ */
+typedef void(ng_client_notify_h)(void *arg, int node, struct strv command,
+				 const struct bencode_doc *doc, const struct bencode_node *dict);
+
+/** Sets the handler of notifications (NULL: answered and dropped). */
+void ng_client_set_notify_h(struct ng_client *c, ng_client_notify_h *h, void *arg);
 
 /** Sends `ping` (see ng_client_request). */
 int ng_client_ping(struct ng_client *c, int node, ng_client_h *h, void *arg, struct ng_req **reqp);

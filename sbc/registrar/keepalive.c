@@ -2,6 +2,7 @@
 #include "keepalive.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +28,15 @@ struct ka_entry {
 	struct keepalive *k;
 	struct location_contact *c;   /* NULL while on the free list */
 	struct ka_entry *prev, *next; /* active list, or the free list (next only) */
+	struct ka_entry *hnext;	      /* flow index chain */
+	uint32_t hash;		      /* of c->flow */
 	struct timer timer;
 	struct sip_tsx *tsx;
 	uint8_t fails; /* in a row */
 	bool paced;    /* the pacer already gave this firing its slot */
 	bool answered; /* the OPTIONS in flight got a response */
+	bool ponged;   /* the UA answers CRLF pings (RFC 5626): silence counts */
+	bool awaiting; /* a ping went out and nothing came back since */
 };
 
 struct keepalive {
@@ -52,6 +57,9 @@ struct keepalive {
 
 	uint64_t rng;
 	struct ka_entry *active, *free_list;
+	/* entries by flow: a keep-alive from a UA finds its bindings in O(1) */
+	struct ka_entry **idx;
+	uint32_t idx_mask, idx_count;
 	struct keepalive_stats st;
 	char out[OUT_MAX];
 };
@@ -80,6 +88,111 @@ static int raw_send(void *arg, const struct sip_flow *flow, const void *buf, siz
 	return sip_transport_send(arg, flow, buf, len);
 }
 
+/* --- the flow index ------------------------------------------------------ */
+
+static uint32_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+/* A flow is its connection (streams), or its listener and remote address (UDP). */
+static uint32_t flow_hash(const struct sip_flow *f)
+{
+	const struct sa *r = &f->remote;
+	uint64_t h = (uint64_t)f->listener << 48 ^ f->conn_id;
+
+	if (f->conn_id)
+		return mix(h);
+	if (r->u.sa.sa_family == AF_INET) {
+		h ^= (uint64_t)r->u.in.sin_addr.s_addr << 16 ^ r->u.in.sin_port;
+	} else if (r->u.sa.sa_family == AF_INET6) {
+		uint64_t w[2];
+
+		memcpy(w, &r->u.in6.sin6_addr, sizeof(w));
+		h ^= mix(w[0]) ^ (uint64_t)mix(w[1]) << 20 ^ r->u.in6.sin6_port;
+	}
+	return mix(h);
+}
+
+static bool flow_same(const struct sip_flow *a, const struct sip_flow *b)
+{
+	if (a->conn_id || b->conn_id)
+		return a->conn_id == b->conn_id;
+	return a->listener == b->listener && sa_equal(&a->remote, &b->remote);
+}
+
+/* Doubles the buckets when the load passes 1 (a failure keeps the old ones). */
+static void idx_grow(struct keepalive *k)
+{
+	uint32_t n = k->idx ? (k->idx_mask + 1) * 2 : 64;
+	struct ka_entry **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return;
+	for (uint32_t i = 0; k->idx && i <= k->idx_mask; i++) {
+		while (k->idx[i]) {
+			struct ka_entry *e = k->idx[i];
+
+			k->idx[i] = e->hnext;
+			e->hnext = b[e->hash & (n - 1)];
+			b[e->hash & (n - 1)] = e;
+		}
+	}
+	free(k->idx);
+	k->idx = b;
+	k->idx_mask = n - 1;
+}
+
+static void idx_insert(struct keepalive *k, struct ka_entry *e)
+{
+	if (!k->idx || k->idx_count > k->idx_mask)
+		idx_grow(k);
+	if (!k->idx)
+		return; /* no memory: this binding only misses its pongs */
+	e->hash = flow_hash(&e->c->flow);
+	e->hnext = k->idx[e->hash & k->idx_mask];
+	k->idx[e->hash & k->idx_mask] = e;
+	k->idx_count++;
+}
+
+static void idx_remove(struct keepalive *k, struct ka_entry *e)
+{
+	struct ka_entry **pp;
+
+	if (!k->idx)
+		return;
+	for (pp = &k->idx[e->hash & k->idx_mask]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == e) {
+			*pp = e->hnext;
+			k->idx_count--;
+			return;
+		}
+	}
+}
+
+void keepalive_flow_alive(struct keepalive *k, const struct sip_flow *flow, bool pong)
+{
+	uint32_t h;
+
+	if (!k || !k->idx)
+		return;
+	h = flow_hash(flow);
+	for (struct ka_entry *e = k->idx[h & k->idx_mask]; e; e = e->hnext) {
+		if (e->hash != h || !flow_same(&e->c->flow, flow))
+			continue;
+		/* on UDP a CRLF is a pong only while a ping of ours waits for one */
+		if (pong && (flow->conn_id || e->awaiting)) {
+			k->st.pongs++;
+			e->ponged = true;
+		}
+		e->awaiting = false;
+		e->fails = 0;
+	}
+}
+
 /* --- entries ------------------------------------------------------------- */
 
 static void on_timer(void *arg);
@@ -97,6 +210,7 @@ static void entry_release(struct keepalive *k, struct ka_entry *e)
 	timer_cancel(k->ts, &e->timer);
 	if (e->tsx)
 		sip_tsx_terminate(e->tsx); /* no handler is called any more */
+	idx_remove(k, e);
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -139,6 +253,7 @@ static void on_binding(void *arg, struct location_contact *c, bool added)
 		k->active->prev = e;
 	k->active = e;
 	c->user = e;
+	idx_insert(k, e);
 	k->st.bindings++;
 	/* First round after 50..100 %: a burst of REGISTERs spreads over half an interval. */
 	schedule(e, jitter(k, 50));
@@ -205,13 +320,16 @@ static const struct sip_tsx_handlers options_h = {
 static long build_options(struct keepalive *k, const struct location_contact *c)
 {
 	char host[SA_STRLEN];
+	struct sa ours;
 	unsigned long long branch = next_random(k), tag = next_random(k), cid = next_random(k);
 	struct sip_pbuf b;
 
 	if (k->host)
 		snprintf(host, sizeof(host), "%s", k->host);
-	else
+	else if (!k->tp || sip_transport_sent_by(k->tp, &c->flow, &ours) < 0)
 		sa_print(&c->flow.local, host, sizeof(host));
+	else
+		sa_print(&ours, host, sizeof(host)); /* advertised (1:1 NAT) */
 	sip_print_init(&b, k->out, sizeof(k->out));
 	sip_print_request_line_m(&b, SIP_METHOD_OPTIONS, strv_make(c->uri, c->uri_len));
 	sip_print_hdrf(&b, SIP_HDR_VIA, "SIP/2.0/%s %s;branch=z9hG4bKka%016llx;rport",
@@ -255,14 +373,24 @@ static bool send_options(struct keepalive *k, struct ka_entry *e)
 
 /* --- rounds -------------------------------------------------------------- */
 
-/* @return false when @p e was dropped. */
+/*
+ * A CRLF ping. A UA that has answered one (a pong, or any keep-alive of its
+ * own) is expected to answer them all: a round that finds the last ping
+ * unanswered is a failure. Others only fail when the send does.
+ * @return false when @p e was dropped.
+ */
 static bool send_ping(struct keepalive *k, struct ka_entry *e)
 {
-	int rc = k->send_h(k->send_arg, &e->c->flow, PING, sizeof(PING) - 1);
+	int rc;
 
+	if (e->ponged && e->awaiting && entry_fail(k, e, -ETIMEDOUT))
+		return false;
+	rc = k->send_h(k->send_arg, &e->c->flow, PING, sizeof(PING) - 1);
 	if (rc == 0) {
 		k->st.sent++;
-		e->fails = 0;
+		e->awaiting = true;
+		if (!e->ponged)
+			e->fails = 0;
 		return true;
 	}
 	/* A connection that is gone: the binding cannot be reached any more. */
@@ -380,6 +508,7 @@ void keepalive_free(struct keepalive *k)
 		k->free_list = e->next;
 		free(e);
 	}
+	free(k->idx);
 	free(k->user);
 	free(k->host);
 	free(k);

@@ -13,10 +13,17 @@
  *  - UDP, method CRLF: a CRLFCRLF datagram. Nothing answers it: it only keeps
  *    the pinhole open; only send errors count as failures.
  *  - TCP/TLS: a CRLFCRLF ping (RFC 5626 §3.5.1) on the binding's connection,
- *    which also keeps the transport's idle timer from reaping it. Pongs are
- *    not surfaced by the transport: a dead peer is found by TCP itself, and
- *    the close reaches registrar_flow_closed. A connection already gone
- *    (-ENOTCONN) drops the binding at once.
+ *    which also keeps the transport's idle timer from reaping it. A connection
+ *    already gone (-ENOTCONN) drops the binding at once; a closed one reaches
+ *    registrar_flow_closed.
+ *  - Pongs: the transport reports every keep-alive from a UA and the server
+ *    hands it to keepalive_flow_alive(): any of them resets the failures. A
+ *    UA that has once answered a ping (the lone CRLF after ours on a stream;
+ *    on UDP a CRLF datagram while our ping waits) is held to it: each round
+ *    that finds the previous ping unanswered is a failure, and max_failures
+ *    in a row drop the binding (a UA gone silent behind a connection that
+ *    stays up, or behind a NAT that still takes datagrams). UAs that never
+ *    answer are judged by send errors only, as above.
  *
  * Timing: each binding has its own timer (struct timers, O(log n) per
  * operation; nothing is ever scanned). The first keep-alive goes out after a
@@ -38,6 +45,7 @@
 #ifndef SBC_REGISTRAR_KEEPALIVE_H
 #define SBC_REGISTRAR_KEEPALIVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -82,6 +90,7 @@ struct keepalive_stats {
 	uint64_t failed;   /**< OPTIONS timed out, sends that failed */
 	uint64_t dropped;  /**< bindings removed after failures */
 	uint64_t skipped;  /**< rounds skipped: the previous OPTIONS still in flight */
+	uint64_t pongs;	   /**< keep-alives received from bindings' flows */
 };
 
 /**
@@ -101,5 +110,12 @@ int keepalive_alloc(struct keepalive **kp, struct timers *ts, struct sip_tsx_lay
 void keepalive_free(struct keepalive *k);
 
 void keepalive_stats(const struct keepalive *k, struct keepalive_stats *st);
+
+/**
+ * A keep-alive came from @p flow (sip_transport_keepalive_h): the bindings
+ * over it are alive; after a @p pong (on UDP: while a ping of ours waited),
+ * they are expected to answer every ping from now on. NULL is fine.
+ */
+void keepalive_flow_alive(struct keepalive *k, const struct sip_flow *flow, bool pong);
 
 #endif

@@ -30,6 +30,8 @@ struct location {
 	struct location_stats st;
 	location_contact_h *hook;
 	void *hook_arg;
+	location_contact_h *owner_hook; /* the registrar's (location_set_owner_hook) */
+	void *owner_arg;
 };
 
 /* --- keys ---------------------------------------------------------------- */
@@ -233,14 +235,21 @@ static void conn_unlink(struct location_contact *c)
 	c->conn_next = NULL;
 }
 
+static void report(struct location *loc, struct location_contact *c, bool added)
+{
+	if (loc->hook)
+		loc->hook(loc->hook_arg, c, added);
+	if (loc->owner_hook)
+		loc->owner_hook(loc->owner_arg, c, added);
+}
+
 /* Unlinks @p c from its AOR and everything else and frees it; the AOR may become empty. */
 static void contact_remove(struct location *loc, struct location_contact *c)
 {
 	struct location_aor *a = c->aor;
 	struct location_contact **pp = &a->contacts;
 
-	if (loc->hook)
-		loc->hook(loc->hook_arg, c, false);
+	report(loc, c, false);
 
 	while (*pp != c)
 		pp = &(*pp)->next;
@@ -284,8 +293,7 @@ static void contact_insert(struct location *loc, struct location_aor *a, struct 
 		/* Lookups skip it once expired; the next REGISTER of the AOR replaces it. */
 		log_warn("location: no timer for a binding of %s: %s", a->key, strerror(-rc));
 	}
-	if (loc->hook)
-		loc->hook(loc->hook_arg, c, true);
+	report(loc, c, true);
 }
 
 /*
@@ -480,6 +488,17 @@ void location_set_hooks(struct location *loc, location_contact_h *h, void *arg)
 	loc->hook_arg = arg;
 }
 
+void location_set_owner_hook(struct location *loc, location_contact_h *h, void *arg)
+{
+	loc->owner_hook = h;
+	loc->owner_arg = arg;
+}
+
+struct strv location_contact_aor(const struct location_contact *c)
+{
+	return strv_make(c->aor->key, c->aor->key_len);
+}
+
 void location_remove(struct location *loc, struct location_contact *c)
 {
 	struct location_aor *a = c->aor;
@@ -530,7 +549,8 @@ void location_free(struct location *loc)
 {
 	if (!loc)
 		return;
-	loc->hook = NULL; /* not reported: the hooks' user is gone first */
+	loc->hook = NULL; /* not reported: the hooks' users are gone first */
+	loc->owner_hook = NULL;
 	for (size_t i = 0; loc->aors && i <= loc->mask; i++) {
 		while (loc->aors[i]) {
 			struct location_aor *a = loc->aors[i];

@@ -185,6 +185,16 @@ void location_stats(const struct location *loc, struct location_stats *st);
 void location_set_hooks(struct location *loc, location_contact_h *h, void *arg);
 
 /**
+ * A second hook, for the location's owner (the registrar), so that it hears
+ * of bindings whichever module holds location_set_hooks; called after that
+ * one, under the same rules. NULL: none.
+ */
+void location_set_owner_hook(struct location *loc, location_contact_h *h, void *arg);
+
+/** The AOR key of live contact @p c (valid while @p c is). */
+struct strv location_contact_aor(const struct location_contact *c);
+
+/**
  * Removes binding @p c (a live contact of @p loc), e.g. when its keep-alives
  * fail; the AOR goes with its last binding. @p c is invalid afterwards.
  */

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/timer.h"
 #include "digest.h"
+#include "registrar_int.h"
 #include "sbc/sip/hdr.h"
 #include "sbc/sip/msg.h"
 #include "sbc/sip/print.h"
@@ -34,7 +35,8 @@ struct registrar {
 	struct timers *ts;
 	struct location *loc;
 	struct sip_digest *digest;
-	char *realm; /* NULL: per domain */
+	struct registrar_relay *relay; /* NULL: local mode */
+	char *realm;		       /* NULL: per domain */
 	uint32_t min_expires, max_expires, default_expires;
 	bool alg_on[SIP_DIGEST_ALG_COUNT];
 
@@ -518,16 +520,102 @@ static long check_require(struct reg_ctx *x)
 	return reply_end(x->r, &x->rp);
 }
 
-static long do_star(struct reg_ctx *x, int64_t hdr_exp)
+/* One Contact into @p b. @return 0 or 400 (malformed expires). */
+static unsigned read_binding(const struct registrar *r, const struct sip_addr *c, int64_t hdr_exp,
+			     struct location_binding *b)
 {
-	struct registrar *r = x->r;
-	struct strv aor = strv_make(x->aor, (size_t)x->aor_len);
+	struct strv v;
+	uint32_t e;
+	int rc;
 
-	if (sip_msg_hdr_count(x->req, SIP_HDR_CONTACT) != 1 || hdr_exp != 0)
-		return reply_simple(r, &x->rp, x->req, x->flow, 400, "Invalid Contact: *");
-	if (location_unregister_all(r->loc, aor, x->req->call_id, x->req->cseq) == -EPROTO)
-		return reply_simple(r, &x->rp, x->req, x->flow, 500, "Out-of-Order CSeq");
-	return reply_bindings(r, &x->rp, x->req, x->flow, aor);
+	if (c->expires.len) {
+		rc = sip_uint_parse(c->expires, UINT32_MAX, &e);
+		if (rc == -ERANGE)
+			e = UINT32_MAX;
+		else if (rc < 0)
+			return 400;
+	} else {
+		e = hdr_exp >= 0 ? (uint32_t)hdr_exp : r->default_expires;
+	}
+	*b = (struct location_binding){ .uri = c->uri_text, .expires_s = e, .q = 1000 };
+	if (c->q.len) {
+		b->q = parse_q(c->q);
+		b->has_q = true;
+	}
+	if (sip_param_get(c->params, STRV("+sip.instance"), &v))
+		b->instance = unquote(v);
+	if (sip_param_get(c->params, STRV("reg-id"), &v))
+		b->reg_id = v;
+	return 0;
+}
+
+unsigned registrar_read_contacts(const struct registrar *r, const struct sip_msg *req,
+				 struct reg_contacts *out, const char **reason)
+{
+	int64_t hdr_exp = header_expires(req);
+	bool too_brief = false;
+
+	out->n = 0;
+	out->star = false;
+	*reason = NULL;
+	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_CONTACT); h;
+	     h = sip_msg_hdr_next(req, h)) {
+		struct location_binding *b = &out->b[out->n];
+		struct sip_addr c;
+
+		*reason = "Malformed Contact";
+		if (sip_addr_parse(&c, h->value) < 0)
+			return 400;
+		if (c.star) {
+			out->star = true;
+			*reason = "Invalid Contact: *";
+			if (sip_msg_hdr_count(req, SIP_HDR_CONTACT) != 1 || hdr_exp != 0)
+				return 400;
+			*reason = NULL;
+			return 0;
+		}
+		*reason = "Too Many Contacts";
+		if (out->n == LOCATION_MAX_BINDINGS)
+			return 403;
+		*reason = "Malformed Contact";
+		if (read_binding(r, &c, hdr_exp, b))
+			return 400;
+		if (b->expires_s && b->expires_s < r->min_expires)
+			too_brief = true;
+		if (b->expires_s > r->max_expires)
+			b->expires_s = r->max_expires;
+		out->n++;
+	}
+	*reason = NULL;
+	return too_brief ? 423 : 0;
+}
+
+long registrar_reply_status(struct registrar *r, const struct sip_msg *req,
+			    const struct sip_flow *flow, unsigned code, const char *reason,
+			    char *out, size_t size)
+{
+	struct reply rp;
+
+	sip_print_init(&rp.b, out, size);
+	if (reply_begin(r, &rp, req, flow, code, reason) < 0)
+		return -EINVAL;
+	if (code == 423)
+		sip_print_hdr_uint(&rp.b, SIP_HDR_MIN_EXPIRES, r->min_expires);
+	return reply_end(r, &rp);
+}
+
+long registrar_reply_ok(struct registrar *r, const struct sip_msg *req, const struct sip_flow *flow,
+			struct strv aor, char *out, size_t size)
+{
+	struct reply rp;
+
+	sip_print_init(&rp.b, out, size);
+	return reply_bindings(r, &rp, req, flow, aor);
+}
+
+static long apply_status(struct reg_ctx *x, unsigned code, const char *reason)
+{
+	return registrar_reply_status(x->r, x->req, x->flow, code, reason, x->rp.b.p, x->rp.b.cap);
 }
 
 static long do_contacts(struct reg_ctx *x)
@@ -535,100 +623,90 @@ static long do_contacts(struct reg_ctx *x)
 	struct registrar *r = x->r;
 	const struct sip_msg *req = x->req;
 	struct strv aor = strv_make(x->aor, (size_t)x->aor_len);
-	struct location_binding b[LOCATION_MAX_BINDINGS];
-	int64_t hdr_exp = header_expires(req);
-	unsigned n = 0;
-	bool too_brief = false;
-	int rc;
+	struct reg_contacts rc;
+	const char *reason;
+	unsigned code = registrar_read_contacts(r, req, &rc, &reason);
+	int err;
 
-	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_CONTACT); h;
-	     h = sip_msg_hdr_next(req, h)) {
-		struct sip_addr c;
-		struct strv v;
-		uint32_t e;
+	if (code)
+		return apply_status(x, code, reason);
+	if (rc.star)
+		err = location_unregister_all(r->loc, aor, req->call_id, req->cseq);
+	else
+		err = location_register(r->loc, aor, req->call_id, req->cseq, x->flow, rc.b, rc.n);
+	code = registrar_location_status(err, &reason);
+	if (code)
+		return apply_status(x, code, reason);
+	return reply_bindings(r, &x->rp, req, x->flow, aor);
+}
 
-		if (sip_addr_parse(&c, h->value) < 0)
-			return reply_simple(r, &x->rp, req, x->flow, 400, "Malformed Contact");
-		if (c.star)
-			return do_star(x, hdr_exp);
-		if (n == LOCATION_MAX_BINDINGS)
-			return reply_simple(r, &x->rp, req, x->flow, 403, "Too Many Contacts");
-		if (c.expires.len) {
-			rc = sip_uint_parse(c.expires, UINT32_MAX, &e);
-			if (rc == -ERANGE)
-				e = UINT32_MAX;
-			else if (rc < 0)
-				return reply_simple(r, &x->rp, req, x->flow, 400,
-						    "Malformed Contact");
-		} else {
-			e = hdr_exp >= 0 ? (uint32_t)hdr_exp : r->default_expires;
-		}
-		if (e && e < r->min_expires)
-			too_brief = true;
-		if (e > r->max_expires)
-			e = r->max_expires;
-		b[n] = (struct location_binding){ .uri = c.uri_text, .expires_s = e };
-		if (c.q.len) {
-			b[n].q = parse_q(c.q);
-			b[n].has_q = true;
-		} else {
-			b[n].q = 1000;
-		}
-		if (sip_param_get(c.params, STRV("+sip.instance"), &v))
-			b[n].instance = unquote(v);
-		if (sip_param_get(c.params, STRV("reg-id"), &v))
-			b[n].reg_id = v;
-		n++;
-	}
-	if (too_brief) {
-		if (reply_begin(r, &x->rp, req, x->flow, 423, NULL) < 0)
-			return -EINVAL;
-		sip_print_hdr_uint(&x->rp.b, SIP_HDR_MIN_EXPIRES, r->min_expires);
-		return reply_end(r, &x->rp);
-	}
-	rc = location_register(r->loc, aor, req->call_id, req->cseq, x->flow, b, n);
-	switch (rc) {
-	case 0:
-		return reply_bindings(r, &x->rp, req, x->flow, aor);
+unsigned registrar_location_status(int err, const char **reason)
+{
+	*reason = NULL;
+	if (err >= 0)
+		return 0;
+	switch (err) {
 	case -EPROTO:
-		return reply_simple(r, &x->rp, req, x->flow, 500, "Out-of-Order CSeq");
+		*reason = "Out-of-Order CSeq";
+		return 500;
 	case -E2BIG:
-		return reply_simple(r, &x->rp, req, x->flow, 403, "Too Many Contacts");
+		*reason = "Too Many Contacts";
+		return 403;
 	case -ENOSPC:
-		return reply_simple(r, &x->rp, req, x->flow, 503, "Registrar Full");
+		*reason = "Registrar Full";
+		return 503;
 	case -EINVAL:
-		return reply_simple(r, &x->rp, req, x->flow, 400, "Invalid Contact");
+		*reason = "Invalid Contact";
+		return 400;
 	default:
-		return reply_simple(r, &x->rp, req, x->flow, 500, NULL);
+		return 500;
 	}
 }
 
-long registrar_handle_message(struct registrar *r, const struct sip_msg *req,
-			      const struct sip_flow *flow, char *out, size_t size)
+/* To, AOR, realm, Require: 0 to go on, else the response (or a negative errno). */
+static long front(struct reg_ctx *x, char *out, size_t size)
 {
+	const struct sip_msg *req = x->req;
 	const struct sip_hdr *to = sip_msg_hdr(req, SIP_HDR_TO);
-	struct reg_ctx x = { .r = r, .req = req, .flow = flow };
-	long rc;
+	struct registrar *r = x->r;
 
 	if (!req->is_request || req->method != SIP_METHOD_REGISTER ||
 	    !sip_msg_hdr(req, SIP_HDR_VIA))
 		return -EINVAL;
 	r->st.requests++;
-	sip_print_init(&x.rp.b, out, size);
-	if (!to || sip_addr_parse(&x.to, to->value) < 0)
-		return reply_simple(r, &x.rp, req, flow, 400, "Malformed To");
-	if ((x.to.uri.scheme != SIP_URI_SIP && x.to.uri.scheme != SIP_URI_SIPS) ||
-	    !x.to.uri.user.len || !x.to.uri.host.len)
-		return reply_simple(r, &x.rp, req, flow, 404, "Not Found");
-	x.aor_len = location_aor_key(x.to.uri.user, x.to.uri.host, x.aor);
-	if (x.aor_len < 0)
-		return reply_simple(r, &x.rp, req, flow, 404, "Not Found");
+	sip_print_init(&x->rp.b, out, size);
+	if (!to || sip_addr_parse(&x->to, to->value) < 0)
+		return reply_simple(r, &x->rp, req, x->flow, 400, "Malformed To");
+	if ((x->to.uri.scheme != SIP_URI_SIP && x->to.uri.scheme != SIP_URI_SIPS) ||
+	    !x->to.uri.user.len || !x->to.uri.host.len)
+		return reply_simple(r, &x->rp, req, x->flow, 404, "Not Found");
+	x->aor_len = location_aor_key(x->to.uri.user, x->to.uri.host, x->aor);
+	if (x->aor_len < 0)
+		return reply_simple(r, &x->rp, req, x->flow, 404, "Not Found");
 	if (r->realm)
-		strv_copy(strv_cstr(r->realm), x.realm, sizeof(x.realm));
+		strv_copy(strv_cstr(r->realm), x->realm, sizeof(x->realm));
 	else
-		strv_copy(strv_cstr(strrchr(x.aor, '@') + 1), x.realm, sizeof(x.realm));
+		strv_copy(strv_cstr(strrchr(x->aor, '@') + 1), x->realm, sizeof(x->realm));
+	return check_require(x);
+}
 
-	rc = check_require(&x);
+long registrar_front(struct registrar *r, const struct sip_msg *req, const struct sip_flow *flow,
+		     char *aor, char *out, size_t size)
+{
+	struct reg_ctx x = { .r = r, .req = req, .flow = flow };
+	long rc = front(&x, out, size);
+
+	if (rc == 0)
+		memcpy(aor, x.aor, (size_t)x.aor_len + 1);
+	return rc;
+}
+
+long registrar_handle_message(struct registrar *r, const struct sip_msg *req,
+			      const struct sip_flow *flow, char *out, size_t size)
+{
+	struct reg_ctx x = { .r = r, .req = req, .flow = flow };
+	long rc = front(&x, out, size);
+
 	if (rc)
 		return rc;
 	rc = authenticate(&x);
@@ -641,8 +719,12 @@ long registrar_handle_message(struct registrar *r, const struct sip_msg *req,
 
 int registrar_handle(struct registrar *r, struct sip_tsx *st, const struct sip_msg *req)
 {
-	long len = registrar_handle_message(r, req, sip_tsx_dest(st), r->out, sizeof(r->out));
+	long len;
 	int rc;
+
+	if (r->relay)
+		return registrar_relay_handle(r->relay, st, req);
+	len = registrar_handle_message(r, req, sip_tsx_dest(st), r->out, sizeof(r->out));
 
 	if (len < 0) {
 		log_warn("registrar: could not answer a REGISTER: %s", strerror((int)-len));
@@ -661,8 +743,17 @@ unsigned registrar_lookup(const struct registrar *r, struct strv user, struct st
 			  const struct location_contact **out, unsigned max)
 {
 	char key[LOCATION_AOR_MAX];
-	int n = location_aor_key(user, domain, key);
+	int n;
 
+	/*
+	 * Relay mode: only the keys we registered upstream as Contact are
+	 * looked up. A call to an AOR goes by routing to the core, which calls
+	 * the key back: the upstream stays the one place that routes (and bills).
+	 */
+	if (r->relay)
+		n = registrar_relay_aor(r->relay, user, key);
+	else
+		n = location_aor_key(user, domain, key);
 	if (n < 0)
 		return 0;
 	return location_lookup(r->loc, strv_make(key, (size_t)n), out, max);
@@ -688,6 +779,21 @@ void registrar_stats(const struct registrar *r, struct registrar_stats *st)
 struct location *registrar_location(struct registrar *r)
 {
 	return r->loc;
+}
+
+struct timers *registrar_timers(struct registrar *r)
+{
+	return r->ts;
+}
+
+void registrar_relay_attach(struct registrar *r, struct registrar_relay *rr)
+{
+	r->relay = rr;
+}
+
+struct registrar_relay *registrar_relay_of(const struct registrar *r)
+{
+	return r->relay;
 }
 
 uint64_t registrar_auth_failures(const struct registrar *r, const struct sa *src)
@@ -808,6 +914,7 @@ void registrar_free(struct registrar *r)
 {
 	if (!r)
 		return;
+	registrar_relay_free(r->relay);
 	location_free(r->loc);
 	sip_digest_free(r->digest);
 	for (unsigned i = 0; r->users && i < r->nusers; i++)

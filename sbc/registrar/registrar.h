@@ -47,28 +47,15 @@
  *
  * Not thread-safe: a registrar belongs to the thread that runs its timers.
  *
- * Relay mode (design note, not implemented). For carriers, REGISTER is
- * forwarded to an upstream registrar instead of answered here:
- *  - The SBC rewrites the Contact to its own core-side address with a key
- *    that names the local binding (sip:<key>@sbc-core;transport=..., key =
- *    opaque token encoding the shard), keeps the UA's Contact, flow and
- *    expiry in the location service (same struct location), and sends a
- *    REGISTER with its own Call-ID/CSeq/Via per AOR through a client
- *    transaction (B2BUA-style, topology hidden). 401/407 from upstream go back
- *    to the UA unchanged (the UA answers the challenge, the SBC copies the
- *    Authorization): the SBC never holds the upstream password.
- *  - Registration caching: the UA is given a short expiry (e.g. 60 s, to keep
- *    its NAT binding open) while upstream gets a long one (e.g. 3600 s). A
- *    refresh from the UA inside the upstream lifetime is answered locally from
- *    the cache (200 with the cached bindings) without reaching upstream, unless
- *    its Contact set, Call-ID or credentials changed; shortly before the
- *    upstream binding expires, the next UA refresh is forwarded. An expired
- *    local binding (the UA is gone) triggers an upstream REGISTER with
- *    Expires: 0.
- *  - Requests from upstream toward the SBC's Contact key are looked up in the
- *    location service and sent over the stored flow.
- *  - Limits: upstream REGISTERs are paced (per trunk rate), and an upstream
- *    failure (timeout, 5xx) is answered to the UA with 503 + Retry-After.
+ * Relay mode (relay.h, registrar_relay_start): REGISTERs are forwarded to an
+ * upstream registrar with the SBC as Contact and refreshes answered from a
+ * cache; no local users or digest then (the upstream authenticates, the UA's
+ * credentials pass through). Departures from the first design note: a
+ * refresh is answered from the cache only when it comes by the cached flow
+ * (else a spoofed REGISTER with the right Call-ID could move the binding
+ * without credentials), and the cache holds while the upstream registration
+ * outlives the UA's new one by refresh_margin, so that it never lapses
+ * between two UA refreshes.
  */
 #ifndef SBC_REGISTRAR_REGISTRAR_H
 #define SBC_REGISTRAR_REGISTRAR_H
@@ -169,7 +156,9 @@ int registrar_handle(struct registrar *r, struct sip_tsx *st, const struct sip_m
 
 /**
  * Contacts of @p user@@p domain for routing a request to a registered user,
- * best first (location_lookup). Valid until the registrar next changes.
+ * best first (location_lookup). Valid until the registrar next changes. In
+ * relay mode @p user must be a key the relay registered upstream as Contact
+ * (relay.h); AORs are not looked up.
  */
 unsigned registrar_lookup(const struct registrar *r, struct strv user, struct strv domain,
 			  const struct location_contact **out, unsigned max);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const registrar_modes[] = { "off", "local", NULL };
+static const char *const registrar_modes[] = { "off", "local", "relay", NULL };
 static const char *const digest_algorithms[] = { "both", "SHA-256", "MD5", NULL };
 /* in the order of enum keepalive_method, after "off" */
 static const char *const keepalive_methods[] = { "off", "options", "crlf", NULL };
@@ -44,6 +44,28 @@ const struct conf_setting registrar_conf_settings[] = {
 	  .def = "100000",
 	  .min = 1,
 	  .max = 10000000 },
+	{ .path = "registrar.upstream", .type = CONF_STR },
+	{ .path = "registrar.relay.endpoint_expires",
+	  .type = CONF_INT,
+	  .def = "60",
+	  .min = 10,
+	  .max = 86400 },
+	{ .path = "registrar.relay.upstream_expires",
+	  .type = CONF_INT,
+	  .def = "3600",
+	  .min = 60,
+	  .max = 604800 },
+	{ .path = "registrar.relay.refresh_margin",
+	  .type = CONF_INT,
+	  .def = "120",
+	  .min = 1,
+	  .max = 86400 },
+	{ .path = "registrar.relay.max_per_sec",
+	  .type = CONF_INT,
+	  .def = "100",
+	  .min = 1,
+	  .max = 1000000 },
+	{ .path = "registrar.relay.contact_host", .type = CONF_STR },
 	{ .path = "registrar.keepalive.method",
 	  .type = CONF_STR,
 	  .def = "\"options\"",
@@ -110,6 +132,31 @@ static void read_keepalive(struct registrar_settings *out, const struct conf *c)
 	};
 }
 
+/* registrar.relay.*; the upstream address is parsed by the caller (sbc_conf.c). */
+static int read_relay(struct registrar_settings *out, const struct conf *c, char *err,
+		      size_t errlen)
+{
+	struct registrar_relay_conf *rc = &out->relay_conf;
+
+	out->upstream = conf_str(c, "registrar.upstream");
+	*rc = (struct registrar_relay_conf){
+		.contact_host = conf_str(c, "registrar.relay.contact_host"),
+		.endpoint_expires = (uint32_t)conf_int(c, "registrar.relay.endpoint_expires"),
+		.upstream_expires = (uint32_t)conf_int(c, "registrar.relay.upstream_expires"),
+		.refresh_margin = (uint32_t)conf_int(c, "registrar.relay.refresh_margin"),
+		.max_per_sec = (uint32_t)conf_int(c, "registrar.relay.max_per_sec"),
+	};
+	if (!out->relay)
+		return 0;
+	if (!out->upstream || !*out->upstream)
+		return conf_error(c, "registrar.mode", err, errlen,
+				  "relay mode needs registrar.upstream");
+	if (rc->endpoint_expires > rc->upstream_expires)
+		return conf_error(c, "registrar.relay.endpoint_expires", err, errlen,
+				  "must not exceed upstream_expires (%u)", rc->upstream_expires);
+	return 0;
+}
+
 int registrar_settings_read(struct registrar_settings *out, const struct conf *c, char *err,
 			    size_t errlen)
 {
@@ -118,7 +165,11 @@ int registrar_settings_read(struct registrar_settings *out, const struct conf *c
 	int algorithms, rc_read;
 
 	memset(out, 0, sizeof(*out));
-	out->enabled = conf_choice(c, "registrar.mode") == 1;
+	out->enabled = conf_choice(c, "registrar.mode") >= 1;
+	out->relay = conf_choice(c, "registrar.mode") == 2;
+	rc_read = read_relay(out, c, err, errlen);
+	if (rc_read)
+		return rc_read;
 	if (n) {
 		out->users = calloc(n, sizeof(*out->users));
 		if (!out->users)
@@ -150,7 +201,7 @@ int registrar_settings_read(struct registrar_settings *out, const struct conf *c
 		return conf_error(c, "registrar.min_expires", err, errlen,
 				  "must not exceed max_expires (%u)", rc->max_expires);
 	}
-	if (out->enabled && !rc->realm) {
+	if (out->enabled && !out->relay && !rc->realm) {
 		for (unsigned i = 0; i < n; i++) {
 			if (!out->users[i].domain) {
 				char p[64];

@@ -10,6 +10,7 @@
 #include "common/conf.h"
 #include "keepalive.h"
 #include "registrar.h"
+#include "relay.h"
 
 /** Settings of the "registrar" group, for the sbc schema. */
 extern const struct conf_setting registrar_conf_settings[];
@@ -18,6 +19,9 @@ struct registrar_settings {
 	bool enabled;
 	struct registrar_conf conf;   /* strings point into the struct conf */
 	struct registrar_user *users; /* owned: conf.users */
+	bool relay;		      /* mode "relay" (enabled too) */
+	const char *upstream; /* "udp|tcp|tls:address[:port]", parsed into relay_conf by sbc_conf */
+	struct registrar_relay_conf relay_conf;
 	bool keepalive_enabled;
 	struct keepalive_conf keepalive;
 };

@@ -12,18 +12,17 @@
  * whenever the request asked for rport or came from elsewhere than its sent-by,
  * rport=<source port> when asked. Other parameters pass unchanged.
  */
-static void print_top_via(struct sip_pbuf *b, const struct sip_hdr *h, const struct sip_flow *flow)
+long sip_reply_via(const void *dest, struct strv value, char *line, size_t size)
 {
-	struct strv value = h->value, head, params;
-	char ip[SA_STRLEN], sent_by_ip[SA_STRLEN], line[1024];
+	const struct sip_flow *flow = dest;
+	struct strv head, params;
+	char ip[SA_STRLEN], sent_by_ip[SA_STRLEN];
 	struct sip_via via;
 	struct sip_pbuf lb;
 	bool need_received;
 
-	if (sip_via_parse(&via, value) < 0 || !via.params.p) {
-		sip_print_copy(b, h, SIP_PRINT_NAME_CANONICAL);
-		return;
-	}
+	if (sip_via_parse(&via, value) < 0 || !via.params.p)
+		return -EINVAL;
 	sa_print_addr(&flow->remote, ip, sizeof(ip));
 	strv_copy(via.host, sent_by_ip, sizeof(sent_by_ip));
 	need_received = via.rport || strcmp(ip, sent_by_ip) != 0;
@@ -31,7 +30,7 @@ static void print_top_via(struct sip_pbuf *b, const struct sip_hdr *h, const str
 	params = via.params;
 
 	/* One header line: the sent-protocol and sent-by, then the parameters. */
-	sip_print_init(&lb, line, sizeof(line));
+	sip_print_init(&lb, line, size);
 	sip_print_raw(&lb, head);
 	while (params.len) {
 		const char *semi = memchr(params.p + 1, ';', params.len - 1);
@@ -58,11 +57,18 @@ static void print_top_via(struct sip_pbuf *b, const struct sip_hdr *h, const str
 		sip_print_raw(&lb, STRV(";received="));
 		sip_print_raw(&lb, strv_cstr(ip));
 	}
-	if (lb.overflow) {
+	return lb.overflow ? -ENAMETOOLONG : (long)lb.len;
+}
+
+static void print_top_via(struct sip_pbuf *b, const struct sip_hdr *h, const struct sip_flow *flow)
+{
+	char line[1024];
+	long n = sip_reply_via(flow, h->value, line, sizeof(line));
+
+	if (n < 0)
 		sip_print_copy(b, h, SIP_PRINT_NAME_CANONICAL);
-		return;
-	}
-	sip_print_hdr(b, SIP_HDR_VIA, strv_make(line, lb.len));
+	else
+		sip_print_hdr(b, SIP_HDR_VIA, strv_make(line, (size_t)n));
 }
 
 /* To with @p tag appended when the request had none (RFC 3261 §8.2.6.2). */

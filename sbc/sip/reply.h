@@ -26,4 +26,12 @@
 int sip_reply_begin(struct sip_pbuf *b, const struct sip_msg *req, const struct sip_flow *flow,
 		    unsigned code, struct strv reason, struct strv to_tag);
 
+/**
+ * The top Via value of a response to a request received over @p dest (a
+ * struct sip_flow): @p via with received= and rport= set as above, into
+ * @p buf (not NUL-terminated). Fits sip_tsx_via_h (the 100 Trying).
+ * @return its length, or -EINVAL (unparsable: copy it) / -ENAMETOOLONG.
+ */
+long sip_reply_via(const void *dest, struct strv via, char *buf, size_t size);
+
 #endif

@@ -43,14 +43,33 @@
 
 /* --- 100 Trying (RFC 3261 §8.2.6) ---------------------------------------- */
 
+struct trying_ctx {
+	const struct sip_msg *m;
+	const struct sip_tsx *t;
+};
+
+/* The top Via gets received/rport like any response (RFC 3581), via conf.via_h. */
+static void print_trying_via(struct tsx_out *o, const struct sip_tsx *t, struct strv via)
+{
+	char buf[1024];
+	long n = t->l->conf.via_h ? t->l->conf.via_h(tsx_dest_of(t), via, buf, sizeof(buf)) : -1;
+
+	out_hdr(o, "Via", n >= 0 ? strv_make(buf, (size_t)n) : via);
+}
+
 static void print_trying(struct tsx_out *o, const void *ctx)
 {
-	const struct sip_msg *m = ctx;
+	const struct trying_ctx *tc = ctx;
+	const struct sip_msg *m = tc->m;
 	const struct sip_hdr *h;
 
 	out_str(o, "SIP/2.0 100 Trying\r\n");
-	for (h = sip_msg_hdr(m, SIP_HDR_VIA); h; h = sip_msg_hdr_next(m, h))
-		out_hdr(o, "Via", h->value);
+	for (h = sip_msg_hdr(m, SIP_HDR_VIA); h; h = sip_msg_hdr_next(m, h)) {
+		if (h == sip_msg_hdr(m, SIP_HDR_VIA))
+			print_trying_via(o, tc->t, h->value);
+		else
+			out_hdr(o, "Via", h->value);
+	}
 	out_hdr(o, "From", sip_msg_hdr(m, SIP_HDR_FROM)->value);
 	out_hdr(o, "To", sip_msg_hdr(m, SIP_HDR_TO)->value);
 	out_hdr(o, "Call-ID", m->call_id);
@@ -67,11 +86,12 @@ static void print_trying(struct tsx_out *o, const void *ctx)
 
 static void sinv_prepare_trying(struct sip_tsx *t, const struct sip_msg *m)
 {
+	struct trying_ctx tc = { .m = m, .t = t };
 	char *buf;
 	size_t len;
 
 	if (!sip_msg_hdr(m, SIP_HDR_FROM) || !sip_msg_hdr(m, SIP_HDR_TO) ||
-	    tsx_print(&buf, &len, print_trying, m))
+	    tsx_print(&buf, &len, print_trying, &tc))
 		return; /* no 100 then: the client keeps retransmitting, no harm */
 	tsx_drop_buf(t);
 	t->buf = buf;

@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "print.h"
+#include "reply.h"
 
 #define LISTEN_BACKLOG	1024
 #define ACCEPT_BATCH	32
@@ -374,6 +376,12 @@ static int conn_write(struct sip_conn *c, const char *buf, size_t len, bool is_m
 
 int stream_send(struct sip_conn *c, const void *buf, size_t len)
 {
+	if (len == 4 && memcmp(buf, "\r\n\r\n", 4) == 0) {
+		int err = conn_write(c, buf, len, false);
+
+		c->ping_out = c->ping_out || err == 0; /* its pong is the next lone CRLF */
+		return err;
+	}
 	return len ? conn_write(c, buf, len, true) : 0;
 }
 
@@ -406,9 +414,10 @@ static bool has_blank_line(const char *p, size_t from, size_t len)
 
 /*
  * CRLFs between messages (RFC 5626 §3.5.1): a double CRLF is a ping, answered
- * with one CRLF; a lone CRLF (a pong, or padding before a message) and bare
- * CRs and LFs are skipped. @return bytes consumed, 0 to wait for more (what is there
- * may still become a ping).
+ * with one CRLF; after a ping of ours, a lone CRLF is its pong; other lone
+ * CRLFs (padding before a message) and bare CRs and LFs are skipped. Pings
+ * and pongs go to the keep-alive handler. @return bytes consumed, 0 to wait
+ * for more (what is there may still become a ping).
  */
 static size_t skip_crlf(struct sip_conn *c, const char *p, size_t rem)
 {
@@ -419,9 +428,14 @@ static size_t skip_crlf(struct sip_conn *c, const char *p, size_t rem)
 	if (p[1] != '\n')
 		return 1; /* a bare CR */
 	if (rem >= 4 && p[2] == '\r' && p[3] == '\n') {
-		c->li->st.keepalives++;
 		conn_write(c, "\r\n", 2, false);
+		tp_keepalive(c->tp, &c->flow, false);
 		return 4;
+	}
+	if (c->ping_out && (rem == 2 || p[2] != '\r')) {
+		c->ping_out = false;
+		tp_keepalive(c->tp, &c->flow, true);
+		return 2;
 	}
 	if (rem == 2 || (rem == 3 && p[2] == '\r'))
 		return 0;
@@ -431,9 +445,10 @@ static size_t skip_crlf(struct sip_conn *c, const char *p, size_t rem)
 /*
  * Delivers the complete messages at the start of @p buf.
  * @return the bytes consumed (the rest is a partial message), or -EMSGSIZE /
- *         -EINVAL (no Content-Length) when the stream cannot be framed.
+ *         -EINVAL (no Content-Length) when the stream cannot be framed, with
+ *         @p bad the offset of the message that could not.
  */
-static long frame_input(struct sip_conn *c, const char *buf, size_t len)
+static long frame_input(struct sip_conn *c, const char *buf, size_t len, size_t *bad)
 {
 	size_t max = c->tp->o.max_msg_size, off = 0;
 
@@ -441,6 +456,8 @@ static long frame_input(struct sip_conn *c, const char *buf, size_t len)
 		const char *p = buf + off;
 		size_t rem = len - off;
 		long n;
+
+		*bad = off;
 
 		if (p[0] == '\r' || p[0] == '\n') {
 			size_t k = skip_crlf(c, p, rem);
@@ -482,6 +499,42 @@ static long frame_input(struct sip_conn *c, const char *buf, size_t len)
 		off += (size_t)n;
 	}
 	return (long)off;
+}
+
+/*
+ * A request that cannot be framed is answered before the connection goes, when
+ * its header block is complete and has a Via to answer to (a failed parse
+ * leaves the headers read so far indexed): 400 for a missing or bad
+ * Content-Length, 513 for a message over max_msg_size. Nothing after it on the
+ * stream can be trusted, so nothing more is read.
+ */
+static void reject_unframed(struct sip_conn *c, const char *p, size_t len, long err)
+{
+	const struct sip_limits lim = { .max_msg_size = c->tp->o.max_msg_size };
+	const char *hend = len > 8 ? memmem(p, len, "\r\n\r\n", 4) : NULL;
+	char out[4096];
+	struct sip_pbuf pb;
+	struct sip_msg m;
+	long n;
+
+	if (!hend || memcmp(p, "SIP/", 4) == 0)
+		return; /* no message start, or a response: nobody to answer */
+	memset(&m, 0, sizeof(m));
+	(void)sip_msg_parse(&m, p, (size_t)(hend + 4 - p), &lim, NULL);
+	if (!m.is_request || m.method == SIP_METHOD_ACK)
+		return;
+	sip_print_init(&pb, out, sizeof(out));
+	if (sip_reply_begin(&pb, &m, &c->flow, err == -EMSGSIZE ? 513 : 400,
+			    err == -EMSGSIZE ? STRV_NULL : STRV("Bad Content-Length"),
+			    STRV_NULL) < 0)
+		return;
+	sip_print_body(&pb, STRV_NULL, STRV_NULL);
+	n = sip_print_finish(&pb);
+	if (n <= 0 || conn_write(c, out, (size_t)n, true) < 0)
+		return;
+	c->li->st.rx_rejected++;
+	if (c->state == CONN_OPEN && c->out_len)
+		out_write(c); /* best effort, like a clean close: the connection goes now */
 }
 
 /* Makes room for @p need input bytes (need <= max_msg_size). */
@@ -539,6 +592,7 @@ static void conn_read(struct sip_conn *c)
 		char *buf;
 		ssize_t n;
 		long used;
+		size_t bad = 0;
 		int err;
 
 		if (!have) {
@@ -565,9 +619,10 @@ static void conn_read(struct sip_conn *c)
 		}
 		c->last_ms = tp_now(tp);
 		li->st.rx_bytes += (uint64_t)n;
-		used = frame_input(c, buf, have + (size_t)n);
+		used = frame_input(c, buf, have + (size_t)n, &bad);
 		if (used < 0) {
 			li->st.rx_errors++;
+			reject_unframed(c, buf + bad, have + (size_t)n - bad, used);
 			conn_log(c, LOG_LVL_NOTICE, "%s, closing",
 				 used == -EMSGSIZE ? "message too large"
 						   : "message without valid Content-Length");

@@ -208,6 +208,13 @@ void tp_burst_end(struct sip_transport *tp)
 	}
 }
 
+void tp_keepalive(struct sip_transport *tp, const struct sip_flow *flow, bool pong)
+{
+	tp->li[flow->listener]->st.keepalives++;
+	if (tp->keepalive_h)
+		tp->keepalive_h(flow, pong, tp->arg);
+}
+
 void tp_deliver(struct sip_transport *tp, const struct sip_flow *flow, const char *buf, size_t len)
 {
 	tp->li[flow->listener]->st.rx_msgs++;
@@ -311,6 +318,11 @@ void sip_transport_set_handlers(struct sip_transport *tp, sip_transport_recv_h *
 	tp->arg = arg;
 }
 
+void sip_transport_set_keepalive_h(struct sip_transport *tp, sip_transport_keepalive_h *h)
+{
+	tp->keepalive_h = h;
+}
+
 int sip_transport_listen(struct sip_transport *tp, const struct sip_listen_opts *o, unsigned *idx)
 {
 	struct sip_listener *li;
@@ -330,6 +342,7 @@ int sip_transport_listen(struct sip_transport *tp, const struct sip_listen_opts 
 	li->proto = o->proto;
 	li->fd = -1;
 	li->addr = o->addr;
+	li->advertise = o->advertise;
 	li->wildcard = sa_is_any(&o->addr);
 	timer_init(&li->pause);
 	strv_copy(strv_cstr(o->interface ? o->interface : ""), li->name, sizeof(li->name));

@@ -27,9 +27,10 @@
  *
  * Streams (RFC 3261 §18.3, RFC 5626 §3.5.1). Messages are framed by
  * Content-Length; CRLFs between messages are skipped, a double CRLF ("ping")
- * is answered with one CRLF ("pong"). A message without Content-Length, or
- * larger than max_msg_size, closes the connection without a response (the
- * framing is lost, so nothing after it could be trusted); a framed message
+ * is answered with one CRLF ("pong"). A message without a valid
+ * Content-Length, or larger than max_msg_size, closes the connection (the
+ * framing is lost, so nothing after it could be trusted); a request whose
+ * headers are complete gets 400 (513: too large) first; a framed message
  * that fails to parse is the receiver's to answer. A peer that does not read
  * is disconnected when its output queue would exceed max_outq.
  *
@@ -121,6 +122,8 @@ struct sip_listen_opts {
 	struct sa addr;	       /**< IPv4 or IPv6, specific or wildcard; port 0 picks one */
 	const char *interface; /**< interface name for logs ("access", "core"); copied */
 	struct sip_tls_opts tls;
+	/** public address (1:1 NAT) for sip_transport_sent_by; port 0: addr's; unset: none */
+	struct sa advertise;
 };
 
 /** Counters of one listener; connections opened through it count here too. */
@@ -129,11 +132,12 @@ struct sip_transport_stats {
 	uint64_t rx_bytes; /**< bytes received (datagrams, stream payload) */
 	uint64_t tx_msgs;  /**< messages handed to the kernel or to a connection */
 	uint64_t tx_bytes;
-	uint64_t rx_errors;	  /**< framing errors, bad datagrams, read errors */
-	uint64_t tx_errors;	  /**< sends that failed, output queues that overflowed */
-	uint64_t keepalives;	  /**< CRLF pings, CRLF and STUN keep-alives received */
-	uint64_t conns_open;	  /**< connections open now (including half-open) */
-	uint64_t conns_accepted;  /**< accepted since start */
+	uint64_t rx_errors;	 /**< framing errors, bad datagrams, read errors */
+	uint64_t rx_rejected;	 /**< unframeable stream requests answered 400/513 before closing */
+	uint64_t tx_errors;	 /**< sends that failed, output queues that overflowed */
+	uint64_t keepalives;	 /**< CRLF pings, CRLF and STUN keep-alives received */
+	uint64_t conns_open;	 /**< connections open now (including half-open) */
+	uint64_t conns_accepted; /**< accepted since start */
 	uint64_t conns_connected; /**< opened by us since start */
 	uint64_t conns_refused;	  /**< accepts refused by the connection limits */
 	uint64_t conns_reaped;	  /**< closed for idleness or a connect/handshake timeout */
@@ -159,6 +163,16 @@ typedef void(sip_transport_recv_h)(const struct sip_flow *flow, const char *buf,
  */
 typedef void(sip_transport_close_h)(const struct sip_flow *flow, int reason, void *arg);
 
+/**
+ * A keep-alive came from the peer of @p flow. @p pong: it may answer one of
+ * ours: on a stream the single CRLF after a CRLFCRLF we sent (RFC 5626
+ * §3.5.1), on UDP a datagram of CRs and LFs (the STUN-less pong). Not a pong:
+ * the peer's own double CRLF ping on a stream, a STUN Binding request. Either
+ * way the peer is there; whoever keeps its binding alive (keepalive.h) learns
+ * it without parsing anything.
+ */
+typedef void(sip_transport_keepalive_h)(const struct sip_flow *flow, bool pong, void *arg);
+
 /** @param opts NULL for the defaults. @return 0, -EINVAL or -ENOMEM. */
 int sip_transport_alloc(struct sip_transport **tpp, struct loop *l,
 			const struct sip_transport_opts *opts);
@@ -174,6 +188,10 @@ void sip_transport_set_handlers(struct sip_transport *tp, sip_transport_recv_h *
  * @return 0, -EINVAL (bad options, TLS files unusable: logged), or a negative
  *         errno from socket/bind/listen.
  */
+/** Sets the keep-alive handler (NULL: keep-alives are only counted); called with set_handlers' arg.
+ */
+void sip_transport_set_keepalive_h(struct sip_transport *tp, sip_transport_keepalive_h *h);
+
 int sip_transport_listen(struct sip_transport *tp, const struct sip_listen_opts *o, unsigned *idx);
 
 unsigned sip_transport_listener_count(const struct sip_transport *tp);
@@ -220,6 +238,18 @@ int sip_transport_send(struct sip_transport *tp, const struct sip_flow *flow, co
  */
 int sip_transport_send_to(struct sip_transport *tp, unsigned listener, const struct sa *dst,
 			  const char *tls_name, const void *buf, size_t len, struct sip_flow *flow);
+
+/**
+ * The address to write as ours (Via sent-by, Contact, our URIs) in a message
+ * over @p flow: the listener's advertised address if it has one; else the
+ * flow's local address; on a wildcard listener, for a flow that has none yet
+ * (a request we start), the one the kernel picks toward the flow's remote
+ * (the wildcard itself is never returned). With the listener's port unless
+ * the advertised address has its own.
+ * @return 0, -EINVAL (not a flow of this layer), or a negative errno (no route).
+ */
+int sip_transport_sent_by(const struct sip_transport *tp, const struct sip_flow *flow,
+			  struct sa *out);
 
 /** Whether the flow's connection is still open (always true for UDP flows of this layer). */
 bool sip_transport_flow_alive(const struct sip_transport *tp, const struct sip_flow *flow);

@@ -69,8 +69,9 @@ struct sip_listener {
 	uint16_t idx;
 	enum sip_proto proto;
 	int fd;
-	bool wildcard;	/* bound to 0.0.0.0 or ::, so flows carry the real local address */
-	struct sa addr; /* as bound (with the port picked for port 0) */
+	bool wildcard;	     /* bound to 0.0.0.0 or ::, so flows carry the real local address */
+	struct sa addr;	     /* as bound (with the port picked for port 0) */
+	struct sa advertise; /* public address for Via/Contact, or unset (sent_by.c) */
 	char name[32];
 	struct sip_transport_stats st;
 	SSL_CTX *srv_ctx;     /* TLS: accepted connections */
@@ -101,6 +102,7 @@ struct sip_conn {
 	bool wr_want_rd;   /* TLS: SSL_write needs the socket readable */
 	bool hs_want_wr;   /* TLS: handshake needs the socket writable */
 	bool hdr_done;	   /* the partial input message has its blank line */
+	bool ping_out;	   /* we sent a CRLFCRLF ping: a lone CRLF now is its pong */
 	bool rd_eof;	   /* TLS: the socket read returned end of file */
 	int close_reason;
 	uint32_t hdr_scanned; /* bytes of the partial message searched for the blank line */
@@ -134,6 +136,7 @@ struct sip_transport {
 	struct sip_transport_opts o;
 	sip_transport_recv_h *recv_h;
 	sip_transport_close_h *close_h;
+	sip_transport_keepalive_h *keepalive_h;
 	void *arg;
 	struct sip_listener *li[TP_MAX_LISTENERS];
 	unsigned nli;
@@ -172,6 +175,8 @@ struct sip_transport {
 void tp_burst_begin(struct sip_transport *tp);
 void tp_burst_end(struct sip_transport *tp);
 void tp_deliver(struct sip_transport *tp, const struct sip_flow *flow, const char *buf, size_t len);
+/* Counts a keep-alive from the peer of @p flow and tells the keep-alive handler. */
+void tp_keepalive(struct sip_transport *tp, const struct sip_flow *flow, bool pong);
 void tp_conn_link(struct sip_transport *tp, struct sip_conn *c);
 void tp_conn_unlink(struct sip_transport *tp, struct sip_conn *c);
 struct sip_conn *tp_conn_by_id(const struct sip_transport *tp, uint64_t id);

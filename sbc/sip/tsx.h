@@ -140,6 +140,13 @@ struct sip_tsx_handlers {
 	sip_tsx_term_h *term_h;
 };
 
+/**
+ * The top Via of a response to a request that came from @p dest (RFC 3581:
+ * received=, rport=) written into @p buf from the request's @p via value.
+ * @return its length, or < 0 to copy the Via unchanged.
+ */
+typedef long(sip_tsx_via_h)(const void *dest, struct strv via, char *buf, size_t size);
+
 /** Layer settings; zero fields take the defaults. */
 struct sip_tsx_conf {
 	uint32_t t1_ms;		  /**< RTT estimate, default 500 */
@@ -155,6 +162,7 @@ struct sip_tsx_conf {
 	sip_tsx_request_h *request_h; /**< required */
 	sip_tsx_ack_h *ack_h;	      /**< optional: 2xx ACKs are dropped without it */
 	void *tu_arg;		      /**< for request_h and ack_h */
+	sip_tsx_via_h *via_h;	      /**< optional: the 100 Trying's top Via (else copied) */
 };
 
 /** Counters since the layer was created. */

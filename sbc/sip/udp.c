@@ -177,11 +177,11 @@ static void udp_one(struct sip_listener *li, unsigned i)
 	else
 		flow->local = li->addr;
 	if (unlikely(len == 0 || buf[0] == '\r' || buf[0] == '\n') && is_crlf_only(buf, len)) {
-		li->st.keepalives++;
+		tp_keepalive(tp, flow, true);
 		return;
 	}
 	if (unlikely((buf[0] & 0xc0) == 0 && is_stun((const unsigned char *)buf, len))) {
-		li->st.keepalives++;
+		tp_keepalive(tp, flow, false);
 		if (get16((const unsigned char *)buf) == STUN_BINDING_REQ)
 			stun_answer(li, flow, (const unsigned char *)buf);
 		return;

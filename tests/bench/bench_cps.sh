@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# tests/bench/bench_cps.sh: calls-per-second benchmark of the sbc against Debian's Kamailio,
-# both in front of Debian's Sipwise rtpengine, in the network-namespace topology of the
-# integration tests (tests/integration/lib/topology.sh). Run by hand, as root; not a meson test.
+# tests/bench/bench_cps.sh: calls-per-second benchmark of the sbc in front of our rtpengine
+# against Debian's Kamailio in front of Debian's Sipwise rtpengine, in the network-namespace
+# topology of the integration tests (tests/integration/lib/topology.sh). Run by hand, as root;
+# not a meson test. BENCH_SBC_RELAY=sipwise puts the sbc in front of Sipwise's relay instead.
 #
 #   caller (sipp, behind the symmetric NAT) -> sbc ns: access 203.0.113.10 | core 198.51.100.10
 #   -> callee (sipp, 198.51.100.20). Each call: INVITE with SDP, 180, 200, ACK, hold, BYE, 200.
@@ -131,13 +132,36 @@ except OSError:
 PY
 }
 
+# Our relay, with the same interfaces and port range as Sipwise's below.
+start_our_rtpengine()
+{
+	local side=$1
+	cat >"$RES/$side/rtpengine.conf" <<-CONF
+		log: { level = "warn"; target = "stderr"; };
+		ng: { listen = [ "$RTPE_NG" ]; };
+		interfaces = (
+		  { name = "access"; address = "$SBC_ACCESS_IP"; port_min = 20000; port_max = 59999; },
+		  { name = "core"; address = "$SBC_CORE_IP"; port_min = 20000; port_max = 59999; }
+		);
+		control: { socket = "$RES/$side/rtpengine.ctl"; };
+	CONF
+	start_daemon rtpengine sbc "$RES/$side/rtpengine.log" taskset -c "$SERVER_CPU" \
+		"$SBC_BUILD_DIR/rtpengine/rtpengine" -f "$RES/$side/rtpengine.conf"
+}
+
+# The sbc side runs our relay (BENCH_SBC_RELAY=ours, the default) or Sipwise's (=sipwise);
+# Kamailio always runs in front of Sipwise's, the anchor.
 start_rtpengine()
 {
 	local side=$1 i
-	start_daemon rtpengine sbc "$RES/$side/rtpengine.log" taskset -c "$SERVER_CPU" rtpengine \
-		--config-file=none --table=-1 --interface="access/$SBC_ACCESS_IP" \
-		--interface="core/$SBC_CORE_IP" --listen-ng="$RTPE_NG" --port-min=20000 \
-		--port-max=59999 --delete-delay=0 --foreground --log-stderr --log-level=4
+	if [[ $side == sbc && ${BENCH_SBC_RELAY:-ours} == ours ]]; then
+		start_our_rtpengine "$side"
+	else
+		start_daemon rtpengine sbc "$RES/$side/rtpengine.log" taskset -c "$SERVER_CPU" \
+			rtpengine --config-file=none --table=-1 --interface="access/$SBC_ACCESS_IP" \
+			--interface="core/$SBC_CORE_IP" --listen-ng="$RTPE_NG" --port-min=20000 \
+			--port-max=59999 --delete-delay=0 --foreground --log-stderr --log-level=4
+	fi
 	for ((i = 0; i < 50; i++)); do
 		ng_ping && return 0
 		sleep 0.1

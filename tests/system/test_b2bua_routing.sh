@@ -1,15 +1,18 @@
 #!/bin/bash
-# B2BUA routing on loopback: several targets per call, through the lab
-# settings b2bua.test_routes / test_routes_parallel / test_forward_route
-# (conf/sbc.conf). A sipp caller calls through the sbc; sipp callees listen on
-# their own ports; each scenario runs CALLS calls and every sipp side must
-# complete:
-#  failover_503      callee 1 answers 503, callee 2 answers: the caller talks to 2
-#  failover_timeout  callee 1 is silent (Timer B), callee 2 answers
-#  fork              both callees ring in parallel; 1 answers, 2 gets CANCEL (200, 487)
+# B2BUA routing on loopback: several targets per call, from real settings:
+# static routes (routing.*), a registered user with two contacts, per-user
+# forwarding (registrar.users.[].forward_*). A sipp caller calls through the
+# sbc; sipp callees listen on their own ports; each scenario runs CALLS calls
+# and every sipp side must complete:
+#  failover_503      trunk 1 answers 503, trunk 2 answers: the caller talks to 2
+#  failover_timeout  trunk 1 is silent (Timer B), trunk 2 answers
+#  fork              bob registered from 1 and 2, both ring in parallel; 1
+#                    answers, 2 gets CANCEL (200, 487)
 #  fork_cancel       both ring, the caller cancels: both get CANCEL, the caller 487
-#  forward_busy      callee 486, the forward target answers
-#  forward_noanswer  callee rings past no_answer_timeout: CANCEL, the forward target answers
+#  forward_busy      1001 answers 486, forward_busy (2002) answers
+#  forward_noanswer  1001 rings past forward_no_answer_timeout: CANCEL, the
+#                    forward_no_answer target answers
+#  forward_unconditional  the call goes to 2002 at once, 1001 never rings
 # Afterwards no call may be left. Exit 0 pass, 1 fail, 77 skip.
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -18,9 +21,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 p1=$((port + 2)) # callee 1
 p2=$((port + 4)) # callee 2
 p3=$((port + 6)) # forward target
+callee=bob
 silent=$((port + 8)) # nobody listens here
 
-# start_sbc NAME B2BUA-SETTINGS...
+# start_sbc NAME SETTINGS...: the sbc on loopback with these top-level groups.
 start_sbc() {
 	local name=$1
 	shift
@@ -30,12 +34,49 @@ sip: {
   listen = ( { transport = "udp"; address = "127.0.0.1"; port = $port; } );
   timers: { t1 = 100; t2 = 500; t4 = 500; };
 };
-b2bua: {
-  $*
-};
+$*
 control: { socket = "$tmp/sbc.ctl"; };
 CONF
 	launch_sbc "$name" "$tmp/$name.conf"
+}
+
+# trunks PORT...: one trunk per port, one route for every call over them in order.
+trunks() {
+	local t="" m="" i=1
+	for p in "$@"; do
+		t+="${t:+, }{ name = \"t$i\"; address = \"127.0.0.1:$p\"; }"
+		m+="${m:+, }\"t$i\""
+		i=$((i + 1))
+	done
+	echo "routing: { trunks = ( $t ); routes = ( { name = \"all\"; trunks = [ $m ]; } ); };"
+}
+
+# Numbers: 1001 is the callee (trunk 1), 2002 the forward target (trunk 3).
+numbers="routing: {
+  trunks = ( { name = \"t1\"; address = \"127.0.0.1:$p1\"; },
+             { name = \"t3\"; address = \"127.0.0.1:$p3\"; } );
+  routes = ( { prefix = \"1\"; trunks = [ \"t1\" ]; }, { prefix = \"2\"; trunks = [ \"t3\" ]; } );
+};"
+
+# forwarding MEMBERS: user 1001 with these forward_* settings.
+forwarding() {
+	echo "registrar: { users = ( { username = \"1001\"; password = \"x\"; $* } ); };"
+}
+
+# A registrar where bob registers once from each port given: his calls fork to them.
+registered() {
+	echo "registrar: { mode = \"local\"; realm = \"example.com\"; algorithms = \"MD5\";
+  keepalive: { method = \"off\"; };
+  users = ( { username = \"bob\"; password = \"builder\"; } ); };"
+}
+register_from() {
+	local name=$1 p
+	shift
+	for p in "$@"; do
+		(cd "$tmp" && timeout 20 sipp -sf "$SIPP_DIR/register_contact.xml" -p "$p" -m 1 \
+			-s bob -au bob -ap builder -nostdin "127.0.0.1:$port" \
+			>"$name.reg$p.out" 2>&1) || { fail "$name: registration from $p"; tail -5 "$tmp/$name.reg$p.out"; }
+	done
 }
 
 # run NAME UAC-XML PORT:UAS-XML...: CALLS calls; the caller and every callee must complete.
@@ -53,7 +94,7 @@ run() {
 	done
 	sleep 0.3
 	(cd "$tmp" && timeout 120 sipp -sf "$SIPP_DIR/$uac" -p "$uac_port" -m "$CALLS" -r 10 \
-		-l 10 -s bob -timeout 60s -timeout_error -nostdin -trace_msg \
+		-l 10 -s "$callee" -timeout 60s -timeout_error -nostdin -trace_msg \
 		-message_file "$name.uac.msg" -trace_err -error_file "$name.uac.err" \
 		"127.0.0.1:$port" >"$name.uac.out" 2>&1)
 	rc_uac=$?
@@ -69,29 +110,39 @@ run() {
 	[ "$ok" -eq 1 ] && pass "$name: $CALLS calls, caller and $# callee scenario(s) complete"
 }
 
-start_sbc failover_503 "test_routes = [ \"udp:127.0.0.1:$p1\", \"udp:127.0.0.1:$p2\" ];"
+start_sbc failover_503 "$(trunks "$p1" "$p2")"
 run failover_503 b2b_uac_bye.xml "$p1:b2b_route_uas_503.xml" "$p2:b2b_uas_answer.xml"
 stop_sbc failover_503
 
-start_sbc failover_timeout "test_routes = [ \"udp:127.0.0.1:$silent\", \"udp:127.0.0.1:$p2\" ]; no_answer_timeout = 30;"
+start_sbc failover_timeout "$(trunks "$silent" "$p2")" "b2bua: { no_answer_timeout = 30; };"
 run failover_timeout b2b_uac_bye.xml "$p2:b2b_uas_answer.xml"
 stop_sbc failover_timeout
 
-start_sbc fork "test_routes = [ \"udp:127.0.0.1:$p1\", \"udp:127.0.0.1:$p2\" ]; test_routes_parallel = true;"
+start_sbc fork "$(registered)"
+register_from fork "$p1" "$p2"
 run fork b2b_uac_bye.xml "$p1:b2b_route_uas_answer_late.xml" "$p2:b2b_uas_cancel.xml"
 stop_sbc fork
 
-start_sbc fork_cancel "test_routes = [ \"udp:127.0.0.1:$p1\", \"udp:127.0.0.1:$p2\" ]; test_routes_parallel = true;"
+start_sbc fork_cancel "$(registered)"
+register_from fork_cancel "$p1" "$p2"
 run fork_cancel b2b_route_uac_cancel.xml "$p1:b2b_uas_cancel.xml" "$p2:b2b_uas_cancel.xml"
 stop_sbc fork_cancel
 
-start_sbc forward_busy "default_route = \"udp:127.0.0.1:$p1\"; test_forward_route = \"udp:127.0.0.1:$p3\";"
+callee=1001
+start_sbc forward_busy "$numbers" "$(forwarding 'forward_busy = "2002";')"
 run forward_busy b2b_uac_bye.xml "$p1:b2b_uas_486.xml" "$p3:b2b_uas_answer.xml"
 stop_sbc forward_busy
 
-start_sbc forward_noanswer "default_route = \"udp:127.0.0.1:$p1\"; test_forward_route = \"udp:127.0.0.1:$p3\"; no_answer_timeout = 2;"
+start_sbc forward_noanswer "$numbers" "$(forwarding "forward_no_answer = \"sip:2002@127.0.0.1\"; forward_no_answer_timeout = 2;")"
 run forward_noanswer b2b_uac_bye.xml "$p1:b2b_uas_cancel.xml" "$p3:b2b_uas_answer.xml"
 stop_sbc forward_noanswer
+
+# Trunk 1 never hears of the call: nobody listens there, the target answers.
+start_sbc forward_unconditional "$numbers" "$(forwarding 'forward_unconditional = "2002";')"
+run forward_unconditional b2b_uac_bye.xml "$p3:b2b_uas_answer.xml"
+grep -q "forwarded unconditionally to 2002" "$tmp/forward_unconditional.sbc.log" &&
+	pass "forward_unconditional: logged" || fail "forward_unconditional: not in the log"
+stop_sbc forward_unconditional
 
 grep -h "^calls:" "$tmp"/*.status
 echo "$failures failure(s)"

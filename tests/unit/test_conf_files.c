@@ -250,6 +250,17 @@ static void test_sbc_semantic_errors(void **state)
 	conf_free(c);
 
 	assert_int_equal(conf_load_string(&c, &sbc_conf_schema, "s.conf",
+					  "sip: { listen = (\n { address = \"0.0.0.0\";\n"
+					  "   advertise = \"0.0.0.0:5060\"; }\n); };\n",
+					  err, sizeof(err)),
+			 0);
+	assert_int_equal(sbc_conf_read(&cfg, c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "s.conf:3: setting 'sip.listen.[0].advertise': expected an "
+				 "address[:port] of the listener's family, not a wildcard, got "
+				 "\"0.0.0.0:5060\"");
+	conf_free(c);
+
+	assert_int_equal(conf_load_string(&c, &sbc_conf_schema, "s.conf",
 					  "sip: { listen = (); };\n", err, sizeof(err)),
 			 0);
 	assert_int_equal(sbc_conf_read(&cfg, c, err, sizeof(err)), -EINVAL);

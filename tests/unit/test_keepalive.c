@@ -400,6 +400,54 @@ static void test_stream_uses_crlf(void **state)
 	assert_int_equal(stats().bindings, 0);
 }
 
+/*
+ * RFC 5626 pongs: a UA that has answered a ping is held to it. Alice answers
+ * for a while and then goes silent on a connection that stays up: her binding
+ * goes after max_failures (3) unanswered rounds. Bob never answers (no 5626):
+ * only send errors would drop him. Carol answers every ping and stays.
+ */
+static void test_silent_after_pongs_drops(void **state)
+{
+	struct sip_flow a = E.tcp, c = E.tcp;
+	uint64_t silent_at = 0;
+	unsigned seen = 0, oseen = 0;
+
+	(void)state;
+	c.conn_id = 9;
+	add_binding("alice", "sip:alice@10.0.0.5;transport=tcp", 3600, &a);
+	add_binding("bob", "sip:bob@10.0.0.6", 3600, &E.udp);
+	add_binding("carol", "sip:carol@10.0.0.7;transport=tcp", 3600, &c);
+	while (now() < 400000 && bindings_of("alice")) {
+		at(now() + 100);
+		for (; seen < E.npings; seen++) {
+			const struct sip_flow *fl = &E.pings[seen].flow;
+
+			if (fl->conn_id == 9 || (fl->conn_id == 7 && now() < 120000))
+				keepalive_flow_alive(E.k, fl, true);
+			else if (fl->conn_id == 7 && !silent_at)
+				silent_at = now();
+		}
+		if (E.npings >= MAX_REC - 2)
+			E.npings = seen = 0;
+		for (; oseen < E.nopts; oseen++) /* bob is there, he just does not pong */
+			answer(oseen, 200);
+		if (E.nopts >= MAX_REC - 2)
+			E.nopts = oseen = 0;
+	}
+	assert_int_equal(bindings_of("alice"), 0);
+	assert_int_equal(bindings_of("bob"), 1);
+	assert_int_equal(bindings_of("carol"), 1);
+	assert_int_equal(stats().dropped, 1);
+	assert_true(stats().pongs >= 6);
+	/* within max_failures intervals (30 s each, 80..100 %) after the first unanswered ping */
+	assert_true(silent_at > 0 && now() - silent_at <= 3 * 30000 + 100);
+	assert_true(now() - silent_at >= 3 * 24000 - 100);
+
+	/* A UA's own ping (not a pong) keeps it alive but does not commit it to answering. */
+	keepalive_flow_alive(E.k, &E.udp, false);
+	assert_int_equal(bindings_of("bob"), 1);
+}
+
 static void test_flow_closed_cancels(void **state)
 {
 	(void)state;
@@ -523,6 +571,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_options_at_interval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_any_response_keeps_binding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_three_timeouts_drop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silent_after_pongs_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answer_resets_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jitter_spreads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pacer_bounds_rate, setup, teardown),

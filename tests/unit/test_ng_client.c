@@ -49,6 +49,8 @@ struct fake {
 	char req[4096]; /* the last request's dict */
 	size_t req_len;
 	struct sa client; /* where the last request came from */
+	unsigned acks;	  /* replies to our own commands (notifications) */
+	char ack[128];	  /* the last one, cookie included */
 };
 
 static bool fake_seen(struct fake *f, const char *cookie)
@@ -101,7 +103,14 @@ static void fake_h(int fd, uint32_t events, void *arg)
 	memcpy(f->req, sp + 1, f->req_len);
 	bencode_doc_init(&doc, nodes, 256);
 	assert_int_equal(bencode_decode(&doc, f->req, f->req_len, NULL, NULL), 0);
-	assert_true(bencode_dict_get_str(&doc, bencode_root(&doc), STRV("command"), &cmd));
+	if (!bencode_dict_get_str(&doc, bencode_root(&doc), STRV("command"), &cmd)) {
+		/* the client's answer to a notification of ours */
+		assert_true((size_t)n < sizeof(f->ack));
+		memcpy(f->ack, buf, (size_t)n);
+		f->ack[n] = 0;
+		f->acks++;
+		return;
+	}
 	bencode_dict_get_str(&doc, bencode_root(&doc), STRV("sdp"), &sdp);
 	if (!fake_seen(f, cookie)) {
 		/* rtpengine executes a cookie once and answers retransmissions from its cache */
@@ -766,6 +775,79 @@ static void test_cancel_and_free(void **state)
 	assert_int_equal(ng_client_request(f->c, &cmd, NG_NODE_ANY, cancel_h, NULL, NULL), 0);
 }
 
+struct notice {
+	unsigned calls;
+	int node;
+	char command[32], call_id[64], reason[32];
+};
+
+static void notify_h(void *arg, int node, struct strv command, const struct bencode_doc *doc,
+		     const struct bencode_node *dict)
+{
+	struct notice *nt = arg;
+	struct strv v;
+
+	nt->calls++;
+	nt->node = node;
+	strv_copy(command, nt->command, sizeof(nt->command));
+	if (bencode_dict_get_str(doc, dict, STRV("call-id"), &v))
+		strv_copy(v, nt->call_id, sizeof(nt->call_id));
+	if (bencode_dict_get_str(doc, dict, STRV("reason"), &v))
+		strv_copy(v, nt->reason, sizeof(nt->reason));
+}
+
+static struct notice *notice_seen;
+
+static bool notified(struct fixture *f)
+{
+	return notice_seen->calls > 0 && f->fk[1].acks > 0;
+}
+
+static bool unsolicited_counted(struct fixture *f)
+{
+	return ng_client_stats(f->c)->unsolicited > 0;
+}
+
+/*
+ * Our rtpengine's teardown after a media timeout: a command from the node's
+ * ng socket to ours, answered `result: ok` with its cookie and handed to the
+ * notify handler; the same from an address that is no node is dropped.
+ */
+static void test_teardown_notification(void **state)
+{
+	static const char td[] = "d7:command8:teardown7:call-id6:call-a8:from-tag1:a"
+				 "6:reason7:timeoute";
+	struct fixture *f = *state;
+	struct result r = result_new(f);
+	struct notice nt = { 0 };
+	struct fake stranger;
+
+	ng_client_set_notify_h(f->c, notify_h, &nt);
+	notice_seen = &nt;
+	/* a ping first, so that the fake nodes know the client's address */
+	assert_int_equal(ng_client_ping(f->c, 1, result_h, &r, NULL), 0);
+	run_until_done(f, &r);
+	fake_send(&f->fk[1], &f->fk[1].client, "td-1", td, sizeof(td) - 1);
+	run_until(f, notified);
+	assert_int_equal(nt.calls, 1);
+	assert_int_equal(nt.node, 1);
+	assert_string_equal(nt.command, "teardown");
+	assert_string_equal(nt.call_id, "call-a");
+	assert_string_equal(nt.reason, "timeout");
+	assert_string_equal(f->fk[1].ack, "td-1 d6:result2:oke");
+	assert_int_equal(ng_client_stats(f->c)->notifications, 1);
+	assert_int_equal(ng_client_stats(f->c)->stale, 0);
+
+	/* the same from a socket that is no node */
+	fake_open(&stranger, f->l);
+	fake_send(&stranger, &f->fk[1].client, "td-2", td, sizeof(td) - 1);
+	run_until(f, unsolicited_counted);
+	assert_int_equal(nt.calls, 1);
+	assert_int_equal(ng_client_stats(f->c)->notifications, 1);
+	fake_close(&stranger);
+	assert_int_equal(stranger.acks, 0);
+}
+
 static void test_bad_requests(void **state)
 {
 	struct fixture *f = *state;
@@ -905,6 +987,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_late_reply_is_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_and_free, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_teardown_notification, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_weights, setup, teardown),
 	};
 

@@ -13,6 +13,7 @@
 
 #include "sbc/sip/msg.h"
 #include "sbc/sip/print.h"
+#include "sbc/sip/reply.h"
 
 static struct sip_msg m, m2;
 
@@ -407,6 +408,38 @@ static void roundtrip_dir(const char *dir, unsigned *count)
 	closedir(d);
 }
 
+/* RFC 3581 on the top Via of a response (also the 100 Trying's, via sip_tsx_via_h). */
+static void test_reply_via(void **state)
+{
+	struct sip_flow fl = { .proto = SIP_PROTO_UDP };
+	char buf[256];
+	long n;
+
+	(void)state;
+	assert_int_equal(sa_parse_cstr(&fl.remote, "192.0.2.7:40000", 5060), 0);
+	/* rport asked: filled, and received= even when the sent-by matches */
+	n = sip_reply_via(&fl, STRV("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKa;rport"), buf,
+			  sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal((size_t)n, strlen("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKa;rport=40000;"
+					   "received=192.0.2.7"));
+	assert_memory_equal(buf,
+			    "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKa;rport=40000;"
+			    "received=192.0.2.7",
+			    (size_t)n);
+	/* no rport, sent-by is the source: unchanged */
+	n = sip_reply_via(&fl, STRV("SIP/2.0/UDP 192.0.2.7:40000;branch=z9hG4bKb"), buf,
+			  sizeof(buf));
+	assert_int_equal((size_t)n, strlen("SIP/2.0/UDP 192.0.2.7:40000;branch=z9hG4bKb"));
+	/* an old received= is replaced */
+	n = sip_reply_via(&fl, STRV("SIP/2.0/UDP h;received=1.2.3.4;branch=z9hG4bKc"), buf,
+			  sizeof(buf));
+	assert_memory_equal(buf, "SIP/2.0/UDP h;branch=z9hG4bKc;received=192.0.2.7", (size_t)n);
+	/* no room, or no Via to speak of: the caller copies it */
+	assert_true(sip_reply_via(&fl, STRV("SIP/2.0/UDP h;branch=z9hG4bKd;rport"), buf, 8) < 0);
+	assert_true(sip_reply_via(&fl, STRV("garbage"), buf, sizeof(buf)) < 0);
+}
+
 static void test_roundtrip_corpus(void **state)
 {
 	unsigned count = 0;
@@ -427,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_raw_and_uint),
 		cmocka_unit_test(test_roundtrip_corpus),
+		cmocka_unit_test(test_reply_via),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

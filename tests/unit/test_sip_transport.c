@@ -55,6 +55,8 @@ struct side {
 	struct sip_flow closed[MAX_CLOSED];
 	int reason[MAX_CLOSED];
 	unsigned nclosed;
+	unsigned nka, npong; /* keep-alives reported, of which pongs */
+	struct sip_flow ka_flow;
 	bool echo;     /* send every message back over its flow */
 	bool close_rx; /* close every flow a message arrives on */
 };
@@ -108,11 +110,21 @@ static void on_close(const struct sip_flow *flow, int reason, void *arg)
 	s->reason[s->nclosed++] = reason;
 }
 
+static void on_keepalive(const struct sip_flow *flow, bool pong, void *arg)
+{
+	struct side *s = arg;
+
+	s->nka++;
+	s->npong += pong;
+	s->ka_flow = *flow;
+}
+
 static void side_open(struct fixture *f, struct side *s, const struct sip_transport_opts *o)
 {
 	assert_int_equal(sip_transport_alloc(&s->tp, f->l, o), 0);
 	s->l = f->l;
 	sip_transport_set_handlers(s->tp, on_recv, on_close, s);
+	sip_transport_set_keepalive_h(s->tp, on_keepalive);
 }
 
 static void side_free(struct side *s)
@@ -487,6 +499,54 @@ static void test_udp_wildcard_ipv6(void **state)
 	udp_roundtrip(*state, "::", "::1", "::1");
 }
 
+/*
+ * What we write as ours: the advertised address (1:1 NAT), with the
+ * listener's port unless it has its own; else the flow's local address; on a
+ * wildcard listener with no local address yet, the source toward the remote,
+ * never the wildcard.
+ */
+static void test_sent_by(void **state)
+{
+	struct fixture *f = *state;
+	struct side *s = &f->a;
+	struct sip_listen_opts o = { .proto = SIP_PROTO_UDP, .interface = "test" };
+	struct sip_flow fl = { 0 };
+	struct sa bound, got, want;
+	unsigned pub, pubport, any;
+	char buf[SA_STRLEN], wbuf[SA_STRLEN];
+
+	side_open(f, s, NULL);
+	assert_int_equal(sa_parse_cstr(&o.addr, "127.0.0.1", 0), 0);
+	assert_int_equal(sa_parse_cstr(&o.advertise, "198.51.100.7", 0), 0);
+	assert_int_equal(sip_transport_listen(s->tp, &o, &pub), 0);
+	assert_int_equal(sip_transport_listener_addr(s->tp, pub, &bound), 0);
+	assert_int_equal(sa_parse_cstr(&o.advertise, "198.51.100.7:5090", 0), 0);
+	assert_int_equal(sip_transport_listen(s->tp, &o, &pubport), 0);
+	any = listen_on(s, SIP_PROTO_UDP, "0.0.0.0", NULL, NULL);
+
+	fl.listener = (uint16_t)pub;
+	assert_int_equal(sa_parse_cstr(&fl.remote, "127.0.0.9:5060", 0), 0);
+	assert_int_equal(sip_transport_sent_by(s->tp, &fl, &got), 0);
+	assert_int_equal(sa_parse_cstr(&want, "198.51.100.7", sa_port(&bound)), 0);
+	assert_string_equal(sa_print(&got, buf, sizeof(buf)), sa_print(&want, wbuf, sizeof(wbuf)));
+	fl.listener = (uint16_t)pubport;
+	assert_int_equal(sip_transport_sent_by(s->tp, &fl, &got), 0);
+	assert_string_equal(sa_print(&got, buf, sizeof(buf)), "198.51.100.7:5090");
+
+	fl.listener = (uint16_t)any; /* a request we start: no local address yet */
+	assert_int_equal(sip_transport_listener_addr(s->tp, any, &fl.local), 0);
+	assert_int_equal(sip_transport_sent_by(s->tp, &fl, &got), 0);
+	assert_false(sa_is_any(&got));
+	assert_true(sa_is_loopback(&got));
+	assert_int_equal(sa_port(&got), sa_port(&fl.local));
+	assert_int_equal(sa_parse_cstr(&fl.local, "127.0.0.3:5060", 0), 0); /* from pktinfo */
+	assert_int_equal(sip_transport_sent_by(s->tp, &fl, &got), 0);
+	assert_true(sa_equal(&got, &fl.local));
+
+	fl.listener = 99;
+	assert_int_equal(sip_transport_sent_by(s->tp, &fl, &got), -EINVAL);
+}
+
 /* Many datagrams per receive burst; each is echoed over its flow (batched sends). */
 static void test_udp_batch(void **state)
 {
@@ -572,6 +632,10 @@ static void test_udp_keepalives(void **state)
 				 ((const unsigned char *)&client.u.in.sin_addr)[i]);
 	assert_int_equal(s->nrx, 0);
 	assert_int_equal(stats(s, idx).keepalives, 2);
+	/* both reported: the CRLF as a (STUN-less) pong, the STUN request not */
+	assert_int_equal(s->nka, 2);
+	assert_int_equal(s->npong, 1);
+	assert_int_equal(sa_port(&s->ka_flow.remote), sa_port(&client));
 	close(r.fd);
 }
 
@@ -719,6 +783,23 @@ static void test_tcp_ping_pong(void **state)
 	wait_count(f, &s->nrx, 1);
 	assert_rx(&s->rx[0], msg, len);
 	assert_int_equal(s->nclosed, 0);
+	/* the peer's pings are keep-alives, not pongs */
+	assert_int_equal(s->nka, 3);
+	assert_int_equal(s->npong, 0);
+	/* our ping: the lone CRLF that follows is its pong (RFC 5626 §4.4.1) */
+	assert_int_equal(sip_transport_send(s->tp, &s->rx[0].flow, "\r\n\r\n", 4), 0);
+	read_bytes(f, &r, 10);
+	assert_int_equal(r.len, 10);
+	assert_memory_equal(r.buf + 6, "\r\n\r\n", 4);
+	write_all(r.fd, "\r\n", 2);
+	wait_count(f, &s->npong, 1);
+	assert_int_equal(s->ka_flow.conn_id, s->rx[0].flow.conn_id);
+	/* a lone CRLF with no ping of ours out is padding, and a message still follows */
+	write_all(r.fd, "\r\n", 2);
+	write_all(r.fd, msg, len);
+	wait_count(f, &s->nrx, 2);
+	assert_int_equal(s->npong, 1);
+	assert_int_equal(s->nka, 4);
 	close(r.fd);
 }
 
@@ -781,7 +862,56 @@ static void test_tcp_no_content_length(void **state)
 	write_all(r.fd, msg, len);
 	expect_closed(f, s, &r, -EBADMSG);
 	assert_int_equal(stats(s, idx).rx_errors, 1);
+	/* the request could be read: 400 with a reason to its Via before the close */
+	assert_true(r.len > 0);
+	r.buf[r.len < sizeof(r.buf) ? r.len : sizeof(r.buf) - 1] = 0;
+	assert_non_null(strstr(r.buf, "SIP/2.0 400 Bad Content-Length\r\n"));
+	assert_non_null(strstr(r.buf, "\r\nVia: "));
+	assert_non_null(strstr(r.buf, "\r\nContent-Length: 0\r\n\r\n"));
+	assert_int_equal(stats(s, idx).rx_rejected, 1);
 	close(r.fd);
+}
+
+/* A bad Content-Length after a good message: that one is delivered, the bad one answered. */
+static void test_tcp_bad_content_length(void **state)
+{
+	struct fixture *f = *state;
+	struct side *s = &f->a;
+	struct reader r = { 0 }, r2 = { 0 };
+	struct sa bound;
+	char msg[1024];
+	size_t len = make_msg(msg, sizeof(msg), 1, 0, true);
+	static const char bad[] = "OPTIONS sip:x SIP/2.0\r\n"
+				  "Via: SIP/2.0/TCP 10.0.0.1;branch=z9hG4bKbad\r\n"
+				  "From: <sip:a@x>;tag=1\r\nTo: <sip:x>\r\n"
+				  "Call-ID: bad1\r\nCSeq: 2 OPTIONS\r\n"
+				  "Content-Length: 12x\r\n\r\n";
+	unsigned idx;
+
+	side_open(f, s, NULL);
+	idx = listen_on(s, SIP_PROTO_TCP, "127.0.0.1", NULL, &bound);
+	r.fd = tcp_client(&bound);
+	write_all(r.fd, msg, len);
+	wait_count(f, &s->nrx, 1);
+	write_all(r.fd, bad, sizeof(bad) - 1);
+	RUN_UNTIL(f, reader_eof, &r);
+	wait_count(f, &s->nclosed, 1);
+	assert_int_equal(s->reason[0], -EBADMSG);
+	r.buf[r.len < sizeof(r.buf) ? r.len : sizeof(r.buf) - 1] = 0;
+	assert_non_null(strstr(r.buf, "SIP/2.0 400 Bad Content-Length\r\n"));
+	assert_non_null(strstr(r.buf, "branch=z9hG4bKbad"));
+	assert_non_null(strstr(r.buf, "CSeq: 2 OPTIONS\r\n"));
+	assert_int_equal(stats(s, idx).rx_rejected, 1);
+	/* garbage with no message start: closed without a word */
+	r2.fd = tcp_client(&bound);
+	write_all(r2.fd, "hello there\r\n\r\n", 15);
+	RUN_UNTIL(f, reader_eof, &r2);
+	wait_count(f, &s->nclosed, 2);
+	assert_int_equal(r2.len, 0);
+	assert_int_equal(stats(s, idx).rx_rejected, 1);
+	assert_int_equal(stats(s, idx).rx_errors, 2);
+	close(r.fd);
+	close(r2.fd);
 }
 
 /* Idle connections are reaped after idle_timeout_ms, not before. */
@@ -1228,6 +1358,7 @@ int main(void)
 		T(test_udp_ipv6),
 		T(test_udp_wildcard_pktinfo),
 		T(test_udp_wildcard_ipv6),
+		T(test_sent_by),
 		T(test_udp_batch),
 		T(test_udp_keepalives),
 		T(test_tcp_flow),
@@ -1235,6 +1366,7 @@ int main(void)
 		T(test_tcp_pipelined),
 		T(test_tcp_ping_pong),
 		T(test_tcp_oversize),
+		T(test_tcp_bad_content_length),
 		T(test_tcp_no_content_length),
 		T(test_tcp_idle_reap),
 		T(test_tcp_per_ip_limit),

@@ -780,6 +780,42 @@ static void test_sinv_trying_immediate(void **state)
 	env_down();
 }
 
+/* The top Via as a response addresses it: "<via>;received=d<dest id>". */
+static long fake_via(const void *dest, struct strv via, char *buf, size_t size)
+{
+	const struct dest *d = dest;
+	int n = snprintf(buf, size, "%.*s;received=d%d", (int)via.len, via.p, d->id);
+
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+/* RFC 3581: the 100 Trying's top Via gets received/rport through conf.via_h, like any response. */
+static void test_sinv_trying_via(void **state)
+{
+	struct sip_tsx_conf c = { .via_h = fake_via };
+	const char *inv = mk_req(&SINV);
+	struct sip_msg req, tr;
+	const struct sip_hdr *v1, *v2;
+	char want[512];
+
+	(void)state;
+	env_up(&c);
+	assert_int_equal(feed(inv, 9, false), 0);
+	assert_int_equal(E.nsent, 1);
+	assert_int_equal(sent_status(0), 100);
+	parse(&req, inv, strlen(inv));
+	sent_msg(0, &tr);
+	v1 = sip_msg_hdr(&tr, SIP_HDR_VIA);
+	v2 = sip_msg_hdr_next(&tr, v1);
+	snprintf(want, sizeof(want), "%.*s;received=d9",
+		 (int)sip_msg_hdr(&req, SIP_HDR_VIA)->value.len,
+		 sip_msg_hdr(&req, SIP_HDR_VIA)->value.p);
+	assert_strv(v1->value, strv_cstr(want));
+	/* only the top one: the others are the upstream hops' */
+	assert_strv(v2->value, sip_msg_hdr_next(&req, sip_msg_hdr(&req, SIP_HDR_VIA))->value);
+	env_down();
+}
+
 static void test_sinv_no_trying_when_answered(void **state)
 {
 	env_up(NULL);
@@ -1519,6 +1555,7 @@ int main(void)
 		cmocka_unit_test(test_conf_timers),
 		cmocka_unit_test(test_sinv_trying_immediate),
 		cmocka_unit_test(test_sinv_no_trying_when_answered),
+		cmocka_unit_test(test_sinv_trying_via),
 		cmocka_unit_test(test_sinv_trying_delay),
 		cmocka_unit_test(test_sinv_non2xx_timer_g_h),
 		cmocka_unit_test(test_sinv_ack_confirmed),

@@ -8,6 +8,7 @@
 #   require_root_netns          # "SKIP: ..." and exit 77 unless root with netns + nftables NAT
 #   topo_up || exit 1           # namespaces, veths, addresses, routes, NAT; installs the trap
 #   start_daemon NAME NS LOG cmd...; wait_listen NS udp ADDR PORT 5; ...; stop_daemon NAME
+#   wait_daemon NAME TIMEOUT_S  # a daemon that ends by itself (sipp -m N): its exit status
 #
 # The trap topo_up installs on EXIT/INT/TERM stops every process left in the namespaces,
 # deletes them, and keeps the per-run log directory (printing the tail of each log) only when
@@ -361,6 +362,21 @@ stop_daemon()
 	unset "TOPO_PIDS[$name]"
 	echo "+ exit status $rc" >>"${TOPO_LOGS[$name]}"
 	return "$rc"
+}
+
+# wait_daemon NAME TIMEOUT_S: until the daemon exits by itself (a sipp done with its -m
+# calls), at most TIMEOUT_S seconds; then as stop_daemon (its exit status, 143 if it was
+# still running and had to be stopped).
+wait_daemon()
+{
+	local name=$1 limit=$2 i pid
+
+	pid=${TOPO_PIDS[$name]:-}
+	for ((i = 0; i < limit * 10; i++)); do
+		[[ -n $pid ]] && topo_pid_ours "$pid" || break
+		sleep 0.1
+	done
+	stop_daemon "$name"
 }
 
 # wait_listen NS udp|tcp ADDR PORT TIMEOUT_S: poll until a socket listens on ADDR:PORT or on
