@@ -6,6 +6,7 @@
 #include "common/conf.h"
 #include "common/sa.h"
 #include "iface.h"
+#include "rtpengine_conf_dpdk.h"
 
 #define RTPENGINE_MAX_NG 8
 
@@ -26,6 +27,7 @@ struct rtpengine_conf {
 	uint32_t latch_window_ms;
 	enum rtpengine_backend backend;
 	unsigned workers;
+	struct rtpengine_dpdk_conf dpdk; /**< dataplane.dpdk.*, strings valid until conf_free */
 };
 
 extern const struct conf_schema rtpengine_conf_schema;
