@@ -198,6 +198,7 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	uint32_t ssrc = 0, out;
 	int r = -1;
 	bool has_ssrc;
+	struct latch_addr key;
 	struct sa src;
 
 	cfg_sync(f);
@@ -205,10 +206,22 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	if (unlikely(stun_is_stun(pl, plen)))
 		return dpdk_stun_input(w, m, p, f, c);
 	has_ssrc = rtp_ssrc(pl, plen, c->is_rtcp, &ssrc);
-	dpdk_pkt_src(m, p, &src);
-	latch_write_begin(f);
-	v = latch_check(&f->latch, &c->latch, &src, ssrc, has_ssrc, now_ms);
-	latch_write_end(f);
+	dpdk_pkt_src_key(m, p, &key);
+	if (likely(latch_is_learned(&f->latch, &key))) {
+		/* latch_check()'s verdict for the latched source, without its struct sa compares */
+		v = LATCH_FORWARD;
+		if (has_ssrc && (!f->latch.has_ssrc || f->latch.ssrc != ssrc)) {
+			latch_write_begin(f);
+			f->latch.ssrc = ssrc;
+			f->latch.has_ssrc = true;
+			latch_write_end(f);
+		}
+	} else {
+		dpdk_pkt_src(m, p, &src);
+		latch_write_begin(f);
+		v = latch_check(&f->latch, &c->latch, &src, ssrc, has_ssrc, now_ms);
+		latch_write_end(f);
+	}
 	if (unlikely(v == LATCH_REFUSED)) {
 		dpdk_ctr_add(&f->ctr.refused, 1);
 		dpdk_ctr_add(&w->st.refused, 1);
