@@ -5,6 +5,8 @@
  */
 #include "latch.h"
 
+#include <string.h>
+
 enum {
 	RANK_STRANGER = 0,
 	RANK_SAME_IP = 1,
@@ -51,10 +53,31 @@ static bool in_window(const struct latch *l, uint64_t now_ms)
 	return now_ms <= l->window_end_ms;
 }
 
+void latch_addr_from_sa(struct latch_addr *k, const struct sa *sa)
+{
+	memset(k, 0, sizeof(*k));
+	switch (sa_family(sa)) {
+	case AF_INET:
+		k->addr[0] = sa->u.in.sin_addr.s_addr;
+		k->port = sa->u.in.sin_port;
+		k->family = AF_INET;
+		break;
+	case AF_INET6:
+		memcpy(k->addr, &sa->u.in6.sin6_addr, sizeof(k->addr));
+		k->scope = sa->u.in6.sin6_scope_id;
+		k->port = sa->u.in6.sin6_port;
+		k->family = AF_INET6;
+		break;
+	default:
+		break;
+	}
+}
+
 static void latch_learn(struct latch *l, const struct sa *src, unsigned rank, uint32_t ssrc,
 			bool has_ssrc)
 {
 	l->learned = *src;
+	latch_addr_from_sa(&l->learned_key, src);
 	l->rank = (uint8_t)rank;
 	l->ssrc = has_ssrc ? ssrc : 0;
 	l->has_ssrc = has_ssrc;
@@ -63,6 +86,7 @@ static void latch_learn(struct latch *l, const struct sa *src, unsigned rank, ui
 static void latch_forget(struct latch *l)
 {
 	sa_init(&l->learned);
+	memset(&l->learned_key, 0, sizeof(l->learned_key));
 	l->rank = RANK_STRANGER;
 	l->ssrc = 0;
 	l->has_ssrc = false;

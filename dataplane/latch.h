@@ -50,13 +50,25 @@ enum latch_verdict {
 	LATCH_REFUSED, /**< drop and count */
 };
 
+/**
+ * An address:port in a compact form for the per-packet compare: two are equal exactly when
+ * sa_equal() says so (IPv6 scope id included). Unused fields are 0.
+ */
+struct latch_addr {
+	uint32_t addr[4]; /**< IPv4 in addr[0] (network order) */
+	uint32_t scope;	  /**< IPv6 scope id */
+	uint16_t port;	  /**< network order */
+	uint16_t family;  /**< AF_INET, AF_INET6; 0: unset */
+};
+
 /** The latch of one flow. Owned by the worker that forwards the flow. */
 struct latch {
 	struct sa learned; /**< the source packets are forwarded to; unset until learned */
 	uint32_t ssrc;	   /**< RTP SSRC seen from @ref learned (evidence for handover) */
 	bool has_ssrc;
-	uint8_t rank;		/**< rank of @ref learned, see above */
-	uint64_t window_end_ms; /**< learning allowed until then */
+	uint8_t rank;		       /**< rank of @ref learned, see above */
+	uint64_t window_end_ms;	       /**< learning allowed until then */
+	struct latch_addr learned_key; /**< @ref learned, compact; family 0 while unset */
 };
 
 /**
@@ -71,5 +83,22 @@ void latch_restart(struct latch *l, const struct latch_params *p, uint64_t now_m
  */
 enum latch_verdict latch_check(struct latch *l, const struct latch_params *p, const struct sa *src,
 			       uint32_t ssrc, bool has_ssrc, uint64_t now_ms);
+
+/** The compact form of @p sa (family 0 when it is neither IPv4 nor IPv6). */
+void latch_addr_from_sa(struct latch_addr *k, const struct sa *sa);
+
+/**
+ * Whether @p src (compact) is the latched source: then latch_check() would forward without
+ * moving the latch, only noting the packet's SSRC. The hot path's shortcut: exact while only
+ * latch.c changes the latch (after zeroing it).
+ */
+static inline bool latch_is_learned(const struct latch *l, const struct latch_addr *src)
+{
+	const struct latch_addr *k = &l->learned_key;
+
+	return k->family != 0 && k->family == src->family && k->port == src->port &&
+	       k->addr[0] == src->addr[0] && k->addr[1] == src->addr[1] &&
+	       k->addr[2] == src->addr[2] && k->addr[3] == src->addr[3] && k->scope == src->scope;
+}
 
 #endif

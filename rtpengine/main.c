@@ -27,6 +27,9 @@
 #include "ports.h"
 #include "relay_metrics.h"
 #include "rtpengine_conf.h"
+#ifdef SBC_HAVE_DPDK
+#include "relay_dpdk.h"
+#endif
 
 #define TICK_MS 1000
 
@@ -51,6 +54,10 @@ static void status_sessions(struct ctl_reply *r, const struct relay *relay)
 	const struct calls_counters *cc = calls_counters(relay->calls);
 
 	ctl_printf(r, "dataplane: %s\n", relay->dp->ops->name);
+#ifdef SBC_HAVE_DPDK
+	if (relay->cfg.backend == RTPENGINE_BACKEND_DPDK)
+		relay_dpdk_status(r, relay->dp);
+#endif
 	ctl_printf(r, "calls: current=%llu total=%llu timeouts=%llu rejected=%llu\n",
 		   (unsigned long long)cc->current, (unsigned long long)cc->total,
 		   (unsigned long long)cc->timeouts, (unsigned long long)cc->rejected);
@@ -191,9 +198,13 @@ static int dataplane_start(struct relay *relay)
 	struct dp_sockets_conf dc = { .workers = relay->cfg.workers };
 	int rc;
 
-	if (relay->cfg.backend != RTPENGINE_BACKEND_SOCKETS) {
-		log_err("dataplane backend \"dpdk\" is not wired into rtpengine yet");
+	if (relay->cfg.backend == RTPENGINE_BACKEND_DPDK) {
+#ifdef SBC_HAVE_DPDK
+		return relay_dpdk_alloc(&relay->dp, &relay->cfg);
+#else
+		log_err("dataplane backend \"dpdk\": this rtpengine was built without DPDK");
 		return -ENOTSUP;
+#endif
 	}
 	rc = dp_sockets_alloc(&relay->dp, &dc);
 	if (rc)
@@ -325,6 +336,9 @@ static void relay_stop(struct relay *relay)
 	for (unsigned i = 0; i < relay->nifaces; i++)
 		iface_clear(&relay->ifaces[i]);
 	dataplane_free(relay->dp);
+#ifdef SBC_HAVE_DPDK
+	relay_dpdk_cleanup();
+#endif
 	if (relay->loop)
 		loop_free(relay->loop);
 	conf_free(relay->conf);

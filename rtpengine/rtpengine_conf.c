@@ -48,7 +48,8 @@ static const struct conf_setting rtpengine_settings[] = {
 };
 
 static const struct conf_setting *const rtpengine_tables[] = { daemon_conf_settings,
-							       rtpengine_settings, NULL };
+							       rtpengine_settings,
+							       rtpengine_dpdk_settings, NULL };
 
 const struct conf_schema rtpengine_conf_schema = { .tables = rtpengine_tables };
 
@@ -171,5 +172,6 @@ int rtpengine_conf_read(struct rtpengine_conf *out, const struct conf *c, char *
 	out->control_socket = conf_str(c, "control.socket");
 	out->backend = (enum rtpengine_backend)conf_choice(c, "dataplane.backend");
 	out->workers = (unsigned)conf_int(c, "dataplane.workers");
-	return 0;
+	return rtpengine_conf_dpdk_read(&out->dpdk, c, out->backend == RTPENGINE_BACKEND_DPDK, err,
+					errlen);
 }

@@ -6,6 +6,7 @@
 #include "common/conf.h"
 #include "common/sa.h"
 #include "iface.h"
+#include "rtpengine_conf_dpdk.h"
 
 #define RTPENGINE_MAX_NG 8
 
@@ -27,6 +28,7 @@ struct rtpengine_conf {
 	enum rtpengine_backend backend;
 	unsigned workers;
 	struct sa metrics; /**< Prometheus endpoint; unset: none */
+	struct rtpengine_dpdk_conf dpdk; /**< dataplane.dpdk.*, strings valid until conf_free */
 };
 
 extern const struct conf_schema rtpengine_conf_schema;

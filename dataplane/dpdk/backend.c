@@ -4,8 +4,8 @@
  * The flow ops run on the control thread while workers forward (see dpdk_priv.h).
  *
  * One RX/TX queue pair per worker per port, spread by RSS; packets of a flow another worker owns
- * are handed to that worker's ring. Exceptions wait in a ring per worker for the kernel path
- * (dp_dpdk_exception_dequeue(); the TAP port comes next).
+ * are handed to that worker's ring. Exceptions go to the port's kernel path (kernel.c) when it
+ * has one, else they wait in a ring per worker (dp_dpdk_exception_dequeue()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,7 +20,6 @@
 
 #include "fastpath.h"
 
-#define POOL_MBUFS     8191
 #define RING_SIZE      1024
 #define DESC_PER_QUEUE 1024
 #define DEFAULT_FLOWS  65536
@@ -91,12 +90,22 @@ static int eal_init(const struct dp_dpdk_conf *c)
 	return 0;
 }
 
-static void ports_add(struct dp_dpdk *d, uint16_t port)
+/* Each port once; its interfaces must agree on the kernel-path port. */
+static int ports_add(struct dp_dpdk *d, const struct dp_dpdk_iface_conf *c)
 {
-	for (unsigned int i = 0; i < d->n_ports; i++)
-		if (d->ports[i] == port)
-			return;
-	d->ports[d->n_ports++] = port;
+	int32_t exc = c->has_exc_port ? c->exc_port_id : -1;
+
+	if (exc >= 0 && (!rte_eth_dev_is_valid_port((uint16_t)exc) || exc == c->port_id))
+		return -ENODEV;
+	for (unsigned int i = 0; i < d->n_ports; i++) {
+		if (d->ports[i] == c->port_id)
+			return d->exc_port[i] == exc ? 0 : -EINVAL;
+		if (exc >= 0 && (d->exc_port[i] == exc || d->ports[i] == exc))
+			return -EINVAL;
+	}
+	d->exc_port[d->n_ports] = exc;
+	d->ports[d->n_ports++] = c->port_id;
+	return 0;
 }
 
 static int ifaces_init(struct dp_dpdk *d, const struct dp_dpdk_conf *c)
@@ -113,7 +122,10 @@ static int ifaces_init(struct dp_dpdk *d, const struct dp_dpdk_conf *c)
 			return -ENODEV;
 		if (rte_eth_macaddr_get(ifc->conf.port_id, &ifc->mac) != 0)
 			return -ENODEV;
-		ports_add(d, ifc->conf.port_id);
+		int err = ports_add(d, &ifc->conf);
+
+		if (err != 0)
+			return err;
 		dpdk_iface_prepare(ifc);
 	}
 	return 0;
@@ -145,30 +157,41 @@ static int workers_init(struct dp_dpdk *d)
 	return 0;
 }
 
+/* One RX/TX queue pair per worker. */
+int dpdk_port_setup(struct dp_dpdk *d, uint16_t port, uint64_t tx_offloads)
+{
+	struct rte_eth_conf pc = { .txmode.offloads = tx_offloads };
+	int err = rte_eth_dev_configure(port, d->n_workers, d->n_workers, &pc);
+
+	for (uint16_t q = 0; err == 0 && q < d->n_workers; q++) {
+		err = rte_eth_rx_queue_setup(port, q, d->rx_desc, rte_eth_dev_socket_id(port), NULL,
+					     d->pool);
+		if (err == 0)
+			err = rte_eth_tx_queue_setup(port, q, d->tx_desc,
+						     rte_eth_dev_socket_id(port), NULL);
+	}
+	return err == 0 ? rte_eth_dev_start(port) : err;
+}
+
 static int port_init(struct dp_dpdk *d, uint16_t port)
 {
-	struct rte_eth_conf pc = { 0 };
 	struct rte_eth_dev_info info;
 	const uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	uint64_t offloads = 0;
 	int err;
 
 	err = rte_eth_dev_info_get(port, &info);
 	if (err != 0)
 		return err;
 	if ((info.tx_offload_capa & csum) == csum)
-		pc.txmode.offloads = csum;
+		offloads = csum;
 	for (unsigned int i = 0; i < d->n_ifaces; i++)
 		if (d->ifaces[i].conf.port_id == port)
-			d->ifaces[i].tx_csum_offload = pc.txmode.offloads != 0;
-	err = rte_eth_dev_configure(port, d->n_workers, d->n_workers, &pc);
-	for (uint16_t q = 0; err == 0 && q < d->n_workers; q++) {
-		err = rte_eth_rx_queue_setup(port, q, DESC_PER_QUEUE, rte_eth_dev_socket_id(port),
-					     NULL, d->pool);
-		if (err == 0)
-			err = rte_eth_tx_queue_setup(port, q, DESC_PER_QUEUE,
-						     rte_eth_dev_socket_id(port), NULL);
-	}
-	return err == 0 ? rte_eth_dev_start(port) : err;
+			d->ifaces[i].tx_csum_offload = offloads != 0;
+	err = dpdk_port_setup(d, port, offloads);
+	if (err == 0)
+		rte_eth_promiscuous_enable(port); /* not every PMD can; a failure is harmless */
+	return err;
 }
 
 /* Sends what the burst produced, port by port; frees what the ports did not take. */
@@ -186,11 +209,11 @@ static void worker_tx(struct dp_dpdk_worker *w, uint16_t q, struct dp_dpdk_burst
 		if (sent < n)
 			rte_pktmbuf_free_bulk(by_port + sent, n - sent);
 	}
-	unsigned int q_ok = rte_ring_enqueue_burst(w->exc_ring, (void **)r->exc, r->n_exc, NULL);
+	unsigned int lost = dpdk_kernel_send(w, r->exc, r->n_exc);
 
-	if (q_ok < r->n_exc) {
-		dpdk_ctr_add(&w->st.exc_ring_full, r->n_exc - q_ok);
-		rte_pktmbuf_free_bulk(r->exc + q_ok, r->n_exc - q_ok);
+	if (lost > 0) {
+		dpdk_ctr_add(&w->st.exc_ring_full, lost);
+		rte_pktmbuf_free_bulk(r->exc, lost);
 	}
 	rte_pktmbuf_free_bulk(r->drop, r->n_drop);
 	for (uint16_t j = 0; j < r->n_handoff; j++) {
@@ -229,6 +252,7 @@ static int worker_main(void *arg)
 			dp_dpdk_process_burst(w, pkts, (uint16_t)h, now, &r);
 			worker_tx(w, (uint16_t)w->id, &r);
 		}
+		dpdk_kernel_poll(w);
 		rte_rcu_qsbr_quiescent(d->rcu, w->id);
 	}
 	return 0;
@@ -241,7 +265,13 @@ static int start(struct dp_dpdk *d)
 
 	if (rte_lcore_count() < d->n_workers + 1) /* the control thread keeps the main lcore */
 		return -EINVAL;
-	d->pool = rte_pktmbuf_pool_create("dp_dpdk_pool", POOL_MBUFS, 256, 0,
+	/* every queue full, every ring full, and what the workers hold */
+	unsigned int need = (d->n_ports * 2) * d->n_workers * (d->rx_desc + d->tx_desc) +
+			    d->n_workers * (2 * RING_SIZE + 2 * DP_DPDK_BURST_MAX) + 512;
+
+	if (d->n_mbufs == 0)
+		d->n_mbufs = need;
+	d->pool = rte_pktmbuf_pool_create("dp_dpdk_pool", d->n_mbufs, 256, 0,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!d->pool)
 		return -rte_errno;
@@ -251,6 +281,9 @@ static int start(struct dp_dpdk *d)
 			return err;
 		d->ports_started++;
 	}
+	err = dpdk_kernel_start(d);
+	if (err != 0)
+		return err;
 	RTE_LCORE_FOREACH_WORKER(lcore)
 	{
 		if (i == d->n_workers)
@@ -278,6 +311,9 @@ int dp_dpdk_alloc(struct dataplane **dpp, const struct dp_dpdk_conf *c)
 	d->dp.ops = &dpdk_ops;
 	d->max_flows = c->max_flows ? c->max_flows : DEFAULT_FLOWS;
 	d->n_workers = c->n_workers ? c->n_workers : 1;
+	d->n_mbufs = c->n_mbufs;
+	d->rx_desc = c->rx_desc ? c->rx_desc : DESC_PER_QUEUE;
+	d->tx_desc = c->tx_desc ? c->tx_desc : DESC_PER_QUEUE;
 	err = ifaces_init(d, c);
 	if (err == 0)
 		err = dpdk_flows_init(d);
@@ -300,8 +336,11 @@ static void op_free(struct dataplane *dp)
 	d->stop = true;
 	for (unsigned int i = 0; i < d->launched; i++)
 		rte_eal_wait_lcore(d->workers[i].lcore);
-	for (unsigned int p = 0; p < d->ports_started; p++)
+	dpdk_kernel_stop(d);
+	for (unsigned int p = 0; p < d->ports_started; p++) {
 		rte_eth_dev_stop(d->ports[p]);
+		rte_eth_dev_close(d->ports[p]);
+	}
 	for (unsigned int i = 0; d->workers && i < d->n_workers; i++) {
 		struct rte_mbuf *m;
 

@@ -41,6 +41,11 @@ struct dp_dpdk_iface_conf {
 	unsigned int n_addrs;
 	struct sa gateway4; /**< next hop for off-link IPv4 destinations; may be unset */
 	struct sa gateway6;
+	/** The kernel path of this port: a TAP (net_tap) or virtio-user port carrying the same
+	 * addresses. Exceptions go there, what the kernel sends there goes out of port_id.
+	 * Interfaces on one port must agree. */
+	bool has_exc_port;
+	uint16_t exc_port_id;
 };
 
 struct dp_dpdk_conf {
@@ -52,6 +57,9 @@ struct dp_dpdk_conf {
 	uint32_t max_flows;	/**< 0: 65536 */
 	unsigned int n_workers; /**< 0: 1 */
 	bool start;		/**< configure the ports and launch the workers on lcores */
+	unsigned int n_mbufs;	/**< mbuf pool size; 0: what the ports and rings need */
+	uint16_t rx_desc;	/**< RX descriptors per queue; 0: 1024 */
+	uint16_t tx_desc;	/**< TX descriptors per queue; 0: 1024 */
 };
 
 /** Where dp_dpdk_process_burst() put each mbuf; each array holds at most the burst size. */
@@ -72,7 +80,7 @@ struct dp_dpdk_worker_stats {
 	uint64_t malformed;	 /**< truncated or inconsistent headers */
 	uint64_t no_flow;	 /**< relay-address UDP without a flow (sent as exception too) */
 	uint64_t refused;	 /**< latching refused */
-	uint64_t no_dest;	 /**< flow unlinked, no destination, or family mismatch */
+	uint64_t no_dest;	 /**< linked flow gone, no destination or route, family mismatch */
 	uint64_t no_neigh;	 /**< next hop MAC unknown: dropped (see neigh.c) */
 	uint64_t neigh_requests; /**< ARP requests / IPv6 solicitations sent */
 	uint64_t neigh_replies;	 /**< ARP replies / IPv6 advertisements for relay addresses */
@@ -84,6 +92,17 @@ struct dp_dpdk_worker_stats {
 };
 
 struct dp_dpdk_worker;
+
+/** Link state and counters of one port of a started backend (see dp_dpdk_port_info()). */
+struct dp_dpdk_port_info {
+	char name[64]; /**< the ethdev name, e.g. "net_af_packet0" */
+	uint16_t port_id;
+	bool is_exc; /**< the kernel path (TAP) of another port */
+	bool link_up;
+	uint32_t speed_mbps;
+	uint64_t ipackets, opackets, ibytes, obytes;
+	uint64_t imissed, ierrors, oerrors, rx_nombuf;
+};
 
 /** Allocates the backend; initialises the EAL when nobody did. @return 0 or -errno. */
 int dp_dpdk_alloc(struct dataplane **dp, const struct dp_dpdk_conf *c);
@@ -117,6 +136,12 @@ int dp_dpdk_neigh_add(struct dp_dpdk_worker *w, const struct sa *ip,
  * quiescent since. @return how many were freed; *@p pending (may be NULL) how many still wait.
  */
 unsigned int dp_dpdk_reclaim(struct dataplane *dp, unsigned int *pending);
+
+/**
+ * Port @p i (0 .. n-1: the relay ports, then their kernel-path ports) of a started backend.
+ * @return 0, -ENOENT past the last port, or a negative errno from the driver.
+ */
+int dp_dpdk_port_info(struct dataplane *dp, unsigned int i, struct dp_dpdk_port_info *out);
 
 /** CLOCK_MONOTONIC in ms: the clock of now_ms and of dp_flow_stats.last_packet_ms. */
 uint64_t dp_dpdk_now_ms(void);

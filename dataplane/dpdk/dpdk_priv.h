@@ -64,7 +64,8 @@ struct dpdk_flow {
 	struct dpdk_flow_key key;
 	uint16_t iface;
 	uint16_t owner; /**< the worker that forwards it: group % workers */
-	uint8_t gen;	/**< slot generation, part of id */
+	uint32_t group;
+	uint8_t gen; /**< slot generation, part of id */
 	/* written by the worker that forwards the flow */
 	uint32_t seen_gen;
 	_Atomic uint32_t latch_seq; /**< odd while the latch changes */
@@ -117,6 +118,8 @@ struct dp_dpdk {
 	unsigned int n_ifaces;
 	uint16_t ports[DP_DPDK_IFACES_MAX]; /**< each port once (interfaces may share one) */
 	unsigned int n_ports;
+	int32_t exc_port[DP_DPDK_IFACES_MAX]; /**< ports[i]'s kernel path (TAP), -1: none */
+	unsigned int exc_started;	      /**< kernel-path ports started, in ports[] order */
 	struct rte_hash *hash;
 	struct dpdk_flow *flows;
 	uint32_t max_flows;
@@ -127,6 +130,8 @@ struct dp_dpdk {
 	struct dp_dpdk_worker *workers;
 	unsigned int n_workers;
 	struct rte_mempool *pool;
+	unsigned int n_mbufs;
+	uint16_t rx_desc, tx_desc;
 	volatile bool stop;
 	unsigned int ports_started; /**< what op_free() must undo, also after a failed start */
 	unsigned int launched;
@@ -153,6 +158,13 @@ int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out);
 int dpdk_flow_del(struct dp_dpdk *d, dp_flow_t f);
 int dpdk_flow_stats(struct dp_dpdk *d, dp_flow_t f, struct dp_flow_stats *out);
 int dpdk_key_from_sa(struct dpdk_flow_key *k, const struct sa *sa);
+
+/* kernel.c: the exception (TAP) ports */
+int dpdk_kernel_start(struct dp_dpdk *d);
+void dpdk_kernel_stop(struct dp_dpdk *d);
+unsigned int dpdk_kernel_send(struct dp_dpdk_worker *w, struct rte_mbuf **m, unsigned int n);
+void dpdk_kernel_poll(struct dp_dpdk_worker *w);
+int dpdk_port_setup(struct dp_dpdk *d, uint16_t port, uint64_t tx_offloads);
 
 /* iface.c */
 void dpdk_iface_prepare(struct dpdk_iface *ifc);

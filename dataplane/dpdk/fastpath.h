@@ -85,6 +85,28 @@ static inline void dpdk_pkt_src(struct rte_mbuf *m, const struct dpdk_pkt *p, st
 	}
 }
 
+/** The packet's source in the latch's compact form (scope 0, as dpdk_pkt_src() gives). */
+static inline void dpdk_pkt_src_key(struct rte_mbuf *m, const struct dpdk_pkt *p,
+				    struct latch_addr *k)
+{
+	const struct rte_udp_hdr *u = dpdk_l4(m, p);
+
+	k->port = u->src_port;
+	k->scope = 0;
+	if (p->family == AF_INET) {
+		const struct rte_ipv4_hdr *ip = dpdk_l3(m, p);
+
+		k->family = AF_INET;
+		k->addr[0] = ip->src_addr;
+		k->addr[1] = k->addr[2] = k->addr[3] = 0;
+	} else {
+		const struct rte_ipv6_hdr *ip = dpdk_l3(m, p);
+
+		k->family = AF_INET6;
+		memcpy(k->addr, ip->src_addr, 16);
+	}
+}
+
 /** Ends a frame at its IP datagram: Ethernet padding must not travel on. */
 static inline void dpdk_trim_padding(struct rte_mbuf *m, const struct dpdk_pkt *p)
 {

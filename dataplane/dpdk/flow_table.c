@@ -100,6 +100,9 @@ int dpdk_flows_init(struct dp_dpdk *d)
 	size_t rcu_size = rte_rcu_qsbr_get_memsize(d->n_workers);
 	unsigned int n = seq++;
 
+	if (d->max_flows >= ID_IDX_MASK || d->n_workers > UINT16_MAX)
+		return -EINVAL; /* slot index + 1 must fit the id */
+
 	d->flows =
 	    rte_zmalloc("dp_dpdk_flows", sizeof(*d->flows) * d->max_flows, RTE_CACHE_LINE_SIZE);
 	d->free_slots = rte_malloc("dp_dpdk_free", sizeof(uint32_t) * d->max_flows, 0);
@@ -199,6 +202,7 @@ static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_fl
 	f->gen++;
 	f->key = *k;
 	f->iface = (uint16_t)iface;
+	f->group = group;
 	f->owner = (uint16_t)(group % d->n_workers);
 	f->seen_gen = c->gen;
 	memset(&f->latch, 0, sizeof(f->latch));
@@ -272,9 +276,13 @@ int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t id, const struct dp_flow_param
 int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out)
 {
 	struct dpdk_flow *f = dpdk_flow_get(d, in);
+	struct dpdk_flow *o = out ? dpdk_flow_get(d, out) : NULL;
 
-	if (!f || (out && !dpdk_flow_get(d, out)))
+	if (!f || (out && !o))
 		return -ENOENT;
+	/* the worker of @p in writes @p out's latch: a pair must share its group (and worker) */
+	if (o && o->group != f->group)
+		return -EXDEV;
 	atomic_store_explicit(&f->out, out, memory_order_release);
 	return 0;
 }

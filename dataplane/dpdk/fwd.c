@@ -195,9 +195,10 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	uint16_t plen = p->l4_len - sizeof(struct rte_udp_hdr);
 	struct dpdk_flow *o;
 	enum latch_verdict v;
-	uint32_t ssrc = 0;
+	uint32_t ssrc = 0, out;
 	int r = -1;
 	bool has_ssrc;
+	struct latch_addr key;
 	struct sa src;
 
 	cfg_sync(f);
@@ -205,26 +206,41 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	if (unlikely(stun_is_stun(pl, plen)))
 		return dpdk_stun_input(w, m, p, f, c);
 	has_ssrc = rtp_ssrc(pl, plen, c->is_rtcp, &ssrc);
-	dpdk_pkt_src(m, p, &src);
-	latch_write_begin(f);
-	v = latch_check(&f->latch, &c->latch, &src, ssrc, has_ssrc, now_ms);
-	latch_write_end(f);
+	dpdk_pkt_src_key(m, p, &key);
+	if (likely(latch_is_learned(&f->latch, &key))) {
+		/* latch_check()'s verdict for the latched source, without its struct sa compares */
+		v = LATCH_FORWARD;
+		if (has_ssrc && (!f->latch.has_ssrc || f->latch.ssrc != ssrc)) {
+			latch_write_begin(f);
+			f->latch.ssrc = ssrc;
+			f->latch.has_ssrc = true;
+			latch_write_end(f);
+		}
+	} else {
+		dpdk_pkt_src(m, p, &src);
+		latch_write_begin(f);
+		v = latch_check(&f->latch, &c->latch, &src, ssrc, has_ssrc, now_ms);
+		latch_write_end(f);
+	}
 	if (unlikely(v == LATCH_REFUSED)) {
 		dpdk_ctr_add(&f->ctr.refused, 1);
 		dpdk_ctr_add(&w->st.refused, 1);
 		return DPDK_DROP;
 	}
-	o = dpdk_flow_get(w->dp, atomic_load_explicit(&f->out, memory_order_acquire));
+	__atomic_store_n(&f->ctr.last_ms, now_ms, __ATOMIC_RELAXED); /* accepted */
+	out = atomic_load_explicit(&f->out, memory_order_acquire);
+	if (unlikely(out == 0))
+		return DPDK_DROP; /* not linked (on hold): accepted, not forwarded, no error */
+	o = dpdk_flow_get(w->dp, out);
 	if (likely(o))
 		r = fwd_out(w, m, p, o, now_ms);
 	else
-		dpdk_ctr_add(&w->st.no_dest, 1); /* unlinked (on hold) or the out flow is gone */
+		dpdk_ctr_add(&w->st.no_dest, 1); /* the out flow is gone */
 	if (unlikely(r != 0)) {
 		dpdk_ctr_add(&f->ctr.errors, 1);
 		return r > 0 ? DPDK_TX : DPDK_DROP; /* r > 0: m is the ARP request now */
 	}
 	dpdk_ctr_add(&f->ctr.packets, 1);
 	dpdk_ctr_add(&f->ctr.bytes, plen);
-	__atomic_store_n(&f->ctr.last_ms, now_ms, __ATOMIC_RELAXED);
 	return DPDK_TX;
 }

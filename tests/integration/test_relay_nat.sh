@@ -21,6 +21,9 @@
 # RELAY_NG_FLAGS): the attacker gets media.
 #
 # RELAY=ours (default; SBC_BUILD_DIR/rtpengine/rtpengine) or RELAY=sipwise (/usr/bin/rtpengine).
+# BACKEND=sockets (default) or BACKEND=dpdk (ours only; lib/dpdk.sh: DPDK owns the sbc's veths,
+# the kernel path TAPs carry its addresses): then the attacker is a macvlan of the nat's access
+# veth, a host on the access segment like the NAT itself, since acc0 is no longer the kernel's.
 # RTP_LOAD: the built rtp_load (tests/bench/rtp_load.c). Exit 0 pass, 1 fail, 77 skip.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,9 +32,21 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../system/relay_lib.sh
 . "$here/../system/relay_lib.sh"
 
+# shellcheck source=lib/dpdk.sh
+. "$here/lib/dpdk.sh"
+
+BACKEND=${BACKEND:-sockets}
 require_root_netns
 command -v jq >/dev/null || topo_skip "jq is not installed"
 relay_pick
+case $BACKEND in
+sockets) ;;
+dpdk)
+	[[ $RELAY == ours ]] || topo_skip "BACKEND=dpdk needs RELAY=ours"
+	dpdk_require
+	;;
+*) fail "BACKEND must be sockets or dpdk, not $BACKEND" ;;
+esac
 [[ -n ${RTP_LOAD:-} && -x $RTP_LOAD ]] || {
 	[[ -n ${SBC_BUILD_DIR:-} && -x $SBC_BUILD_DIR/tests/integration/rtp_load ]] &&
 		RTP_LOAD=$SBC_BUILD_DIR/tests/integration/rtp_load
@@ -47,20 +62,52 @@ CALLER_RTP=40000 CALLEE_RTP=40002
 
 topo_up || fail "topology"
 
-# The attacker: its own namespace, linked only to the sbc namespace.
+# The attacker: its own namespace, on the access network.
 ip netns add "$NS_ATTACKER" || fail "attacker namespace"
 TOPO_NAMESPACES+=("$NS_ATTACKER")
-{
-	ip -n "$NS_ATTACKER" link set lo up &&
+ip -n "$NS_ATTACKER" link set lo up >>"$TOPO_LOG_DIR/setup.log" 2>&1 || fail "attacker lo"
+if [[ $BACKEND == dpdk ]]; then
+	# DPDK owns acc0: the attacker shares the access segment through a macvlan of the nat's
+	# veth (frames leave on wan0 without entering the nat's IP stack or its NAT rules).
+	dpdk_takeover || fail "taking acc0/core0 from the kernel"
+	{
+		ip -n "$NS_NAT" link add att0 link "$NAT_OUT_IF" type macvlan mode bridge &&
+			ip -n "$NS_NAT" link set att0 netns "$NS_ATTACKER" &&
+			ip -n "$NS_ATTACKER" link set att0 name eth0 &&
+			ip -n "$NS_ATTACKER" addr add "$ATTACKER_IP/24" dev eth0 &&
+			ip netns exec "$NS_ATTACKER" ethtool -K eth0 tx off &&
+			ip -n "$NS_ATTACKER" link set eth0 up &&
+			ip -n "$NS_ATTACKER" route add "$CORE_NET" via "$SBC_ACCESS_IP" dev eth0
+	} >>"$TOPO_LOG_DIR/setup.log" 2>&1 || fail "attacker macvlan (see setup.log)"
+else
+	# Linked only to the sbc namespace.
+	{
 		ip -n "$NS_SBC" link add att0 type veth peer name eth0 netns "$NS_ATTACKER" &&
-		ip -n "$NS_ATTACKER" addr add "$ATTACKER_IP/24" dev eth0 &&
-		ip -n "$NS_ATTACKER" link set eth0 up &&
-		ip -n "$NS_SBC" link set att0 up &&
-		ip -n "$NS_SBC" route add "$ATTACKER_IP/32" dev att0 src "$SBC_ACCESS_IP" &&
-		ip -n "$NS_ATTACKER" route add "$CORE_NET" via "$SBC_ACCESS_IP" dev eth0 &&
-		ip netns exec "$NS_SBC" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
-			net.ipv4.conf.att0.rp_filter=0
-} >>"$TOPO_LOG_DIR/setup.log" 2>&1 || fail "attacker link (see setup.log)"
+			ip -n "$NS_ATTACKER" addr add "$ATTACKER_IP/24" dev eth0 &&
+			ip -n "$NS_ATTACKER" link set eth0 up &&
+			ip -n "$NS_SBC" link set att0 up &&
+			ip -n "$NS_SBC" route add "$ATTACKER_IP/32" dev att0 src "$SBC_ACCESS_IP" &&
+			ip -n "$NS_ATTACKER" route add "$CORE_NET" via "$SBC_ACCESS_IP" dev eth0 &&
+			ip netns exec "$NS_SBC" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+				net.ipv4.conf.att0.rp_filter=0
+	} >>"$TOPO_LOG_DIR/setup.log" 2>&1 || fail "attacker link (see setup.log)"
+fi
+
+[[ $BACKEND == dpdk ]] && RELAY_OURS_EXTRA_CONF="${RELAY_OURS_EXTRA_CONF:-}
+$(dpdk_relay_conf)"
+relay_argv "$TOPO_LOG_DIR" "$SBC_ACCESS_IP" "$SBC_CORE_IP" 127.0.0.1 2223 "$PMIN" "$PMAX"
+start_daemon relay sbc relay.log "${RELAY_ARGV[@]}"
+if [[ $BACKEND == dpdk ]]; then
+	dpdk_taps_up 10 || fail "the kernel-path TAPs did not appear (see relay.log)"
+fi
+for _ in $(seq 50); do
+	NG_TOOL_TIMEOUT_S=0.3 in_ns sbc python3 "$NG_TOOL" "$NGA" '{"command":"ping"}' 2>/dev/null |
+		grep -q pong && break
+	sleep 0.1
+done
+in_ns sbc python3 "$NG_TOOL" "$NGA" '{"command":"ping"}' | grep -q pong ||
+	fail "$RELAY relay does not answer ping in the sbc namespace"
+pass "$RELAY relay ($BACKEND): access $SBC_ACCESS_IP, core $SBC_CORE_IP, ports $PMIN-$PMAX"
 # The attacker reaches both relay addresses (and gets answers): UDP echo on each, once.
 in_ns sbc timeout 5 python3 -c '
 import select, socket, sys
@@ -82,17 +129,6 @@ for a in sys.argv[1:]:
 ' "$SBC_ACCESS_IP" "$SBC_CORE_IP" || fail "the attacker cannot reach the relay's addresses"
 wait "$echo_pid"
 pass "attacker $ATTACKER_IP on the access network reaches $SBC_ACCESS_IP and $SBC_CORE_IP"
-
-relay_argv "$TOPO_LOG_DIR" "$SBC_ACCESS_IP" "$SBC_CORE_IP" 127.0.0.1 2223 "$PMIN" "$PMAX"
-start_daemon relay sbc relay.log "${RELAY_ARGV[@]}"
-for _ in $(seq 50); do
-	NG_TOOL_TIMEOUT_S=0.3 in_ns sbc python3 "$NG_TOOL" "$NGA" '{"command":"ping"}' 2>/dev/null |
-		grep -q pong && break
-	sleep 0.1
-done
-in_ns sbc python3 "$NG_TOOL" "$NGA" '{"command":"ping"}' | grep -q pong ||
-	fail "$RELAY relay does not answer ping in the sbc namespace"
-pass "$RELAY relay: access $SBC_ACCESS_IP, core $SBC_CORE_IP, ports $PMIN-$PMAX"
 ngs() { in_ns sbc python3 "$NG_TOOL" "$NGA" "$1"; }
 
 # The attacker starts before the offer and keeps going after the media: 2000 pps over the
@@ -209,5 +245,5 @@ else
 	bad=1
 fi
 stop_daemon relay || { echo "FAIL: the relay did not exit cleanly" >&2; bad=1; }
-((bad == 0)) || fail "against RELAY=$RELAY"
-pass "RELAY=$RELAY: media both ways through the symmetric NAT, nothing for the attacker"
+((bad == 0)) || fail "against RELAY=$RELAY BACKEND=$BACKEND"
+pass "RELAY=$RELAY BACKEND=$BACKEND: media both ways through the symmetric NAT, nothing for the attacker"

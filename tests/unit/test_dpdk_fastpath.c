@@ -952,6 +952,34 @@ static void test_churn_while_forwarding(void **state)
 		      atomic_load(&churn_fwd));
 }
 
+/* Linked flows share a group (a worker); an unlinked flow (hold) accepts without forwarding. */
+static void test_link_rules_and_hold(void **state)
+{
+	struct call c = call_new();
+	struct dp_flow_params p;
+	struct dp_flow_stats st;
+	struct rte_mbuf *m;
+	dp_flow_t other;
+
+	memset(&p, 0, sizeof(p));
+	p.local = mksa(ACCESS_IP ":30050");
+	p.group = 5;
+	assert_int_equal(dp_flow_add(dp, &p, &other), 0);
+	made[n_made++] = other;
+	assert_int_equal(dp_flow_link(dp, c.a, other), -EXDEV);
+	assert_int_equal(dp_flow_link(dp, c.a, 0x7fffff), -ENOENT);
+
+	assert_int_equal(dp_flow_link(dp, c.a, 0), 0); /* hold */
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"), &m), 'd');
+	rte_pktmbuf_free(m);
+	assert_int_equal(dp_flow_stats(dp, c.a, &st), 0);
+	assert_int_equal(st.packets, 0);
+	assert_int_equal(st.errors, 0);
+	assert_true(st.last_packet_ms > 0); /* the endpoint is alive: no timeout */
+	assert_true(sa_isset(&st.latched));
+	call_del(&c);
+}
+
 /* With TX checksum offload the fast path leaves the pseudo-header sum and the flags. */
 static void test_tx_offload(void **state)
 {
@@ -1216,6 +1244,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_del_rcu_readd, flows_cleanup),
 		cmocka_unit_test_teardown(test_flow_update, flows_cleanup),
 		cmocka_unit_test_teardown(test_tx_offload, flows_cleanup),
+		cmocka_unit_test_teardown(test_link_rules_and_hold, flows_cleanup),
 		cmocka_unit_test_teardown(test_churn_while_forwarding, flows_cleanup),
 		cmocka_unit_test_teardown(test_two_workers, flows_cleanup),
 	};

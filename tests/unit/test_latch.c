@@ -213,6 +213,19 @@ static void assert_latched(const struct latch *l, const char *want, const char *
 	}
 }
 
+/* latch_is_learned() (the DPDK hot path's shortcut) says what latch_check()'s sa_equal says. */
+static void assert_shortcut_agrees(const struct latch *l, const struct sa *src, const char *ctx)
+{
+	struct latch_addr k;
+	bool want = sa_isset(&l->learned) && sa_equal(src, &l->learned);
+
+	latch_addr_from_sa(&k, src);
+	if (latch_is_learned(l, &k) != want) {
+		print_error("%s: latch_is_learned %d, sa_equal %d\n", ctx, !want, want);
+		fail();
+	}
+}
+
 static void run_scenario(const struct scenario *sc)
 {
 	struct latch_params p;
@@ -230,12 +243,47 @@ static void run_scenario(const struct scenario *sc)
 
 		snprintf(ctx, sizeof(ctx), "%s, step %zu", sc->name, i);
 		parse_or_unset(&src, st->src);
+		assert_shortcut_agrees(&l, &src, ctx);
 		v = latch_check(&l, &p, &src, st->ssrc, st->has_ssrc, st->now_ms);
 		if (v != st->verdict) {
 			print_error("%s: verdict %d, want %d\n", ctx, v, st->verdict);
 			fail();
 		}
 		assert_latched(&l, st->latched, ctx);
+	}
+}
+
+/* The compact form tells apart what sa_equal() tells apart: port, family, IPv6 scope. */
+static void test_compact_addr(void **state)
+{
+	static const char *const addrs[] = { "192.0.2.1:1000",	   "192.0.2.1:1001",
+					     "192.0.2.2:1000",	   "[2001:db8::1]:1000",
+					     "[2001:db8::1]:1001", "[::ffff:192.0.2.1]:1000" };
+	struct latch_params p;
+	struct latch l;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.window_ms = W;
+	for (size_t i = 0; i < ARRAY_SIZE(addrs); i++) {
+		struct sa a;
+
+		memset(&l, 0, sizeof(l));
+		sa_init(&l.learned);
+		latch_restart(&l, &p, 0);
+		parse_or_unset(&a, addrs[i]);
+		assert_shortcut_agrees(&l, &a, "unlatched");
+		assert_int_equal(latch_check(&l, &p, &a, 0, false, 1), LATCH_LEARNED);
+		for (size_t j = 0; j < ARRAY_SIZE(addrs); j++) {
+			struct sa b;
+
+			parse_or_unset(&b, addrs[j]);
+			assert_shortcut_agrees(&l, &b, addrs[j]);
+			if (sa_family(&b) == AF_INET6) {
+				b.u.in6.sin6_scope_id = 3; /* link-local zones differ */
+				assert_shortcut_agrees(&l, &b, "scoped");
+			}
+		}
 	}
 }
 
@@ -336,6 +384,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scenarios),
+		cmocka_unit_test(test_compact_addr),
 		cmocka_unit_test(test_restart_reopens_window),
 		cmocka_unit_test(test_restart_keeps_latch),
 		cmocka_unit_test(test_restart_drops_stranger),

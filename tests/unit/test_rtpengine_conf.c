@@ -110,12 +110,60 @@ static void test_errors(void **state)
 	    0);
 }
 
+/* dataplane.dpdk.*: ports with prefixed addresses; required only with backend "dpdk". */
+static void test_dpdk(void **state)
+{
+	struct rtpengine_conf cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(read_text(&cfg, "", err, sizeof(err)), 0);
+	assert_int_equal(cfg.dpdk.n_ports, 0);
+	assert_int_equal(cfg.dpdk.n_eal_args, 3);
+	assert_int_equal(cfg.dpdk.rx_desc, 1024);
+	assert_int_equal(cfg.dpdk.max_flows, 65536);
+	assert_int_equal(read_text(&cfg, "dataplane: { backend = \"dpdk\"; };", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "the dpdk backend needs 1 to 4 ports, got 0"));
+	assert_int_equal(read_text(&cfg,
+				   "dataplane: { backend = \"dpdk\"; dpdk: { ports = (\n"
+				   " { device = \"net_null0\"; vlan = 7; addresses = ["
+				   " \"192.0.2.10/24\", \"2001:db8::10\" ];"
+				   " gateway = \"192.0.2.1\"; gateway6 = \"2001:db8::1\"; }\n"
+				   "); }; };",
+				   err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.backend, RTPENGINE_BACKEND_DPDK);
+	assert_int_equal(cfg.dpdk.n_ports, 1);
+	assert_int_equal(cfg.dpdk.ports[0].vlan, 7);
+	assert_int_equal(cfg.dpdk.ports[0].n_addrs, 2);
+	assert_int_equal(cfg.dpdk.ports[0].prefix_len[0], 24);
+	assert_int_equal(cfg.dpdk.ports[0].prefix_len[1], 128);
+	assert_int_equal(sa_family(&cfg.dpdk.ports[0].addrs[1]), AF_INET6);
+	assert_true(sa_isset(&cfg.dpdk.ports[0].gateway4));
+	assert_int_equal(read_text(&cfg,
+				   "dataplane: { dpdk: { ports = (\n"
+				   " { device = \"x\"; addresses = [ \"192.0.2.10/33\" ]; }\n"
+				   "); }; };",
+				   err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "expected address/prefix-length, got \"192.0.2.10/33\""));
+	assert_int_equal(read_text(&cfg,
+				   "dataplane: { dpdk: { ports = (\n"
+				   " { device = \"x\"; addresses = [ \"192.0.2.10/24\" ];"
+				   " gateway = \"2001:db8::1\"; }\n); }; };",
+				   err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "expected an IPv4 address"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_two_interfaces),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_dpdk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

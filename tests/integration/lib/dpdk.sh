@@ -1,0 +1,77 @@
+# shellcheck shell=bash
+# tests/integration/lib/dpdk.sh: rtpengine on the DPDK backend in the sbc namespace.
+#
+# net_af_packet ports take over the sbc's veths acc0 and core0 (the topology already turned TX
+# checksum offload off on every veth), and a net_tap port per veth is the kernel path: the
+# TAPs dtap0 / dtap1 carry the sbc's addresses, so the sbc's SIP sockets and the kernel's
+# ICMP work on them while DPDK answers ARP, ping and STUN and relays the media.
+#
+#   dpdk_require                # exit 77 unless rtpengine links DPDK and the kernel has TUN
+#   dpdk_takeover               # the sbc's addresses off acc0/core0 (before the relay starts)
+#   RELAY_OURS_EXTRA_CONF=$(dpdk_relay_conf)   # for relay_argv (relay_lib.sh)
+#   dpdk_taps_up 10             # once the relay runs: addresses on the TAPs (waits for them)
+#
+# IPv4 only: the kernel path does not carry IPv6 neighbour discovery to the TAPs yet.
+DPDK_ACC_TAP=dtap0 DPDK_CORE_TAP=dtap1
+
+dpdk_require()
+{
+	[[ -c /dev/net/tun ]] || topo_skip "/dev/net/tun is missing (net_tap)"
+	ldd "$RELAY_BIN" 2>/dev/null | grep -q librte_eal ||
+		topo_skip "rtpengine is built without DPDK ($RELAY_BIN)"
+	command -v ethtool >/dev/null || topo_skip "ethtool is not installed"
+}
+
+# The relay's veths carry no kernel address: DPDK answers for them.
+dpdk_takeover()
+{
+	local ifc
+	for ifc in "$SBC_ACCESS_IF" "$SBC_CORE_IF"; do
+		topo_cmd in_ns sbc ip addr flush dev "$ifc" || return 1
+		topo_cmd in_ns sbc sysctl -qw "net.ipv6.conf.$ifc.disable_ipv6=1" || return 1
+	done
+}
+
+# libconfig text: dataplane.* for the DPDK backend (conf/rtpengine.conf documents it).
+dpdk_relay_conf()
+{
+	cat <<-CONF
+		dataplane: {
+		  backend = "dpdk";
+		  workers = 1;
+		  dpdk: {
+		    eal_args = [ "-l", "0,1", "--no-huge", "--no-shconf", "--no-pci", "-m", "256",
+		      "--no-telemetry", "--log-level=${DPDK_LOG_LEVEL:-notice}",
+		      "--vdev=net_af_packet0,iface=$SBC_ACCESS_IF",
+		      "--vdev=net_af_packet1,iface=$SBC_CORE_IF",
+		      "--vdev=net_tap0,iface=$DPDK_ACC_TAP", "--vdev=net_tap1,iface=$DPDK_CORE_TAP" ];
+		    rx_desc = 256;
+		    tx_desc = 256;
+		    max_flows = 4096;
+		    ports = (
+		      { device = "net_af_packet0"; exception = "net_tap0";
+		        addresses = [ "$SBC_ACCESS_IP/24" ]; },
+		      { device = "net_af_packet1"; exception = "net_tap1";
+		        addresses = [ "$SBC_CORE_IP/24" ]; }
+		    );
+		  };
+		};
+	CONF
+}
+
+# dpdk_taps_up TIMEOUT_S: the sbc's addresses on the TAPs the relay created.
+dpdk_taps_up()
+{
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
+		in_ns sbc ip link show "$DPDK_CORE_TAP" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	for i in "$DPDK_ACC_TAP" "$DPDK_CORE_TAP"; do
+		in_ns sbc sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1" 2>/dev/null
+	done
+	topo_cmd in_ns sbc ip addr add "$SBC_ACCESS_IP/24" dev "$DPDK_ACC_TAP" &&
+		topo_cmd in_ns sbc ip addr add "$SBC_CORE_IP/24" dev "$DPDK_CORE_TAP" &&
+		topo_cmd in_ns sbc ip link set "$DPDK_ACC_TAP" up &&
+		topo_cmd in_ns sbc ip link set "$DPDK_CORE_TAP" up
+}
