@@ -609,6 +609,13 @@ void b2b_relay_to_inv_from(struct b2bua_call *c, unsigned code, const struct sip
 		b2b_oa_rejected(&c->oa);
 	if (code < 200)
 		msg = b2b_rel_is_reliable(resp) ? B2B_OA_1XX_REL : B2B_OA_1XX;
+	/*
+	 * An unreliable 18x's late offer would reach a 100rel caller reliably, to be
+	 * answered in a PRACK the callee never gets: the offer waits for the 2xx.
+	 */
+	if (msg == B2B_OA_1XX && c->rel.supported && inv->from == B2BUA_SIDE_A &&
+	    b2b_oa_late_offer(&c->oa, B2BUA_SIDE_B))
+		body = false;
 	/* Offer (late offer) or answer, by the call's state; dropped if neither. */
 	body = body && resp && code < 300 &&
 	       b2b_oa_msg(&c->oa, (enum b2bua_side) !inv->from, msg, resp->body.len > 0, &kind);
