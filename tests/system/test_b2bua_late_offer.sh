@@ -5,7 +5,8 @@
 #  - INVITE without SDP: the callee's 200 offers, the caller's ACK answers and
 #    reaches the callee as its ACK's body; a re-INVITE without SDP the same way;
 #  - 100rel: the callee's reliable 183 offers, the caller's PRACK answers and
-#    crosses as the callee's PRACK body;
+#    crosses as the callee's PRACK body; an unreliable 183's offer toward a
+#    100rel caller waits for the 200 (the caller's PRACK could not answer it);
 #  - every SDP each side receives carries the relay's address of its side and
 #    a relay port; the relay holds the call while it is up, none after BYE;
 #    the sbc's media counters: one ng offer per offer, one answer per answer;
@@ -193,8 +194,18 @@ status >"$tmp/status2.txt"
 grep -q "^media: calls=0 offers=$((CALLS * 3)) answers=$((CALLS * 3)) deletes=$((CALLS * 2)) ok=$((CALLS * 6)) failed=0" \
 	"$tmp/status2.txt" && pass "late_prack: media counters: $(grep ^media: "$tmp/status2.txt")" ||
 	fail "late_prack: media counters: $(grep ^media: "$tmp/status2.txt")"
-grep -q "^calls: active=0 " "$tmp/status2.txt" && pass "no call left" ||
-	fail "calls left: $(grep ^calls: "$tmp/status2.txt")"
+# A 100rel caller, a callee's unreliable 183 previewing its offer: the caller's reliable 183
+# has no SDP (its PRACK could not answer the callee), the 200 offers, the ACK answers.
+run late_preview lateoffer_uac_100rel_preview.xml lateoffer_uas_183.xml
+check_sdp late_preview "$tmp/late_preview.uac.msg" caller "$uas_media" 127.0.0.1 "$CALLS"
+check_sdp late_preview "$tmp/late_preview.uas.msg" callee "$uac_media" 127.0.0.2 "$CALLS"
+relay_empty late_preview
+status >"$tmp/status3.txt"
+grep -q "^media: calls=0 offers=$((CALLS * 4)) answers=$((CALLS * 4)) deletes=$((CALLS * 3)) ok=$((CALLS * 8)) failed=0" \
+	"$tmp/status3.txt" && pass "late_preview: media counters: $(grep ^media: "$tmp/status3.txt")" ||
+	fail "late_preview: media counters: $(grep ^media: "$tmp/status3.txt")"
+grep -q "^calls: active=0 " "$tmp/status3.txt" && pass "no call left" ||
+	fail "calls left: $(grep ^calls: "$tmp/status3.txt")"
 stop_sbc
 
 # A node that refuses offers: the 200's late offer fails the call.
