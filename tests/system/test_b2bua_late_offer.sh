@@ -10,6 +10,7 @@
 #  - every SDP each side receives carries the relay's address of its side and
 #    a relay port; the relay holds the call while it is up, none after BYE;
 #    the sbc's media counters: one ng offer per offer, one answer per answer;
+#  - an ACK without the answer: the call ends, BYE to both sides;
 #  - a relay that refuses the 200's offer: the caller gets 503, the callee ACK
 #    (no answer) and BYE; no call left.
 # Exit 0 pass, 1 fail, 77 skip.
@@ -206,6 +207,14 @@ grep -q "^media: calls=0 offers=$((CALLS * 4)) answers=$((CALLS * 4)) deletes=$(
 	fail "late_preview: media counters: $(grep ^media: "$tmp/status3.txt")"
 grep -q "^calls: active=0 " "$tmp/status3.txt" && pass "no call left" ||
 	fail "calls left: $(grep ^calls: "$tmp/status3.txt")"
+stop_sbc
+
+# A caller whose ACK does not answer the 200's offer: ACK and BYE to the callee, BYE to it.
+start_sbc "$ng_port"
+run late_noanswer lateoffer_uac_noanswer.xml lateoffer_uas_refused.xml
+relay_empty late_noanswer
+status | grep -q "^calls: active=0 " && pass "late_noanswer: no call left" ||
+	fail "late_noanswer: $(status | grep ^calls:)"
 stop_sbc
 
 # A node that refuses offers: the 200's late offer fails the call.
