@@ -36,7 +36,9 @@
  *    B2BUA_MAX_REDIRECTS hops, no target twice) go to the hook one by one;
  *    those it accepts form the next step (equal q in parallel). None: the
  *    caller gets 480. The 3xx's Contact never reaches the caller.
- *  - media: every SDP that crosses goes to b2bua_media_h, which answers
+ *  - media: every SDP that crosses goes to b2bua_media_h, as an offer or
+ *    an answer by the call's offer/answer state (oa.h: late offers in the
+ *    2xx or a reliable 18x, answered in the ACK or PRACK), which answers
  *    asynchronously with b2bua_media_done(); the message waits, and later
  *    messages of the same call wait behind it, so order is kept. A failure
  *    ends the call. b2bua_media_cancel_h withdraws a pending operation (the

@@ -7,6 +7,7 @@
 #include "common/timer.h"
 #include "dialog.h"
 #include "hdr_policy.h"
+#include "oa.h"
 #include "../sip/hdr.h"
 #include "../sip/print.h"
 #include "../sip/tsx.h"
@@ -144,6 +145,8 @@ struct b2b_fork {
 	size_t redir_len;
 	uint32_t inv_cseq; /**< CSeq of its INVITE (PRACKs take the next ones) */
 	uint32_t rseq;	   /**< last RSeq PRACKed (RFC 3262: retransmissions dropped) */
+	/** RSeq of a reliable 18x carrying a late offer: PRACKed with the caller's answer */
+	uint32_t prack_rseq;
 };
 
 struct b2bua_call {
@@ -155,6 +158,7 @@ struct b2bua_call {
 	struct b2b_dnode a_early; /* A-leg by (Call-ID, A's From tag): CANCEL */
 	struct b2b_inv inv;
 	struct b2b_rel rel;
+	struct b2b_oa oa; /* offer/answer state, both legs */
 	struct b2b_fwd *fwds;
 	struct b2bua_media_op *outq, **outq_tail;
 	struct timer no_answer;
@@ -235,6 +239,9 @@ void b2b_relay_to_inv_from(struct b2bua_call *c, unsigned code, const struct sip
 			   bool dlg_hdrs, bool body);
 void b2b_learn_remote(struct b2b_leg *leg, const struct sip_msg *resp, bool routes);
 void b2b_send_bye(struct b2bua_call *c, struct b2b_leg *leg);
+/* Bridges in-dialog request @p req of @p leg to @p to; a PRACK gets RAck @p rack_*. */
+void b2b_bridge_request(struct b2b_leg *leg, struct b2b_leg *to, struct sip_tsx *st,
+			const struct sip_msg *req, uint32_t rack_rseq, uint32_t rack_cseq);
 /* The dialog of a fork toward @p tg: fresh identifiers. */
 int b2b_setup_leg_b(struct b2bua_call *c, struct b2b_dialog *d, const struct sip_msg *req,
 		    const struct b2bua_target *tg, const struct sip_addr *from,
@@ -262,6 +269,8 @@ void b2b_rel_stop(struct b2bua_call *c);
 void b2b_rel_prack(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_msg *req);
 /* A callee's 18x on fork @p f: PRACKs it when reliable. @return false: a retransmission. */
 bool b2b_rel_fork_18x(struct b2bua_call *c, struct b2b_fork *f, const struct sip_msg *resp);
+/* Whether response @p resp is a reliable 18x (RSeq, Require: 100rel). */
+bool b2b_rel_is_reliable(const struct sip_msg *resp);
 /* Whether @p m carries option tag @p tag in a header @p id. */
 bool b2b_has_option(const struct sip_msg *m, enum sip_hdr_id id, struct strv tag);
 

@@ -421,6 +421,7 @@ static void inv_clear(struct b2bua_call *c)
 	free(inv->ok);
 	/* inv->ct stays referenced by the leg (ack_ct) when a 2xx was ACKed. */
 	memset(inv, 0, sizeof(*inv));
+	b2b_oa_inv_end(&c->oa);
 }
 
 static void fin_inv_request(struct b2bua_call *c, void *ctx, const char *msg, size_t len)
@@ -553,12 +554,17 @@ static void fin_send_request(struct b2bua_call *c, void *ctx, const char *msg, s
 /* The ACK for the 2xx of our INVITE c->inv.ct_cseq on @p leg. */
 static void send_ack(struct b2bua_call *c, struct b2b_leg *leg, const struct sip_msg *src)
 {
+	enum b2bua_sdp_kind kind = B2BUA_SDP_ANSWER;
 	struct sip_pbuf pb;
+	bool sdp;
 
 	b2b_print_request(c->b2b, &pb, leg, STRV("ACK"), c->inv.ct_cseq, NULL, 70, false);
 	if (src)
 		b2b_hdr_policy_copy(&c->b2b->policy, &pb, src);
-	out_submit(c, &pb, src, !leg->side, B2BUA_SDP_ANSWER, fin_ack, leg);
+	/* An ACK's SDP crosses only as the answer to a late offer (in the 2xx). */
+	sdp = src && b2b_oa_msg(&c->oa, (enum b2bua_side) !leg->side, B2B_OA_ACK, src->body.len > 0,
+				&kind);
+	out_submit(c, &pb, sdp ? src : NULL, !leg->side, kind, fin_ack, leg);
 }
 
 void b2b_send_bye(struct b2bua_call *c, struct b2b_leg *leg)
@@ -591,14 +597,29 @@ void b2b_relay_to_inv_from(struct b2bua_call *c, unsigned code, const struct sip
 			   bool dlg_hdrs, bool body)
 {
 	struct b2b_inv *inv = &c->inv;
+	enum b2bua_sdp_kind kind = B2BUA_SDP_ANSWER;
+	enum b2b_oa_msg msg = B2B_OA_2XX;
 	struct sip_pbuf pb;
 
 	if (print_reply(c->b2b, &pb, &inv->req, &c->leg[inv->from], code, dlg_hdrs, resp) < 0) {
 		b2b_call_destroy(c, B2BUA_END_FAILED);
 		return;
 	}
-	out_submit(c, &pb, body ? resp : NULL, !inv->from, B2BUA_SDP_ANSWER, fin_inv_response,
-		   NULL);
+	if (code >= 300)
+		b2b_oa_rejected(&c->oa);
+	if (code < 200)
+		msg = b2b_rel_is_reliable(resp) ? B2B_OA_1XX_REL : B2B_OA_1XX;
+	/*
+	 * An unreliable 18x's late offer would reach a 100rel caller reliably, to be
+	 * answered in a PRACK the callee never gets: the offer waits for the 2xx.
+	 */
+	if (msg == B2B_OA_1XX && c->rel.supported && inv->from == B2BUA_SIDE_A &&
+	    b2b_oa_late_offer(&c->oa, B2BUA_SIDE_B))
+		body = false;
+	/* Offer (late offer) or answer, by the call's state; dropped if neither. */
+	body = body && resp && code < 300 &&
+	       b2b_oa_msg(&c->oa, (enum b2bua_side) !inv->from, msg, resp->body.len > 0, &kind);
+	out_submit(c, &pb, body ? resp : NULL, !inv->from, kind, fin_inv_response, NULL);
 }
 
 static void inv_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp)
@@ -736,15 +757,21 @@ static void fwd_tsx_term(void *arg, struct sip_tsx *t)
 		f->ct = NULL;
 }
 
+/* Methods whose SDP follows offer/answer (oa.h); other bodies cross as before. */
+static bool oa_method(enum sip_method m)
+{
+	return m == SIP_METHOD_UPDATE || m == SIP_METHOD_PRACK;
+}
+
 static void fwd_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp)
 {
 	struct b2b_fwd *f = arg;
 	struct b2bua_call *c = f->call;
 	unsigned code = resp->status;
+	enum b2bua_sdp_kind kind = B2BUA_SDP_ANSWER;
 	struct sip_pbuf pb;
-	bool refresh;
+	bool refresh, body;
 
-	(void)t;
 	if (code < 200)
 		return;
 	b2b_call_hold(c);
@@ -756,8 +783,13 @@ static void fwd_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 		b2b_call_destroy(c, B2BUA_END_FAILED);
 		goto out;
 	}
-	out_submit(c, &pb, code < 300 ? resp : NULL, !f->from, B2BUA_SDP_ANSWER, fin_fwd_response,
-		   f);
+	if (code >= 300 && b2b_oa_pending(&c->oa, f->from))
+		b2b_oa_rejected(&c->oa); /* its offer, if it made one, is refused */
+	body = code < 300;
+	if (body && oa_method(sip_tsx_method(t)))
+		body = b2b_oa_msg(&c->oa, (enum b2bua_side) !f->from, B2B_OA_RESPONSE,
+				  resp->body.len > 0, &kind);
+	out_submit(c, &pb, body ? resp : NULL, !f->from, kind, fin_fwd_response, f);
 	if (code == 481 || code == 408)
 		b2b_call_destroy(c, B2BUA_END_FAILED);
 out:
@@ -791,14 +823,15 @@ unsigned b2b_max_forwards(const struct sip_msg *m)
 	return mf;
 }
 
-static void bridge_request(struct b2b_leg *leg, struct b2b_leg *to, struct sip_tsx *st,
-			   const struct sip_msg *req)
+void b2b_bridge_request(struct b2b_leg *leg, struct b2b_leg *to, struct sip_tsx *st,
+			const struct sip_msg *req, uint32_t rack_rseq, uint32_t rack_cseq)
 {
 	struct b2bua_call *c = leg->call;
 	struct b2bua *b = c->b2b;
+	enum b2bua_sdp_kind kind = B2BUA_SDP_OFFER;
 	struct b2b_fwd *f;
 	struct sip_pbuf pb;
-	bool refresh = req->method == SIP_METHOD_UPDATE;
+	bool refresh = req->method == SIP_METHOD_UPDATE, body = true;
 
 	f = calloc(1, sizeof(*f));
 	if (!f || req_save(&f->req, req, sip_tsx_dest(st)) < 0) {
@@ -821,7 +854,11 @@ static void bridge_request(struct b2b_leg *leg, struct b2b_leg *to, struct sip_t
 		b2b_dialog_set_target(&leg->dlg, req);
 	b2b_print_request(b, &pb, to, req->method_name, ++to->dlg.local_cseq, req,
 			  b2b_max_forwards(req) - 1, refresh);
-	out_submit(c, &pb, req, leg->side, B2BUA_SDP_OFFER, fin_fwd_request, f);
+	if (rack_rseq) /* the callee's own numbers: its RSeq, its INVITE's CSeq */
+		sip_print_hdrf(&pb, SIP_HDR_RACK, "%u %u INVITE", rack_rseq, rack_cseq);
+	if (oa_method(req->method))
+		body = b2b_oa_msg(&c->oa, leg->side, B2B_OA_REQUEST, req->body.len > 0, &kind);
+	out_submit(c, &pb, body ? req : NULL, leg->side, kind, fin_fwd_request, f);
 }
 
 static void reinvite(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_msg *req)
@@ -829,6 +866,7 @@ static void reinvite(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_m
 	struct b2bua_call *c = leg->call;
 	struct b2b_leg *to = other(leg);
 	struct b2b_inv *inv = &c->inv;
+	enum b2bua_sdp_kind kind = B2BUA_SDP_OFFER;
 	struct sip_pbuf pb;
 
 	if (inv->active || c->state != B2B_CONFIRMED) {
@@ -848,7 +886,9 @@ static void reinvite(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_m
 	inv->ct_cseq = ++to->dlg.local_cseq;
 	b2b_print_request(c->b2b, &pb, to, STRV("INVITE"), inv->ct_cseq, req,
 			  b2b_max_forwards(req) - 1, true);
-	out_submit(c, &pb, req, leg->side, B2BUA_SDP_OFFER, fin_inv_request, NULL);
+	/* Without SDP: a late offer, which the other side makes in its 2xx. */
+	b2b_oa_msg(&c->oa, leg->side, B2B_OA_INVITE, req->body.len > 0, &kind);
+	out_submit(c, &pb, req, leg->side, kind, fin_inv_request, NULL);
 }
 
 /* The fork whose early dialog the caller's is bridged to: the one whose early media it has. */
@@ -929,7 +969,7 @@ void b2b_call_in_dialog(struct b2b_leg *leg, struct sip_tsx *st, const struct si
 			b2b_respond_plain(b, st, req, 491);
 			break;
 		}
-		bridge_request(leg, to, st, req);
+		b2b_bridge_request(leg, to, st, req, 0, 0);
 		break;
 	}
 	}
@@ -951,6 +991,13 @@ void b2b_call_ack(struct b2b_leg *leg, const struct sip_msg *ack)
 	send_ack(c, other(leg), ack);
 	if (c->state == B2B_ANSWERED)
 		c->state = B2B_CONFIRMED;
+	if (b2b_oa_pending(&c->oa, other(leg)->side)) {
+		/* A late offer the ACK left unanswered: no media, the call ends (§13.2.2.4). */
+		log_info("b2bua: call %llu: ACK without the answer to the 2xx's offer",
+			 (unsigned long long)c->id);
+		b2b_call_destroy(c, B2BUA_END_FAILED);
+		goto out;
+	}
 	inv_clear(c);
 out:
 	b2b_call_release(c);
@@ -1145,6 +1192,7 @@ void b2b_call_invite(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *
 {
 	const struct sip_flow *fl = sip_tsx_dest(st);
 	struct b2bua_target tg[B2BUA_MAX_TARGETS];
+	enum b2bua_sdp_kind kind;
 	struct sip_addr from, to;
 	struct b2bua_call *c;
 	unsigned code;
@@ -1170,6 +1218,7 @@ void b2b_call_invite(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *
 	c->id = ++b->next_id;
 	c->outq_tail = &c->outq;
 	c->sdp_fork = -1;
+	b2b_oa_init(&c->oa);
 	c->cdr.start_ms = b2b_realtime_ms();
 	c->cdr.end = B2BUA_END_FAILED;
 	routes_redirect_init(&c->redir, B2BUA_MAX_REDIRECTS, req->ruri); /* else starts empty */
@@ -1206,6 +1255,7 @@ void b2b_call_invite(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *
 	c->inv.from = B2BUA_SIDE_A;
 	c->inv.st = st;
 	c->inv.from_cseq = req->cseq;
+	b2b_oa_msg(&c->oa, B2BUA_SIDE_A, B2B_OA_INVITE, req->body.len > 0, &kind);
 	b2b_rel_init(c, req);
 	sip_tsx_set_handlers(st, &inv_st_handlers, c);
 	b2b_no_answer_start(c);

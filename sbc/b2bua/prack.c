@@ -20,9 +20,10 @@
  * callee's plain 18x reach it reliably. Require: 100rel never crosses (the
  * header policy keeps only "timer").
  *
- * Known limit: a body in the caller's PRACK (the answer to an offer in a
- * reliable 18x, when the INVITE had none) is not bridged, nor is one in the
- * callee's 200 to our PRACK.
+ * Late offer (the INVITE had no SDP, oa.h): a callee's reliable 18x with
+ * the offer is PRACKed only when the caller's PRACK brings the answer; that
+ * PRACK then crosses (our RAck), and the callee's 200 to it answers the
+ * caller's. Other PRACKs are answered here and their bodies dropped.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -160,11 +161,22 @@ static int rack_parse(const struct sip_msg *m, uint32_t *rseq, uint32_t *cseq)
 	return 0;
 }
 
+/* The fork whose reliable 18x's offer waits for the caller's PRACK, or NULL. */
+static struct b2b_fork *fork_prack_waiting(struct b2bua_call *c)
+{
+	for (unsigned i = 0; i < c->nforks; i++)
+		if (c->forks[i].prack_rseq && !c->forks[i].status && c->forks[i].ct)
+			return &c->forks[i];
+	return NULL;
+}
+
 void b2b_rel_prack(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_msg *req)
 {
 	struct b2bua_call *c = leg->call;
 	struct b2b_rel *r = &c->rel;
+	struct b2b_fork *f;
 	uint32_t rseq, cseq;
+	bool offer;
 	char *next;
 
 	if (leg->side != B2BUA_SIDE_A || rack_parse(req, &rseq, &cseq) < 0 || !r->msg ||
@@ -174,9 +186,23 @@ void b2b_rel_prack(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_msg
 		return;
 	}
 	timer_cancel(c->b2b->ts, &r->rtx);
+	offer = has_body(r->msg, r->len);
 	free(r->msg);
 	r->msg = NULL;
-	b2b_respond_plain(c->b2b, st, req, 200);
+	f = offer ? fork_prack_waiting(c) : NULL;
+	if (f) { /* the answer to the callee's late offer: the PRACK crosses */
+		uint32_t frseq = f->prack_rseq;
+
+		f->prack_rseq = 0;
+		b2b_bridge_request(leg, &f->leg, st, req, frseq, f->inv_cseq);
+	} else {
+		if (req->body.len)
+			log_info("b2bua: call %llu: PRACK body answers nothing here, dropped",
+				 (unsigned long long)c->id);
+		b2b_respond_plain(c->b2b, st, req, 200);
+	}
+	if (c->ended)
+		return;
 	next = r->next;
 	if (!next)
 		return;
@@ -184,6 +210,27 @@ void b2b_rel_prack(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_msg
 	if (rel_send(c, next, r->next_len) < 0)
 		b2b_call_destroy(c, B2BUA_END_FAILED);
 	free(next);
+}
+
+bool b2b_rel_is_reliable(const struct sip_msg *resp)
+{
+	return sip_msg_hdr(resp, SIP_HDR_RSEQ) &&
+	       b2b_has_option(resp, SIP_HDR_REQUIRE, STRV("100rel"));
+}
+
+/*
+ * Whether the reliable 18x @p resp of fork @p f carries a late offer that
+ * reaches the caller reliably: its PRACK then waits for the caller's answer.
+ */
+static bool fork_18x_offers(const struct b2bua_call *c, const struct b2b_fork *f,
+			    const struct sip_msg *resp)
+{
+	int idx = (int)(f - c->forks);
+
+	return resp->body.len && c->rel.supported && !f->cancelled && !c->fwd_pending &&
+	       (c->sdp_fork < 0 || c->sdp_fork == idx) &&
+	       (c->state == B2B_OUTGOING || c->state == B2B_EARLY) &&
+	       b2b_oa_late_offer(&c->oa, B2BUA_SIDE_B);
 }
 
 bool b2b_rel_fork_18x(struct b2bua_call *c, struct b2b_fork *f, const struct sip_msg *resp)
@@ -201,6 +248,10 @@ bool b2b_rel_fork_18x(struct b2bua_call *c, struct b2b_fork *f, const struct sip
 		return false;
 	f->rseq = rseq;
 	b2b_learn_remote(&f->leg, resp, true);
+	if (fork_18x_offers(c, f, resp)) {
+		f->prack_rseq = rseq; /* PRACKed with the caller's answer */
+		return true;
+	}
 	b2b_print_request(b, &pb, &f->leg, STRV("PRACK"), ++f->leg.dlg.local_cseq, NULL, 70, false);
 	sip_print_hdrf(&pb, SIP_HDR_RACK, "%u %u INVITE", rseq, f->inv_cseq);
 	sip_print_body(&pb, STRV_NULL, STRV_NULL);

@@ -3,8 +3,10 @@
  * @file media.h  Media anchoring: the B2BUA's media hooks on rtpengine's ng protocol.
  *
  * Every SDP that crosses the B2BUA goes to a media node: an offer (the
- * INVITE's, or a re-INVITE's from either side, e.g. hold) as ng `offer`, the
- * other side's reply as `answer`, and the call's end as `delete`. The node's
+ * INVITE's, or a re-INVITE's from either side, e.g. hold; for a late offer
+ * the callee's 200 or reliable 18x, or for a re-INVITE without SDP the 2xx:
+ * the B2BUA classifies them, b2bua/oa.h) as ng `offer`, the other side's reply
+ * (in the 2xx, ACK or PRACK) as `answer`, and the call's end as `delete`. The node's
  * SDP (its own address and ports in c=/m=) replaces the body, so the two
  * sides only ever see the relay.
  *
