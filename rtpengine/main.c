@@ -26,6 +26,7 @@
 #include "ng.h"
 #include "ports.h"
 #include "relay_metrics.h"
+#include "stun_server.h"
 #include "rtpengine_conf.h"
 #ifdef SBC_HAVE_DPDK
 #include "relay_dpdk.h"
@@ -40,6 +41,7 @@ struct relay {
 	struct rtpengine_conf cfg;
 	struct ctl *ctl;
 	struct http_metrics *metrics; /* NULL unless metrics.listen is set */
+	struct stun_server stun;
 	struct ng_server *ng[RTPENGINE_MAX_NG];
 	struct dataplane *dp;
 	struct iface ifaces[IFACE_MAX];
@@ -92,6 +94,14 @@ static int cmd_status(struct ctl_reply *r, int argc, char **argv, void *arg)
 			   (unsigned long long)st->dropped);
 	}
 	status_sessions(r, relay);
+	if (relay->stun.n) {
+		struct dp_flow_stats st;
+
+		stun_server_stats(&relay->stun, &st);
+		ctl_printf(r, "stun: ports=%u answered=%llu refused=%llu\n", relay->stun.n,
+			   (unsigned long long)st.stun_answered,
+			   (unsigned long long)st.stun_refused);
+	}
 	return 0;
 }
 
@@ -238,6 +248,9 @@ static int sessions_start(struct relay *relay)
 		}
 		relay->nifaces = i + 1;
 	}
+	rc = stun_server_start(&relay->stun, relay->dp, &relay->cfg.stun);
+	if (rc)
+		return rc;
 	cc.dp = relay->dp;
 	cc.nifaces = relay->nifaces;
 	rc = calls_alloc(&relay->calls, &cc);
@@ -333,6 +346,8 @@ static void relay_stop(struct relay *relay)
 		timer_cancel(loop_timers(relay->loop), &relay->tick);
 	/* calls first: deleting them deletes their flows in the dataplane */
 	calls_free(relay->calls);
+	if (relay->dp)
+		stun_server_stop(&relay->stun);
 	for (unsigned i = 0; i < relay->nifaces; i++)
 		iface_clear(&relay->ifaces[i]);
 	dataplane_free(relay->dp);

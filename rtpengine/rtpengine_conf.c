@@ -49,6 +49,7 @@ static const struct conf_setting rtpengine_settings[] = {
 
 static const struct conf_setting *const rtpengine_tables[] = { daemon_conf_settings,
 							       rtpengine_settings,
+							       stun_server_settings,
 							       rtpengine_dpdk_settings, NULL };
 
 const struct conf_schema rtpengine_conf_schema = { .tables = rtpengine_tables };
@@ -167,7 +168,8 @@ int rtpengine_conf_read(struct rtpengine_conf *out, const struct conf *c, char *
 	if ((rc = read_ng(out, c, err, errlen)) || (rc = read_ifaces(out, c, err, errlen)))
 		return rc;
 	read_calls(out, c);
-	if ((rc = metrics_conf_read(c, "metrics.listen", &out->metrics, err, errlen)))
+	if ((rc = metrics_conf_read(c, "metrics.listen", &out->metrics, err, errlen)) ||
+	    (rc = stun_server_conf_read(&out->stun, c, err, errlen)))
 		return rc;
 	out->control_socket = conf_str(c, "control.socket");
 	out->backend = (enum rtpengine_backend)conf_choice(c, "dataplane.backend");

@@ -7,6 +7,7 @@
 #include "common/sa.h"
 #include "iface.h"
 #include "rtpengine_conf_dpdk.h"
+#include "stun_server.h"
 
 #define RTPENGINE_MAX_NG 8
 
@@ -27,7 +28,8 @@ struct rtpengine_conf {
 	uint32_t latch_window_ms;
 	enum rtpengine_backend backend;
 	unsigned workers;
-	struct sa metrics; /**< Prometheus endpoint; unset: none */
+	struct sa metrics;		 /**< Prometheus endpoint; unset: none */
+	struct stun_server_conf stun;	 /**< stun.listen */
 	struct rtpengine_dpdk_conf dpdk; /**< dataplane.dpdk.*, strings valid until conf_free */
 };
 
