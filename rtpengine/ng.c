@@ -231,8 +231,12 @@ static struct strv cache_key(struct ng_server *s, const struct sa *from, struct 
 	return strv_make(s->cache_key, alen + cookie.len);
 }
 
-int ng_process_from(struct ng_server *s, const char *req, size_t len, const struct sa *from,
-		    char *reply, size_t reply_size)
+/*
+ * Answers one request. @p from keys the reply cache; @p origin says where timeouts are
+ * reported (NULL: nowhere).
+ */
+static int process(struct ng_server *s, const char *req, size_t len, const struct sa *from,
+		   const struct sa *origin, char *reply, size_t reply_size)
 {
 	const char *sp = memchr(req, ' ', len);
 	struct bencode_buf out;
@@ -257,9 +261,10 @@ int ng_process_from(struct ng_server *s, const char *req, size_t len, const stru
 	memcpy(reply, req, cookie_len + 1);
 	bencode_buf_init(&out, reply + cookie_len + 1, reply_size - cookie_len - 1);
 	r.out = &out;
-	if (from)
-		r.origin.from = *from;
-	r.origin.via = s;
+	if (origin) {
+		r.origin.from = *origin;
+		r.origin.via = s;
+	}
 	n = answer(s, &r, sp + 1, len - cookie_len - 1);
 	if (n < 0)
 		return -1;
@@ -268,6 +273,22 @@ int ng_process_from(struct ng_server *s, const char *req, size_t len, const stru
 		log_warn("ng: reply cache full of memory, retransmissions will run again");
 	s->stats.commands++;
 	return n;
+}
+
+int ng_process_from(struct ng_server *s, const char *req, size_t len, const struct sa *from,
+		    char *reply, size_t reply_size)
+{
+	return process(s, req, len, from, from, reply, reply_size);
+}
+
+int ng_process_stream(struct ng_server *s, const char *req, size_t len, const struct sa *peer,
+		      char *reply, size_t reply_size)
+{
+	struct sa key = *peer;
+
+	/* a client that reconnects retransmits from a new port: key on its address only */
+	sa_set_port(&key, 0);
+	return process(s, req, len, &key, NULL, reply, reply_size);
 }
 
 int ng_process(struct ng_server *s, const char *req, size_t len, char *reply, size_t reply_size)

@@ -65,6 +65,13 @@ const struct sa *ng_server_addr(const struct ng_server *s);
  */
 int ng_process_from(struct ng_server *s, const char *req, size_t len, const struct sa *from,
 		    char *reply, size_t reply_size);
+/**
+ * ng_process_from() for a command read from a stream connection (ng_tcp.h) of @p peer: the
+ * reply cache is keyed on the peer's address without its port, and the call gets no teardown
+ * notification (they are datagrams).
+ */
+int ng_process_stream(struct ng_server *s, const char *req, size_t len, const struct sa *peer,
+		      char *reply, size_t reply_size);
 /** ng_process_from() with an unknown sender. */
 int ng_process(struct ng_server *s, const char *req, size_t len, char *reply, size_t reply_size);
 
