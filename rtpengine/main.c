@@ -23,6 +23,7 @@
 #include "dataplane/sockets/sockets.h"
 #include "iface.h"
 #include "ng.h"
+#include "ng_tcp.h"
 #include "ports.h"
 #include "rtpengine_conf.h"
 
@@ -35,6 +36,7 @@ struct relay {
 	struct rtpengine_conf cfg;
 	struct ctl *ctl;
 	struct ng_server *ng[RTPENGINE_MAX_NG];
+	struct ng_tcp *ng_tcp[RTPENGINE_MAX_NG];
 	struct dataplane *dp;
 	struct iface ifaces[IFACE_MAX];
 	unsigned nifaces;
@@ -232,6 +234,24 @@ static int sessions_start(struct relay *relay)
 	return timer_start(loop_timers(relay->loop), &relay->tick, TICK_MS, on_tick, relay);
 }
 
+/* ng over TCP: answered by the first UDP server, so both share sessions and reply cache */
+static int ng_tcp_start(struct relay *relay)
+{
+	for (unsigned i = 0; i < relay->cfg.nng_tcp; i++) {
+		char a[SA_STRLEN];
+		int rc = ng_tcp_alloc(&relay->ng_tcp[i], relay->loop, &relay->cfg.ng_tcp[i],
+				      relay->ng[0], NULL);
+
+		sa_print(&relay->cfg.ng_tcp[i], a, sizeof(a));
+		if (rc) {
+			log_err("cannot listen for ng on tcp:%s: %s", a, strerror(-rc));
+			return rc;
+		}
+		log_notice("ng control listening on tcp:%s", a);
+	}
+	return 0;
+}
+
 static int relay_start(struct relay *relay)
 {
 	char err[1024];
@@ -264,6 +284,9 @@ static int relay_start(struct relay *relay)
 		}
 		log_notice("ng control listening on udp:%s", a);
 	}
+	rc = ng_tcp_start(relay);
+	if (rc)
+		return rc;
 	rc = ctl_alloc(&relay->ctl, relay->loop, relay->cfg.control_socket, relay_commands,
 		       sizeof(relay_commands) / sizeof(relay_commands[0]), relay);
 	if (rc) {
@@ -277,6 +300,8 @@ static int relay_start(struct relay *relay)
 static void relay_stop(struct relay *relay)
 {
 	ctl_free(relay->ctl);
+	for (unsigned i = 0; i < RTPENGINE_MAX_NG; i++)
+		ng_tcp_free(relay->ng_tcp[i]); /* before the servers that answer for them */
 	for (unsigned i = 0; i < RTPENGINE_MAX_NG; i++)
 		ng_server_free(relay->ng[i]);
 	if (relay->loop)

@@ -11,6 +11,8 @@ static const char *const backends[] = { "sockets", "dpdk", NULL };
 /* Defaults follow Sipwise rtpengine's, so existing Kamailio set-ups just work. */
 static const struct conf_setting rtpengine_settings[] = {
 	{ .path = "ng.listen", .type = CONF_STRS, .def = "[ \"127.0.0.1:2223\" ]" },
+	/* no default: ng over TCP is off unless asked for, as in Sipwise rtpengine */
+	{ .path = "ng.listen_tcp", .type = CONF_STRS },
 	{ .path = "control.socket", .type = CONF_STR, .def = "\"/run/sbc/rtpengine.ctl\"" },
 	{ .path = "interfaces",
 	  .type = CONF_LIST,
@@ -65,6 +67,25 @@ static int read_ng(struct rtpengine_conf *out, const struct conf *c, char *err, 
 					  text);
 	}
 	out->nng = n;
+	return 0;
+}
+
+static int read_ng_tcp(struct rtpengine_conf *out, const struct conf *c, char *err, size_t errlen)
+{
+	unsigned n = conf_count(c, "ng.listen_tcp");
+
+	if (n > RTPENGINE_MAX_NG)
+		return conf_error(c, "ng.listen_tcp", err, errlen,
+				  "expected at most %d addresses, got %u", RTPENGINE_MAX_NG, n);
+	for (unsigned i = 0; i < n; i++) {
+		const char *text = conf_strs_elem(c, "ng.listen_tcp", i);
+
+		if (sa_parse_cstr(&out->ng_tcp[i], text, 2223) < 0)
+			return conf_error(c, "ng.listen_tcp", err, errlen,
+					  "element %u: expected address[:port], got \"%s\"", i,
+					  text);
+	}
+	out->nng_tcp = n;
 	return 0;
 }
 
@@ -160,7 +181,8 @@ int rtpengine_conf_read(struct rtpengine_conf *out, const struct conf *c, char *
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = read_ng(out, c, err, errlen)) || (rc = read_ifaces(out, c, err, errlen)))
+	if ((rc = read_ng(out, c, err, errlen)) || (rc = read_ng_tcp(out, c, err, errlen)) ||
+	    (rc = read_ifaces(out, c, err, errlen)))
 		return rc;
 	read_calls(out, c);
 	out->control_socket = conf_str(c, "control.socket");

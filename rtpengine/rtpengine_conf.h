@@ -17,6 +17,8 @@ enum rtpengine_backend {
 struct rtpengine_conf {
 	struct sa ng[RTPENGINE_MAX_NG];
 	unsigned nng;
+	struct sa ng_tcp[RTPENGINE_MAX_NG]; /**< ng.listen_tcp: ng over TCP, none by default */
+	unsigned nng_tcp;
 	const char *control_socket;
 	struct iface_conf ifaces[IFACE_MAX]; /**< strings valid until conf_free */
 	unsigned nifaces;
