@@ -15,6 +15,16 @@
 #include "ports.h"
 #include "sdp.h"
 
+/* Wall-clock seconds and their microseconds, as Sipwise reports "created" and "created_us". */
+static void call_wall_clock(uint64_t *s, uint32_t *us)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*s = (uint64_t)ts.tv_sec;
+	*us = (uint32_t)(ts.tv_nsec / 1000);
+}
+
 #define INITIAL_BUCKETS 1024
 #define BIND_TRIES	8 /* port pairs tried when another process holds a port */
 
@@ -142,7 +152,7 @@ static struct call *call_create(struct calls *c, struct strv id, uint64_t now_ms
 	call->id_len = id.len;
 	call->hash = hash_id(id);
 	call->created_ms = now_ms;
-	call->created_wall_s = (uint64_t)time(NULL);
+	call_wall_clock(&call->created_wall_s, &call->created_wall_us);
 	bucket = &c->buckets[call->hash & (c->nbuckets - 1)];
 	call->hnext = *bucket;
 	*bucket = call;

@@ -111,15 +111,33 @@ fi
 [[ $out == *totals* ]] && pass "query: has totals" || fail "query: no totals"
 reply=$(ng "$NGA" '{"command":"list"}')
 [[ $reply == *"$cid"* ]] && pass "list: names the call" || fail "list: $reply"
-# Sipwise's query gives every stream "local address" and "local port"; monitoring tools read
-# them. Reported, not (yet) required.
+# The fields Kamailio's $rtpstat / rtpengine_query and OpenSIPS's $rtpstat read, with the
+# names and types of Sipwise's reply: totals -> RTP/RTCP -> packets/bytes/errors (integers);
+# per stream "local port" (int), "local address" and "family" (where the relay receives that
+# tag's media: the caller's side is access, the callee's core), "endpoint", "stats".
 q=$(ng "$NGA" "{\"command\":\"query\",\"call-id\":\"$cid\"}")
-missing=$(python3 -c 'import json, sys
+problems=$(python3 -c 'import json, sys
 q = json.loads(sys.argv[1])
-st = [s for t in q.get("tags", {}).values() for m in t.get("medias", []) for s in m.get("streams", [])]
-print(" ".join(sorted({k for s in st for k in ("local address", "local port", "endpoint", "stats") if k not in s})) if st else "streams")' "$q")
-[[ -z $missing ]] && pass "query: streams carry local address/port, endpoint, stats" ||
-	echo "note: query streams lack: $missing (Sipwise has them)"
+bad = []
+def want(ok, what):
+    if not ok:
+        bad.append(what)
+want(isinstance(q.get("created"), int), "created")
+for k in ("RTP", "RTCP"):
+    t = q.get("totals", {}).get(k, {})
+    want(all(isinstance(t.get(f), int) for f in ("packets", "bytes", "errors")), "totals." + k)
+for tag, local in (("tag-caller", "127.0.0.1"), ("tag-callee", "127.0.0.2")):
+    st = [s for m in q.get("tags", {}).get(tag, {}).get("medias", []) for s in m.get("streams", [])]
+    want(st, tag + ": streams")
+    for s in st:
+        want(isinstance(s.get("local port"), int), tag + ": local port")
+        want(s.get("local address") == local, tag + ": local address %r" % s.get("local address"))
+        want(s.get("family") == "IPv4", tag + ": family")
+        want(isinstance(s.get("endpoint"), dict) and isinstance(s.get("stats"), dict),
+             tag + ": endpoint/stats")
+print(" ".join(sorted(set(bad))))' "$q")
+[[ -z $problems ]] && pass "query: totals and streams' local address/port, family, endpoint, stats as Sipwise" ||
+	fail "query: $problems"
 
 client delete --call-id="$cid" --from-tag=tag-caller
 [[ $rc -eq 0 && $out != *"Error reason"* ]] && pass "delete: accepted" || fail "delete: rc=$rc $out"

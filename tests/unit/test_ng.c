@@ -350,6 +350,8 @@ static void test_query_delete_stats(void **state)
 	RUN(S("command", "query"), S("call-id", "call1"));
 	assert_result("ok");
 	assert_true(get_int(E->root, "created") > 0);
+	assert_true(get_int(E->root, "created_us") >= 0 &&
+		    get_int(E->root, "created_us") < 1000000);
 	tags = get(E->root, "tags");
 	assert_non_null(tags);
 	tag = get(tags, "tagA");
@@ -365,6 +367,9 @@ static void test_query_delete_stats(void **state)
 	streams = get(media, "streams");
 	stream = bencode_first(&E->doc, streams);
 	assert_int_equal(get_int(stream, "local port"), sa_port(&f->p.local));
+	/* where the relay is bound, not what it advertises (as Sipwise) */
+	assert_true(strv_eq_cstr(get_str(stream, "local address"), "127.0.0.1"));
+	assert_true(strv_eq_cstr(get_str(stream, "family"), "IPv4"));
 	assert_true(strv_eq_cstr(get_str(get(stream, "endpoint"), "address"), "192.168.1.10"));
 	assert_int_equal(get_int(get(stream, "endpoint"), "port"), 4000);
 	assert_int_equal(get_int(get(stream, "stats"), "packets"), 10);
