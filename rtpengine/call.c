@@ -649,6 +649,7 @@ int calls_offer(struct calls *c, const struct ng_params *p, const struct call_or
 	}
 	if (!call->answered)
 		call->offer_ms = now_ms;
+	call->delete_at_ms = 0; /* signalled again: the call goes on (Sipwise does the same) */
 	if (p->flags & NG_FLAG_TEARDOWN_NOTIFY)
 		call->teardown_notify = true;
 	note_signal(call, o, now_ms);
@@ -741,6 +742,7 @@ int calls_answer(struct calls *c, const struct ng_params *p, const struct call_o
 	    (rc = finish_rewrite(&sdp, p, a, rw, sdp_out, outsize, res)))
 		return rc;
 	call->answered = true;
+	call->delete_at_ms = 0;
 	note_signal(call, o, now_ms);
 	return 0;
 }
@@ -775,6 +777,7 @@ int calls_delete(struct calls *c, const struct ng_params *p, uint64_t now_ms,
 {
 	struct call *call = p->call_id.len ? calls_find(c, p->call_id) : NULL;
 	struct monologue *branch = NULL;
+	uint64_t delay_ms;
 
 	if (!call) {
 		res->why = p->call_id.len ? "Unknown call-id" : "No call-id in message";
@@ -784,10 +787,19 @@ int calls_delete(struct calls *c, const struct ng_params *p, uint64_t now_ms,
 	/* a to-tag among several branches ends that branch only; anything else, the call */
 	if (p->to_tag.len && call->nmono > 2)
 		branch = call_find_tag(call, p->to_tag);
-	if (branch)
+	if (branch) {
 		mono_destroy(c, call, branch);
-	else
+		return 0;
+	}
+	delay_ms = p->delete_delay_s >= 0 ? (uint64_t)p->delete_delay_s * 1000u
+					  : c->conf.limits.delete_delay_ms;
+	if (!delay_ms) {
 		call_destroy(c, call);
+		return 0;
+	}
+	/* a repeated delete (a retransmitted BYE) does not put the end off */
+	if (!call->delete_at_ms || now_ms + delay_ms < call->delete_at_ms)
+		call->delete_at_ms = now_ms + delay_ms;
 	return 0;
 }
 

@@ -168,6 +168,7 @@ static void on_reload(int signo, void *arg)
 						   .final_timeout_ms = cfg.final_timeout_ms,
 						   .offer_timeout_ms = cfg.offer_timeout_ms,
 						   .latch_window_ms = cfg.latch_window_ms,
+						   .delete_delay_ms = cfg.delete_delay_ms,
 					       });
 		log_notice("calls.* settings reloaded");
 	} else {
@@ -211,6 +212,7 @@ static int sessions_start(struct relay *relay)
 			.final_timeout_ms = relay->cfg.final_timeout_ms,
 			.offer_timeout_ms = relay->cfg.offer_timeout_ms,
 			.latch_window_ms = relay->cfg.latch_window_ms,
+			.delete_delay_ms = relay->cfg.delete_delay_ms,
 		},
 	};
 	int rc = dataplane_start(relay);

@@ -263,13 +263,19 @@ static void key_record_call(struct ng_params *p, const struct bencode_doc *doc,
 	}
 }
 
+/* Seconds, as an integer or a string of digits (Kamailio passes "delete-delay=N" through). */
 static void key_delete_delay(struct ng_params *p, const struct bencode_doc *doc,
 			     const struct bencode_node *v, struct strv key)
 {
+	uint64_t n;
+
 	(void)doc;
-	(void)v;
-	p->delete_delay = true;
-	warn(p, "ignored key", key);
+	if (v->type == BENCODE_INT && v->v.i >= 0 && v->v.i <= NG_DELETE_DELAY_MAX)
+		p->delete_delay_s = v->v.i;
+	else if (v->type == BENCODE_STR && strv_to_u64(v->v.s, NG_DELETE_DELAY_MAX, &n) == 0)
+		p->delete_delay_s = (int64_t)n;
+	else
+		warn(p, "invalid value of", key);
 }
 
 static void key_limit(struct ng_params *p, const struct bencode_doc *doc,
@@ -334,6 +340,7 @@ void ng_params_parse(struct ng_params *p, const struct bencode_doc *doc,
 {
 	memset(p, 0, sizeof(*p));
 	p->limit = NG_LIST_DEFAULT_LIMIT;
+	p->delete_delay_s = -1;
 	for (const struct bencode_node *k = bencode_first(doc, dict); k;) {
 		const struct bencode_node *v = bencode_next(doc, k);
 		size_t i;

@@ -54,6 +54,8 @@ enum {
 #define NG_WARNING_MAX 400
 /** Call-ids a `list` without `limit` returns (Sipwise's default). */
 #define NG_LIST_DEFAULT_LIMIT 32
+/** Largest `delete-delay` in seconds (a day: a call kept longer is a leak). */
+#define NG_DELETE_DELAY_MAX 86400
 
 struct ng_params {
 	struct strv command, call_id, from_tag, to_tag, via_branch, sdp, label;
@@ -65,8 +67,8 @@ struct ng_params {
 	unsigned rtcp_mux; /**< NG_MUX_* */
 	uint32_t flags;	   /**< NG_FLAG_* */
 	bool supports_load_limit;
-	bool delete_delay; /**< given: ignored with a warning */
-	int64_t limit;	   /**< `limit` of `list`; NG_LIST_DEFAULT_LIMIT when absent */
+	int64_t delete_delay_s; /**< `delete-delay` of `delete`; -1 when absent */
+	int64_t limit;		/**< `limit` of `list`; NG_LIST_DEFAULT_LIMIT when absent */
 	char warning[NG_WARNING_MAX];
 	size_t warning_len;
 };

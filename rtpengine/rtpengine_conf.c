@@ -38,6 +38,8 @@ static const struct conf_setting rtpengine_settings[] = {
 	{ .path = "calls.final_timeout", .type = CONF_INT, .def = "0", .min = 0, .max = 604800 },
 	{ .path = "calls.offer_timeout", .type = CONF_INT, .def = "300", .min = 0, .max = 86400 },
 	{ .path = "calls.latch_window", .type = CONF_INT, .def = "10", .min = 1, .max = 3600 },
+	/* 0, not Sipwise's 30: see conf/rtpengine.conf */
+	{ .path = "calls.delete_delay", .type = CONF_INT, .def = "0", .min = 0, .max = 86400 },
 	{ .path = "dataplane.backend",
 	  .type = CONF_STR,
 	  .def = "\"sockets\"",
@@ -174,6 +176,7 @@ static void read_calls(struct rtpengine_conf *out, const struct conf *c)
 	out->final_timeout_ms = (uint32_t)conf_int(c, "calls.final_timeout") * 1000u;
 	out->offer_timeout_ms = (uint32_t)conf_int(c, "calls.offer_timeout") * 1000u;
 	out->latch_window_ms = (uint32_t)conf_int(c, "calls.latch_window") * 1000u;
+	out->delete_delay_ms = (uint32_t)conf_int(c, "calls.delete_delay") * 1000u;
 }
 
 int rtpengine_conf_read(struct rtpengine_conf *out, const struct conf *c, char *err, size_t errlen)

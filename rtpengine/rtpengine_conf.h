@@ -26,6 +26,7 @@ struct rtpengine_conf {
 	uint32_t max_sessions;
 	uint32_t timeout_ms, silent_timeout_ms, final_timeout_ms, offer_timeout_ms;
 	uint32_t latch_window_ms;
+	uint32_t delete_delay_ms;
 	enum rtpengine_backend backend;
 	unsigned workers;
 };

@@ -450,7 +450,9 @@ static void test_spellings_and_warnings(void **state)
 
 	RUN(S("command", "delete"), S("call-id", "sp2"), S("delete-delay", "0"));
 	assert_result("ok");
-	assert_true(strv_eq_cstr(get_str(E->root, "warning"), "ignored key 'delete-delay'"));
+	assert_null(get(E->root, "warning"));
+	RUN(S("command", "delete"), S("call-id", "sp1"), S("delete-delay", "soon"));
+	assert_true(strv_eq_cstr(get_str(E->root, "warning"), "invalid value of 'delete-delay'"));
 }
 
 static void test_ice_force(void **state)
@@ -688,6 +690,51 @@ static void test_timeouts(void **state)
 	assert_int_equal(free_ports(1), 50);
 }
 
+/* delete-delay as Sipwise: the call lives on, a new offer saves it, the key wins. */
+static void test_delete_delay(void **state)
+{
+	struct calls_conf cc = { .limits.timeout_ms = 60000, .limits.delete_delay_ms = 30000 };
+	char id[64], reason[64];
+	uint64_t t0;
+
+	(void)state;
+	teardown(NULL);
+	env_open(&cc);
+	t0 = loop_now_ms(E->loop);
+	offer("d1", "a");
+	answer("d1", "a", "b");
+	offer("d2", "a");
+	answer("d2", "a", "b");
+	offer("d3", "a");
+	RUN(S("command", "delete"), S("call-id", "d1"), S("from-tag", "a"));
+	assert_result("ok");
+	assert_non_null(get(E->root, "totals"));
+	RUN(S("command", "delete"), S("call-id", "d2"), S("from-tag", "a"));
+	RUN(S("command", "delete"), S("call-id", "d3"), S("from-tag", "a"), S("delete-delay", "0"));
+	assert_int_equal(calls_counters(E->calls)->current, 2);
+	/* a deleted call still answers, media still flow, a repeated delete finds it */
+	RUN(S("command", "query"), S("call-id", "d1"));
+	assert_result("ok");
+	assert_true(E->dp.live > 0);
+	calls_tick(E->calls, t0 + 10000);
+	RUN(S("command", "delete"), S("call-id", "d1"), S("from-tag", "a"));
+	assert_result("ok");
+	/* d2 signalled again: not deleted any more */
+	offer("d2", "a");
+	assert_result("ok");
+	calls_tick(E->calls, t0 + 29000);
+	assert_int_equal(calls_counters(E->calls)->current, 2);
+	calls_tick(E->calls, t0 + 30000);
+	assert_int_equal(calls_counters(E->calls)->current, 1);
+	RUN(S("command", "query"), S("call-id", "d1"));
+	assert_error("Unknown call-id");
+	RUN(S("command", "query"), S("call-id", "d2"));
+	assert_result("ok");
+	/* deleted on command: no teardown notification, not a timeout */
+	assert_false(read_teardown(id, reason));
+	assert_int_equal(calls_counters(E->calls)->timeouts, 0);
+}
+
 static void test_final_timeout(void **state)
 {
 	struct calls_conf cc = { .limits.timeout_ms = 60000, .limits.final_timeout_ms = 7200000 };
@@ -766,6 +813,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeouts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_final_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_delay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_branch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
 	};

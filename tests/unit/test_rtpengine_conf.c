@@ -45,6 +45,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.workers, 1);
 	assert_int_equal(cfg.nng, 1);
 	assert_int_equal(cfg.nng_tcp, 0); /* ng over TCP only when asked for */
+	assert_int_equal(cfg.delete_delay_ms, 0);
 }
 
 static void test_ng_tcp(void **state)
