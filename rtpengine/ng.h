@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /**
  * @file ng.h  The ng control protocol server: "<cookie> <bencode dict>" over UDP.
+ * (Over TCP, ng_tcp.h cuts commands out of the stream and has them answered here.)
  *
  * Speaks the protocol of Sipwise rtpengine so that Kamailio's and OpenSIPS's
  * rtpengine modules, and our sbc, drive this daemon. Every datagram that

@@ -5,7 +5,8 @@
 # whose m= port lies in the configured range; query shows the call with both tags; list
 # names it; delete ends it; query after delete fails with "Unknown call-id". Malformed
 # requests (not bencode, no command, unknown command, offer without SDP) get
-# `result: error` with an `error-reason`, and the relay still answers ping afterwards.
+# `result: error` with an `error-reason`, and the relay still answers ping afterwards. ng over
+# TCP answers pipelined and split commands in order.
 #
 # RELAY=ours (default; the built rtpengine, BUILD_DIR) or RELAY=sipwise (/usr/bin/rtpengine).
 # Exit 0 pass, 1 fail, 77 skip (rtpengine-ng-client, python3 or Sipwise rtpengine missing).
@@ -37,6 +38,7 @@ ng_port=$((30000 + $$ % 20000))
 pmin=$((20000 + ($$ % 50) * 200))
 pmax=$((pmin + 99))
 NGA=127.0.0.1:$ng_port
+RELAY_NG_TCP_PORT=$((ng_port + 1))
 relay_argv "$tmp" 127.0.0.1 127.0.0.2 127.0.0.1 "$ng_port" "$pmin" "$pmax"
 echo "relay: ${RELAY_ARGV[*]}"
 "${RELAY_ARGV[@]}" >"$tmp/relay.log" 2>&1 &
@@ -176,6 +178,28 @@ client ping
 [[ $rc -eq 0 && $out == *pong* ]] && pass "still answers ping after the malformed requests" ||
 	fail "no pong after the malformed requests: $out"
 kill -0 "$relay_pid" 2>/dev/null || fail "the relay died"
+
+# ng over TCP (Sipwise's listen-tcp-ng): commands back to back in one segment and one split
+# over two are answered in order on the connection, with the sessions of the UDP socket.
+tcp_reply=$(python3 -c 'import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+q = b"d7:command5:query7:call-id%d:%se" % (len(sys.argv[2]), sys.argv[2].encode())
+s.sendall(b"t1 d7:command4:pinge" + b"t2 " + q + b"t3 d7:comm")
+time.sleep(0.2)
+s.sendall(b"and4:pinge")
+got, want = b"", b"t3 d6:result4:ponge"
+deadline = time.time() + 3
+while not got.endswith(want) and time.time() < deadline:
+    d = s.recv(65536)
+    if not d:
+        break
+    got += d
+print(got.decode(errors="replace"))' "$RELAY_NG_TCP_PORT" "$cid" 2>&1)
+if [[ $tcp_reply == "t1 d6:result4:ponget2 d"*"Unknown call-id"*"t3 d6:result4:ponge" ]]; then
+	pass "ng over TCP: pipelined and split commands answered in order"
+else
+	fail "ng over TCP: '$tcp_reply'"
+fi
 
 echo "$failures failure(s) against RELAY=$RELAY"
 [[ $failures -eq 0 ]]
