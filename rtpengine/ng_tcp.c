@@ -211,7 +211,11 @@ static void update_events(struct ng_tcp_conn *c)
 		conn_close(c);
 		return;
 	}
-	if (want != c->events && loop_fd_modify(c->t->loop, c->fd, want) == 0)
+	if (want == c->events)
+		return;
+	if ((c->events & EPOLLIN) && out_pending(c) >= OUT_HIGH)
+		c->t->stats.stalls++;
+	if (loop_fd_modify(c->t->loop, c->fd, want) == 0)
 		c->events = want;
 }
 

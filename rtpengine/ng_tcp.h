@@ -37,6 +37,7 @@ struct ng_tcp_stats {
 	uint64_t idle;	   /**< closed for idleness */
 	uint64_t garbage;  /**< closed for bytes that are not a command */
 	uint64_t commands; /**< commands answered */
+	uint64_t stalls;   /**< reading paused: the client does not read its replies */
 };
 
 /**

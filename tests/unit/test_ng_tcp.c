@@ -289,6 +289,62 @@ static void test_limits(void **state)
 	close(b);
 }
 
+/*
+ * A client that sends without reading: replies queue up to the high-water mark (beyond what
+ * the kernel buffers: queries of a call, about 1.5 KB each), then the daemon stops reading;
+ * once the client reads, every reply comes, in order.
+ */
+static void test_backpressure(void **state)
+{
+	enum { N = 6000 };
+	static char req[N * 64], in[1 << 20];
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	size_t len = 0, sent = 0, have = 0;
+	unsigned next = 0;
+	int n;
+
+	(void)state;
+	n = ng_process(E->ng, "o1 " OFFER, strlen("o1 " OFFER), E->buf, sizeof(E->buf));
+	assert_true(n > 0);
+	assert_true(fd >= 0);
+	(void)connect(fd, &ng_tcp_addr(E->tcp)->u.sa, ng_tcp_addr(E->tcp)->len);
+	for (unsigned i = 0; i < N; i++)
+		len += (size_t)snprintf(req + len, sizeof(req) - len,
+					"q%u d7:command5:query7:call-id5:call1e", i);
+	/* the client reads as soon as the daemon stalls: beyond 200 ms it would be idle */
+	for (int round = 0; round < 3000 && !ng_tcp_stats(E->tcp)->stalls; round++) {
+		ssize_t k = send(fd, req + sent, len - sent, MSG_NOSIGNAL);
+
+		if (k > 0)
+			sent += (size_t)k;
+		pump(1);
+	}
+	assert_true(ng_tcp_stats(E->tcp)->stalls > 0);
+	for (int round = 0; round < 5000 && next < N; round++) {
+		struct bencode_doc doc;
+		struct ng_frame f;
+		ssize_t k;
+
+		if (sent < len && (k = send(fd, req + sent, len - sent, MSG_NOSIGNAL)) > 0)
+			sent += (size_t)k;
+		pump(1);
+		while ((k = recv(fd, in + have, sizeof(in) - have, 0)) > 0)
+			have += (size_t)k;
+		/* replies are framed as commands: cut them, check their order */
+		bencode_doc_init(&doc, frame_nodes, 1024);
+		while (ng_frame_next(&f, in, have, sizeof(in), &doc) == 1) {
+			char cookie[16];
+
+			snprintf(cookie, sizeof(cookie), "q%u ", next++);
+			assert_memory_equal(in + f.skip, cookie, strlen(cookie));
+			memmove(in, in + f.skip + f.len, have - f.skip - f.len);
+			have -= f.skip + f.len;
+		}
+	}
+	assert_int_equal(next, N);
+	close(fd);
+}
+
 /* An offer over TCP, retransmitted on a new connection and queried over UDP. */
 static void test_shared_sessions(void **state)
 {
@@ -328,6 +384,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
