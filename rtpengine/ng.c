@@ -101,15 +101,27 @@ static int ng_answer(struct ng_server *s, struct ng_request *r)
 	return offer_answer(s, r, false);
 }
 
+/*
+ * An unknown call is no error unless the flag `fatal` says so, as Sipwise: a retransmitted
+ * BYE, or a BYE after a timeout, is not worth an error in the proxy's log.
+ */
 static int ng_delete(struct ng_server *s, struct ng_request *r)
 {
 	struct call_result res = { 0 };
 	int rc;
 
-	put_result(r, "ok");
 	rc = calls_delete(s->calls, &r->params, r->now_ms, r->out, &res);
-	r->why = res.why;
-	return rc;
+	if (rc == -ENOENT && r->params.call_id.len && !(r->params.flags & NG_FLAG_FATAL)) {
+		ng_params_warn(&r->params, "Call-ID not found or tags didn't match",
+			       strv_make(0, 0));
+		rc = 0;
+	}
+	if (rc) {
+		r->why = res.why;
+		return rc;
+	}
+	put_result(r, "ok");
+	return 0;
 }
 
 static int ng_query(struct ng_server *s, struct ng_request *r)

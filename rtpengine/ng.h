@@ -13,7 +13,9 @@
  * to sessions, ng_params.h for the keys and flags understood). Unknown keys and flags are
  * ignored and named in a `warning` string of the reply. When `max_sessions` is reached, an
  * offer for a new call gets `result: load limit` (with `message`) if the command said
- * `supports: ["load limit"]`, else `result: error`.
+ * `supports: ["load limit"]`, else `result: error`. A `delete` of an unknown call answers
+ * `result: ok` with the warning "Call-ID not found or tags didn't match" (as Sipwise), an
+ * error only with the flag `fatal`.
  *
  * Retransmissions: replies are cached by sender address and cookie for 30 s (ng_cache.h); a
  * command whose cookie is cached for its sender is answered with the same bytes and not run

@@ -33,8 +33,13 @@ void ng_params_warn(struct ng_params *p, const char *what, struct strv name)
 
 	if (room < 2)
 		return;
-	n = snprintf(p->warning + p->warning_len, room, "%s%s '%.*s'", p->warning_len ? "; " : "",
-		     what, (int)(name.len > 40 ? 40 : name.len), name.p);
+	if (!name.p)
+		n = snprintf(p->warning + p->warning_len, room, "%s%s", p->warning_len ? "; " : "",
+			     what);
+	else
+		n = snprintf(p->warning + p->warning_len, room, "%s%s '%.*s'",
+			     p->warning_len ? "; " : "", what, (int)(name.len > 40 ? 40 : name.len),
+			     name.p);
 	if (n > 0)
 		p->warning_len += (size_t)n < room ? (size_t)n : room - 1;
 }
@@ -61,6 +66,7 @@ static const struct flag_name flag_names[] = {
 	{ "loop-protect", NG_FLAG_LOOP_PROTECT },
 	{ "record-call", NG_FLAG_RECORD_CALL },
 	{ "teardown-notify", NG_FLAG_TEARDOWN_NOTIFY },
+	{ "fatal", NG_FLAG_FATAL },
 	{ "SIP-source-address", NG_FLAG_SIP_SOURCE },
 	{ "replace-origin", NG_FLAG_REPLACE_ORIGIN },
 	{ "replace-session-connection", NG_FLAG_REPLACE_SESS_CONN },

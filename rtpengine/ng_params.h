@@ -49,6 +49,7 @@ enum {
 	NG_FLAG_SIP_SOURCE = 1u << 11,
 	NG_FLAG_REPLACE_ORIGIN = 1u << 12,
 	NG_FLAG_REPLACE_SESS_CONN = 1u << 13,
+	NG_FLAG_FATAL = 1u << 14, /**< delete: an unknown call is an error, not a warning */
 };
 
 #define NG_WARNING_MAX 400
@@ -76,8 +77,8 @@ struct ng_params {
 /** Spelling-tolerant comparison: case, and ' ', '-', '_' as one. */
 bool ng_word_eq(struct strv s, const char *canon);
 
-/** Appends "@p what '@p name'" to the warning (the name cut to 40 bytes; the whole warning to
- * NG_WARNING_MAX). */
+/** Appends "@p what '@p name'" (just @p what when name.p is NULL) to the warning (the name cut to
+ * 40 bytes; the whole warning to NG_WARNING_MAX). */
 void ng_params_warn(struct ng_params *p, const char *what, struct strv name);
 
 /** Reads the dict @p dict of @p doc into @p p. Never fails: what it cannot use is a warning. */

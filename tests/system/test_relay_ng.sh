@@ -148,6 +148,13 @@ client query --call-id="$cid"
 	fail "query after delete: rc=$rc $out"
 reply=$(ng "$NGA" '{"command":"list"}')
 [[ $reply != *"$cid"* ]] && pass "list: the call is gone" || fail "list after delete: $reply"
+# a repeated delete (retransmitted BYE): ok with a warning; an error only with the flag fatal
+reply=$(ng "$NGA" "{\"command\":\"delete\",\"call-id\":\"$cid\",\"from-tag\":\"tag-caller\"}")
+[[ $(ng_field "$reply" result) == ok && $(ng_field "$reply" warning) == *"Call-ID not found"* ]] &&
+	pass "delete again: ok with a warning" || fail "delete again: $reply"
+reply=$(ng "$NGA" "{\"command\":\"delete\",\"call-id\":\"$cid\",\"flags\":[\"fatal\"]}")
+[[ $(ng_field "$reply" result) == error ]] && pass "delete again, fatal: error" ||
+	fail "delete again, fatal: $reply"
 for p in "$offer_port" "$answer_port"; do
 	ss -Hlnu "sport = :$p" | grep -q . && fail "relay port $p still bound after delete"
 done

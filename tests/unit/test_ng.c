@@ -396,7 +396,12 @@ static void test_query_delete_stats(void **state)
 	assert_int_equal(free_ports(1), 50);
 	RUN(S("command", "query"), S("call-id", "call1"));
 	assert_error("Unknown call-id");
+	/* deleting an unknown call: a warning, an error only with the flag fatal (as Sipwise) */
 	RUN(S("command", "delete"), S("call-id", "call1"));
+	assert_result("ok");
+	assert_true(
+	    strv_eq_cstr(get_str(E->root, "warning"), "Call-ID not found or tags didn't match"));
+	RUN(S("command", "delete"), S("call-id", "call1"), L("flags", "fatal"));
 	assert_error("Unknown call-id");
 	RUN(S("command", "answer"), S("call-id", "nope"), S("from-tag", "a"), S("sdp", SDP_B));
 	assert_error("Unknown call-id");
@@ -451,8 +456,11 @@ static void test_spellings_and_warnings(void **state)
 	RUN(S("command", "delete"), S("call-id", "sp2"), S("delete-delay", "0"));
 	assert_result("ok");
 	assert_null(get(E->root, "warning"));
-	RUN(S("command", "delete"), S("call-id", "sp1"), S("delete-delay", "soon"));
-	assert_true(strv_eq_cstr(get_str(E->root, "warning"), "invalid value of 'delete-delay'"));
+	RUN(S("command", "delete"), S("call-id", "sp9"), S("delete-delay", "soon"));
+	assert_true(
+	    strv_eq_cstr(get_str(E->root, "warning"),
+			 "invalid value of 'delete-delay'; Call-ID not found or tags didn't "
+			 "match"));
 }
 
 static void test_ice_force(void **state)
