@@ -241,8 +241,9 @@ static int ng_tcp_start(struct relay *relay)
 {
 	for (unsigned i = 0; i < relay->cfg.nng_tcp; i++) {
 		char a[SA_STRLEN];
+		struct ng_tcp_limits lim = { .idle_ms = relay->cfg.ng_tcp_idle_ms };
 		int rc = ng_tcp_alloc(&relay->ng_tcp[i], relay->loop, &relay->cfg.ng_tcp[i],
-				      relay->ng[0], NULL);
+				      relay->ng[0], &lim);
 
 		sa_print(&relay->cfg.ng_tcp[i], a, sizeof(a));
 		if (rc) {

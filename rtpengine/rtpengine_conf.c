@@ -13,6 +13,7 @@ static const struct conf_setting rtpengine_settings[] = {
 	{ .path = "ng.listen", .type = CONF_STRS, .def = "[ \"127.0.0.1:2223\" ]" },
 	/* no default: ng over TCP is off unless asked for, as in Sipwise rtpengine */
 	{ .path = "ng.listen_tcp", .type = CONF_STRS },
+	{ .path = "ng.tcp_idle_timeout", .type = CONF_INT, .def = "600", .min = 1, .max = 86400 },
 	{ .path = "control.socket", .type = CONF_STR, .def = "\"/run/sbc/rtpengine.ctl\"" },
 	{ .path = "interfaces",
 	  .type = CONF_LIST,
@@ -88,6 +89,7 @@ static int read_ng_tcp(struct rtpengine_conf *out, const struct conf *c, char *e
 					  text);
 	}
 	out->nng_tcp = n;
+	out->ng_tcp_idle_ms = (uint32_t)conf_int(c, "ng.tcp_idle_timeout") * 1000u;
 	return 0;
 }
 

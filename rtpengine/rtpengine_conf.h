@@ -19,6 +19,7 @@ struct rtpengine_conf {
 	unsigned nng;
 	struct sa ng_tcp[RTPENGINE_MAX_NG]; /**< ng.listen_tcp: ng over TCP, none by default */
 	unsigned nng_tcp;
+	uint32_t ng_tcp_idle_ms;
 	const char *control_socket;
 	struct iface_conf ifaces[IFACE_MAX]; /**< strings valid until conf_free */
 	unsigned nifaces;

@@ -46,6 +46,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.nng, 1);
 	assert_int_equal(cfg.nng_tcp, 0); /* ng over TCP only when asked for */
 	assert_int_equal(cfg.delete_delay_ms, 0);
+	assert_int_equal(cfg.ng_tcp_idle_ms, 600000);
 }
 
 static void test_ng_tcp(void **state)
