@@ -15,6 +15,16 @@
 #include "ports.h"
 #include "sdp.h"
 
+/* Wall-clock seconds and their microseconds, as Sipwise reports "created" and "created_us". */
+static void call_wall_clock(uint64_t *s, uint32_t *us)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*s = (uint64_t)ts.tv_sec;
+	*us = (uint32_t)(ts.tv_nsec / 1000);
+}
+
 #define INITIAL_BUCKETS 1024
 #define BIND_TRIES	8 /* port pairs tried when another process holds a port */
 
@@ -142,7 +152,7 @@ static struct call *call_create(struct calls *c, struct strv id, uint64_t now_ms
 	call->id_len = id.len;
 	call->hash = hash_id(id);
 	call->created_ms = now_ms;
-	call->created_wall_s = (uint64_t)time(NULL);
+	call_wall_clock(&call->created_wall_s, &call->created_wall_us);
 	bucket = &c->buckets[call->hash & (c->nbuckets - 1)];
 	call->hnext = *bucket;
 	*bucket = call;
@@ -644,6 +654,7 @@ int calls_offer(struct calls *c, const struct ng_params *p, const struct call_or
 	}
 	if (!call->answered)
 		call->offer_ms = now_ms;
+	call->delete_at_ms = 0; /* signalled again: the call goes on (Sipwise does the same) */
 	if (p->flags & NG_FLAG_TEARDOWN_NOTIFY)
 		call->teardown_notify = true;
 	note_signal(call, o, now_ms);
@@ -736,6 +747,7 @@ int calls_answer(struct calls *c, const struct ng_params *p, const struct call_o
 	    (rc = finish_rewrite(&sdp, p, a, rw, sdp_out, outsize, res)))
 		return rc;
 	call->answered = true;
+	call->delete_at_ms = 0;
 	note_signal(call, o, now_ms);
 	return 0;
 }
@@ -780,6 +792,7 @@ int calls_delete(struct calls *c, const struct ng_params *p, uint64_t now_ms,
 {
 	struct call *call = p->call_id.len ? calls_find(c, p->call_id) : NULL;
 	struct monologue *branch = NULL;
+	uint64_t delay_ms;
 
 	if (!call) {
 		res->why = p->call_id.len ? "Unknown call-id" : "No call-id in message";
@@ -789,10 +802,19 @@ int calls_delete(struct calls *c, const struct ng_params *p, uint64_t now_ms,
 	/* a to-tag among several branches ends that branch only; anything else, the call */
 	if (p->to_tag.len && call->nmono > 2)
 		branch = call_find_tag(call, p->to_tag);
-	if (branch)
+	if (branch) {
 		mono_destroy(c, call, branch);
-	else
+		return 0;
+	}
+	delay_ms = p->delete_delay_s >= 0 ? (uint64_t)p->delete_delay_s * 1000u
+					  : c->conf.limits.delete_delay_ms;
+	if (!delay_ms) {
 		call_destroy(c, call, CALL_END_DELETE);
+		return 0;
+	}
+	/* a repeated delete (a retransmitted BYE) does not put the end off */
+	if (!call->delete_at_ms || now_ms + delay_ms < call->delete_at_ms)
+		call->delete_at_ms = now_ms + delay_ms;
 	return 0;
 }
 

@@ -40,6 +40,7 @@ struct calls_limits {
 	uint32_t final_timeout_ms;  /**< longest call; 0: none */
 	uint32_t offer_timeout_ms;  /**< offer without answer; 0: none */
 	uint32_t latch_window_ms;   /**< for flows signalled from now on */
+	uint32_t delete_delay_ms;   /**< a deleted call lives on that long; 0: gone at once */
 };
 
 struct calls_conf {
@@ -89,7 +90,12 @@ int calls_offer(struct calls *c, const struct ng_params *p, const struct call_or
 		uint64_t now_ms, char *sdp_out, size_t outsize, struct call_result *res);
 int calls_answer(struct calls *c, const struct ng_params *p, const struct call_origin *o,
 		 uint64_t now_ms, char *sdp_out, size_t outsize, struct call_result *res);
-/** Writes the call's statistics into the reply (dict members), then deletes call or branch. */
+/**
+ * Writes the call's statistics into the reply (dict members), then deletes call or branch.
+ * A whole call is deleted after `delete-delay` seconds (the key, else the limits'
+ * delete_delay_ms), as Sipwise does: until then it relays media and answers query and list,
+ * and an offer or answer for it cancels the deletion. A branch goes at once.
+ */
 int calls_delete(struct calls *c, const struct ng_params *p, uint64_t now_ms,
 		 struct bencode_buf *out, struct call_result *res);
 /** Writes the call's statistics (created, tags, totals, ...) into the reply dict. */

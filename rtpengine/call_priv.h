@@ -51,6 +51,8 @@ struct call {
 	size_t id_len;
 	uint32_t hash;
 	uint64_t created_ms, created_wall_s, last_signal_ms, offer_ms;
+	uint32_t created_wall_us;
+	uint64_t delete_at_ms; /* delete-delay: deleted then; 0: not deleted */
 	bool answered;
 	bool teardown_notify;
 	struct call_origin origin;

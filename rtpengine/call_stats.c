@@ -104,8 +104,18 @@ static void put_ssrcs(struct bencode_buf *out, const struct totals *tot, uint64_
 	bencode_end(out);
 }
 
-static void put_stream(struct calls *c, const struct stream *s, bool is_rtcp, uint64_t now_ms,
-		       struct bencode_buf *out, struct totals *tot)
+/* "local address" and "family" of a stream: where it is bound, as Sipwise reports them */
+static void put_local(struct bencode_buf *out, const struct iface *ifc)
+{
+	const struct sa *a = sa_is_any(&ifc->local) ? &ifc->advertised : &ifc->local;
+	char addr[SA_STRLEN];
+
+	bencode_dict_put_str(out, "local address", strv_cstr(sa_print_addr(a, addr, sizeof(addr))));
+	bencode_dict_put_str(out, "family", strv_cstr(family_name(a)));
+}
+
+static void put_stream(struct calls *c, const struct iface *ifc, const struct stream *s,
+		       bool is_rtcp, uint64_t now_ms, struct bencode_buf *out, struct totals *tot)
 {
 	struct dp_flow_stats st;
 
@@ -117,6 +127,7 @@ static void put_stream(struct calls *c, const struct stream *s, bool is_rtcp, ui
 		add_ssrc(tot, &st);
 	bencode_dict_begin(out);
 	bencode_dict_put_int(out, "local port", s->port);
+	put_local(out, ifc);
 	if (st.ssrc)
 		bencode_dict_put_int(out, "SSRC", st.ssrc);
 	put_endpoint(out, "endpoint", sa_isset(&st.latched) ? &st.latched : &s->expected);
@@ -134,8 +145,8 @@ static void put_stream(struct calls *c, const struct stream *s, bool is_rtcp, ui
 	bencode_end(out);
 }
 
-static void put_media(struct calls *c, const struct media *md, unsigned index, uint64_t now_ms,
-		      struct bencode_buf *out, struct totals *tot)
+static void put_media(struct calls *c, const struct iface *ifc, const struct media *md,
+		      unsigned index, uint64_t now_ms, struct bencode_buf *out, struct totals *tot)
 {
 	bencode_dict_begin(out);
 	bencode_dict_put_int(out, "index", index);
@@ -144,8 +155,8 @@ static void put_media(struct calls *c, const struct media *md, unsigned index, u
 	bencode_put_cstr(out, "streams");
 	bencode_list_begin(out);
 	if (md->rtp.port) {
-		put_stream(c, &md->rtp, false, now_ms, out, tot);
-		put_stream(c, &md->rtcp, true, now_ms, out, tot);
+		put_stream(c, ifc, &md->rtp, false, now_ms, out, tot);
+		put_stream(c, ifc, &md->rtcp, true, now_ms, out, tot);
 	}
 	bencode_end(out);
 	bencode_put_cstr(out, "flags");
@@ -173,7 +184,7 @@ static void put_monologue(struct calls *c, const struct monologue *m, uint64_t n
 	bencode_put_cstr(out, "medias");
 	bencode_list_begin(out);
 	for (unsigned i = 0; i < m->nmedia; i++)
-		put_media(c, &m->media[i], i + 1, now_ms, out, tot);
+		put_media(c, m->iface, &m->media[i], i + 1, now_ms, out, tot);
 	bencode_end(out);
 	bencode_end(out);
 }
@@ -184,6 +195,7 @@ void call_encode_stats(struct calls *c, struct call *call, uint64_t now_ms, stru
 
 	memset(&tot, 0, sizeof(tot));
 	bencode_dict_put_int(out, "created", (int64_t)call->created_wall_s);
+	bencode_dict_put_int(out, "created_us", call->created_wall_us);
 	bencode_dict_put_int(out, "last signal", wall_s(call->last_signal_ms, now_ms));
 	bencode_put_cstr(out, "tags");
 	bencode_dict_begin(out);

@@ -9,6 +9,7 @@
  *   - exist longer than `final_timeout`;
  *   - were offered and never answered within `offer_timeout`.
  * Calls offered with the flag teardown-notify are reported through the teardown handler.
+ * Calls deleted with a delete-delay go here too, when it is over (not reported).
  */
 #include "call_priv.h"
 
@@ -101,6 +102,14 @@ void calls_tick(struct calls *c, uint64_t now_ms)
 		enum call_end why = expired(c, call, now_ms);
 
 		next = call->next;
+		if (call->delete_at_ms) {
+			/* deleted by command, only later: no timeout, nothing to report */
+			if (now_ms >= call->delete_at_ms) {
+				log_info("call %s deleted: delete-delay over", call->id);
+				call_destroy(c, call, CALL_END_DELETE);
+			}
+			continue;
+		}
 		if (why == CALL_END_MAX)
 			continue;
 		c->counters.timeouts++;

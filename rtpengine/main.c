@@ -24,6 +24,7 @@
 #include "dataplane/sockets/sockets.h"
 #include "iface.h"
 #include "ng.h"
+#include "ng_tcp.h"
 #include "ports.h"
 #include "relay_metrics.h"
 #include "stun_server.h"
@@ -43,6 +44,7 @@ struct relay {
 	struct http_metrics *metrics; /* NULL unless metrics.listen is set */
 	struct stun_server stun;
 	struct ng_server *ng[RTPENGINE_MAX_NG];
+	struct ng_tcp *ng_tcp[RTPENGINE_MAX_NG];
 	struct dataplane *dp;
 	struct iface ifaces[IFACE_MAX];
 	unsigned nifaces;
@@ -186,6 +188,7 @@ static void on_reload(int signo, void *arg)
 						   .final_timeout_ms = cfg.final_timeout_ms,
 						   .offer_timeout_ms = cfg.offer_timeout_ms,
 						   .latch_window_ms = cfg.latch_window_ms,
+						   .delete_delay_ms = cfg.delete_delay_ms,
 					       });
 		log_notice("calls.* settings reloaded");
 	} else {
@@ -233,6 +236,7 @@ static int sessions_start(struct relay *relay)
 			.final_timeout_ms = relay->cfg.final_timeout_ms,
 			.offer_timeout_ms = relay->cfg.offer_timeout_ms,
 			.latch_window_ms = relay->cfg.latch_window_ms,
+			.delete_delay_ms = relay->cfg.delete_delay_ms,
 		},
 	};
 	int rc = dataplane_start(relay);
@@ -294,6 +298,25 @@ static int metrics_start(struct relay *relay)
 	return 0;
 }
 
+/* ng over TCP: answered by the first UDP server, so both share sessions and reply cache */
+static int ng_tcp_start(struct relay *relay)
+{
+	for (unsigned i = 0; i < relay->cfg.nng_tcp; i++) {
+		char a[SA_STRLEN];
+		struct ng_tcp_limits lim = { .idle_ms = relay->cfg.ng_tcp_idle_ms };
+		int rc = ng_tcp_alloc(&relay->ng_tcp[i], relay->loop, &relay->cfg.ng_tcp[i],
+				      relay->ng[0], &lim);
+
+		sa_print(&relay->cfg.ng_tcp[i], a, sizeof(a));
+		if (rc) {
+			log_err("cannot listen for ng on tcp:%s: %s", a, strerror(-rc));
+			return rc;
+		}
+		log_notice("ng control listening on tcp:%s", a);
+	}
+	return 0;
+}
+
 static int relay_start(struct relay *relay)
 {
 	char err[1024];
@@ -326,6 +349,9 @@ static int relay_start(struct relay *relay)
 		}
 		log_notice("ng control listening on udp:%s", a);
 	}
+	rc = ng_tcp_start(relay);
+	if (rc)
+		return rc;
 	rc = ctl_alloc(&relay->ctl, relay->loop, relay->cfg.control_socket, relay_commands,
 		       sizeof(relay_commands) / sizeof(relay_commands[0]), relay);
 	if (rc) {
@@ -340,6 +366,8 @@ static void relay_stop(struct relay *relay)
 {
 	http_metrics_free(relay->metrics);
 	ctl_free(relay->ctl);
+	for (unsigned i = 0; i < RTPENGINE_MAX_NG; i++)
+		ng_tcp_free(relay->ng_tcp[i]); /* before the servers that answer for them */
 	for (unsigned i = 0; i < RTPENGINE_MAX_NG; i++)
 		ng_server_free(relay->ng[i]);
 	if (relay->loop)

@@ -104,15 +104,27 @@ static int ng_answer(struct ng_server *s, struct ng_request *r)
 	return offer_answer(s, r, false);
 }
 
+/*
+ * An unknown call is no error unless the flag `fatal` says so, as Sipwise: a retransmitted
+ * BYE, or a BYE after a timeout, is not worth an error in the proxy's log.
+ */
 static int ng_delete(struct ng_server *s, struct ng_request *r)
 {
 	struct call_result res = { 0 };
 	int rc;
 
-	put_result(r, "ok");
 	rc = calls_delete(s->calls, &r->params, r->now_ms, r->out, &res);
-	r->why = res.why;
-	return rc;
+	if (rc == -ENOENT && r->params.call_id.len && !(r->params.flags & NG_FLAG_FATAL)) {
+		ng_params_warn(&r->params, "Call-ID not found or tags didn't match",
+			       strv_make(0, 0));
+		rc = 0;
+	}
+	if (rc) {
+		r->why = res.why;
+		return rc;
+	}
+	put_result(r, "ok");
+	return 0;
 }
 
 static int ng_query(struct ng_server *s, struct ng_request *r)
@@ -253,8 +265,12 @@ static struct strv cache_key(struct ng_server *s, const struct sa *from, struct 
 	return strv_make(s->cache_key, alen + cookie.len);
 }
 
-int ng_process_from(struct ng_server *s, const char *req, size_t len, const struct sa *from,
-		    char *reply, size_t reply_size)
+/*
+ * Answers one request. @p from keys the reply cache; @p origin says where timeouts are
+ * reported (NULL: nowhere).
+ */
+static int process(struct ng_server *s, const char *req, size_t len, const struct sa *from,
+		   const struct sa *origin, char *reply, size_t reply_size)
 {
 	const char *sp = memchr(req, ' ', len);
 	struct bencode_buf out;
@@ -279,9 +295,10 @@ int ng_process_from(struct ng_server *s, const char *req, size_t len, const stru
 	memcpy(reply, req, cookie_len + 1);
 	bencode_buf_init(&out, reply + cookie_len + 1, reply_size - cookie_len - 1);
 	r.out = &out;
-	if (from)
-		r.origin.from = *from;
-	r.origin.via = s;
+	if (origin) {
+		r.origin.from = *origin;
+		r.origin.via = s;
+	}
 	n = answer(s, &r, sp + 1, len - cookie_len - 1);
 	if (n < 0)
 		return -1;
@@ -291,6 +308,22 @@ int ng_process_from(struct ng_server *s, const char *req, size_t len, const stru
 	s->stats.commands++;
 	s->stats.results[r.cmd][r.result]++;
 	return n;
+}
+
+int ng_process_from(struct ng_server *s, const char *req, size_t len, const struct sa *from,
+		    char *reply, size_t reply_size)
+{
+	return process(s, req, len, from, from, reply, reply_size);
+}
+
+int ng_process_stream(struct ng_server *s, const char *req, size_t len, const struct sa *peer,
+		      char *reply, size_t reply_size)
+{
+	struct sa key = *peer;
+
+	/* a client that reconnects retransmits from a new port: key on its address only */
+	sa_set_port(&key, 0);
+	return process(s, req, len, &key, NULL, reply, reply_size);
 }
 
 int ng_process(struct ng_server *s, const char *req, size_t len, char *reply, size_t reply_size)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /**
  * @file ng.h  The ng control protocol server: "<cookie> <bencode dict>" over UDP.
+ * (Over TCP, ng_tcp.h cuts commands out of the stream and has them answered here.)
  *
  * Speaks the protocol of Sipwise rtpengine so that Kamailio's and OpenSIPS's
  * rtpengine modules, and our sbc, drive this daemon. Every datagram that
@@ -12,7 +13,9 @@
  * to sessions, ng_params.h for the keys and flags understood). Unknown keys and flags are
  * ignored and named in a `warning` string of the reply. When `max_sessions` is reached, an
  * offer for a new call gets `result: load limit` (with `message`) if the command said
- * `supports: ["load limit"]`, else `result: error`.
+ * `supports: ["load limit"]`, else `result: error`. A `delete` of an unknown call answers
+ * `result: ok` with the warning "Call-ID not found or tags didn't match" (as Sipwise), an
+ * error only with the flag `fatal`.
  *
  * Retransmissions: replies are cached by sender address and cookie for 30 s (ng_cache.h); a
  * command whose cookie is cached for its sender is answered with the same bytes and not run
@@ -93,6 +96,13 @@ const struct sa *ng_server_addr(const struct ng_server *s);
  */
 int ng_process_from(struct ng_server *s, const char *req, size_t len, const struct sa *from,
 		    char *reply, size_t reply_size);
+/**
+ * ng_process_from() for a command read from a stream connection (ng_tcp.h) of @p peer: the
+ * reply cache is keyed on the peer's address without its port, and the call gets no teardown
+ * notification (they are datagrams).
+ */
+int ng_process_stream(struct ng_server *s, const char *req, size_t len, const struct sa *peer,
+		      char *reply, size_t reply_size);
 /** ng_process_from() with an unknown sender. */
 int ng_process(struct ng_server *s, const char *req, size_t len, char *reply, size_t reply_size);
 

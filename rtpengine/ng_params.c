@@ -33,8 +33,13 @@ void ng_params_warn(struct ng_params *p, const char *what, struct strv name)
 
 	if (room < 2)
 		return;
-	n = snprintf(p->warning + p->warning_len, room, "%s%s '%.*s'", p->warning_len ? "; " : "",
-		     what, (int)(name.len > 40 ? 40 : name.len), name.p);
+	if (!name.p)
+		n = snprintf(p->warning + p->warning_len, room, "%s%s", p->warning_len ? "; " : "",
+			     what);
+	else
+		n = snprintf(p->warning + p->warning_len, room, "%s%s '%.*s'",
+			     p->warning_len ? "; " : "", what, (int)(name.len > 40 ? 40 : name.len),
+			     name.p);
 	if (n > 0)
 		p->warning_len += (size_t)n < room ? (size_t)n : room - 1;
 }
@@ -61,6 +66,7 @@ static const struct flag_name flag_names[] = {
 	{ "loop-protect", NG_FLAG_LOOP_PROTECT },
 	{ "record-call", NG_FLAG_RECORD_CALL },
 	{ "teardown-notify", NG_FLAG_TEARDOWN_NOTIFY },
+	{ "fatal", NG_FLAG_FATAL },
 	{ "SIP-source-address", NG_FLAG_SIP_SOURCE },
 	{ "replace-origin", NG_FLAG_REPLACE_ORIGIN },
 	{ "replace-session-connection", NG_FLAG_REPLACE_SESS_CONN },
@@ -263,13 +269,19 @@ static void key_record_call(struct ng_params *p, const struct bencode_doc *doc,
 	}
 }
 
+/* Seconds, as an integer or a string of digits (Kamailio passes "delete-delay=N" through). */
 static void key_delete_delay(struct ng_params *p, const struct bencode_doc *doc,
 			     const struct bencode_node *v, struct strv key)
 {
+	uint64_t n;
+
 	(void)doc;
-	(void)v;
-	p->delete_delay = true;
-	warn(p, "ignored key", key);
+	if (v->type == BENCODE_INT && v->v.i >= 0 && v->v.i <= NG_DELETE_DELAY_MAX)
+		p->delete_delay_s = v->v.i;
+	else if (v->type == BENCODE_STR && strv_to_u64(v->v.s, NG_DELETE_DELAY_MAX, &n) == 0)
+		p->delete_delay_s = (int64_t)n;
+	else
+		warn(p, "invalid value of", key);
 }
 
 static void key_limit(struct ng_params *p, const struct bencode_doc *doc,
@@ -334,6 +346,7 @@ void ng_params_parse(struct ng_params *p, const struct bencode_doc *doc,
 {
 	memset(p, 0, sizeof(*p));
 	p->limit = NG_LIST_DEFAULT_LIMIT;
+	p->delete_delay_s = -1;
 	for (const struct bencode_node *k = bencode_first(doc, dict); k;) {
 		const struct bencode_node *v = bencode_next(doc, k);
 		size_t i;

@@ -49,11 +49,14 @@ enum {
 	NG_FLAG_SIP_SOURCE = 1u << 11,
 	NG_FLAG_REPLACE_ORIGIN = 1u << 12,
 	NG_FLAG_REPLACE_SESS_CONN = 1u << 13,
+	NG_FLAG_FATAL = 1u << 14, /**< delete: an unknown call is an error, not a warning */
 };
 
 #define NG_WARNING_MAX 400
 /** Call-ids a `list` without `limit` returns (Sipwise's default). */
 #define NG_LIST_DEFAULT_LIMIT 32
+/** Largest `delete-delay` in seconds (a day: a call kept longer is a leak). */
+#define NG_DELETE_DELAY_MAX 86400
 
 struct ng_params {
 	struct strv command, call_id, from_tag, to_tag, via_branch, sdp, label;
@@ -65,8 +68,8 @@ struct ng_params {
 	unsigned rtcp_mux; /**< NG_MUX_* */
 	uint32_t flags;	   /**< NG_FLAG_* */
 	bool supports_load_limit;
-	bool delete_delay; /**< given: ignored with a warning */
-	int64_t limit;	   /**< `limit` of `list`; NG_LIST_DEFAULT_LIMIT when absent */
+	int64_t delete_delay_s; /**< `delete-delay` of `delete`; -1 when absent */
+	int64_t limit;		/**< `limit` of `list`; NG_LIST_DEFAULT_LIMIT when absent */
 	char warning[NG_WARNING_MAX];
 	size_t warning_len;
 };
@@ -74,8 +77,8 @@ struct ng_params {
 /** Spelling-tolerant comparison: case, and ' ', '-', '_' as one. */
 bool ng_word_eq(struct strv s, const char *canon);
 
-/** Appends "@p what '@p name'" to the warning (the name cut to 40 bytes; the whole warning to
- * NG_WARNING_MAX). */
+/** Appends "@p what '@p name'" (just @p what when name.p is NULL) to the warning (the name cut to
+ * 40 bytes; the whole warning to NG_WARNING_MAX). */
 void ng_params_warn(struct ng_params *p, const char *what, struct strv name);
 
 /** Reads the dict @p dict of @p doc into @p p. Never fails: what it cannot use is a warning. */

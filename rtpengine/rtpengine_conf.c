@@ -12,6 +12,9 @@ static const char *const backends[] = { "sockets", "dpdk", NULL };
 /* Defaults follow Sipwise rtpengine's, so existing Kamailio set-ups just work. */
 static const struct conf_setting rtpengine_settings[] = {
 	{ .path = "ng.listen", .type = CONF_STRS, .def = "[ \"127.0.0.1:2223\" ]" },
+	/* no default: ng over TCP is off unless asked for, as in Sipwise rtpengine */
+	{ .path = "ng.listen_tcp", .type = CONF_STRS },
+	{ .path = "ng.tcp_idle_timeout", .type = CONF_INT, .def = "600", .min = 1, .max = 86400 },
 	{ .path = "control.socket", .type = CONF_STR, .def = "\"/run/sbc/rtpengine.ctl\"" },
 	{ .path = "interfaces",
 	  .type = CONF_LIST,
@@ -37,6 +40,8 @@ static const struct conf_setting rtpengine_settings[] = {
 	{ .path = "calls.final_timeout", .type = CONF_INT, .def = "0", .min = 0, .max = 604800 },
 	{ .path = "calls.offer_timeout", .type = CONF_INT, .def = "300", .min = 0, .max = 86400 },
 	{ .path = "calls.latch_window", .type = CONF_INT, .def = "10", .min = 1, .max = 3600 },
+	/* 0, not Sipwise's 30: see conf/rtpengine.conf */
+	{ .path = "calls.delete_delay", .type = CONF_INT, .def = "0", .min = 0, .max = 86400 },
 	{ .path = "dataplane.backend",
 	  .type = CONF_STR,
 	  .def = "\"sockets\"",
@@ -70,6 +75,26 @@ static int read_ng(struct rtpengine_conf *out, const struct conf *c, char *err, 
 					  text);
 	}
 	out->nng = n;
+	return 0;
+}
+
+static int read_ng_tcp(struct rtpengine_conf *out, const struct conf *c, char *err, size_t errlen)
+{
+	unsigned n = conf_count(c, "ng.listen_tcp");
+
+	if (n > RTPENGINE_MAX_NG)
+		return conf_error(c, "ng.listen_tcp", err, errlen,
+				  "expected at most %d addresses, got %u", RTPENGINE_MAX_NG, n);
+	for (unsigned i = 0; i < n; i++) {
+		const char *text = conf_strs_elem(c, "ng.listen_tcp", i);
+
+		if (sa_parse_cstr(&out->ng_tcp[i], text, 2223) < 0)
+			return conf_error(c, "ng.listen_tcp", err, errlen,
+					  "element %u: expected address[:port], got \"%s\"", i,
+					  text);
+	}
+	out->nng_tcp = n;
+	out->ng_tcp_idle_ms = (uint32_t)conf_int(c, "ng.tcp_idle_timeout") * 1000u;
 	return 0;
 }
 
@@ -158,6 +183,7 @@ static void read_calls(struct rtpengine_conf *out, const struct conf *c)
 	out->final_timeout_ms = (uint32_t)conf_int(c, "calls.final_timeout") * 1000u;
 	out->offer_timeout_ms = (uint32_t)conf_int(c, "calls.offer_timeout") * 1000u;
 	out->latch_window_ms = (uint32_t)conf_int(c, "calls.latch_window") * 1000u;
+	out->delete_delay_ms = (uint32_t)conf_int(c, "calls.delete_delay") * 1000u;
 }
 
 int rtpengine_conf_read(struct rtpengine_conf *out, const struct conf *c, char *err, size_t errlen)
@@ -165,7 +191,8 @@ int rtpengine_conf_read(struct rtpengine_conf *out, const struct conf *c, char *
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = read_ng(out, c, err, errlen)) || (rc = read_ifaces(out, c, err, errlen)))
+	if ((rc = read_ng(out, c, err, errlen)) || (rc = read_ng_tcp(out, c, err, errlen)) ||
+	    (rc = read_ifaces(out, c, err, errlen)))
 		return rc;
 	read_calls(out, c);
 	if ((rc = metrics_conf_read(c, "metrics.listen", &out->metrics, err, errlen)) ||

@@ -19,6 +19,9 @@ enum rtpengine_backend {
 struct rtpengine_conf {
 	struct sa ng[RTPENGINE_MAX_NG];
 	unsigned nng;
+	struct sa ng_tcp[RTPENGINE_MAX_NG]; /**< ng.listen_tcp: ng over TCP, none by default */
+	unsigned nng_tcp;
+	uint32_t ng_tcp_idle_ms;
 	const char *control_socket;
 	struct iface_conf ifaces[IFACE_MAX]; /**< strings valid until conf_free */
 	unsigned nifaces;
@@ -26,6 +29,7 @@ struct rtpengine_conf {
 	uint32_t max_sessions;
 	uint32_t timeout_ms, silent_timeout_ms, final_timeout_ms, offer_timeout_ms;
 	uint32_t latch_window_ms;
+	uint32_t delete_delay_ms;
 	enum rtpengine_backend backend;
 	unsigned workers;
 	struct sa metrics;		 /**< Prometheus endpoint; unset: none */

@@ -45,7 +45,8 @@ relay_pick()
 # line of a relay in the foreground, logging to stderr, with two interfaces "access" and "core"
 # (two different addresses), ng on NG_ADDR:NG_PORT, media ports PORT_MIN-PORT_MAX on each,
 # sessions deleted at once on `delete` (Sipwise: --delete-delay=0). RELAY_EXTRA_ARGS (Sipwise)
-# and RELAY_OURS_EXTRA_CONF (ours, libconfig text) add settings.
+# and RELAY_OURS_EXTRA_CONF (ours, libconfig text) add settings. RELAY_NG_TCP_PORT, when set,
+# also listens for ng over TCP on NG_ADDR:RELAY_NG_TCP_PORT (Sipwise: --listen-tcp-ng).
 relay_argv()
 {
 	local dir=$1 acc=$2 core=$3 ngaddr=$4 ngport=$5 pmin=$6 pmax=$7
@@ -55,13 +56,15 @@ relay_argv()
 		RELAY_ARGV=("$RELAY_BIN" --config-file=none --table=-1 --foreground --log-stderr
 			--log-level="${RELAY_LOG_LEVEL:-6}" --interface="access/$acc" --interface="core/$core"
 			--listen-ng="$ngaddr:$ngport" --port-min="$pmin" --port-max="$pmax" --delete-delay=0
-			${RELAY_EXTRA_ARGS:-})
+			${RELAY_NG_TCP_PORT:+--listen-tcp-ng=$ngaddr:$RELAY_NG_TCP_PORT} ${RELAY_EXTRA_ARGS:-})
 		return 0
 	fi
 	# ours: conf/rtpengine.conf documents these settings.
+	local ng_tcp=""
+	[[ -n ${RELAY_NG_TCP_PORT:-} ]] && ng_tcp=" listen_tcp = [ \"$ngaddr:$RELAY_NG_TCP_PORT\" ];"
 	cat >"$dir/rtpengine.conf" <<-CONF
 		log: { level = "${RELAY_OURS_LOG_LEVEL:-info}"; target = "stderr"; };
-		ng: { listen = [ "$ngaddr:$ngport" ]; };
+		ng: { listen = [ "$ngaddr:$ngport" ];$ng_tcp };
 		control: { socket = "$dir/rtpengine.ctl"; };
 		interfaces = (
 		  { name = "access"; address = "$acc"; port_min = $pmin; port_max = $pmax; },

@@ -5,7 +5,8 @@
 # whose m= port lies in the configured range; query shows the call with both tags; list
 # names it; delete ends it; query after delete fails with "Unknown call-id". Malformed
 # requests (not bencode, no command, unknown command, offer without SDP) get
-# `result: error` with an `error-reason`, and the relay still answers ping afterwards.
+# `result: error` with an `error-reason`, and the relay still answers ping afterwards. ng over
+# TCP answers pipelined and split commands in order.
 #
 # RELAY=ours (default; the built rtpengine, BUILD_DIR) or RELAY=sipwise (/usr/bin/rtpengine).
 # Exit 0 pass, 1 fail, 77 skip (rtpengine-ng-client, python3 or Sipwise rtpengine missing).
@@ -37,6 +38,7 @@ ng_port=$((30000 + $$ % 20000))
 pmin=$((20000 + ($$ % 50) * 200))
 pmax=$((pmin + 99))
 NGA=127.0.0.1:$ng_port
+RELAY_NG_TCP_PORT=$((ng_port + 1))
 relay_argv "$tmp" 127.0.0.1 127.0.0.2 127.0.0.1 "$ng_port" "$pmin" "$pmax"
 echo "relay: ${RELAY_ARGV[*]}"
 "${RELAY_ARGV[@]}" >"$tmp/relay.log" 2>&1 &
@@ -111,15 +113,33 @@ fi
 [[ $out == *totals* ]] && pass "query: has totals" || fail "query: no totals"
 reply=$(ng "$NGA" '{"command":"list"}')
 [[ $reply == *"$cid"* ]] && pass "list: names the call" || fail "list: $reply"
-# Sipwise's query gives every stream "local address" and "local port"; monitoring tools read
-# them. Reported, not (yet) required.
+# The fields Kamailio's $rtpstat / rtpengine_query and OpenSIPS's $rtpstat read, with the
+# names and types of Sipwise's reply: totals -> RTP/RTCP -> packets/bytes/errors (integers);
+# per stream "local port" (int), "local address" and "family" (where the relay receives that
+# tag's media: the caller's side is access, the callee's core), "endpoint", "stats".
 q=$(ng "$NGA" "{\"command\":\"query\",\"call-id\":\"$cid\"}")
-missing=$(python3 -c 'import json, sys
+problems=$(python3 -c 'import json, sys
 q = json.loads(sys.argv[1])
-st = [s for t in q.get("tags", {}).values() for m in t.get("medias", []) for s in m.get("streams", [])]
-print(" ".join(sorted({k for s in st for k in ("local address", "local port", "endpoint", "stats") if k not in s})) if st else "streams")' "$q")
-[[ -z $missing ]] && pass "query: streams carry local address/port, endpoint, stats" ||
-	echo "note: query streams lack: $missing (Sipwise has them)"
+bad = []
+def want(ok, what):
+    if not ok:
+        bad.append(what)
+want(isinstance(q.get("created"), int), "created")
+for k in ("RTP", "RTCP"):
+    t = q.get("totals", {}).get(k, {})
+    want(all(isinstance(t.get(f), int) for f in ("packets", "bytes", "errors")), "totals." + k)
+for tag, local in (("tag-caller", "127.0.0.1"), ("tag-callee", "127.0.0.2")):
+    st = [s for m in q.get("tags", {}).get(tag, {}).get("medias", []) for s in m.get("streams", [])]
+    want(st, tag + ": streams")
+    for s in st:
+        want(isinstance(s.get("local port"), int), tag + ": local port")
+        want(s.get("local address") == local, tag + ": local address %r" % s.get("local address"))
+        want(s.get("family") == "IPv4", tag + ": family")
+        want(isinstance(s.get("endpoint"), dict) and isinstance(s.get("stats"), dict),
+             tag + ": endpoint/stats")
+print(" ".join(sorted(set(bad))))' "$q")
+[[ -z $problems ]] && pass "query: totals and streams' local address/port, family, endpoint, stats as Sipwise" ||
+	fail "query: $problems"
 
 client delete --call-id="$cid" --from-tag=tag-caller
 [[ $rc -eq 0 && $out != *"Error reason"* ]] && pass "delete: accepted" || fail "delete: rc=$rc $out"
@@ -128,6 +148,13 @@ client query --call-id="$cid"
 	fail "query after delete: rc=$rc $out"
 reply=$(ng "$NGA" '{"command":"list"}')
 [[ $reply != *"$cid"* ]] && pass "list: the call is gone" || fail "list after delete: $reply"
+# a repeated delete (retransmitted BYE): ok with a warning; an error only with the flag fatal
+reply=$(ng "$NGA" "{\"command\":\"delete\",\"call-id\":\"$cid\",\"from-tag\":\"tag-caller\"}")
+[[ $(ng_field "$reply" result) == ok && $(ng_field "$reply" warning) == *"Call-ID not found"* ]] &&
+	pass "delete again: ok with a warning" || fail "delete again: $reply"
+reply=$(ng "$NGA" "{\"command\":\"delete\",\"call-id\":\"$cid\",\"flags\":[\"fatal\"]}")
+[[ $(ng_field "$reply" result) == error ]] && pass "delete again, fatal: error" ||
+	fail "delete again, fatal: $reply"
 for p in "$offer_port" "$answer_port"; do
 	ss -Hlnu "sport = :$p" | grep -q . && fail "relay port $p still bound after delete"
 done
@@ -158,6 +185,28 @@ client ping
 [[ $rc -eq 0 && $out == *pong* ]] && pass "still answers ping after the malformed requests" ||
 	fail "no pong after the malformed requests: $out"
 kill -0 "$relay_pid" 2>/dev/null || fail "the relay died"
+
+# ng over TCP (Sipwise's listen-tcp-ng): commands back to back in one segment and one split
+# over two are answered in order on the connection, with the sessions of the UDP socket.
+tcp_reply=$(python3 -c 'import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+q = b"d7:command5:query7:call-id%d:%se" % (len(sys.argv[2]), sys.argv[2].encode())
+s.sendall(b"t1 d7:command4:pinge" + b"t2 " + q + b"t3 d7:comm")
+time.sleep(0.2)
+s.sendall(b"and4:pinge")
+got, want = b"", b"t3 d6:result4:ponge"
+deadline = time.time() + 3
+while not got.endswith(want) and time.time() < deadline:
+    d = s.recv(65536)
+    if not d:
+        break
+    got += d
+print(got.decode(errors="replace"))' "$RELAY_NG_TCP_PORT" "$cid" 2>&1)
+if [[ $tcp_reply == "t1 d6:result4:ponget2 d"*"Unknown call-id"*"t3 d6:result4:ponge" ]]; then
+	pass "ng over TCP: pipelined and split commands answered in order"
+else
+	fail "ng over TCP: '$tcp_reply'"
+fi
 
 echo "$failures failure(s) against RELAY=$RELAY"
 [[ $failures -eq 0 ]]

@@ -355,6 +355,8 @@ static void test_query_delete_stats(void **state)
 	RUN(S("command", "query"), S("call-id", "call1"));
 	assert_result("ok");
 	assert_true(get_int(E->root, "created") > 0);
+	assert_true(get_int(E->root, "created_us") >= 0 &&
+		    get_int(E->root, "created_us") < 1000000);
 	tags = get(E->root, "tags");
 	assert_non_null(tags);
 	tag = get(tags, "tagA");
@@ -370,6 +372,9 @@ static void test_query_delete_stats(void **state)
 	streams = get(media, "streams");
 	stream = bencode_first(&E->doc, streams);
 	assert_int_equal(get_int(stream, "local port"), sa_port(&f->p.local));
+	/* where the relay is bound, not what it advertises (as Sipwise) */
+	assert_true(strv_eq_cstr(get_str(stream, "local address"), "127.0.0.1"));
+	assert_true(strv_eq_cstr(get_str(stream, "family"), "IPv4"));
 	assert_true(strv_eq_cstr(get_str(get(stream, "endpoint"), "address"), "192.168.1.10"));
 	assert_int_equal(get_int(get(stream, "endpoint"), "port"), 4000);
 	assert_int_equal(get_int(get(stream, "stats"), "packets"), 10);
@@ -396,7 +401,12 @@ static void test_query_delete_stats(void **state)
 	assert_int_equal(free_ports(1), 50);
 	RUN(S("command", "query"), S("call-id", "call1"));
 	assert_error("Unknown call-id");
+	/* deleting an unknown call: a warning, an error only with the flag fatal (as Sipwise) */
 	RUN(S("command", "delete"), S("call-id", "call1"));
+	assert_result("ok");
+	assert_true(
+	    strv_eq_cstr(get_str(E->root, "warning"), "Call-ID not found or tags didn't match"));
+	RUN(S("command", "delete"), S("call-id", "call1"), L("flags", "fatal"));
 	assert_error("Unknown call-id");
 	RUN(S("command", "answer"), S("call-id", "nope"), S("from-tag", "a"), S("sdp", SDP_B));
 	assert_error("Unknown call-id");
@@ -450,7 +460,12 @@ static void test_spellings_and_warnings(void **state)
 
 	RUN(S("command", "delete"), S("call-id", "sp2"), S("delete-delay", "0"));
 	assert_result("ok");
-	assert_true(strv_eq_cstr(get_str(E->root, "warning"), "ignored key 'delete-delay'"));
+	assert_null(get(E->root, "warning"));
+	RUN(S("command", "delete"), S("call-id", "sp9"), S("delete-delay", "soon"));
+	assert_true(
+	    strv_eq_cstr(get_str(E->root, "warning"),
+			 "invalid value of 'delete-delay'; Call-ID not found or tags didn't "
+			 "match"));
 }
 
 static void test_ice_force(void **state)
@@ -693,6 +708,51 @@ static void test_timeouts(void **state)
 	assert_int_equal(free_ports(1), 50);
 }
 
+/* delete-delay as Sipwise: the call lives on, a new offer saves it, the key wins. */
+static void test_delete_delay(void **state)
+{
+	struct calls_conf cc = { .limits.timeout_ms = 60000, .limits.delete_delay_ms = 30000 };
+	char id[64], reason[64];
+	uint64_t t0;
+
+	(void)state;
+	teardown(NULL);
+	env_open(&cc);
+	t0 = loop_now_ms(E->loop);
+	offer("d1", "a");
+	answer("d1", "a", "b");
+	offer("d2", "a");
+	answer("d2", "a", "b");
+	offer("d3", "a");
+	RUN(S("command", "delete"), S("call-id", "d1"), S("from-tag", "a"));
+	assert_result("ok");
+	assert_non_null(get(E->root, "totals"));
+	RUN(S("command", "delete"), S("call-id", "d2"), S("from-tag", "a"));
+	RUN(S("command", "delete"), S("call-id", "d3"), S("from-tag", "a"), S("delete-delay", "0"));
+	assert_int_equal(calls_counters(E->calls)->current, 2);
+	/* a deleted call still answers, media still flow, a repeated delete finds it */
+	RUN(S("command", "query"), S("call-id", "d1"));
+	assert_result("ok");
+	assert_true(E->dp.live > 0);
+	calls_tick(E->calls, t0 + 10000);
+	RUN(S("command", "delete"), S("call-id", "d1"), S("from-tag", "a"));
+	assert_result("ok");
+	/* d2 signalled again: not deleted any more */
+	offer("d2", "a");
+	assert_result("ok");
+	calls_tick(E->calls, t0 + 29000);
+	assert_int_equal(calls_counters(E->calls)->current, 2);
+	calls_tick(E->calls, t0 + 30000);
+	assert_int_equal(calls_counters(E->calls)->current, 1);
+	RUN(S("command", "query"), S("call-id", "d1"));
+	assert_error("Unknown call-id");
+	RUN(S("command", "query"), S("call-id", "d2"));
+	assert_result("ok");
+	/* deleted on command: no teardown notification, not a timeout */
+	assert_false(read_teardown(id, reason));
+	assert_int_equal(calls_counters(E->calls)->timeouts, 0);
+}
+
 static void test_final_timeout(void **state)
 {
 	struct calls_conf cc = { .limits.timeout_ms = 60000, .limits.final_timeout_ms = 7200000 };
@@ -771,6 +831,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeouts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_final_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_delay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_branch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
 	};

@@ -44,6 +44,31 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.backend, RTPENGINE_BACKEND_SOCKETS);
 	assert_int_equal(cfg.workers, 1);
 	assert_false(sa_isset(&cfg.metrics)); /* off unless asked for */
+	assert_int_equal(cfg.nng, 1);
+	assert_int_equal(cfg.nng_tcp, 0); /* ng over TCP only when asked for */
+	assert_int_equal(cfg.delete_delay_ms, 0);
+	assert_int_equal(cfg.ng_tcp_idle_ms, 600000);
+}
+
+static void test_ng_tcp(void **state)
+{
+	struct rtpengine_conf cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(read_text(&cfg,
+				   "ng = { listen_tcp = [ \"127.0.0.1\", \"[::1]:2224\" ]; };\n",
+				   err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.nng_tcp, 2);
+	assert_int_equal(sa_port(&cfg.ng_tcp[0]), 2223);
+	assert_int_equal(sa_family(&cfg.ng_tcp[1]), AF_INET6);
+	assert_int_equal(sa_port(&cfg.ng_tcp[1]), 2224);
+	assert_int_equal(
+	    read_text(&cfg, "ng = {\n listen_tcp = [ \"nowhere\" ];\n};\n", err, sizeof(err)),
+	    -EINVAL);
+	assert_string_equal(err, "r.conf:2: setting 'ng.listen_tcp': element 0: expected "
+				 "address[:port], got \"nowhere\"");
 }
 
 static void test_two_interfaces(void **state)
@@ -160,10 +185,9 @@ static void test_dpdk(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_two_interfaces),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_dpdk),
+		cmocka_unit_test(test_defaults), cmocka_unit_test(test_two_interfaces),
+		cmocka_unit_test(test_errors),	 cmocka_unit_test(test_dpdk),
+		cmocka_unit_test(test_ng_tcp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
