@@ -43,10 +43,10 @@ cdr_is()
 	pass "$what: CDR $(jq -c '{disposition, status, hangup_by, hangup_reason}' <<<"$line")"
 }
 # Common to every CDR: both legs, distinct Call-IDs, the caller seen at the NAT's public
-# address, the callee at its own, never answered.
+# address, the callee at its own, never answered, routed by the trunk "phone".
 legs="(.a_call_id != null and .b_call_id != null and .a_call_id != .b_call_id and
   (.a_src | startswith(\"$NAT_OUT_IP:\")) and (.b_src | startswith(\"$CALLEE_IP:\")) and
-  .answer == null and .callee != null)"
+  .answer == null and .callee != null and .trunk == \"phone\")"
 
 phone callee-busy callee 5060 b2b_uas_486.xml -m 1
 dial caller-busy 5070 b2b_uac_486.xml -m 1
