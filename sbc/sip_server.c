@@ -331,7 +331,7 @@ static int route_static(struct sip_server *s, const struct sip_uri *ruri, struct
 		/* a host name (no DNS yet) or no listener for it: skipped */
 		if (sa_isset(&t->addr) && hop_target(s, &out[filled], (uint8_t)filled, t->proto,
 						     &t->addr, ruri->user, t->ruri_host) == 0)
-			filled++; /* one after another (failover) */
+			out[filled++].trunk = t->name; /* one after another (failover) */
 	}
 	return filled;
 }
@@ -517,6 +517,7 @@ static void on_call_end(void *arg, const struct b2bua_cdr *bc)
 		.answer_ms = bc->answer_ms,
 		.end_ms = bc->end_ms,
 		.status = (uint16_t)bc->status,
+		.trunk = bc->trunk ? strv_cstr(bc->trunk) : (struct strv){ 0 },
 	};
 
 	c.disposition = bc->answer_ms ? CDR_ANSWERED

@@ -88,6 +88,8 @@ struct b2bua_target {
 	struct sip_flow flow; /**< with use_flow: listener and dst are taken from it */
 	/** ringing longer: CANCEL, then forward_h (no answer); 0: no_answer_timeout_ms */
 	uint32_t ring_timeout_ms;
+	/** name of the routing trunk (for the CDR), valid for the b2bua's life; NULL: none */
+	const char *trunk;
 };
 
 /**
@@ -172,6 +174,7 @@ struct b2bua_cdr {
 	uint64_t answer_ms;    /**< 0 if not answered */
 	uint64_t end_ms;       /**< call freed */
 	unsigned status;       /**< final status sent to the caller (0 if none) */
+	const char *trunk;     /**< routing trunk of the B-leg's target; NULL: none */
 	enum b2bua_end end;
 };
 typedef void(b2bua_cdr_h)(void *arg, const struct b2bua_cdr *cdr);

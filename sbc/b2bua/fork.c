@@ -247,6 +247,7 @@ int b2b_step_start(struct b2bua_call *c)
 		f->leg.dlg.local_cseq = 1;
 	}
 	/* CDR and hooks name the step's first fork until one answers. */
+	c->cdr.trunk = c->targets[first].trunk;
 	memcpy(c->leg[1].dlg.call_id, c->forks[0].leg.dlg.call_id, sizeof(c->leg[1].dlg.call_id));
 	c->leg[1].dlg.flow = c->forks[0].leg.dlg.flow;
 	if (!forks_pending(c))
