@@ -20,9 +20,21 @@
 /** Largest datagram forwarded (RTP over a 1500-byte MTU fits with room to spare). */
 #define DP_SOCKETS_PKT_MAX 2048
 
+/** How workers wait for and move datagrams. */
+enum dp_sockets_engine {
+	/** io_uring when the kernel offers it, else epoll; SBC_DP_SOCKETS_ENGINE=epoll|uring
+	 *  in the environment overrides (benchmarks and tests of either path) */
+	DP_SOCKETS_ENGINE_AUTO = 0,
+	DP_SOCKETS_ENGINE_EPOLL, /**< epoll + recvmmsg/sendmmsg per socket */
+	/** io_uring: a multishot recvmsg per socket into a provided-buffer ring, sends queued as
+	 *  SQEs, one io_uring_enter per loop across all sockets (falls back to epoll if absent) */
+	DP_SOCKETS_ENGINE_URING,
+};
+
 struct dp_sockets_conf {
 	unsigned workers; /**< forwarding threads; 0: 1 */
 	unsigned batch;	  /**< datagrams per recvmmsg/sendmmsg; 0: 32, at most 1024 */
+	enum dp_sockets_engine engine;
 };
 
 /**
