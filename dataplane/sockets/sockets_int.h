@@ -57,6 +57,7 @@ struct sk_flow {
 	struct sk_flow *prev, *next; /* the worker's list of its flows, then its detached list */
 	bool detached;		     /* out of epoll, deletion not acknowledged yet */
 	bool io_pending;	     /* io_uring: its multishot receive may still complete */
+	int fidx;		     /* io_uring: its socket's registered-file slot, -1 none */
 
 	/* control-owned: set by the worker's acknowledgement of CMD_DEL */
 	atomic_bool deleted;

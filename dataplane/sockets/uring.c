@@ -15,6 +15,10 @@
  * control thread) only after that receive's last CQE (no IORING_CQE_F_MORE): no completion can
  * name freed memory. Sends naming the flow were submitted, and their failures reaped, before.
  *
+ * Sockets are registered files of the ring (a slot per flow while it is attached) so that no
+ * operation looks the descriptor up; a slot is emptied before the flow is acknowledged, so the
+ * socket is closed, and its port free, when flow_del returns.
+ *
  * user_data: a flow pointer (its receive), or a tag in the low bits: 1 a failed send (flow | 1,
  * length in the top 16 bits; successful sends post nothing), 2 a cancel, 0 the command eventfd.
  */
@@ -24,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "sockets_int.h"
@@ -32,6 +37,7 @@
 #define SKU_CQ	     8192
 #define SKU_BUFS     2048 /* provided receive buffers (a power of two) */
 #define SKU_BGID     1
+#define SKU_FILES    65536 /* registered-file slots, at most RLIMIT_NOFILE */
 #define SKU_NAME_LEN ((socklen_t)sizeof(struct sockaddr_in6))
 /* recvmsg_out header + source address + the largest datagram forwarded, cache-line rounded */
 #define SKU_BUF_SIZE \
@@ -59,8 +65,10 @@ struct sk_uring {
 	unsigned ndone;
 	struct sockaddr_in6 names[SKU_SQ]; /* destinations of the sends queued since then */
 	unsigned nsend;
-	unsigned nreply; /* w->reply_buf slots used since then */
-	unsigned nrecv;	 /* datagrams received in this round */
+	unsigned nreply;     /* w->reply_buf slots used since then */
+	unsigned nrecv;	     /* datagrams received in this round */
+	uint32_t *file_free; /* free registered-file slots, a stack */
+	unsigned nfree;
 	bool cmd_armed;
 };
 
@@ -87,6 +95,37 @@ static void arm_commands(struct sk_worker *w, struct sk_uring *u)
 	u->cmd_armed = true;
 }
 
+/* Points @p sqe at @p f's socket: its registered slot when it has one. */
+static void sqe_file(struct io_uring_sqe *sqe, const struct sk_flow *f)
+{
+	if (f->fidx >= 0) {
+		sqe->fd = f->fidx;
+		sqe->flags |= IOSQE_FIXED_FILE;
+	}
+}
+
+/* Without a free slot (or if the kernel refuses) the flow works through its descriptor. */
+static void file_register(struct sk_uring *u, struct sk_flow *f)
+{
+	f->fidx = -1;
+	if (!u->nfree)
+		return;
+	if (io_uring_register_files_update(&u->ring, u->file_free[u->nfree - 1], &f->fd, 1) == 1)
+		f->fidx = (int)u->file_free[--u->nfree];
+}
+
+/* Nothing submitted or queued uses the slot any more: empty it, which drops the socket. */
+static void file_release(struct sk_uring *u, struct sk_flow *f)
+{
+	int none = -1;
+
+	if (f->fidx < 0)
+		return;
+	(void)io_uring_register_files_update(&u->ring, (unsigned)f->fidx, &none, 1);
+	u->file_free[u->nfree++] = (uint32_t)f->fidx;
+	f->fidx = -1;
+}
+
 static void arm_recv(struct sk_uring *u, struct sk_flow *f)
 {
 	struct io_uring_sqe *sqe = sqe_get(u);
@@ -94,6 +133,7 @@ static void arm_recv(struct sk_uring *u, struct sk_flow *f)
 	if (!sqe)
 		return; /* cannot happen after a submit; the flow would stay silent */
 	io_uring_prep_recvmsg_multishot(sqe, f->fd, &u->rx_tmpl, 0);
+	sqe_file(sqe, f);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = SKU_BGID;
 	io_uring_sqe_set_data(sqe, f);
@@ -107,6 +147,7 @@ static struct sk_uring *uring_of(struct sk_worker *w)
 
 static void uring_attach(struct sk_worker *w, struct sk_flow *f)
 {
+	file_register(uring_of(w), f);
 	arm_recv(uring_of(w), f);
 }
 
@@ -115,8 +156,11 @@ static void uring_detach(struct sk_worker *w, struct sk_flow *f)
 	struct sk_uring *u = uring_of(w);
 	struct io_uring_sqe *sqe;
 
-	if (!f->io_pending)
+	/* sends through it were submitted in earlier rounds; none can be queued from now on */
+	if (!f->io_pending) {
+		file_release(u, f);
 		return;
+	}
 	sqe = sqe_get(u);
 	if (!sqe)
 		return;
@@ -167,6 +211,7 @@ static void queue_send(struct sk_worker *w, struct sk_uring *u, struct sk_flow *
 	/* a copy: the latch may move before the submit */
 	memcpy(&u->names[u->nsend], &s->dst->u, s->dst->len);
 	io_uring_prep_send(sqe, s->via->fd, s->buf, s->len, MSG_DONTWAIT);
+	sqe_file(sqe, s->via);
 	io_uring_prep_send_set_addr(sqe, (const struct sockaddr *)&u->names[u->nsend],
 				    (uint16_t)s->dst->len);
 	u->nsend++;
@@ -246,7 +291,9 @@ static void recv_done(struct sk_worker *w, struct sk_uring *u, struct sk_flow *f
 	/* the receive ended: cancelled, out of buffers (they come back at the next submit),
 	 * or the CQ overflowed. Re-armed unless it is going away or cannot work at all. */
 	f->io_pending = false;
-	if (!f->detached && !w->stopping && cqe->res != -EINVAL && cqe->res != -EOPNOTSUPP)
+	if (f->detached)
+		file_release(u, f);
+	else if (!w->stopping && cqe->res != -EINVAL && cqe->res != -EOPNOTSUPP)
 		arm_recv(u, f);
 }
 
@@ -319,6 +366,21 @@ static void loop(struct sk_worker *w, struct sk_uring *u)
 	}
 }
 
+static void files_setup(struct sk_uring *u)
+{
+	struct rlimit rl;
+	unsigned n = SKU_FILES;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < n)
+		n = (unsigned)rl.rlim_cur;
+	u->file_free = calloc(n, sizeof(*u->file_free));
+	if (!u->file_free || io_uring_register_files_sparse(&u->ring, n) != 0)
+		return; /* descriptors then, as with epoll */
+	for (unsigned i = 0; i < n; i++)
+		u->file_free[i] = n - 1 - i;
+	u->nfree = n;
+}
+
 static int buffers_setup(struct sk_uring *u)
 {
 	struct io_uring_buf_reg reg = { .ring_entries = SKU_BUFS, .bgid = SKU_BGID };
@@ -350,6 +412,7 @@ static void uring_free(struct sk_uring *u, bool ring_up)
 	if (u->br)
 		munmap(u->br, SKU_BUFS * sizeof(struct io_uring_buf));
 	free(u->bufs);
+	free(u->file_free);
 	free(u);
 }
 
@@ -379,6 +442,7 @@ int sk_uring_run(struct sk_worker *w)
 		uring_free(u, true);
 		return err;
 	}
+	files_setup(u);
 	u->rx_tmpl.msg_namelen = SKU_NAME_LEN;
 	w->uring = u;
 	w->engine = &uring_engine;
