@@ -44,13 +44,16 @@
 	((sizeof(struct io_uring_recvmsg_out) + SKU_NAME_LEN + DP_SOCKETS_PKT_MAX + 63) & ~63u)
 /*
  * Pacing. Every datagram that arrives for a multishot receive wakes a thread waiting in
- * io_uring_enter, so waiting for completions costs a wake-up per packet at low rates. A round
- * that found fewer than SKU_ROUND_FULL datagrams therefore sends its output, sleeps
- * SKU_NAP_NS (arrivals meanwhile queue on the sockets and wake nobody), then collects what
- * came: at most 200 us added delay (jitter buffers hold tens of ms). Idle, a round blocks.
+ * io_uring_enter, so waiting for completions costs a wake-up per packet at low rates (and a
+ * wake-up costs more than forwarding a packet). A round that found fewer than SKU_ROUND_FULL
+ * datagrams therefore sends its output, sleeps (arrivals meanwhile queue on the sockets and wake
+ * nobody), then collects what came. The nap adapts to the rate so that a round finds about
+ * SKU_ROUND_FULL datagrams, between SKU_NAP_MIN_NS and SKU_NAP_MAX_NS: at most 0.5 ms added
+ * delay (jitter buffers hold tens of ms). Idle, a round blocks.
  */
 #define SKU_ROUND_FULL 32
-#define SKU_NAP_NS     200000
+#define SKU_NAP_MIN_NS 20000
+#define SKU_NAP_MAX_NS 500000
 #define SKU_TAG_SEND   1u
 #define SKU_TAG_CANCEL 2u
 #define SKU_TAG_MASK   3u
@@ -67,6 +70,7 @@ struct sk_uring {
 	unsigned nsend;
 	unsigned nreply;     /* w->reply_buf slots used since then */
 	unsigned nrecv;	     /* datagrams received in this round */
+	long nap_ns;	     /* the next nap, see SKU_ROUND_FULL */
 	uint32_t *file_free; /* free registered-file slots, a stack */
 	unsigned nfree;
 	bool cmd_armed;
@@ -332,10 +336,20 @@ static void reap(struct sk_worker *w, struct sk_uring *u)
 	}
 }
 
-/* Submits the round's sends and collects the next round (see SKU_NAP_NS). */
+/* The nap that would have brought SKU_ROUND_FULL datagrams at the rate of the last one. */
+static long nap_adapt(long nap_ns, unsigned n)
+{
+	long next = nap_ns * SKU_ROUND_FULL / (long)n;
+
+	return next < SKU_NAP_MIN_NS   ? SKU_NAP_MIN_NS
+	       : next > SKU_NAP_MAX_NS ? SKU_NAP_MAX_NS
+				       : next;
+}
+
+/* Submits the round's sends and collects the next round (see SKU_ROUND_FULL). */
 static int submit_and_wait(struct sk_uring *u)
 {
-	struct timespec nap = { 0, SKU_NAP_NS };
+	struct timespec nap = { 0, 0 };
 	unsigned n = u->nrecv;
 
 	u->nrecv = 0;
@@ -344,6 +358,8 @@ static int submit_and_wait(struct sk_uring *u)
 	if (n >= SKU_ROUND_FULL)
 		return io_uring_submit_and_get_events(&u->ring);
 	io_uring_submit(&u->ring);
+	u->nap_ns = nap_adapt(u->nap_ns, n);
+	nap.tv_nsec = u->nap_ns;
 	nanosleep(&nap, NULL);
 	return io_uring_get_events(&u->ring);
 }
@@ -443,6 +459,7 @@ int sk_uring_run(struct sk_worker *w)
 		return err;
 	}
 	files_setup(u);
+	u->nap_ns = SKU_NAP_MIN_NS;
 	u->rx_tmpl.msg_namelen = SKU_NAME_LEN;
 	w->uring = u;
 	w->engine = &uring_engine;
