@@ -180,11 +180,16 @@ static uint8_t *buf_addr(struct sk_uring *u, unsigned bid)
 	return u->bufs + (size_t)bid * SKU_BUF_SIZE;
 }
 
-/* The sends of this round were issued: their buffers go back to the kernel. */
+/*
+ * The sends queued so far were issued: their buffers go back to the kernel. Unless a submit left
+ * some in the SQ (the kernel short of memory): then everything waits for the next one.
+ */
 static void recycle(struct sk_uring *u)
 {
 	int mask = io_uring_buf_ring_mask(SKU_BUFS);
 
+	if (io_uring_sq_ready(&u->ring))
+		return;
 	for (unsigned i = 0; i < u->ndone; i++)
 		io_uring_buf_ring_add(u->br, buf_addr(u, u->done[i]), SKU_BUF_SIZE, u->done[i],
 				      mask, (int)i);
@@ -201,17 +206,16 @@ static void flush(struct sk_uring *u)
 	recycle(u);
 }
 
-static void queue_send(struct sk_worker *w, struct sk_uring *u, struct sk_flow *in,
-		       const struct sk_send *s)
+/* @return false when there is no room (only if the kernel keeps refusing submissions). */
+static bool queue_send(struct sk_uring *u, struct sk_flow *in, const struct sk_send *s)
 {
 	struct io_uring_sqe *sqe;
 	uint64_t ud;
 
 	if (u->nsend == SKU_SQ || io_uring_sq_space_left(&u->ring) == 0)
 		flush(u);
-	sqe = io_uring_get_sqe(&u->ring);
-	if (!sqe)
-		return;
+	if (u->nsend == SKU_SQ || !(sqe = io_uring_get_sqe(&u->ring)))
+		return false;
 	/* a copy: the latch may move before the submit */
 	memcpy(&u->names[u->nsend], &s->dst->u, s->dst->len);
 	io_uring_prep_send(sqe, s->via->fd, s->buf, s->len, MSG_DONTWAIT);
@@ -226,6 +230,7 @@ static void queue_send(struct sk_worker *w, struct sk_uring *u, struct sk_flow *
 	io_uring_sqe_set_data64(sqe, ud);
 	if (s->reply)
 		u->nreply++;
+	return true;
 }
 
 /* A send the kernel refused: forwarded packets become errors (STUN answers have len 0). */
@@ -270,9 +275,19 @@ static void datagram(struct sk_worker *w, struct sk_uring *u, struct sk_flow *f,
 	}
 	if (u->nreply == w->batch)
 		flush(u);
+	if (u->nreply == w->batch) {
+		t.errors++; /* no room for a STUN answer: the kernel keeps refusing submissions */
+		goto out;
+	}
 	if (sk_datagram(w, f, payload, len, &src,
-			w->reply_buf + (size_t)u->nreply * DP_SOCKETS_PKT_MAX, &t, &s))
-		queue_send(w, u, f, &s);
+			w->reply_buf + (size_t)u->nreply * DP_SOCKETS_PKT_MAX, &t, &s) &&
+	    !queue_send(u, f, &s)) {
+		t.errors++;
+		if (!s.reply) {
+			t.packets--;
+			t.bytes -= len;
+		}
+	}
 out:
 	sk_tally_publish(f, &t, w->now_ms);
 }
