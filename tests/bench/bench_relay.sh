@@ -16,7 +16,15 @@
 # reached only so is a lower bound; the relay's CPU-s per million packets stays meaningful).
 # The highest clean rate (rx_pps with loss < 0.1%) is the relay's capacity on one core.
 # rcvbuf_err: UDP receive-buffer drops on the host during the step (relay or generator);
-# gen_cpu%: the generator's CPU time over the step's wall time (from /usr/bin/time).
+# gen_cpu%: the generator's CPU time over the step's wall time (from /usr/bin/time): well
+# under 100% while generator-bound means the generator's core is taken by someone else.
+# kpkt/cpu_s: forwarded packets per relay CPU-second (1000 / cpu_s/Mpkt). On loopback the
+# sender's CPU time includes the softirq that delivers into the receiving socket, so each
+# relay pays for delivering what it forwards, and the generator for what it offers.
+# At the end: the steps both relays forwarded cleanly side by side, with the ratio of packets
+# per CPU-second (ours/Sipwise), and the highest clean rate of each.
+# SBC_DP_SOCKETS_ENGINE=epoll|uring picks our sockets dataplane's loop (default: io_uring if
+# the kernel has it), for A/B runs.
 #
 # Usage: SBC_BUILD_DIR=build-rel tests/bench/bench_relay.sh      (release build recommended)
 # Settings (environment): BENCH_CALLS ("250 500 1000 2000 3000"), BENCH_PPS (50),
@@ -138,8 +146,11 @@ PY
 }
 export NG_DIR=$root/tests/system
 
-declare -A best_pps=() best_calls=() cpu_per_m=() perm_at=() gen_bound=()
-printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s %10s %8s\n' relay calls offered tx_pps rx_pps loss% cpu_s cpu% cpu_s/Mpkt rcvbuf_err gen_cpu% |
+declare -A best_pps=() best_calls=() cpu_per_m=() perm_at=() rx_at=() gen_bound=()
+# per step: offered = what the step asks for, tx_pps = what the generator sent, rx_pps = what
+# came back through the relay (forwarded), kpkt/cpu_s = forwarded packets per relay CPU-second
+fmt='%-8s %6s %9s %9s %9s %8s %7s %6s %10s %10s %10s %8s%s\n'
+printf "$fmt" relay calls offered tx_pps rx_pps loss% cpu_s cpu% cpu_s/Mpkt kpkt/cpu_s rcvbuf_err gen_cpu% "" |
 	tee "$RES/summary.txt"
 for side in $BENCH_SIDES; do
 	export RELAY=$side
@@ -151,6 +162,8 @@ for side in $BENCH_SIDES; do
 	RELAY_LOG_LEVEL=4 RELAY_OURS_LOG_LEVEL=warn relay_argv "$RES" 127.0.0.1 127.0.0.2 127.0.0.1 \
 		"$NG_PORT" "$PMIN" "$PMAX"
 	[[ $side == ours ]] && cp "$RES/rtpengine.conf" "$RES/ours.conf" 2>/dev/null
+	[[ $side == ours ]] && echo "ours: sockets engine ${SBC_DP_SOCKETS_ENGINE:-auto (io_uring if available)}" |
+		tee -a "$RES/summary.txt"
 	taskset -c "$RELAY_CPU" "${RELAY_ARGV[@]}" >"$RES/$side.log" 2>&1 &
 	relay_pid=$!
 	if ! ng_wait_pong "$NGA" 5; then
@@ -188,16 +201,16 @@ for side in $BENCH_SIDES; do
 		cpu=$(awk -v a="$t0" -v b="$t1" -v t="$TICKS" 'BEGIN { printf "%.2f", (b - a) / t }')
 		cpupct=$(awk -v c="$cpu" -v e="$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')" 'BEGIN { printf "%.0f", (e > 0 ? 100 * c / e : 0) }')
 		perm=$(awk -v c="$cpu" -v r="$rx" 'BEGIN { printf "%.2f", (r > 0 ? c / (r / 1e6) : 0) }')
-		printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s %10s %8s%s\n' "$side" "$calls" "$off" "$txpps" \
-			"$rxpps" "$loss" "$cpu" "$cpupct" "$perm" "$((e1 - e0))" "$gencpu" \
-			"$( ((genok)) || echo "  generator-bound")" |
+		kpc=$(awk -v p="$perm" 'BEGIN { printf "%.0f", (p > 0 ? 1000 / p : 0) }')
+		printf "$fmt" "$side" "$calls" "$off" "$txpps" "$rxpps" "$loss" "$cpu" "$cpupct" "$perm" \
+			"$kpc" "$((e1 - e0))" "$gencpu" "$( ((genok)) || echo "  generator-bound")" |
 			tee -a "$RES/summary.txt"
 		((genok)) || gen_bound[$side]=$off
 		if awk -v l="$loss" 'BEGIN { exit !(l < 0.1) }'; then
 			if awk -v a="$rxpps" -v b="${best_pps[$side]:-0}" 'BEGIN { exit !(a > b) }'; then
 				best_pps[$side]=$rxpps best_calls[$side]=$calls cpu_per_m[$side]=$perm
 			fi
-			perm_at[$side:$calls]=$perm
+			perm_at[$side:$calls]=$perm rx_at[$side:$calls]=$rxpps
 			((genstop)) && break
 		else
 			unset "gen_bound[$side]"
@@ -214,16 +227,26 @@ done
 	for side in $BENCH_SIDES; do
 		echo "$side: highest clean rate (loss < 0.1%): ${best_pps[$side]:-none} pps (${best_calls[$side]:-0} calls), ${cpu_per_m[$side]:-?} CPU-s per Mpkt there${gen_bound[$side]:+ (a lower bound: the generator could not offer ${gen_bound[$side]} pps)}"
 	done
+	# the same steps side by side: packets per CPU-second ours / Sipwise's (= their CPU-s per
+	# Mpkt / ours), at every step both forwarded cleanly
+	common=""
+	for calls in $BENCH_CALLS; do
+		[[ -n ${perm_at[ours:$calls]:-} && -n ${perm_at[sipwise:$calls]:-} ]] || continue
+		if [[ -z $common ]]; then
+			echo
+			printf '%6s %10s %10s %12s %12s %14s\n' calls ours_rx sw_rx ours_s/Mpkt sw_s/Mpkt pkt/cpu_s_ratio
+		fi
+		common=$calls
+		awk -v c="$calls" -v ro="${rx_at[ours:$calls]}" -v rs="${rx_at[sipwise:$calls]}" \
+			-v o="${perm_at[ours:$calls]}" -v s="${perm_at[sipwise:$calls]}" \
+			'BEGIN { printf "%6s %10s %10s %12s %12s %13.2fx\n", c, ro, rs, o, s, (o > 0 ? s / o : 0) }'
+	done
 	if [[ -n ${best_pps[ours]:-} && -n ${best_pps[sipwise]:-} ]]; then
-		common=""
-		for calls in $BENCH_CALLS; do
-			[[ -n ${perm_at[ours:$calls]:-} && -n ${perm_at[sipwise:$calls]:-} ]] && common=$calls
-		done
 		awk -v o="${best_pps[ours]}" -v s="${best_pps[sipwise]}" -v n="$common" \
 			-v co="${perm_at[ours:$common]:-0}" -v cs="${perm_at[sipwise:$common]:-0}" 'BEGIN {
-			printf "ratio ours/sipwise: highest clean rate %.2f", o / s
-			if (n != "" && cs > 0)
-				printf "; CPU-s per Mpkt %.2f (at %d calls, both clean)", co / cs, n
+			printf "ratio ours/sipwise: highest clean rate %.2fx", o / s
+			if (n != "" && co > 0)
+				printf "; packets per CPU-second %.2fx (at %d calls, the highest step both forwarded cleanly)", cs / co, n
 			printf "\n" }'
 	fi
 	echo "results: $RES"
