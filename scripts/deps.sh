@@ -6,7 +6,7 @@
 set -eu
 
 build_pkgs="meson ninja-build pkg-config gcc libc6-dev libconfig-dev libssl-dev
-libnftnl-dev libmnl-dev libdpdk-dev"
+libnftnl-dev libmnl-dev libdpdk-dev liburing-dev"
 test_pkgs="clang libclang-rt-14-dev libcmocka-dev iproute2 nftables ethtool procps python3 openssl
 sip-tester tshark libosip2-dev libsofia-sip-ua-dev rtpengine-daemon baresip-core
 kamailio rtpengine-utils jq"

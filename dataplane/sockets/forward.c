@@ -15,11 +15,6 @@
 /* Batches taken from one socket before the others get their turn (epoll is level-triggered). */
 #define SK_ROUNDS_PER_EVENT 4
 
-struct sk_tally {
-	uint64_t packets, bytes, errors, refused, stun_answered, stun_refused;
-	bool accepted;
-};
-
 static inline void ctr_add(_Atomic uint64_t *c, uint64_t n)
 {
 	/* single writer: no read-modify-write needed, readers see whole values */
@@ -28,7 +23,7 @@ static inline void ctr_add(_Atomic uint64_t *c, uint64_t n)
 				      memory_order_relaxed);
 }
 
-static void tally_publish(struct sk_flow *f, const struct sk_tally *t, uint64_t now_ms)
+void sk_tally_publish(struct sk_flow *f, const struct sk_tally *t, uint64_t now_ms)
 {
 	ctr_add(&f->ctr.packets, t->packets);
 	ctr_add(&f->ctr.bytes, t->bytes);
@@ -104,31 +99,30 @@ static void txq_flush(struct sk_txq *q, int fd, uint64_t *failed, uint64_t *fail
 	q->n = 0;
 }
 
-static void answer_stun(struct sk_worker *w, struct sk_flow *f, const uint8_t *buf, size_t len,
-			const struct sa *src, struct sk_tally *t)
+static bool answer_stun(struct sk_flow *f, const uint8_t *buf, size_t len, const struct sa *src,
+			uint8_t *scratch, struct sk_tally *t, struct sk_send *s)
 {
 	struct stun_creds creds = { f->sig.ice_ufrag, f->sig.ice_pwd };
-	uint8_t *out = w->reply_buf + (size_t)w->reply.n * DP_SOCKETS_PKT_MAX;
 	size_t outlen = 0;
 
-	switch (stun_answer(buf, len, src, &creds, out, DP_SOCKETS_PKT_MAX, &outlen)) {
+	switch (stun_answer(buf, len, src, &creds, scratch, DP_SOCKETS_PKT_MAX, &outlen)) {
 	case STUN_ANSWERED:
 		t->stun_answered++;
-		txq_add(&w->reply, src, out, outlen);
 		break;
 	case STUN_ERROR_ANSWER:
 		t->stun_refused++;
-		txq_add(&w->reply, src, out, outlen);
 		break;
 	case STUN_DROP:
 	default:
 		t->stun_refused++;
-		break;
+		return false;
 	}
+	*s = (struct sk_send){ .via = f, .dst = src, .buf = scratch, .len = outlen, .reply = true };
+	return true;
 }
 
-static void forward_media(struct sk_worker *w, struct sk_flow *f, uint8_t *buf, size_t len,
-			  const struct sa *src, struct sk_tally *t)
+static bool forward_media(struct sk_worker *w, struct sk_flow *f, uint8_t *buf, size_t len,
+			  const struct sa *src, struct sk_tally *t, struct sk_send *s)
 {
 	uint32_t ssrc = 0;
 	bool has_ssrc = rtp_ssrc(buf, len, &ssrc);
@@ -137,7 +131,7 @@ static void forward_media(struct sk_worker *w, struct sk_flow *f, uint8_t *buf, 
 	switch (latch_check(&f->latch, &f->sig.latch, src, ssrc, has_ssrc, w->now_ms)) {
 	case LATCH_REFUSED:
 		t->refused++;
-		return;
+		return false;
 	case LATCH_LEARNED:
 		pub_addr_store(&f->ctr.latched, &f->latch.learned);
 		break;
@@ -147,22 +141,32 @@ static void forward_media(struct sk_worker *w, struct sk_flow *f, uint8_t *buf, 
 	}
 	t->accepted = true;
 	if (!f->out)
-		return; /* not linked (e.g. on hold): accepted, not forwarded */
+		return false; /* not linked (e.g. on hold): accepted, not forwarded */
 	dst = flow_destination(f->out);
 	if (!dst) {
 		t->errors++;
-		return;
+		return false;
 	}
-	txq_add(&w->fwd, dst, buf, len);
 	t->packets++;
 	t->bytes += len;
+	*s = (struct sk_send){ .via = f->out, .dst = dst, .buf = buf, .len = len };
+	return true;
+}
+
+bool sk_datagram(struct sk_worker *w, struct sk_flow *f, uint8_t *buf, size_t len,
+		 const struct sa *src, uint8_t *scratch, struct sk_tally *t, struct sk_send *s)
+{
+	if (stun_is_stun(buf, len))
+		return answer_stun(f, buf, len, src, scratch, t, s);
+	return forward_media(w, f, buf, len, src, t, s);
 }
 
 static void process_datagram(struct sk_worker *w, struct sk_flow *f, unsigned i, struct sk_tally *t)
 {
 	struct msghdr *h = &w->rx[i].msg_hdr;
 	uint8_t *buf = w->rx_buf + (size_t)i * DP_SOCKETS_PKT_MAX;
-	size_t len = w->rx[i].msg_len;
+	uint8_t *scratch = w->reply_buf + (size_t)w->reply.n * DP_SOCKETS_PKT_MAX;
+	struct sk_send s;
 	struct sa src;
 
 	if ((h->msg_flags & MSG_TRUNC) ||
@@ -170,10 +174,8 @@ static void process_datagram(struct sk_worker *w, struct sk_flow *f, unsigned i,
 		t->errors++;
 		return;
 	}
-	if (stun_is_stun(buf, len))
-		answer_stun(w, f, buf, len, &src, t);
-	else
-		forward_media(w, f, buf, len, &src, t);
+	if (sk_datagram(w, f, buf, w->rx[i].msg_len, &src, scratch, t, &s))
+		txq_add(s.reply ? &w->reply : &w->fwd, s.dst, s.buf, s.len);
 }
 
 static void rx_rearm(struct sk_worker *w, unsigned n)
@@ -206,7 +208,7 @@ static unsigned forward_batch(struct sk_worker *w, struct sk_flow *f)
 		txq_flush(&w->reply, f->fd, &failed, &failed_bytes);
 	t.errors += failed;
 	rx_rearm(w, (unsigned)n);
-	tally_publish(f, &t, w->now_ms);
+	sk_tally_publish(f, &t, w->now_ms);
 	return (unsigned)n;
 }
 

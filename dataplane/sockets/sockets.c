@@ -275,6 +275,8 @@ static const struct dataplane_ops sk_ops = {
 
 static void conf_defaults(struct dp_sockets_conf *c, const struct dp_sockets_conf *in)
 {
+	const char *env;
+
 	*c = in ? *in : (struct dp_sockets_conf){ 0 };
 	if (c->workers == 0)
 		c->workers = 1;
@@ -284,6 +286,12 @@ static void conf_defaults(struct dp_sockets_conf *c, const struct dp_sockets_con
 		c->batch = SK_BATCH_DEFAULT;
 	if (c->batch > SK_BATCH_MAX)
 		c->batch = SK_BATCH_MAX;
+	if (c->engine == DP_SOCKETS_ENGINE_AUTO && (env = getenv("SBC_DP_SOCKETS_ENGINE"))) {
+		if (!strcmp(env, "epoll"))
+			c->engine = DP_SOCKETS_ENGINE_EPOLL;
+		else if (!strcmp(env, "uring"))
+			c->engine = DP_SOCKETS_ENGINE_URING;
+	}
 }
 
 int dp_sockets_alloc(struct dataplane **dpp, const struct dp_sockets_conf *conf)
@@ -302,7 +310,7 @@ int dp_sockets_alloc(struct dataplane **dpp, const struct dp_sockets_conf *conf)
 		goto out;
 	for (unsigned i = 0; i < c.workers; i++) {
 		sk->nworkers = i + 1; /* what sk_free must undo */
-		err = sk_worker_init(&sk->workers[i], c.batch);
+		err = sk_worker_init(&sk->workers[i], c.batch, c.engine);
 		if (!err)
 			err = sk_worker_start(&sk->workers[i]);
 		if (err)

@@ -56,6 +56,8 @@ struct sk_flow {
 	struct sk_flow *out;
 	struct sk_flow *prev, *next; /* the worker's list of its flows, then its detached list */
 	bool detached;		     /* out of epoll, deletion not acknowledged yet */
+	bool io_pending;	     /* io_uring: its multishot receive may still complete */
+	int fidx;		     /* io_uring: its socket's registered-file slot, -1 none */
 
 	/* control-owned: set by the worker's acknowledgement of CMD_DEL */
 	atomic_bool deleted;
@@ -88,8 +90,34 @@ struct sk_txq {
 	unsigned n;
 };
 
+struct sk_worker;
+
+/* How a worker's loop watches a flow's socket: epoll (worker.c) or io_uring (uring.c). */
+struct sk_engine {
+	void (*attach)(struct sk_worker *w, struct sk_flow *f);
+	void (*detach)(struct sk_worker *w, struct sk_flow *f);
+};
+
+/* Counters of one flow accumulated over a batch, published at once (sk_tally_publish). */
+struct sk_tally {
+	uint64_t packets, bytes, errors, refused, stun_answered, stun_refused;
+	bool accepted;
+};
+
+/* What one datagram asks for: @len bytes at @buf sent to @dst from @via's socket. */
+struct sk_send {
+	struct sk_flow *via;
+	const struct sa *dst;
+	uint8_t *buf;
+	size_t len;
+	bool reply; /* a STUN answer (in the scratch buffer), sent back from the receiving flow */
+};
+
 struct sk_worker {
 	pthread_t thread;
+	enum dp_sockets_engine want; /* from the configuration */
+	const struct sk_engine *engine;
+	struct sk_uring *uring; /* the io_uring loop's state, NULL under epoll */
 	bool started;
 	int epfd;
 	int cmd_efd; /* control -> worker: commands are waiting */
@@ -114,7 +142,7 @@ struct sk_worker {
 };
 
 /** Allocates a worker's buffers and descriptors; does not start it. */
-int sk_worker_init(struct sk_worker *w, unsigned batch);
+int sk_worker_init(struct sk_worker *w, unsigned batch, enum dp_sockets_engine engine);
 /** Starts the thread. */
 int sk_worker_start(struct sk_worker *w);
 /** Control side: stops and joins the thread, if it was started. */
@@ -128,6 +156,27 @@ int sk_worker_post(struct sk_worker *w, const struct sk_cmd *cmd);
 
 /** Worker side: forwards what @p f's socket has to offer (a few batches at most). */
 void sk_forward_readable(struct sk_worker *w, struct sk_flow *f);
+
+/**
+ * Worker side, every engine: decides about one datagram received on @p f from @p src (STUN or
+ * latch), tallies it in @p t, and says what to send in @p s. A STUN answer is written to
+ * @p scratch (DP_SOCKETS_PKT_MAX bytes). @return true when @p s must be sent.
+ */
+bool sk_datagram(struct sk_worker *w, struct sk_flow *f, uint8_t *buf, size_t len,
+		 const struct sa *src, uint8_t *scratch, struct sk_tally *t, struct sk_send *s);
+void sk_tally_publish(struct sk_flow *f, const struct sk_tally *t, uint64_t now_ms);
+
+/** Worker side: applies what the control thread posted (attach/detach through the engine). */
+void sk_worker_apply_commands(struct sk_worker *w);
+/** Worker side: acknowledges the detached flows nothing refers to any more. */
+void sk_worker_ack_deleted(struct sk_worker *w);
+void sk_efd_drain(int fd);
+
+/**
+ * Runs the worker's loop on io_uring until SK_CMD_STOP. @return 0 when stopped, or a negative
+ * errno before any command was taken (no io_uring here: the caller runs the epoll loop).
+ */
+int sk_uring_run(struct sk_worker *w);
 
 /** Monotonic milliseconds, coarse (no system call: vDSO). */
 uint64_t sk_now_ms(void);

@@ -39,7 +39,7 @@ static void efd_signal(int fd)
 		return;
 }
 
-static void efd_drain(int fd)
+void sk_efd_drain(int fd)
 {
 	uint64_t v;
 
@@ -67,10 +67,23 @@ static void flow_publish_latch(struct sk_flow *f)
 	atomic_store_explicit(&f->ctr.ssrc, f->latch.ssrc, memory_order_relaxed);
 }
 
-static void cmd_add(struct sk_worker *w, struct sk_flow *f, const struct sk_signalled *sig)
+static void epoll_attach(struct sk_worker *w, struct sk_flow *f)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = f };
 
+	/* fails only without memory: the flow then stays silent, its counters at 0 */
+	(void)epoll_ctl(w->epfd, EPOLL_CTL_ADD, f->fd, &ev);
+}
+
+static void epoll_detach(struct sk_worker *w, struct sk_flow *f)
+{
+	(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, f->fd, NULL);
+}
+
+static const struct sk_engine epoll_engine = { .attach = epoll_attach, .detach = epoll_detach };
+
+static void cmd_add(struct sk_worker *w, struct sk_flow *f, const struct sk_signalled *sig)
+{
 	f->sig = *sig;
 	memset(&f->latch, 0, sizeof(f->latch));
 	sa_init(&f->latch.learned);
@@ -81,8 +94,7 @@ static void cmd_add(struct sk_worker *w, struct sk_flow *f, const struct sk_sign
 	if (w->flows)
 		w->flows->prev = f;
 	w->flows = f;
-	/* fails only without memory: the flow then stays silent, its counters at 0 */
-	(void)epoll_ctl(w->epfd, EPOLL_CTL_ADD, f->fd, &ev);
+	w->engine->attach(w, f);
 }
 
 static void cmd_update(struct sk_worker *w, struct sk_flow *f, const struct sk_signalled *sig)
@@ -94,7 +106,7 @@ static void cmd_update(struct sk_worker *w, struct sk_flow *f, const struct sk_s
 
 static void cmd_del(struct sk_worker *w, struct sk_flow *f)
 {
-	(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, f->fd, NULL);
+	w->engine->detach(w, f);
 	/* no flow of this worker may keep sending into the one going away */
 	for (struct sk_flow *o = w->flows; o; o = o->next) {
 		if (o->out == f)
@@ -111,22 +123,32 @@ static void cmd_del(struct sk_worker *w, struct sk_flow *f)
 	w->detached = f;
 }
 
-/* The wake-up's events are done: nothing refers to the detached flows any more. */
-static void worker_ack_deleted(struct sk_worker *w)
+/*
+ * The wake-up's events are done: nothing refers to the detached flows any more, except under
+ * io_uring a receive not finished yet (io_pending): those wait for a later wake-up.
+ */
+void sk_worker_ack_deleted(struct sk_worker *w)
 {
-	if (!w->detached)
-		return;
-	while (w->detached) {
-		struct sk_flow *f = w->detached;
+	struct sk_flow **pp = &w->detached;
+	bool acked = false;
 
-		w->detached = f->next;
+	while (*pp) {
+		struct sk_flow *f = *pp;
+
+		if (f->io_pending) {
+			pp = &f->next;
+			continue;
+		}
+		*pp = f->next;
+		acked = true;
 		/* the control thread may free f from here on */
 		atomic_store_explicit(&f->deleted, true, memory_order_release);
 	}
-	efd_signal(w->ack_efd);
+	if (acked)
+		efd_signal(w->ack_efd);
 }
 
-static void worker_apply_commands(struct sk_worker *w)
+void sk_worker_apply_commands(struct sk_worker *w)
 {
 	struct sk_cmd cmd;
 
@@ -160,9 +182,8 @@ static bool events_include_commands(const struct epoll_event *ev, int n)
 	return false;
 }
 
-static void *worker_main(void *arg)
+static void epoll_loop(struct sk_worker *w)
 {
-	struct sk_worker *w = arg;
 	struct epoll_event ev[SK_EPOLL_EVENTS];
 
 	while (!w->stopping) {
@@ -174,17 +195,35 @@ static void *worker_main(void *arg)
 			break; /* EBADF/EINVAL: the worker's own state is broken */
 		w->now_ms = sk_now_ms();
 		if (events_include_commands(ev, n))
-			efd_drain(w->cmd_efd); /* before popping: a later push re-arms it */
-		worker_apply_commands(w);
+			sk_efd_drain(w->cmd_efd); /* before popping: a later push re-arms it */
+		sk_worker_apply_commands(w);
 		for (int i = 0; i < n; i++) {
 			struct sk_flow *f = ev[i].data.ptr;
 
 			if (f && !f->detached)
 				sk_forward_readable(w, f);
 		}
-		worker_ack_deleted(w);
+		sk_worker_ack_deleted(w);
 	}
-	worker_ack_deleted(w);
+	sk_worker_ack_deleted(w);
+}
+
+#ifndef SBC_HAVE_LIBURING
+int sk_uring_run(struct sk_worker *w)
+{
+	(void)w;
+	return -ENOSYS; /* built without liburing */
+}
+#endif
+
+static void *worker_main(void *arg)
+{
+	struct sk_worker *w = arg;
+
+	if (w->want != DP_SOCKETS_ENGINE_EPOLL && sk_uring_run(w) == 0)
+		return NULL;
+	w->engine = &epoll_engine;
+	epoll_loop(w);
 	return NULL;
 }
 
@@ -227,7 +266,7 @@ static int worker_alloc_buffers(struct sk_worker *w, unsigned batch)
 	return 0;
 }
 
-int sk_worker_init(struct sk_worker *w, unsigned batch)
+int sk_worker_init(struct sk_worker *w, unsigned batch, enum dp_sockets_engine engine)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	int err;
@@ -235,6 +274,8 @@ int sk_worker_init(struct sk_worker *w, unsigned batch)
 	memset(w, 0, sizeof(*w));
 	w->epfd = w->cmd_efd = w->ack_efd = -1;
 	w->batch = batch;
+	w->want = engine;
+	w->engine = &epoll_engine;
 	err = worker_alloc_buffers(w, batch);
 	if (err)
 		return err;
@@ -298,7 +339,7 @@ int sk_worker_wait_deleted(struct sk_worker *w, struct sk_flow *f, int timeout_m
 		if (atomic_load_explicit(&f->deleted, memory_order_acquire))
 			return 0;
 		if (poll(&pfd, 1, 100) > 0)
-			efd_drain(w->ack_efd);
+			sk_efd_drain(w->ack_efd);
 	}
 	return atomic_load_explicit(&f->deleted, memory_order_acquire) ? 0 : -ETIMEDOUT;
 }

@@ -9,14 +9,24 @@
 # sends BENCH_PPS packets per second in each direction of each call (172-byte RTP: 12-byte
 # header + 160 bytes of G.711) for BENCH_STEP_S seconds, counts what comes back, and deletes
 # the calls. The relay's CPU time is utime+stime from /proc/PID/stat (all threads) around the
-# traffic (cpu% is of that wall time, generator start-up and final drain included). Per relay
-# the steps ramp through BENCH_CALLS and stop after the first step whose loss reaches 0.1%, or
+# traffic (cpu% is of that wall time, generator start-up and final drain included). Both
+# relays run at once (their own ng and media ports; an idle relay costs nothing) and their
+# steps alternate, ours then Sipwise's at each load, so that the ratios compare like with like
+# on a shared host. Per relay the steps ramp through BENCH_CALLS and stop after the first step whose loss reaches 0.1%, or
 # whose rate the generator could not offer (tx_pps < 80% of it: on a busy 2-core host the
 # generator's core is the limit; steps under 90% are marked generator-bound, and a clean rate
 # reached only so is a lower bound; the relay's CPU-s per million packets stays meaningful).
 # The highest clean rate (rx_pps with loss < 0.1%) is the relay's capacity on one core.
 # rcvbuf_err: UDP receive-buffer drops on the host during the step (relay or generator);
-# gen_cpu%: the generator's CPU time over the step's wall time (from /usr/bin/time).
+# gen_cpu%: the generator's CPU time over the step's wall time (from /usr/bin/time): well
+# under 100% while generator-bound means the generator's core is taken by someone else.
+# kpkt/cpu_s: forwarded packets per relay CPU-second (1000 / cpu_s/Mpkt). On loopback the
+# sender's CPU time includes the softirq that delivers into the receiving socket, so each
+# relay pays for delivering what it forwards, and the generator for what it offers.
+# At the end: the steps both relays forwarded cleanly side by side, with the ratio of packets
+# per CPU-second (ours/Sipwise), and the highest clean rate of each.
+# SBC_DP_SOCKETS_ENGINE=epoll|uring picks our sockets dataplane's loop (default: io_uring if
+# the kernel has it), for A/B runs.
 #
 # Usage: SBC_BUILD_DIR=build-rel tests/bench/bench_relay.sh      (release build recommended)
 # Settings (environment): BENCH_CALLS ("250 500 1000 2000 3000"), BENCH_PPS (50),
@@ -39,8 +49,8 @@ SBC_BUILD_DIR=$(cd "$SBC_BUILD_DIR" 2>/dev/null && pwd) || { echo "no SBC_BUILD_
 : "${RTP_LOAD:=$SBC_BUILD_DIR/tests/integration/rtp_load}"
 : "${BENCH_RESULTS:=$SBC_BUILD_DIR/bench-relay/$(date +%Y%m%d-%H%M%S)}"
 RELAY_CPU=1 GEN_CPU=0
-PMIN=50000 PMAX=59999
-NG_PORT=$((30000 + $$ % 20000))
+PMIN=50000 PMAX=59999 # the first relay's media ports, the second's 10000 lower
+NG_PORT=$((30000 + $$ % 20000)) # and the next one: each relay has its own
 NGA=127.0.0.1:$NG_PORT
 # the generator's sockets: below the ephemeral range and the relays' ranges of the tests
 export RTP_LOAD_PORT_A=$((10000 + $$ % 500 * 20)) RTP_LOAD_PORT_B=$((10010 + $$ % 500 * 20))
@@ -52,8 +62,7 @@ RES=$(cd "$BENCH_RESULTS" && pwd)
 TICKS=$(getconf CLK_TCK)
 timer=()
 [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -f "gen_cpu_s=%U+%S")
-relay_pid=""
-trap '[[ -n $relay_pid ]] && kill -KILL "$relay_pid" 2>/dev/null' EXIT
+trap 'for p in "${relay_pid[@]}"; do kill -KILL "$p" 2>/dev/null; done' EXIT
 deadline=$((SECONDS + 290)) # the whole bench stays under 5 minutes
 
 # rcvbuf_errors: UDP receive-buffer drops of this network namespace so far (/proc/net/snmp),
@@ -138,92 +147,138 @@ PY
 }
 export NG_DIR=$root/tests/system
 
-declare -A best_pps=() best_calls=() cpu_per_m=() perm_at=() gen_bound=()
-printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s %10s %8s\n' relay calls offered tx_pps rx_pps loss% cpu_s cpu% cpu_s/Mpkt rcvbuf_err gen_cpu% |
+declare -A best_pps=() best_calls=() cpu_per_m=() perm_at=() rx_at=() gen_bound=()
+# per step: offered = what the step asks for, tx_pps = what the generator sent, rx_pps = what
+# came back through the relay (forwarded), kpkt/cpu_s = forwarded packets per relay CPU-second
+fmt='%-8s %6s %9s %9s %9s %8s %7s %6s %10s %10s %10s %8s%s\n'
+printf "$fmt" relay calls offered tx_pps rx_pps loss% cpu_s cpu% cpu_s/Mpkt kpkt/cpu_s rcvbuf_err gen_cpu% "" |
 	tee "$RES/summary.txt"
-for side in $BENCH_SIDES; do
+# relay_start SIDE INDEX: starts that relay pinned (its own ng port and media ports), sets
+# relay_pid[SIDE] and nga[SIDE]; 1 if it is not there or does not answer.
+relay_start()
+{
+	local side=$1 i=$2 pmin=$((PMIN - $2 * 10000)) pmax=$((PMAX - $2 * 10000))
 	export RELAY=$side
 	if [[ $side == ours && -z ${RTPENGINE_BIN:-} ]]; then
 		RTPENGINE_BIN=$SBC_BUILD_DIR/rtpengine/rtpengine
 	fi
-	(relay_pick) >/dev/null || { echo "$side: relay not available, skipped" | tee -a "$RES/summary.txt"; continue; }
+	(relay_pick) >/dev/null || { echo "$side: relay not available, skipped" | tee -a "$RES/summary.txt"; return 1; }
 	relay_pick >/dev/null
+	nga[$side]=127.0.0.1:$((NG_PORT + i))
 	RELAY_LOG_LEVEL=4 RELAY_OURS_LOG_LEVEL=warn relay_argv "$RES" 127.0.0.1 127.0.0.2 127.0.0.1 \
-		"$NG_PORT" "$PMIN" "$PMAX"
+		"$((NG_PORT + i))" "$pmin" "$pmax"
 	[[ $side == ours ]] && cp "$RES/rtpengine.conf" "$RES/ours.conf" 2>/dev/null
+	[[ $side == ours ]] && echo "ours: sockets engine ${SBC_DP_SOCKETS_ENGINE:-auto (io_uring if available)}" |
+		tee -a "$RES/summary.txt"
 	taskset -c "$RELAY_CPU" "${RELAY_ARGV[@]}" >"$RES/$side.log" 2>&1 &
-	relay_pid=$!
-	if ! ng_wait_pong "$NGA" 5; then
+	relay_pid[$side]=$!
+	if ! ng_wait_pong "${nga[$side]}" 5; then
 		echo "$side: no pong, skipped" | tee -a "$RES/summary.txt"
-		kill -KILL "$relay_pid"; wait "$relay_pid" 2>/dev/null; relay_pid=""
-		continue
+		kill -KILL "${relay_pid[$side]}"; wait "${relay_pid[$side]}" 2>/dev/null; unset "relay_pid[$side]"
+		return 1
 	fi
-	for calls in $BENCH_CALLS; do
-		((SECONDS + BENCH_STEP_S + 10 < deadline)) || { echo "time budget spent, ramp stopped"; break; }
-		if ! calls_up "$calls" "$RES/$side-$calls.streams" 2>"$RES/$side-$calls.setup.err"; then
-			echo "$side: $calls calls could not be set up: $(tail -1 "$RES/$side-$calls.setup.err")" |
-				tee -a "$RES/summary.txt"
-			calls_down "$calls"
-			break
-		fi
-		w0=$EPOCHREALTIME t0=$(ticks "$relay_pid") e0=$(rcvbuf_errors)
-		out=$(taskset -c "$GEN_CPU" "${timer[@]}" "$RTP_LOAD" bench "$RES/$side-$calls.streams" \
-			"$BENCH_PPS" $((BENCH_STEP_S * 1000)) "$BENCH_SOCKETS" 2>&1)
-		t1=$(ticks "$relay_pid") w1=$EPOCHREALTIME e1=$(rcvbuf_errors)
-		calls_down "$calls"
-		if [[ $out != *loss_pct=* ]]; then
-			echo "$side $calls: the generator failed" | tee -a "$RES/summary.txt"
-			break
-		fi
-		echo "$side $calls: $out" >>"$RES/raw.txt"
-		kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$out"; }
-		rx=$(kv received) loss=$(kv loss_pct) rxpps=$(kv rx_pps) off=$(kv pps_offered)
-		txpps=$(kv tx_pps)
-		gencpu=$(kv gen_cpu_s)
-		gencpu=$(awk -v g="${gencpu:-0+0}" -v t="$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')" \
-			'BEGIN { split(g, x, "+"); printf "%.0f", (t > 0 ? 100 * (x[1] + x[2]) / t : 0) }')
-		# the generator kept the offered rate within 10%; below 80% the ramp cannot go on
-		genok=$(awk -v t="$txpps" -v o="$off" 'BEGIN { print (t >= 0.9 * o) ? 1 : 0 }')
-		genstop=$(awk -v t="$txpps" -v o="$off" 'BEGIN { print (t < 0.8 * o) ? 1 : 0 }')
-		cpu=$(awk -v a="$t0" -v b="$t1" -v t="$TICKS" 'BEGIN { printf "%.2f", (b - a) / t }')
-		cpupct=$(awk -v c="$cpu" -v e="$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')" 'BEGIN { printf "%.0f", (e > 0 ? 100 * c / e : 0) }')
-		perm=$(awk -v c="$cpu" -v r="$rx" 'BEGIN { printf "%.2f", (r > 0 ? c / (r / 1e6) : 0) }')
-		printf '%-8s %6s %9s %9s %9s %9s %8s %8s %10s %10s %8s%s\n' "$side" "$calls" "$off" "$txpps" \
-			"$rxpps" "$loss" "$cpu" "$cpupct" "$perm" "$((e1 - e0))" "$gencpu" \
-			"$( ((genok)) || echo "  generator-bound")" |
+}
+
+# bench_step SIDE CALLS: one step against that relay, one line of the table; 1 when this
+# relay's ramp ends here (loss, the generator could not go on, set-up failure).
+bench_step()
+{
+	local side=$1 calls=$2 pid=${relay_pid[$1]} out w0 w1 t0 t1 e0 e1
+	local rx loss rxpps off txpps gencpu genok genstop cpu cpupct perm kpc
+	NGA=${nga[$side]}
+	if ! calls_up "$calls" "$RES/$side-$calls.streams" 2>"$RES/$side-$calls.setup.err"; then
+		echo "$side: $calls calls could not be set up: $(tail -1 "$RES/$side-$calls.setup.err")" |
 			tee -a "$RES/summary.txt"
-		((genok)) || gen_bound[$side]=$off
-		if awk -v l="$loss" 'BEGIN { exit !(l < 0.1) }'; then
-			if awk -v a="$rxpps" -v b="${best_pps[$side]:-0}" 'BEGIN { exit !(a > b) }'; then
-				best_pps[$side]=$rxpps best_calls[$side]=$calls cpu_per_m[$side]=$perm
-			fi
-			perm_at[$side:$calls]=$perm
-			((genstop)) && break
-		else
-			unset "gen_bound[$side]"
-			break
+		calls_down "$calls"
+		return 1
+	fi
+	w0=$EPOCHREALTIME t0=$(ticks "$pid") e0=$(rcvbuf_errors)
+	out=$(taskset -c "$GEN_CPU" "${timer[@]}" "$RTP_LOAD" bench "$RES/$side-$calls.streams" \
+		"$BENCH_PPS" $((BENCH_STEP_S * 1000)) "$BENCH_SOCKETS" 2>&1)
+	t1=$(ticks "$pid") w1=$EPOCHREALTIME e1=$(rcvbuf_errors)
+	calls_down "$calls"
+	if [[ $out != *loss_pct=* ]]; then
+		echo "$side $calls: the generator failed" | tee -a "$RES/summary.txt"
+		return 1
+	fi
+	echo "$side $calls: $out" >>"$RES/raw.txt"
+	kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$out"; }
+	rx=$(kv received) loss=$(kv loss_pct) rxpps=$(kv rx_pps) off=$(kv pps_offered)
+	txpps=$(kv tx_pps)
+	gencpu=$(kv gen_cpu_s)
+	gencpu=$(awk -v g="${gencpu:-0+0}" -v t="$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')" \
+		'BEGIN { split(g, x, "+"); printf "%.0f", (t > 0 ? 100 * (x[1] + x[2]) / t : 0) }')
+	# the generator kept the offered rate within 10%; below 80% the ramp cannot go on
+	genok=$(awk -v t="$txpps" -v o="$off" 'BEGIN { print (t >= 0.9 * o) ? 1 : 0 }')
+	genstop=$(awk -v t="$txpps" -v o="$off" 'BEGIN { print (t < 0.8 * o) ? 1 : 0 }')
+	cpu=$(awk -v a="$t0" -v b="$t1" -v t="$TICKS" 'BEGIN { printf "%.2f", (b - a) / t }')
+	cpupct=$(awk -v c="$cpu" -v e="$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')" 'BEGIN { printf "%.0f", (e > 0 ? 100 * c / e : 0) }')
+	perm=$(awk -v c="$cpu" -v r="$rx" 'BEGIN { printf "%.2f", (r > 0 ? c / (r / 1e6) : 0) }')
+	kpc=$(awk -v p="$perm" 'BEGIN { printf "%.0f", (p > 0 ? 1000 / p : 0) }')
+	printf "$fmt" "$side" "$calls" "$off" "$txpps" "$rxpps" "$loss" "$cpu" "$cpupct" "$perm" \
+		"$kpc" "$((e1 - e0))" "$gencpu" "$( ((genok)) || echo "  generator-bound")" |
+		tee -a "$RES/summary.txt"
+	((genok)) || gen_bound[$side]=$off
+	if awk -v l="$loss" 'BEGIN { exit !(l < 0.1) }'; then
+		if awk -v a="$rxpps" -v b="${best_pps[$side]:-0}" 'BEGIN { exit !(a > b) }'; then
+			best_pps[$side]=$rxpps best_calls[$side]=$calls cpu_per_m[$side]=$perm
 		fi
-	done
-	kill -TERM "$relay_pid"
-	wait "$relay_pid" 2>/dev/null
-	relay_pid=""
+		perm_at[$side:$calls]=$perm rx_at[$side:$calls]=$rxpps
+		((genstop)) && return 1
+		return 0
+	fi
+	unset "gen_bound[$side]"
+	return 1
+}
+
+# Both relays run side by side (idle costs nothing) and the steps alternate between them, so
+# that each step of one is measured next to the same step of the other under the same
+# conditions on a shared host.
+declare -A relay_pid=() nga=() ramping=()
+i=0
+for side in $BENCH_SIDES; do
+	relay_start "$side" "$i" && ramping[$side]=1
+	i=$((i + 1))
 done
+for calls in $BENCH_CALLS; do
+	((${#ramping[@]})) || break
+	((SECONDS + 2 * BENCH_STEP_S + 20 < deadline)) || { echo "time budget spent, ramp stopped"; break; }
+	for side in $BENCH_SIDES; do
+		[[ -n ${ramping[$side]:-} ]] || continue
+		bench_step "$side" "$calls" || unset "ramping[$side]"
+	done
+done
+for side in "${!relay_pid[@]}"; do
+	kill -TERM "${relay_pid[$side]}"
+	wait "${relay_pid[$side]}" 2>/dev/null
+done
+relay_pid=()
 
 {
 	echo
 	for side in $BENCH_SIDES; do
 		echo "$side: highest clean rate (loss < 0.1%): ${best_pps[$side]:-none} pps (${best_calls[$side]:-0} calls), ${cpu_per_m[$side]:-?} CPU-s per Mpkt there${gen_bound[$side]:+ (a lower bound: the generator could not offer ${gen_bound[$side]} pps)}"
 	done
+	# the same steps side by side: packets per CPU-second ours / Sipwise's (= their CPU-s per
+	# Mpkt / ours), at every step both forwarded cleanly
+	common=""
+	for calls in $BENCH_CALLS; do
+		[[ -n ${perm_at[ours:$calls]:-} && -n ${perm_at[sipwise:$calls]:-} ]] || continue
+		if [[ -z $common ]]; then
+			echo
+			printf '%6s %10s %10s %12s %12s %14s\n' calls ours_rx sw_rx ours_s/Mpkt sw_s/Mpkt pkt/cpu_s_ratio
+		fi
+		common=$calls
+		awk -v c="$calls" -v ro="${rx_at[ours:$calls]}" -v rs="${rx_at[sipwise:$calls]}" \
+			-v o="${perm_at[ours:$calls]}" -v s="${perm_at[sipwise:$calls]}" \
+			'BEGIN { printf "%6s %10s %10s %12s %12s %13.2fx\n", c, ro, rs, o, s, (o > 0 ? s / o : 0) }'
+	done
 	if [[ -n ${best_pps[ours]:-} && -n ${best_pps[sipwise]:-} ]]; then
-		common=""
-		for calls in $BENCH_CALLS; do
-			[[ -n ${perm_at[ours:$calls]:-} && -n ${perm_at[sipwise:$calls]:-} ]] && common=$calls
-		done
 		awk -v o="${best_pps[ours]}" -v s="${best_pps[sipwise]}" -v n="$common" \
 			-v co="${perm_at[ours:$common]:-0}" -v cs="${perm_at[sipwise:$common]:-0}" 'BEGIN {
-			printf "ratio ours/sipwise: highest clean rate %.2f", o / s
-			if (n != "" && cs > 0)
-				printf "; CPU-s per Mpkt %.2f (at %d calls, both clean)", co / cs, n
+			printf "ratio ours/sipwise: highest clean rate %.2fx", o / s
+			if (n != "" && co > 0)
+				printf "; packets per CPU-second %.2fx (at %d calls, the highest step both forwarded cleanly)", cs / co, n
 			printf "\n" }'
 	fi
 	echo "results: $RES"
