@@ -114,7 +114,8 @@ static enum latch_verdict check_unlatched(struct latch *l, const struct latch_pa
 {
 	if (!rank_allowed(p, rank))
 		return LATCH_REFUSED;
-	if (!in_window(l, now_ms) && rank != RANK_SIGNALLED)
+	/* the window guards against strangers; a source signalling vouches for never expires */
+	if (rank == RANK_STRANGER && !in_window(l, now_ms))
 		return LATCH_REFUSED;
 	latch_learn(l, src, rank, ssrc, has_ssrc);
 	return LATCH_LEARNED;

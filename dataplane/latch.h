@@ -17,8 +17,8 @@
  *   STRICT drops them, HANDOVER re-latches on evidence.
  * - Sources that may not be learned (rank 0 when something better is expected) are refused in
  *   every mode: they neither receive media nor inject it.
- * - Nothing learned and the window closed: only the signalled address (rank 2, evidence) is
- *   learned; until then packets from elsewhere are refused.
+ * - Nothing learned and the window closed: a ranked source (1 or 2, vouched for by signalling)
+ *   is still learned, a stranger never: the window protects against strangers only.
  * - Signalled "nothing" (0.0.0.0 / :: or port 0, e.g. hold) counts as unset.
  *
  * Pure functions over plain state: the same code runs in every backend and in unit tests.

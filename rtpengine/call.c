@@ -690,6 +690,9 @@ static int answer_media(struct calls *c, struct call *call, struct monologue *a,
 		media_take_sdp(mb, sm);
 		stream_update(c, call, b, &mb->rtp, false);
 		stream_update(c, call, b, &mb->rtcp, true);
+		/* the caller starts sending now: its window must not have run out while it rang */
+		stream_update(c, call, a, &ma->rtp, false);
+		stream_update(c, call, a, &ma->rtcp, true);
 		media_link(c, ma, mb);
 		media_link(c, mb, ma);
 		rewrite_media(&rw[i], a, ma, mux);

@@ -142,12 +142,24 @@ static const struct scenario scenarios[] = {
 	  { RTP("203.0.113.5:4000", 7, 10, LEARNED, "203.0.113.5:4000"),
 	    RTP(NAT_PORT_B, 9, 20, FORWARD, "203.0.113.5:4000"),
 	    RTP("203.0.113.5:4000", 9, 5000, FORWARD, "203.0.113.5:4000") } },
-	{ "window closed, nothing learned: only the signalled address",
+	{ "window closed, nothing learned: a ranked source still, never a stranger",
 	  "203.0.113.5:4000",
 	  SIP_SRC,
 	  LATCH_DEFAULT,
-	  { RTP(NAT_PORT_A, 1, W + 1, REFUSED, NONE), RTP(ATTACKER, 1, W + 2, REFUSED, NONE),
-	    RTP("203.0.113.5:4000", 1, W + 3, LEARNED, "203.0.113.5:4000") } },
+	  { RTP(ATTACKER, 1, W + 1, REFUSED, NONE), RTP(NAT_PORT_A, 1, W + 2, LEARNED, NAT_PORT_A),
+	    RTP(ATTACKER, 1, W + 3, REFUSED, NAT_PORT_A),
+	    RTP("203.0.113.5:4000", 1, W + 4, LEARNED, "203.0.113.5:4000") } },
+	{ "rang longer than the window: the NATed caller (SIP source IP) is still learned",
+	  SDP_PRIV,
+	  SIP_SRC,
+	  LATCH_DEFAULT,
+	  { RTP(ATTACKER, 1, 30 * W, REFUSED, NONE),
+	    RTP(NAT_PORT_A, 1, 30 * W + 1, LEARNED, NAT_PORT_A) } },
+	{ "window closed, nothing known: a stranger is refused",
+	  NONE,
+	  NONE,
+	  LATCH_DEFAULT,
+	  { RTP(ATTACKER, 1, W + 1, REFUSED, NONE) } },
 	{ "window closed: a better rank still moves the latch",
 	  "203.0.113.5:4000",
 	  SIP_SRC,
@@ -309,7 +321,7 @@ static void setup_latched(struct latch *l, struct latch_params *p, const char *a
 	assert_int_equal(latch_check(l, p, &src, 1, true, 1), LATCH_LEARNED);
 }
 
-/* A re-offer restarts the window: a source refused before is learnable again. */
+/* A re-offer restarts the window: a stranger refused before is learnable again. */
 static void test_restart_reopens_window(void **state)
 {
 	struct latch_params p;
@@ -318,7 +330,7 @@ static void test_restart_reopens_window(void **state)
 
 	(void)state;
 	memset(&p, 0, sizeof(p));
-	parse_or_unset(&p.received_from, SIP_SRC);
+	parse_or_unset(&p.expected, SDP_PRIV);
 	p.window_ms = W;
 	memset(&l, 0, sizeof(l));
 	sa_init(&l.learned);

@@ -339,6 +339,28 @@ static void test_offer_answer_links(void **state)
 	assert_int_equal(E->dp.live, 4);
 }
 
+/* Finding 1: the answer restarts the caller's learning window too (it may have rung long). */
+static void test_answer_restarts_caller(void **state)
+{
+	struct fake_flow *a_rtp, *a_rtcp;
+	unsigned before, before_rtcp;
+
+	(void)state;
+	offer("ring", "a");
+	a_rtp =
+	    fake_flow_get(&E->dp.base, fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->out);
+	assert_non_null(a_rtp);
+	a_rtcp = fake_flow_on_port(&E->dp, (uint16_t)(sa_port(&a_rtp->p.local) + 1));
+	assert_non_null(a_rtcp);
+	before = a_rtp->updates;
+	before_rtcp = a_rtcp->updates;
+	answer("ring", "a", "b");
+	assert_result("ok");
+	assert_true(a_rtp->updates > before);
+	assert_true(a_rtcp->updates > before_rtcp);
+	assert_int_equal(sa_port(&a_rtp->p.latch.expected), 4000);
+}
+
 static void test_query_delete_stats(void **state)
 {
 	const struct bencode_node *tags, *tag, *medias, *media, *streams, *stream, *totals;
@@ -820,6 +842,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ping_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offer_answer_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_restarts_caller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_delete_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_sdp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spellings_and_warnings, setup, teardown),
