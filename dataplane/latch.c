@@ -79,6 +79,7 @@ static void latch_learn(struct latch *l, const struct sa *src, unsigned rank, ui
 	l->learned = *src;
 	latch_addr_from_sa(&l->learned_key, src);
 	l->rank = (uint8_t)rank;
+	l->relearn = false;
 	l->ssrc = has_ssrc ? ssrc : 0;
 	l->has_ssrc = has_ssrc;
 }
@@ -88,6 +89,7 @@ static void latch_forget(struct latch *l)
 	sa_init(&l->learned);
 	memset(&l->learned_key, 0, sizeof(l->learned_key));
 	l->rank = RANK_STRANGER;
+	l->relearn = false;
 	l->ssrc = 0;
 	l->has_ssrc = false;
 }
@@ -98,8 +100,12 @@ void latch_restart(struct latch *l, const struct latch_params *p, uint64_t now_m
 	if (!sa_isset(&l->learned))
 		return;
 	l->rank = (uint8_t)latch_rank(p, &l->learned);
-	if (!rank_allowed(p, l->rank))
+	if (!rank_allowed(p, l->rank)) {
 		latch_forget(l);
+		return;
+	}
+	/* new signalling may come with a new NAT mapping: an equal rank may take over, once */
+	l->relearn = true;
 }
 
 /* Evidence that a new source is the same endpoint: its RTP stream, or the signalled address. */
@@ -123,9 +129,9 @@ static enum latch_verdict check_unlatched(struct latch *l, const struct latch_pa
 
 static enum latch_verdict check_other_source(struct latch *l, const struct latch_params *p,
 					     const struct sa *src, unsigned rank, uint32_t ssrc,
-					     bool has_ssrc)
+					     bool has_ssrc, uint64_t now_ms)
 {
-	if (rank > l->rank) {
+	if (rank > l->rank || (l->relearn && rank >= l->rank && in_window(l, now_ms))) {
 		latch_learn(l, src, rank, ssrc, has_ssrc);
 		return LATCH_LEARNED;
 	}
@@ -161,5 +167,5 @@ enum latch_verdict latch_check(struct latch *l, const struct latch_params *p, co
 	}
 	if (!rank_allowed(p, rank))
 		return LATCH_REFUSED;
-	return check_other_source(l, p, src, rank, ssrc, has_ssrc);
+	return check_other_source(l, p, src, rank, ssrc, has_ssrc, now_ms);
 }

@@ -66,14 +66,17 @@ struct latch {
 	struct sa learned; /**< the source packets are forwarded to; unset until learned */
 	uint32_t ssrc;	   /**< RTP SSRC seen from @ref learned (evidence for handover) */
 	bool has_ssrc;
-	uint8_t rank;		       /**< rank of @ref learned, see above */
-	uint64_t window_end_ms;	       /**< learning allowed until then */
+	uint8_t rank;		/**< rank of @ref learned, see above */
+	uint64_t window_end_ms; /**< learning allowed until then */
+	bool relearn; /**< re-signalled: an equal rank may replace it once, in the window */
 	struct latch_addr learned_key; /**< @ref learned, compact; family 0 while unset */
 };
 
 /**
  * (Re)starts learning after signalling at @p now_ms. Keeps an existing latch, re-ranked against
  * the new signalling; a latch the new signalling no longer allows (now a stranger) is dropped.
+ * Within the new window a source of at least the latch's rank may replace it once (a re-INVITE
+ * after the phone re-opened its socket: same NAT IP, new port).
  */
 void latch_restart(struct latch *l, const struct latch_params *p, uint64_t now_ms);
 

@@ -373,6 +373,35 @@ static void test_restart_drops_stranger(void **state)
 	assert_int_equal(latch_check(&l, &p, &src, 1, true, 102), LATCH_LEARNED);
 }
 
+/* Finding 2: a re-INVITE after the phone re-opened its socket (same NAT IP, new port):
+ * the new mapping takes over once within the new window, then the latch holds again. */
+static void test_restart_relearns_equal_rank(void **state)
+{
+	struct latch_params p;
+	struct latch l;
+	struct sa a, b, att;
+
+	(void)state;
+	setup_latched(&l, &p, NAT_PORT_A);
+	parse_or_unset(&a, NAT_PORT_A);
+	parse_or_unset(&b, NAT_PORT_B);
+	parse_or_unset(&att, ATTACKER);
+	/* before any re-signalling an equal rank does not move it */
+	assert_int_equal(latch_check(&l, &p, &b, 2, true, 5 * W), LATCH_FORWARD);
+	assert_latched(&l, NAT_PORT_A, "no restart");
+	latch_restart(&l, &p, 10 * W);
+	assert_int_equal(latch_check(&l, &p, &att, 2, true, 10 * W + 1), LATCH_REFUSED);
+	assert_int_equal(latch_check(&l, &p, &b, 2, true, 10 * W + 2), LATCH_LEARNED);
+	assert_latched(&l, NAT_PORT_B, "relearned");
+	/* once only: the old mapping does not move it back */
+	assert_int_equal(latch_check(&l, &p, &a, 1, true, 10 * W + 3), LATCH_FORWARD);
+	assert_latched(&l, NAT_PORT_B, "once");
+	/* and not after the window */
+	latch_restart(&l, &p, 20 * W);
+	assert_int_equal(latch_check(&l, &p, &a, 1, true, 22 * W), LATCH_FORWARD);
+	assert_latched(&l, NAT_PORT_B, "window closed");
+}
+
 /* The SSRC recorded is the one handover compares against. */
 static void test_ssrc_recorded(void **state)
 {
@@ -400,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_restart_reopens_window),
 		cmocka_unit_test(test_restart_keeps_latch),
 		cmocka_unit_test(test_restart_drops_stranger),
+		cmocka_unit_test(test_restart_relearns_equal_rank),
 		cmocka_unit_test(test_ssrc_recorded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
