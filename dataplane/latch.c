@@ -50,7 +50,7 @@ static bool rank_allowed(const struct latch_params *p, unsigned rank)
 
 static bool in_window(const struct latch *l, uint64_t now_ms)
 {
-	return now_ms <= l->window_end_ms;
+	return l->window_open && now_ms <= l->window_end_ms;
 }
 
 void latch_addr_from_sa(struct latch_addr *k, const struct sa *sa)
@@ -96,11 +96,14 @@ static void latch_forget(struct latch *l)
 
 void latch_restart(struct latch *l, const struct latch_params *p, uint64_t now_ms)
 {
+	/* window_ms 0: no window (a side whose SDP is not known yet learns no stranger) */
+	l->window_open = p->window_ms != 0;
 	l->window_end_ms = now_ms + p->window_ms;
 	if (!sa_isset(&l->learned))
 		return;
 	l->rank = (uint8_t)latch_rank(p, &l->learned);
-	if (!rank_allowed(p, l->rank)) {
+	/* a stranger learned before this signalling is not vouched for by it (RTP Bleed) */
+	if (l->rank == RANK_STRANGER) {
 		latch_forget(l);
 		return;
 	}

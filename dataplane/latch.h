@@ -41,7 +41,7 @@ struct latch_params {
 	struct sa expected;	 /**< address:port from the SDP; unset or port 0 if unknown */
 	struct sa received_from; /**< IP the signalling came from (port ignored); may be unset */
 	enum latch_mode mode;
-	uint32_t window_ms; /**< how long after signalling a source may be learned */
+	uint32_t window_ms; /**< how long after signalling a stranger may be learned; 0: never */
 };
 
 enum latch_verdict {
@@ -68,13 +68,15 @@ struct latch {
 	bool has_ssrc;
 	uint8_t rank;		/**< rank of @ref learned, see above */
 	uint64_t window_end_ms; /**< learning allowed until then */
+	bool window_open;	/**< false: restarted with window_ms 0 */
 	bool relearn; /**< re-signalled: an equal rank may replace it once, in the window */
 	struct latch_addr learned_key; /**< @ref learned, compact; family 0 while unset */
 };
 
 /**
  * (Re)starts learning after signalling at @p now_ms. Keeps an existing latch, re-ranked against
- * the new signalling; a latch the new signalling no longer allows (now a stranger) is dropped.
+ * the new signalling; a latch that is a stranger (rank 0) under the new signalling is dropped,
+ * even where strangers may be learned: it was learned before signalling described the endpoint.
  * Within the new window a source of at least the latch's rank may replace it once (a re-INVITE
  * after the phone re-opened its socket: same NAT IP, new port).
  */

@@ -203,7 +203,8 @@ static void flow_params(const struct calls *c, const struct call *call, const st
 	fp->latch.expected = s->expected;
 	fp->latch.received_from = m->received_from;
 	fp->latch.mode = m->mode;
-	fp->latch.window_ms = c->conf.limits.latch_window_ms;
+	/* before its SDP, anyone spraying the port advertised to it would be learned */
+	fp->latch.window_ms = m->sdp_known ? c->conf.limits.latch_window_ms : 0;
 	if (m->ice) {
 		memcpy(fp->ice_local_ufrag, m->ice_ufrag, sizeof(m->ice_ufrag));
 		memcpy(fp->ice_local_pwd, m->ice_pwd, sizeof(m->ice_pwd));
@@ -421,9 +422,9 @@ static bool mono_force_ice(struct calls *c, struct monologue *m)
 /* The signalling parameters of a command that apply to the monologue that sent it. */
 static void mono_take_params(struct calls *c, struct monologue *m, const struct ng_params *p)
 {
-	sa_init(&m->received_from);
-	if (!(p->flags & NG_FLAG_TRUST_ADDRESS))
-		m->received_from = p->received_from;
+	/* kept with trust-address too: the SIP source is evidence against strangers (RTP Bleed);
+	 * trusting the SDP address is what the destination does anyway */
+	m->received_from = p->received_from;
 	m->mode = (p->flags & NG_FLAG_STRICT_SOURCE)	? LATCH_STRICT
 		  : (p->flags & NG_FLAG_MEDIA_HANDOVER) ? LATCH_HANDOVER
 							: LATCH_DEFAULT;
@@ -526,6 +527,7 @@ static int offer_media(struct calls *c, struct call *call, struct monologue *a, 
 		res->why = "Out of memory";
 		return rc;
 	}
+	a->sdp_known = true;
 	for (unsigned i = 0; i < sdp->nmedia; i++) {
 		const struct sdp_media *sm = &sdp->media[i];
 		struct media *ma = &a->media[i], *mb = &b->media[i];
@@ -672,6 +674,7 @@ static int answer_media(struct calls *c, struct call *call, struct monologue *a,
 		res->why = "Answer has more media than the offer";
 		return -EINVAL;
 	}
+	b->sdp_known = true;
 	for (unsigned i = 0; i < sdp->nmedia; i++) {
 		const struct sdp_media *sm = &sdp->media[i];
 		struct media *ma = &a->media[i], *mb = &b->media[i];

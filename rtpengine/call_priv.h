@@ -37,7 +37,8 @@ struct monologue {
 	struct iface *iface; /* where its ports are */
 	struct sa received_from;
 	enum latch_mode mode;
-	bool ice; /* its flows answer STUN with the credentials below */
+	bool sdp_known; /* it sent an SDP: until then its flows learn no stranger */
+	bool ice;	/* its flows answer STUN with the credentials below */
 	char ice_ufrag[ICE_UFRAG_LEN + 1];
 	char ice_pwd[ICE_PWD_LEN + 1];
 	unsigned nmedia;

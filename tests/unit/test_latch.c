@@ -402,6 +402,52 @@ static void test_restart_relearns_equal_rank(void **state)
 	assert_latched(&l, NAT_PORT_B, "window closed");
 }
 
+/* Finding 4: a stranger latched before the answer (OpenSIPS: no SIP source) does not survive
+ * it, even though strangers stay learnable: the real callee can take the port. */
+static void test_restart_drops_early_stranger(void **state)
+{
+	struct latch_params p;
+	struct latch l;
+	struct sa att, callee;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	sa_init(&p.expected);
+	sa_init(&p.received_from);
+	p.window_ms = W;
+	memset(&l, 0, sizeof(l));
+	sa_init(&l.learned);
+	latch_restart(&l, &p, 0);
+	parse_or_unset(&att, ATTACKER);
+	parse_or_unset(&callee, NAT_PORT_A);
+	assert_int_equal(latch_check(&l, &p, &att, 9, true, 1), LATCH_LEARNED);
+	parse_or_unset(&p.expected, "192.168.2.20:6000");
+	latch_restart(&l, &p, 100);
+	assert_latched(&l, NONE, "answer");
+	assert_int_equal(latch_check(&l, &p, &callee, 1, true, 101), LATCH_LEARNED);
+	assert_int_equal(latch_check(&l, &p, &att, 9, true, 102), LATCH_FORWARD);
+	assert_latched(&l, NAT_PORT_A, "callee");
+}
+
+/* Finding 4: window_ms 0 (a side whose SDP is unknown): no stranger, ever. */
+static void test_no_window(void **state)
+{
+	struct latch_params p;
+	struct latch l;
+	struct sa att;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	sa_init(&p.expected);
+	sa_init(&p.received_from);
+	memset(&l, 0, sizeof(l));
+	sa_init(&l.learned);
+	latch_restart(&l, &p, 100);
+	parse_or_unset(&att, ATTACKER);
+	assert_int_equal(latch_check(&l, &p, &att, 9, true, 100), LATCH_REFUSED);
+	assert_latched(&l, NONE, "no window");
+}
+
 /* The SSRC recorded is the one handover compares against. */
 static void test_ssrc_recorded(void **state)
 {
@@ -430,6 +476,8 @@ int main(void)
 		cmocka_unit_test(test_restart_keeps_latch),
 		cmocka_unit_test(test_restart_drops_stranger),
 		cmocka_unit_test(test_restart_relearns_equal_rank),
+		cmocka_unit_test(test_restart_drops_early_stranger),
+		cmocka_unit_test(test_no_window),
 		cmocka_unit_test(test_ssrc_recorded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -361,6 +361,26 @@ static void test_answer_restarts_caller(void **state)
 	assert_int_equal(sa_port(&a_rtp->p.latch.expected), 4000);
 }
 
+/* Finding 4: the callee's ports learn no stranger before its SDP is known. */
+static void test_no_window_before_sdp(void **state)
+{
+	struct fake_flow *b_rtp, *b_rtcp;
+	unsigned b_port;
+
+	(void)state;
+	offer("bleed", "a");
+	b_port = reply_sdp_port();
+	b_rtp = fake_flow_on_port(&E->dp, (uint16_t)b_port);
+	b_rtcp = fake_flow_on_port(&E->dp, (uint16_t)(b_port + 1));
+	assert_int_equal(b_rtp->p.latch.window_ms, 0);
+	assert_int_equal(b_rtcp->p.latch.window_ms, 0);
+	assert_int_equal(fake_flow_get(&E->dp.base, b_rtp->out)->p.latch.window_ms, 10000);
+	answer("bleed", "a", "b");
+	assert_result("ok");
+	assert_int_equal(b_rtp->p.latch.window_ms, 10000);
+	assert_int_equal(b_rtcp->p.latch.window_ms, 10000);
+}
+
 static void test_query_delete_stats(void **state)
 {
 	const struct bencode_node *tags, *tag, *medias, *media, *streams, *stream, *totals;
@@ -477,8 +497,8 @@ static void test_spellings_and_warnings(void **state)
 	assert_null(get(E->root, "warning"));
 	f = fake_flow_get(&E->dp.base, fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->out);
 	assert_int_equal(f->p.latch.mode, LATCH_HANDOVER);
-	/* trust address: the SIP source is not used */
-	assert_false(sa_isset(&f->p.latch.received_from));
+	/* trust address: the SIP source still ranks sources (finding 4: not dropped) */
+	assert_true(sa_isset(&f->p.latch.received_from));
 
 	RUN(S("command", "delete"), S("call-id", "sp2"), S("delete-delay", "0"));
 	assert_result("ok");
@@ -843,6 +863,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ping_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offer_answer_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answer_restarts_caller, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_window_before_sdp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_delete_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_sdp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spellings_and_warnings, setup, teardown),
