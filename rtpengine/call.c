@@ -703,15 +703,16 @@ static int answer_media(struct calls *c, struct call *call, struct monologue *a,
 	return 0;
 }
 
-/* The offerer (from-tag) and answerer of an answer; tolerates swapped tags. */
+/*
+ * The offerer (from-tag) and answerer of an answer. A re-INVITE from the callee comes with the
+ * tags swapped and finds the callee by its from-tag; an unknown from-tag is an error (a to-tag
+ * alone must not pick the offerer: it renamed the caller to the callee's tag).
+ */
 static int answer_monologues(struct call *call, const struct ng_params *p, struct monologue **ap,
 			     struct monologue **bp, struct call_result *res)
 {
 	struct monologue *a = call_find_tag(call, p->from_tag);
 
-	if (!a && p->to_tag.len && (a = call_find_tag(call, p->to_tag)) && a->peer &&
-	    a->peer->tag && strv_eq_cstr(p->from_tag, a->peer->tag))
-		a = a->peer;
 	if (!a || !a->peer) {
 		res->why = "Unknown tag";
 		return -ENOENT;

@@ -381,6 +381,23 @@ static void test_no_window_before_sdp(void **state)
 	assert_int_equal(b_rtcp->p.latch.window_ms, 10000);
 }
 
+/* Finding 6: an answer with an unknown from-tag and a known to-tag renames nobody. */
+static void test_answer_unknown_from_tag(void **state)
+{
+	(void)state;
+	offer("rn", "ta");
+	answer("rn", "ta", "tb");
+	assert_result("ok");
+	answer("rn", "zz", "tb");
+	assert_error("Unknown tag");
+	RUN(S("command", "query"), S("call-id", "rn"));
+	assert_result("ok");
+	assert_non_null(get(get(E->root, "tags"), "ta"));
+	assert_non_null(get(get(E->root, "tags"), "tb"));
+	answer("rn", "ta", "tb");
+	assert_result("ok");
+}
+
 static void test_query_delete_stats(void **state)
 {
 	const struct bencode_node *tags, *tag, *medias, *media, *streams, *stream, *totals;
@@ -864,6 +881,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_offer_answer_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answer_restarts_caller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_window_before_sdp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_unknown_from_tag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_delete_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_sdp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spellings_and_warnings, setup, teardown),
