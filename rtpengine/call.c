@@ -794,21 +794,42 @@ void call_destroy(struct calls *c, struct call *call, enum call_end why)
 	free(call);
 }
 
+/*
+ * The monologue a delete names, as Sipwise: the to-tag, else the from-tag; a to-tag not known
+ * (yet) still matches a from-tag whose peer is untagged. NULL: the tags match nothing.
+ */
+static struct monologue *delete_match(struct call *call, const struct ng_params *p)
+{
+	struct monologue *m;
+
+	if (!p->to_tag.len)
+		return call_find_tag(call, p->from_tag);
+	if ((m = call_find_tag(call, p->to_tag)))
+		return m;
+	m = call_find_tag(call, p->from_tag);
+	return m && m->peer && !m->peer->tag ? m : NULL;
+}
+
 int calls_delete(struct calls *c, const struct ng_params *p, uint64_t now_ms,
 		 struct bencode_buf *out, struct call_result *res)
 {
 	struct call *call = p->call_id.len ? calls_find(c, p->call_id) : NULL;
-	struct monologue *branch = NULL;
+	struct monologue *m = NULL, *branch = NULL;
 	uint64_t delay_ms;
 
 	if (!call) {
 		res->why = p->call_id.len ? "Unknown call-id" : "No call-id in message";
 		return -ENOENT;
 	}
+	/* tags that match nothing (a losing fork's to-tag) leave the call alone */
+	if (p->from_tag.len && !(m = delete_match(call, p))) {
+		res->why = "Call-ID not found or tags didn't match";
+		return -ENOENT;
+	}
 	call_encode_stats(c, call, now_ms, out);
 	/* a to-tag among several branches ends that branch only; anything else, the call */
-	if (p->to_tag.len && call->nmono > 2)
-		branch = call_find_tag(call, p->to_tag);
+	if (p->to_tag.len && call->nmono > 2 && m && m->tag && strv_eq_cstr(p->to_tag, m->tag))
+		branch = m;
 	if (branch) {
 		mono_destroy(c, call, branch);
 		return 0;

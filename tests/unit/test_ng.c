@@ -853,6 +853,37 @@ static void test_delete_branch(void **state)
 	assert_int_equal(free_ports(1), 50);
 }
 
+/* Finding 5: tags that match nothing (a losing fork's to-tag) do not delete the call. */
+static void test_delete_unknown_tag(void **state)
+{
+	(void)state;
+	offer("fk", "a");
+	answer("fk", "a", "t1");
+	RUN(S("command", "delete"), S("call-id", "fk"), S("from-tag", "a"), S("to-tag", "t2"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_true(
+	    strv_eq_cstr(get_str(E->root, "warning"), "Call-ID not found or tags didn't match"));
+	assert_int_equal(E->dp.live, 4);
+	RUN(S("command", "delete"), S("call-id", "fk"), S("from-tag", "zz"), S("delete-delay", "0"),
+	    L("flags", "fatal"));
+	assert_error("Call-ID not found or tags didn't match");
+	assert_int_equal(E->dp.live, 4);
+	/* the BYE of the callee: swapped tags */
+	RUN(S("command", "delete"), S("call-id", "fk"), S("from-tag", "t1"), S("to-tag", "a"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	assert_int_equal(E->dp.live, 0);
+	/* before the answer, a to-tag not known yet ends the call (CANCEL, 4xx) */
+	offer("fk2", "a");
+	RUN(S("command", "delete"), S("call-id", "fk2"), S("from-tag", "a"), S("to-tag", "x"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	assert_int_equal(E->dp.live, 0);
+}
+
 static void test_list_limit(void **state)
 {
 	(void)state;
@@ -895,6 +926,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_final_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_delay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_branch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_unknown_tag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
