@@ -69,6 +69,14 @@ void calls_free(struct calls *c)
 		return;
 	while (c->first)
 		call_destroy(c, c->first, CALL_END_SHUTDOWN);
+	calls_reap_zombies(c);
+	while (c->zombies) {
+		struct zombie *z = c->zombies;
+
+		log_warn("port %u: flows not deleted at shutdown", z->port);
+		c->zombies = z->next;
+		free(z);
+	}
 	free(c->buckets);
 	free(c);
 }
@@ -170,26 +178,71 @@ static struct call *call_create(struct calls *c, struct strv id, uint64_t now_ms
 
 /* --- streams and media: ports and flows ------------------------------------ */
 
-/* A deleted flow's counters go to its interface's totals (metrics). */
-static void stream_close(struct calls *c, const struct monologue *m, struct stream *s)
+/* A deleted flow's counters go to its interface's totals (metrics).
+ * @return the flow when the dataplane could not delete it (its port is still bound), else 0 */
+static dp_flow_t stream_close(struct calls *c, const struct monologue *m, struct stream *s)
 {
+	dp_flow_t left = 0;
 	struct dp_flow_stats st;
 
 	if (s->flow && dp_flow_stats(c->conf.dp, s->flow, &st) == 0)
 		calls_traffic_add(&c->gone[m->iface - c->conf.ifaces], &st);
-	if (s->flow)
-		dp_flow_del(c->conf.dp, s->flow);
+	if (s->flow && dp_flow_del(c->conf.dp, s->flow) < 0)
+		left = s->flow;
 	s->flow = 0;
 	s->port = 0;
+	return left;
+}
+
+static void zombie_add(struct calls *c, struct iface *ifc, uint16_t port, const dp_flow_t left[2])
+{
+	struct zombie *z = calloc(1, sizeof(*z));
+
+	log_warn("port %u: flow delete failed, the pair is retried before reuse", port);
+	if (!z)
+		return; /* the pair is lost, never handed out while bound */
+	z->iface = ifc;
+	z->port = port;
+	z->flow[0] = left[0];
+	z->flow[1] = left[1];
+	z->next = c->zombies;
+	c->zombies = z;
+}
+
+void calls_reap_zombies(struct calls *c)
+{
+	struct zombie **zp = &c->zombies;
+
+	while (*zp) {
+		struct zombie *z = *zp;
+
+		for (unsigned i = 0; i < 2; i++) {
+			if (z->flow[i] && dp_flow_del(c->conf.dp, z->flow[i]) == 0)
+				z->flow[i] = 0;
+		}
+		if (z->flow[0] || z->flow[1]) {
+			zp = &z->next;
+			continue;
+		}
+		ports_put(z->iface->ports, z->port);
+		*zp = z->next;
+		free(z);
+	}
 }
 
 static void media_close(struct calls *c, struct monologue *m, struct media *md)
 {
 	uint16_t port = md->rtp.port;
+	dp_flow_t left[2];
 
-	stream_close(c, m, &md->rtp);
-	stream_close(c, m, &md->rtcp);
-	if (port)
+	left[0] = stream_close(c, m, &md->rtp);
+	left[1] = stream_close(c, m, &md->rtcp);
+	if (!port)
+		return;
+	/* a pair still bound must not be handed out again */
+	if (left[0] || left[1])
+		zombie_add(c, m->iface, port, left);
+	else
 		ports_put(m->iface->ports, port);
 }
 

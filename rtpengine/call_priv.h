@@ -61,8 +61,18 @@ struct call {
 	struct monologue *mono[CALL_MAX_MONO];
 };
 
+/* A port pair whose flows the dataplane did not delete (-ETIMEDOUT): still bound, so the pair
+ * goes back to its interface only once calls_tick() deleted them. */
+struct zombie {
+	struct zombie *next;
+	struct iface *iface;
+	uint16_t port;
+	dp_flow_t flow[2]; /* 0: deleted */
+};
+
 struct calls {
 	struct calls_conf conf;
+	struct zombie *zombies;
 	struct call **buckets;
 	uint32_t nbuckets;
 	struct call *first, *last;
@@ -79,6 +89,8 @@ struct monologue *call_find_tag(struct call *call, struct strv tag);
 void call_destroy(struct calls *c, struct call *call, enum call_end why);
 /* Adds one flow's counters to @p t. */
 void calls_traffic_add(struct calls_traffic *t, const struct dp_flow_stats *st);
+/* Retries the deletes that failed; gives back the pairs whose flows are gone. */
+void calls_reap_zombies(struct calls *c);
 /* Writes created, last signal, tags, totals (the members of a query reply). */
 void call_encode_stats(struct calls *c, struct call *call, uint64_t now_ms,
 		       struct bencode_buf *out);

@@ -98,6 +98,8 @@ void calls_tick(struct calls *c, uint64_t now_ms)
 {
 	struct call *call, *next;
 
+	if (c->zombies)
+		calls_reap_zombies(c);
 	for (call = c->first; call; call = next) {
 		enum call_end why = expired(c, call, now_ms);
 
