@@ -342,17 +342,18 @@ static void media_take_sdp(struct media *md, const struct sdp_media *sm)
 	copy_strv(md->proto, sizeof(md->proto), sm->proto);
 	sa_init(&md->rtp.expected);
 	sa_init(&md->rtcp.expected);
+	sa_init(&md->rtcp_apart);
 	if (sa_isset(&sm->conn) && !sm->conn_is_hold) {
 		md->rtp.expected = sm->conn;
 		sa_set_port(&md->rtp.expected, sm->port);
-		md->rtcp.expected = sm->conn;
+		md->rtcp.expected = sa_isset(&sm->rtcp_addr) ? sm->rtcp_addr : sm->conn;
+		/* a=rtcp with a=rtcp-mux is the fallback should the answer refuse mux */
+		sa_set_port(&md->rtcp.expected, sm->rtcp_port && sm->rtcp_port != sm->port
+						    ? sm->rtcp_port
+						    : (uint16_t)(sm->port + 1));
+		md->rtcp_apart = md->rtcp.expected;
 		if (sm->rtcp_mux)
 			sa_set_port(&md->rtcp.expected, sm->port);
-		else if (sa_isset(&sm->rtcp_addr) || sm->rtcp_port)
-			md->rtcp.expected = sa_isset(&sm->rtcp_addr) ? sm->rtcp_addr : sm->conn;
-		if (!sm->rtcp_mux)
-			sa_set_port(&md->rtcp.expected,
-				    sm->rtcp_port ? sm->rtcp_port : (uint16_t)(sm->port + 1));
 	}
 	md->rtcp_mux = sm->rtcp_mux;
 	md->hold = sm->conn_is_hold || sm->dir == SDP_DIR_SENDONLY || sm->dir == SDP_DIR_INACTIVE;
@@ -731,13 +732,19 @@ static int answer_media(struct calls *c, struct call *call, struct monologue *a,
 	for (unsigned i = 0; i < sdp->nmedia; i++) {
 		const struct sdp_media *sm = &sdp->media[i];
 		struct media *ma = &a->media[i], *mb = &b->media[i];
-		bool mux = use_rtcp_mux(sm, p->rtcp_mux, false);
+		/* RFC 5761 5.1.1: mux only in answer to an offer of mux */
+		bool mux = use_rtcp_mux(sm, p->rtcp_mux, false) && ma->rtcp_mux;
 
 		if (sm->port == 0) {
 			media_close(c, a, ma);
 			media_close(c, b, mb);
 			rewrite_media(&rw[i], a, ma, mux);
 			continue;
+		}
+		if (ma->rtcp_mux && !mux) { /* refused: the caller's RTCP is on its own port */
+			ma->rtcp_mux = false;
+			if (sa_isset(&ma->rtcp_apart))
+				ma->rtcp.expected = ma->rtcp_apart;
 		}
 		if ((rc = media_open(c, call, a, ma)) || (rc = media_open(c, call, b, mb))) {
 			res->why = open_error(rc);

@@ -25,6 +25,7 @@ struct media {
 	char type[16];
 	char proto[32];
 	struct stream rtp, rtcp; /* rtcp.port = rtp.port + 1, open together */
+	struct sa rtcp_apart;	 /* where RTCP goes if the mux its SDP offered is refused */
 	bool rtcp_mux;
 	bool hold; /* sendonly, inactive or 0.0.0.0 */
 };

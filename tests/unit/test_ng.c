@@ -906,6 +906,36 @@ static void test_delete_failure_keeps_ports(void **state)
 	assert_int_equal(free_ports(1), 50);
 }
 
+#define SDP_A_MUX SDP_A "a=rtcp-mux\r\n"
+#define SDP_B_MUX SDP_B "a=rtcp-mux\r\n"
+
+/* Finding 8: mux is never answered to a side that did not offer it, and a refused mux puts
+ * the offerer's RTCP back on its own port. */
+static void test_rtcp_mux_answer(void **state)
+{
+	struct fake_flow *a_rtp, *a_rtcp;
+
+	(void)state;
+	RUN(S("command", "offer"), S("call-id", "mx"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("rtcp-mux", "offer"));
+	assert_true(reply_sdp_has("a=rtcp-mux"));
+	RUN(S("command", "answer"), S("call-id", "mx"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B_MUX));
+	assert_result("ok");
+	assert_false(reply_sdp_has("a=rtcp-mux"));
+
+	RUN(S("command", "offer"), S("call-id", "mx2"), S("from-tag", "a"), S("sdp", SDP_A_MUX));
+	a_rtp =
+	    fake_flow_get(&E->dp.base, fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->out);
+	a_rtcp = fake_flow_on_port(&E->dp, (uint16_t)(sa_port(&a_rtp->p.local) + 1));
+	assert_int_equal(sa_port(&a_rtcp->p.latch.expected), 4000);
+	RUN(S("command", "answer"), S("call-id", "mx2"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B));
+	assert_result("ok");
+	assert_false(reply_sdp_has("a=rtcp-mux"));
+	assert_int_equal(sa_port(&a_rtcp->p.latch.expected), 4001);
+}
+
 static void test_list_limit(void **state)
 {
 	(void)state;
@@ -950,6 +980,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delete_branch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_unknown_tag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_failure_keeps_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rtcp_mux_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
