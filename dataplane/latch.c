@@ -158,6 +158,11 @@ enum latch_verdict latch_check(struct latch *l, const struct latch_params *p, co
 {
 	unsigned rank = latch_rank(p, src);
 
+	/* it sends from elsewhere than it receives: accepted as learning would, never learned */
+	if (p->mode == LATCH_ASYMMETRIC)
+		return rank_allowed(p, rank) && (rank > RANK_STRANGER || in_window(l, now_ms))
+			   ? LATCH_FORWARD
+			   : LATCH_REFUSED;
 	if (!sa_isset(&l->learned))
 		return check_unlatched(l, p, src, rank, ssrc, has_ssrc, now_ms);
 	if (sa_equal(src, &l->learned)) {

@@ -33,8 +33,9 @@
 
 enum latch_mode {
 	LATCH_DEFAULT = 0,
-	LATCH_STRICT,	/**< "strict source" */
-	LATCH_HANDOVER, /**< "media handover" */
+	LATCH_STRICT,	  /**< "strict source" */
+	LATCH_HANDOVER,	  /**< "media handover" */
+	LATCH_ASYMMETRIC, /**< "asymmetric": never latch, send to the signalled address */
 };
 
 struct latch_params {

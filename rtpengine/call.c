@@ -359,6 +359,26 @@ static void media_take_sdp(struct media *md, const struct sdp_media *sm)
 	md->hold = sm->conn_is_hold || sm->dir == SDP_DIR_SENDONLY || sm->dir == SDP_DIR_INACTIVE;
 }
 
+/* SIP-source-address: the SDP's IP is replaced by the SIP source's, the ports kept. */
+static void sa_take_ip(struct sa *sa, const struct sa *ip)
+{
+	struct sa t = *ip;
+
+	if (!sa_isset(sa) || sa_is_any(sa))
+		return;
+	sa_set_port(&t, sa_port(sa));
+	*sa = t;
+}
+
+static void media_sip_source(struct media *md, const struct monologue *m, const struct ng_params *p)
+{
+	if (!(p->flags & NG_FLAG_SIP_SOURCE) || !sa_isset(&m->received_from))
+		return;
+	sa_take_ip(&md->rtp.expected, &m->received_from);
+	sa_take_ip(&md->rtcp.expected, &m->received_from);
+	sa_take_ip(&md->rtcp_apart, &m->received_from);
+}
+
 /* --- monologues ---------------------------------------------------------- */
 
 struct monologue *call_find_tag(struct call *call, struct strv tag)
@@ -479,7 +499,8 @@ static void mono_take_params(struct calls *c, struct monologue *m, const struct 
 	/* kept with trust-address too: the SIP source is evidence against strangers (RTP Bleed);
 	 * trusting the SDP address is what the destination does anyway */
 	m->received_from = p->received_from;
-	m->mode = (p->flags & NG_FLAG_STRICT_SOURCE)	? LATCH_STRICT
+	m->mode = (p->flags & NG_FLAG_ASYMMETRIC)	? LATCH_ASYMMETRIC
+		  : (p->flags & NG_FLAG_STRICT_SOURCE)	? LATCH_STRICT
 		  : (p->flags & NG_FLAG_MEDIA_HANDOVER) ? LATCH_HANDOVER
 							: LATCH_DEFAULT;
 	if (p->label.len) {
@@ -600,6 +621,7 @@ static int offer_media(struct calls *c, struct call *call, struct monologue *a, 
 		if (p->transport_protocol.len && !strv_eq(p->transport_protocol, sm->proto))
 			res->proto_ignored = true;
 		media_take_sdp(ma, sm);
+		media_sip_source(ma, a, p);
 		copy_strv(mb->type, sizeof(mb->type), sm->type);
 		copy_strv(mb->proto, sizeof(mb->proto), sm->proto);
 		stream_update(c, call, a, &ma->rtp, false);
@@ -751,6 +773,7 @@ static int answer_media(struct calls *c, struct call *call, struct monologue *a,
 			return rc;
 		}
 		media_take_sdp(mb, sm);
+		media_sip_source(mb, b, p);
 		stream_update(c, call, b, &mb->rtp, false);
 		stream_update(c, call, b, &mb->rtcp, true);
 		/* the caller starts sending now: its window must not have run out while it rang */

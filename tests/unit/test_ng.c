@@ -565,6 +565,45 @@ static void test_unsupported_warnings(void **state)
 	assert_true(strv_eq_cstr(get_str(E->root, "warning"),
 				 "unsupported key 'record call'; unsupported transport-protocol "
 				 "'RTP/SAVP'"));
+	/* finding 7: known but without effect: named in the warning */
+	RUN(S("command", "offer"), S("call-id", "tp"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("flags", "loop-protect", "symmetric"), S("media-address", "192.0.2.1"));
+	assert_result("ok");
+	assert_true(
+	    strv_eq_cstr(get_str(E->root, "warning"),
+			 "unsupported flag 'loop-protect'; unsupported key 'media-address'"));
+}
+
+/* Finding 7: asymmetric endpoints are never latched (media go to the SDP address). */
+static void test_asymmetric(void **state)
+{
+	struct fake_flow *f;
+
+	(void)state;
+	RUN(S("command", "offer"), S("call-id", "as"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("flags", "asymmetric"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	f = fake_flow_get(&E->dp.base, fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->out);
+	assert_int_equal(f->p.latch.mode, LATCH_ASYMMETRIC);
+}
+
+/* Finding 7: SIP-source-address sends to the SIP source's IP, at the SDP's ports. */
+static void test_sip_source_address(void **state)
+{
+	struct fake_flow *f, *rtcp;
+
+	(void)state;
+	RUN(S("command", "offer"), S("call-id", "ss"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("flags", "SIP-source-address"), L("received-from", "IP4", "198.51.100.7"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	f = fake_flow_get(&E->dp.base, fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->out);
+	rtcp = fake_flow_on_port(&E->dp, (uint16_t)(sa_port(&f->p.local) + 1));
+	assert_true(sa_equal_addr(&f->p.latch.expected, &f->p.latch.received_from));
+	assert_int_equal(sa_port(&f->p.latch.expected), 4000);
+	assert_true(sa_equal_addr(&rtcp->p.latch.expected, &f->p.latch.received_from));
+	assert_int_equal(sa_port(&rtcp->p.latch.expected), 4001);
 }
 
 static void test_reply_cache(void **state)
@@ -981,6 +1020,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delete_unknown_tag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_failure_keeps_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtcp_mux_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_asymmetric, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sip_source_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
