@@ -677,6 +677,11 @@ static int offer_monologues(struct calls *c, struct call *call, const struct ng_
 
 	if (rc)
 		return rc;
+	/* a monologue as its own peer would link each flow to itself: media reflected */
+	if (strv_eq(p->from_tag, p->to_tag)) {
+		res->why = "from-tag and to-tag are the same";
+		return -EINVAL;
+	}
 	a = call_find_tag(call, p->from_tag);
 	if (!a && !(a = mono_create(call, p->from_tag, ifa, now_ms)))
 		goto full;

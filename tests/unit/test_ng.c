@@ -975,6 +975,22 @@ static void test_rtcp_mux_answer(void **state)
 	assert_int_equal(sa_port(&a_rtcp->p.latch.expected), 4001);
 }
 
+/* Finding 17: an offer with from-tag == to-tag is refused (it linked flows to themselves). */
+static void test_offer_same_tags(void **state)
+{
+	(void)state;
+	RUN(S("command", "offer"), S("call-id", "st"), S("from-tag", "a"), S("to-tag", "a"),
+	    S("sdp", SDP_A));
+	assert_error("from-tag and to-tag are the same");
+	assert_int_equal(E->dp.live, 0);
+	offer("st", "a");
+	answer("st", "a", "b");
+	RUN(S("command", "offer"), S("call-id", "st"), S("from-tag", "a"), S("to-tag", "a"),
+	    S("sdp", SDP_A));
+	assert_error("from-tag and to-tag are the same");
+	assert_int_equal(E->dp.live, 4);
+}
+
 static void test_list_limit(void **state)
 {
 	(void)state;
@@ -1022,6 +1038,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rtcp_mux_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_asymmetric, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sip_source_address, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offer_same_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
