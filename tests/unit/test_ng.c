@@ -991,6 +991,31 @@ static void test_offer_same_tags(void **state)
 	assert_int_equal(E->dp.live, 4);
 }
 
+/* Finding 13: a retransmission after 10000 other commands (well within Kamailio's 5 s) still
+ * gets the cached reply: the cache does not evict by count that soon. */
+static void test_reply_cache_depth(void **state)
+{
+	static const char req[] = "d7:command4:pinge";
+	const struct kv del[] = { S("command", "delete"), S("call-id", "gone"),
+				  L("flags", "fatal") };
+	char buf[64];
+	int len;
+
+	(void)state;
+	run_cookie("dl", del, 3);
+	assert_error("Unknown call-id");
+	for (unsigned i = 0; i < 10000; i++) {
+		len = snprintf(buf, sizeof(buf), "p%u %s", i, req);
+		run_raw(buf, (size_t)len);
+	}
+	offer("gone", "a");
+	assert_result("ok");
+	/* the delete's retransmission: the first reply again, the call untouched */
+	run_cookie("dl", del, 3);
+	assert_error("Unknown call-id");
+	assert_int_equal(E->dp.live, 4);
+}
+
 static void test_list_limit(void **state)
 {
 	(void)state;
@@ -1039,6 +1064,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_asymmetric, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sip_source_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offer_same_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_cache_depth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
