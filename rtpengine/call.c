@@ -690,6 +690,9 @@ static int offer_monologues(struct calls *c, struct call *call, const struct ng_
 		b = call_find_tag(call, p->to_tag);
 	if (!b && !(b = mono_create(call, p->to_tag, ifb, now_ms)))
 		goto full;
+	/* monologues keep their ports, so a re-offer cannot move them: say so */
+	if ((p->ndirection >= 1 && a->iface != ifa) || (p->ndirection >= 2 && b->iface != ifb))
+		res->direction_ignored = true;
 	a->peer = b;
 	b->peer = a;
 	mono_take_params(c, a, p);

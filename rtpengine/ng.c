@@ -91,6 +91,8 @@ static int offer_answer(struct ng_server *s, struct ng_request *r, bool offer)
 	if (res.proto_ignored)
 		ng_params_warn(&r->params, "unsupported transport-protocol",
 			       r->params.transport_protocol);
+	if (res.direction_ignored)
+		ng_params_warn(&r->params, "ignored", STRV("direction"));
 	put_result(r, "ok");
 	bencode_dict_put_str(r->out, "sdp", strv_make(s->sdp, res.sdp_len));
 	return 0;

@@ -1016,6 +1016,23 @@ static void test_reply_cache_depth(void **state)
 	assert_int_equal(E->dp.live, 4);
 }
 
+/* Finding 20: a re-offer naming other interfaces keeps the ports, with a warning. */
+static void test_reoffer_direction_warns(void **state)
+{
+	(void)state;
+	offer("dr", "a");
+	answer("dr", "a", "b");
+	RUN(S("command", "offer"), S("call-id", "dr"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_A), L("direction", "access", "core"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	RUN(S("command", "offer"), S("call-id", "dr"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_A), L("direction", "core", "access"));
+	assert_result("ok");
+	assert_true(strv_eq_cstr(get_str(E->root, "warning"), "ignored 'direction'"));
+	assert_true(reply_sdp_has("127.0.0.2"));
+}
+
 static void test_list_limit(void **state)
 {
 	(void)state;
@@ -1065,6 +1082,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sip_source_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offer_same_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_cache_depth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reoffer_direction_warns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
