@@ -810,11 +810,6 @@ static int answer_monologues(struct call *call, const struct ng_params *p, struc
 	}
 	*ap = a;
 	*bp = a->peer;
-	/* the last answer names the answerer: a forked call ends with the branch that answered */
-	if (mono_set_tag(a->peer, p->to_tag) < 0) {
-		res->why = "Out of memory";
-		return -ENOMEM;
-	}
 	return 0;
 }
 
@@ -837,6 +832,16 @@ int calls_answer(struct calls *c, const struct ng_params *p, const struct call_o
 	memset(rw, 0, sizeof(rw));
 	if ((rc = parse_sdp(p, &sdp, res)) || (rc = answer_monologues(call, p, &a, &b, res)))
 		return rc;
+	/* checked before anything changes: a refused answer leaves the call as it was */
+	if (sdp.nmedia > a->nmedia || sdp.nmedia > b->nmedia) {
+		res->why = "Answer has more media than the offer";
+		return -EINVAL;
+	}
+	/* the last answer names the answerer: a forked call ends with the branch that answered */
+	if (mono_set_tag(b, p->to_tag) < 0) {
+		res->why = "Out of memory";
+		return -ENOMEM;
+	}
 	mono_take_params(c, b, p);
 	/* the answer goes to a: its relay ports answer STUN with the credentials the SDP gives */
 	if (p->ice == NG_ICE_FORCE && mono_force_ice(c, a))

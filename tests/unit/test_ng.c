@@ -1033,6 +1033,28 @@ static void test_reoffer_direction_warns(void **state)
 	assert_true(reply_sdp_has("127.0.0.2"));
 }
 
+#define SDP_B_TWO SDP_B "m=video 5002 RTP/AVP 96\r\n"
+
+/* Finding 18: a refused answer (more media than the offer) changes nothing. */
+static void test_refused_answer_changes_nothing(void **state)
+{
+	struct fake_flow *a_rtp;
+	unsigned updates;
+
+	(void)state;
+	offer("rf", "a");
+	a_rtp =
+	    fake_flow_get(&E->dp.base, fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->out);
+	updates = a_rtp->updates;
+	RUN(S("command", "answer"), S("call-id", "rf"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B_TWO), S("ICE", "force"));
+	assert_error("Answer has more media than the offer");
+	assert_int_equal(a_rtp->updates, updates);
+	assert_int_equal(a_rtp->p.ice_local_ufrag[0], '\0');
+	RUN(S("command", "query"), S("call-id", "rf"));
+	assert_null(get(get(E->root, "tags"), "b"));
+}
+
 static void test_list_limit(void **state)
 {
 	(void)state;
@@ -1083,6 +1105,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_offer_same_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_cache_depth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reoffer_direction_warns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_answer_changes_nothing, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
