@@ -145,7 +145,8 @@ static char *strv_dup(struct strv s)
 	return p;
 }
 
-static struct call *call_create(struct calls *c, struct strv id, uint64_t now_ms)
+static struct call *call_create(struct calls *c, struct strv id, struct strv from_tag,
+				uint64_t now_ms)
 {
 	struct call *call = calloc(1, sizeof(*call));
 	struct call **bucket;
@@ -159,6 +160,11 @@ static struct call *call_create(struct calls *c, struct strv id, uint64_t now_ms
 	}
 	call->id_len = id.len;
 	call->hash = hash_id(id);
+	if (!(call->from_tag = strv_dup(from_tag))) {
+		free(call->id);
+		free(call);
+		return NULL;
+	}
 	call->created_ms = now_ms;
 	call_wall_clock(&call->created_wall_s, &call->created_wall_us);
 	bucket = &c->buckets[call->hash & (c->nbuckets - 1)];
@@ -655,7 +661,7 @@ static int offer_call(struct calls *c, const struct ng_params *p, uint64_t now_m
 			res->why = "Parallel session limit reached";
 			return -EBUSY;
 		}
-		call = call_create(c, p->call_id, now_ms);
+		call = call_create(c, p->call_id, p->from_tag, now_ms);
 		if (!call) {
 			res->why = "Out of memory";
 			return -ENOMEM;
@@ -887,6 +893,7 @@ void call_destroy(struct calls *c, struct call *call, enum call_end why)
 	c->counters.current--;
 	c->counters.ended[why < CALL_END_MAX ? why : CALL_END_DELETE]++;
 	free(call->id);
+	free(call->from_tag);
 	free(call);
 }
 

@@ -51,6 +51,7 @@ struct call {
 	struct call *prev, *next; /* all calls, oldest first */
 	char *id;
 	size_t id_len;
+	char *from_tag; /* of the offer that created it: the sbc's dialog, whatever was deleted */
 	uint32_t hash;
 	uint64_t created_ms, created_wall_s, last_signal_ms, offer_ms;
 	uint32_t created_wall_us;

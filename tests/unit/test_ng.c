@@ -1055,6 +1055,23 @@ static void test_refused_answer_changes_nothing(void **state)
 	assert_null(get(get(E->root, "tags"), "b"));
 }
 
+/* Finding 19: the teardown names the first offer's from-tag, even after its monologue went. */
+static void test_teardown_names_offerer(void **state)
+{
+	uint64_t t0 = loop_now_ms(E->loop);
+	char id[64], reason[64];
+
+	(void)state;
+	offer("nt", "a"); /* teardown-notify */
+	answer("nt", "a", "b");
+	RUN(S("command", "offer"), S("call-id", "nt"), S("from-tag", "c"), S("sdp", SDP_A));
+	RUN(S("command", "delete"), S("call-id", "nt"), S("from-tag", "c"), S("to-tag", "a"));
+	assert_result("ok");
+	calls_tick(E->calls, t0 + 3600000);
+	assert_true(read_teardown(id, reason)); /* checks from-tag "a" */
+	assert_string_equal(id, "nt");
+}
+
 static void test_list_limit(void **state)
 {
 	(void)state;
@@ -1107,6 +1124,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reoffer_direction_warns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_answer_changes_nothing, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_teardown_names_offerer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
