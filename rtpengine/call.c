@@ -30,12 +30,20 @@ static void call_wall_clock(uint64_t *s, uint32_t *us)
 
 /* --- the call table ------------------------------------------------------- */
 
-static uint32_t hash_id(struct strv s)
+/* FNV-1a from a secret start, then a final mix so every bit depends on the seed: whoever
+ * picks call-ids cannot aim them at one bucket or one dataplane worker. */
+static uint32_t hash_id(const struct calls *c, struct strv s)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = 2166136261u ^ c->hash_seed;
 
 	for (size_t i = 0; i < s.len; i++)
 		h = (h ^ (uint8_t)s.p[i]) * 16777619u;
+	h ^= c->hash_seed;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
 	return h;
 }
 
@@ -59,6 +67,8 @@ int calls_alloc(struct calls **cp, const struct calls_conf *conf)
 	if (getrandom(&c->rand_state, sizeof(c->rand_state), GRND_NONBLOCK) !=
 	    sizeof(c->rand_state))
 		c->rand_state = (uint32_t)time(NULL);
+	if (getrandom(&c->hash_seed, sizeof(c->hash_seed), GRND_NONBLOCK) != sizeof(c->hash_seed))
+		c->hash_seed = c->rand_state * 2654435761u;
 	*cp = c;
 	return 0;
 }
@@ -99,7 +109,7 @@ const struct calls_counters *calls_counters(const struct calls *c)
 
 struct call *calls_find(struct calls *c, struct strv id)
 {
-	uint32_t h = hash_id(id);
+	uint32_t h = hash_id(c, id);
 
 	for (struct call *call = c->buckets[h & (c->nbuckets - 1)]; call; call = call->hnext) {
 		if (call->hash == h && strv_eq(strv_make(call->id, call->id_len), id))
@@ -159,7 +169,7 @@ static struct call *call_create(struct calls *c, struct strv id, struct strv fro
 		return NULL;
 	}
 	call->id_len = id.len;
-	call->hash = hash_id(id);
+	call->hash = hash_id(c, id);
 	if (!(call->from_tag = strv_dup(from_tag))) {
 		free(call->id);
 		free(call);

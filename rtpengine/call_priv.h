@@ -83,6 +83,7 @@ struct calls {
 	call_teardown_h *teardown_h;
 	void *teardown_arg;
 	uint32_t rand_state;
+	uint32_t hash_seed; /* call-ids choose neither the bucket nor the worker */
 };
 
 struct call *calls_find(struct calls *c, struct strv id);

@@ -1072,6 +1072,24 @@ static void test_teardown_names_offerer(void **state)
 	assert_string_equal(id, "nt");
 }
 
+/* Finding 14: the call-id hash (bucket and dataplane group) is seeded: not plain FNV-1a. */
+static void test_hash_seeded(void **state)
+{
+	static const char id[] = "seeded-call";
+	uint32_t fnv = 2166136261u;
+	struct fake_flow *f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(id) - 1; i++)
+		fnv = (fnv ^ (uint8_t)id[i]) * 16777619u;
+	offer(id, "a");
+	assert_result("ok");
+	f = fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port());
+	assert_true(f->p.group != fnv);
+	RUN(S("command", "query"), S("call-id", id));
+	assert_result("ok");
+}
+
 static void test_list_limit(void **state)
 {
 	(void)state;
@@ -1125,6 +1143,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_answer_changes_nothing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_teardown_names_offerer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hash_seeded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
