@@ -50,7 +50,7 @@ static bool rank_allowed(const struct latch_params *p, unsigned rank)
 
 static bool in_window(const struct latch *l, uint64_t now_ms)
 {
-	return now_ms <= l->window_end_ms;
+	return l->window_open && now_ms <= l->window_end_ms;
 }
 
 void latch_addr_from_sa(struct latch_addr *k, const struct sa *sa)
@@ -79,6 +79,7 @@ static void latch_learn(struct latch *l, const struct sa *src, unsigned rank, ui
 	l->learned = *src;
 	latch_addr_from_sa(&l->learned_key, src);
 	l->rank = (uint8_t)rank;
+	l->relearn = false;
 	l->ssrc = has_ssrc ? ssrc : 0;
 	l->has_ssrc = has_ssrc;
 }
@@ -88,18 +89,26 @@ static void latch_forget(struct latch *l)
 	sa_init(&l->learned);
 	memset(&l->learned_key, 0, sizeof(l->learned_key));
 	l->rank = RANK_STRANGER;
+	l->relearn = false;
 	l->ssrc = 0;
 	l->has_ssrc = false;
 }
 
 void latch_restart(struct latch *l, const struct latch_params *p, uint64_t now_ms)
 {
+	/* window_ms 0: no window (a side whose SDP is not known yet learns no stranger) */
+	l->window_open = p->window_ms != 0;
 	l->window_end_ms = now_ms + p->window_ms;
 	if (!sa_isset(&l->learned))
 		return;
 	l->rank = (uint8_t)latch_rank(p, &l->learned);
-	if (!rank_allowed(p, l->rank))
+	/* a stranger learned before this signalling is not vouched for by it (RTP Bleed) */
+	if (l->rank == RANK_STRANGER) {
 		latch_forget(l);
+		return;
+	}
+	/* new signalling may come with a new NAT mapping: an equal rank may take over, once */
+	l->relearn = true;
 }
 
 /* Evidence that a new source is the same endpoint: its RTP stream, or the signalled address. */
@@ -114,7 +123,8 @@ static enum latch_verdict check_unlatched(struct latch *l, const struct latch_pa
 {
 	if (!rank_allowed(p, rank))
 		return LATCH_REFUSED;
-	if (!in_window(l, now_ms) && rank != RANK_SIGNALLED)
+	/* the window guards against strangers; a source signalling vouches for never expires */
+	if (rank == RANK_STRANGER && !in_window(l, now_ms))
 		return LATCH_REFUSED;
 	latch_learn(l, src, rank, ssrc, has_ssrc);
 	return LATCH_LEARNED;
@@ -122,9 +132,9 @@ static enum latch_verdict check_unlatched(struct latch *l, const struct latch_pa
 
 static enum latch_verdict check_other_source(struct latch *l, const struct latch_params *p,
 					     const struct sa *src, unsigned rank, uint32_t ssrc,
-					     bool has_ssrc)
+					     bool has_ssrc, uint64_t now_ms)
 {
-	if (rank > l->rank) {
+	if (rank > l->rank || (l->relearn && rank >= l->rank && in_window(l, now_ms))) {
 		latch_learn(l, src, rank, ssrc, has_ssrc);
 		return LATCH_LEARNED;
 	}
@@ -148,6 +158,11 @@ enum latch_verdict latch_check(struct latch *l, const struct latch_params *p, co
 {
 	unsigned rank = latch_rank(p, src);
 
+	/* it sends from elsewhere than it receives: accepted as learning would, never learned */
+	if (p->mode == LATCH_ASYMMETRIC)
+		return rank_allowed(p, rank) && (rank > RANK_STRANGER || in_window(l, now_ms))
+			   ? LATCH_FORWARD
+			   : LATCH_REFUSED;
 	if (!sa_isset(&l->learned))
 		return check_unlatched(l, p, src, rank, ssrc, has_ssrc, now_ms);
 	if (sa_equal(src, &l->learned)) {
@@ -160,5 +175,5 @@ enum latch_verdict latch_check(struct latch *l, const struct latch_params *p, co
 	}
 	if (!rank_allowed(p, rank))
 		return LATCH_REFUSED;
-	return check_other_source(l, p, src, rank, ssrc, has_ssrc);
+	return check_other_source(l, p, src, rank, ssrc, has_ssrc, now_ms);
 }

@@ -17,8 +17,8 @@
  *   STRICT drops them, HANDOVER re-latches on evidence.
  * - Sources that may not be learned (rank 0 when something better is expected) are refused in
  *   every mode: they neither receive media nor inject it.
- * - Nothing learned and the window closed: only the signalled address (rank 2, evidence) is
- *   learned; until then packets from elsewhere are refused.
+ * - Nothing learned and the window closed: a ranked source (1 or 2, vouched for by signalling)
+ *   is still learned, a stranger never: the window protects against strangers only.
  * - Signalled "nothing" (0.0.0.0 / :: or port 0, e.g. hold) counts as unset.
  *
  * Pure functions over plain state: the same code runs in every backend and in unit tests.
@@ -33,15 +33,16 @@
 
 enum latch_mode {
 	LATCH_DEFAULT = 0,
-	LATCH_STRICT,	/**< "strict source" */
-	LATCH_HANDOVER, /**< "media handover" */
+	LATCH_STRICT,	  /**< "strict source" */
+	LATCH_HANDOVER,	  /**< "media handover" */
+	LATCH_ASYMMETRIC, /**< "asymmetric": never latch, send to the signalled address */
 };
 
 struct latch_params {
 	struct sa expected;	 /**< address:port from the SDP; unset or port 0 if unknown */
 	struct sa received_from; /**< IP the signalling came from (port ignored); may be unset */
 	enum latch_mode mode;
-	uint32_t window_ms; /**< how long after signalling a source may be learned */
+	uint32_t window_ms; /**< how long after signalling a stranger may be learned; 0: never */
 };
 
 enum latch_verdict {
@@ -66,14 +67,19 @@ struct latch {
 	struct sa learned; /**< the source packets are forwarded to; unset until learned */
 	uint32_t ssrc;	   /**< RTP SSRC seen from @ref learned (evidence for handover) */
 	bool has_ssrc;
-	uint8_t rank;		       /**< rank of @ref learned, see above */
-	uint64_t window_end_ms;	       /**< learning allowed until then */
+	uint8_t rank;		/**< rank of @ref learned, see above */
+	uint64_t window_end_ms; /**< learning allowed until then */
+	bool window_open;	/**< false: restarted with window_ms 0 */
+	bool relearn; /**< re-signalled: an equal rank may replace it once, in the window */
 	struct latch_addr learned_key; /**< @ref learned, compact; family 0 while unset */
 };
 
 /**
  * (Re)starts learning after signalling at @p now_ms. Keeps an existing latch, re-ranked against
- * the new signalling; a latch the new signalling no longer allows (now a stranger) is dropped.
+ * the new signalling; a latch that is a stranger (rank 0) under the new signalling is dropped,
+ * even where strangers may be learned: it was learned before signalling described the endpoint.
+ * Within the new window a source of at least the latch's rank may replace it once (a re-INVITE
+ * after the phone re-opened its socket: same NAT IP, new port).
  */
 void latch_restart(struct latch *l, const struct latch_params *p, uint64_t now_ms);
 

@@ -15,8 +15,10 @@
  */
 #include "stun.h"
 
+#include <pthread.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -109,13 +111,64 @@ static uint32_t stun_fingerprint(const uint8_t *msg, size_t len)
 	return crc32_update(0, msg, len) ^ FINGERPRINT_XOR;
 }
 
+/*
+ * One HMAC-SHA1 context per thread (per worker), made on its first use and freed when the
+ * thread ends: OpenSSL 3's one-shot HMAC() fetches the algorithm and allocates a context on
+ * every call, which the packet path must not do.
+ */
+static EVP_MAC *hmac_alg;
+static pthread_key_t hmac_key;
+static bool hmac_ready;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_ctx_free(void *ctx)
+{
+	EVP_MAC_CTX_free(ctx);
+}
+
+static void hmac_init_once(void)
+{
+	hmac_alg = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+	hmac_ready = hmac_alg && pthread_key_create(&hmac_key, hmac_ctx_free) == 0;
+}
+
+static EVP_MAC_CTX *hmac_ctx(void)
+{
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA1", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	EVP_MAC_CTX *ctx;
+
+	pthread_once(&hmac_once, hmac_init_once);
+	if (!hmac_ready)
+		return NULL;
+	ctx = pthread_getspecific(hmac_key);
+	if (ctx)
+		return ctx;
+	ctx = EVP_MAC_CTX_new(hmac_alg);
+	if (ctx && (!EVP_MAC_CTX_set_params(ctx, params) || pthread_setspecific(hmac_key, ctx))) {
+		EVP_MAC_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
 static bool hmac_sha1(const char *key, const uint8_t *data, size_t len, uint8_t mac[HMAC_SHA1_LEN])
 {
+	EVP_MAC_CTX *ctx = hmac_ctx();
 	unsigned int maclen = 0;
+	size_t outlen = 0;
 
-	if (!HMAC(EVP_sha1(), key, (int)strlen(key), data, len, mac, &maclen))
+	if (!ctx) { /* the slow one-shot: correct all the same */
+		if (!HMAC(EVP_sha1(), key, (int)strlen(key), data, len, mac, &maclen))
+			return false;
+		return maclen == HMAC_SHA1_LEN;
+	}
+	if (!EVP_MAC_init(ctx, (const unsigned char *)key, strlen(key), NULL) ||
+	    !EVP_MAC_update(ctx, data, len) || !EVP_MAC_final(ctx, mac, &outlen, HMAC_SHA1_LEN))
 		return false;
-	return maclen == HMAC_SHA1_LEN;
+	return outlen == HMAC_SHA1_LEN;
 }
 
 bool stun_is_stun(const uint8_t *buf, size_t len)

@@ -30,12 +30,20 @@ static void call_wall_clock(uint64_t *s, uint32_t *us)
 
 /* --- the call table ------------------------------------------------------- */
 
-static uint32_t hash_id(struct strv s)
+/* FNV-1a from a secret start, then a final mix so every bit depends on the seed: whoever
+ * picks call-ids cannot aim them at one bucket or one dataplane worker. */
+static uint32_t hash_id(const struct calls *c, struct strv s)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = 2166136261u ^ c->hash_seed;
 
 	for (size_t i = 0; i < s.len; i++)
 		h = (h ^ (uint8_t)s.p[i]) * 16777619u;
+	h ^= c->hash_seed;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
 	return h;
 }
 
@@ -59,6 +67,8 @@ int calls_alloc(struct calls **cp, const struct calls_conf *conf)
 	if (getrandom(&c->rand_state, sizeof(c->rand_state), GRND_NONBLOCK) !=
 	    sizeof(c->rand_state))
 		c->rand_state = (uint32_t)time(NULL);
+	if (getrandom(&c->hash_seed, sizeof(c->hash_seed), GRND_NONBLOCK) != sizeof(c->hash_seed))
+		c->hash_seed = c->rand_state * 2654435761u;
 	*cp = c;
 	return 0;
 }
@@ -69,6 +79,14 @@ void calls_free(struct calls *c)
 		return;
 	while (c->first)
 		call_destroy(c, c->first, CALL_END_SHUTDOWN);
+	calls_reap_zombies(c);
+	while (c->zombies) {
+		struct zombie *z = c->zombies;
+
+		log_warn("port %u: flows not deleted at shutdown", z->port);
+		c->zombies = z->next;
+		free(z);
+	}
 	free(c->buckets);
 	free(c);
 }
@@ -91,7 +109,7 @@ const struct calls_counters *calls_counters(const struct calls *c)
 
 struct call *calls_find(struct calls *c, struct strv id)
 {
-	uint32_t h = hash_id(id);
+	uint32_t h = hash_id(c, id);
 
 	for (struct call *call = c->buckets[h & (c->nbuckets - 1)]; call; call = call->hnext) {
 		if (call->hash == h && strv_eq(strv_make(call->id, call->id_len), id))
@@ -137,7 +155,8 @@ static char *strv_dup(struct strv s)
 	return p;
 }
 
-static struct call *call_create(struct calls *c, struct strv id, uint64_t now_ms)
+static struct call *call_create(struct calls *c, struct strv id, struct strv from_tag,
+				uint64_t now_ms)
 {
 	struct call *call = calloc(1, sizeof(*call));
 	struct call **bucket;
@@ -150,7 +169,12 @@ static struct call *call_create(struct calls *c, struct strv id, uint64_t now_ms
 		return NULL;
 	}
 	call->id_len = id.len;
-	call->hash = hash_id(id);
+	call->hash = hash_id(c, id);
+	if (!(call->from_tag = strv_dup(from_tag))) {
+		free(call->id);
+		free(call);
+		return NULL;
+	}
 	call->created_ms = now_ms;
 	call_wall_clock(&call->created_wall_s, &call->created_wall_us);
 	bucket = &c->buckets[call->hash & (c->nbuckets - 1)];
@@ -170,26 +194,71 @@ static struct call *call_create(struct calls *c, struct strv id, uint64_t now_ms
 
 /* --- streams and media: ports and flows ------------------------------------ */
 
-/* A deleted flow's counters go to its interface's totals (metrics). */
-static void stream_close(struct calls *c, const struct monologue *m, struct stream *s)
+/* A deleted flow's counters go to its interface's totals (metrics).
+ * @return the flow when the dataplane could not delete it (its port is still bound), else 0 */
+static dp_flow_t stream_close(struct calls *c, const struct monologue *m, struct stream *s)
 {
+	dp_flow_t left = 0;
 	struct dp_flow_stats st;
 
 	if (s->flow && dp_flow_stats(c->conf.dp, s->flow, &st) == 0)
 		calls_traffic_add(&c->gone[m->iface - c->conf.ifaces], &st);
-	if (s->flow)
-		dp_flow_del(c->conf.dp, s->flow);
+	if (s->flow && dp_flow_del(c->conf.dp, s->flow) < 0)
+		left = s->flow;
 	s->flow = 0;
 	s->port = 0;
+	return left;
+}
+
+static void zombie_add(struct calls *c, struct iface *ifc, uint16_t port, const dp_flow_t left[2])
+{
+	struct zombie *z = calloc(1, sizeof(*z));
+
+	log_warn("port %u: flow delete failed, the pair is retried before reuse", port);
+	if (!z)
+		return; /* the pair is lost, never handed out while bound */
+	z->iface = ifc;
+	z->port = port;
+	z->flow[0] = left[0];
+	z->flow[1] = left[1];
+	z->next = c->zombies;
+	c->zombies = z;
+}
+
+void calls_reap_zombies(struct calls *c)
+{
+	struct zombie **zp = &c->zombies;
+
+	while (*zp) {
+		struct zombie *z = *zp;
+
+		for (unsigned i = 0; i < 2; i++) {
+			if (z->flow[i] && dp_flow_del(c->conf.dp, z->flow[i]) == 0)
+				z->flow[i] = 0;
+		}
+		if (z->flow[0] || z->flow[1]) {
+			zp = &z->next;
+			continue;
+		}
+		ports_put(z->iface->ports, z->port);
+		*zp = z->next;
+		free(z);
+	}
 }
 
 static void media_close(struct calls *c, struct monologue *m, struct media *md)
 {
 	uint16_t port = md->rtp.port;
+	dp_flow_t left[2];
 
-	stream_close(c, m, &md->rtp);
-	stream_close(c, m, &md->rtcp);
-	if (port)
+	left[0] = stream_close(c, m, &md->rtp);
+	left[1] = stream_close(c, m, &md->rtcp);
+	if (!port)
+		return;
+	/* a pair still bound must not be handed out again */
+	if (left[0] || left[1])
+		zombie_add(c, m->iface, port, left);
+	else
 		ports_put(m->iface->ports, port);
 }
 
@@ -203,7 +272,8 @@ static void flow_params(const struct calls *c, const struct call *call, const st
 	fp->latch.expected = s->expected;
 	fp->latch.received_from = m->received_from;
 	fp->latch.mode = m->mode;
-	fp->latch.window_ms = c->conf.limits.latch_window_ms;
+	/* before its SDP, anyone spraying the port advertised to it would be learned */
+	fp->latch.window_ms = m->sdp_known ? c->conf.limits.latch_window_ms : 0;
 	if (m->ice) {
 		memcpy(fp->ice_local_ufrag, m->ice_ufrag, sizeof(m->ice_ufrag));
 		memcpy(fp->ice_local_pwd, m->ice_pwd, sizeof(m->ice_pwd));
@@ -288,20 +358,41 @@ static void media_take_sdp(struct media *md, const struct sdp_media *sm)
 	copy_strv(md->proto, sizeof(md->proto), sm->proto);
 	sa_init(&md->rtp.expected);
 	sa_init(&md->rtcp.expected);
+	sa_init(&md->rtcp_apart);
 	if (sa_isset(&sm->conn) && !sm->conn_is_hold) {
 		md->rtp.expected = sm->conn;
 		sa_set_port(&md->rtp.expected, sm->port);
-		md->rtcp.expected = sm->conn;
+		md->rtcp.expected = sa_isset(&sm->rtcp_addr) ? sm->rtcp_addr : sm->conn;
+		/* a=rtcp with a=rtcp-mux is the fallback should the answer refuse mux */
+		sa_set_port(&md->rtcp.expected, sm->rtcp_port && sm->rtcp_port != sm->port
+						    ? sm->rtcp_port
+						    : (uint16_t)(sm->port + 1));
+		md->rtcp_apart = md->rtcp.expected;
 		if (sm->rtcp_mux)
 			sa_set_port(&md->rtcp.expected, sm->port);
-		else if (sa_isset(&sm->rtcp_addr) || sm->rtcp_port)
-			md->rtcp.expected = sa_isset(&sm->rtcp_addr) ? sm->rtcp_addr : sm->conn;
-		if (!sm->rtcp_mux)
-			sa_set_port(&md->rtcp.expected,
-				    sm->rtcp_port ? sm->rtcp_port : (uint16_t)(sm->port + 1));
 	}
 	md->rtcp_mux = sm->rtcp_mux;
 	md->hold = sm->conn_is_hold || sm->dir == SDP_DIR_SENDONLY || sm->dir == SDP_DIR_INACTIVE;
+}
+
+/* SIP-source-address: the SDP's IP is replaced by the SIP source's, the ports kept. */
+static void sa_take_ip(struct sa *sa, const struct sa *ip)
+{
+	struct sa t = *ip;
+
+	if (!sa_isset(sa) || sa_is_any(sa))
+		return;
+	sa_set_port(&t, sa_port(sa));
+	*sa = t;
+}
+
+static void media_sip_source(struct media *md, const struct monologue *m, const struct ng_params *p)
+{
+	if (!(p->flags & NG_FLAG_SIP_SOURCE) || !sa_isset(&m->received_from))
+		return;
+	sa_take_ip(&md->rtp.expected, &m->received_from);
+	sa_take_ip(&md->rtcp.expected, &m->received_from);
+	sa_take_ip(&md->rtcp_apart, &m->received_from);
 }
 
 /* --- monologues ---------------------------------------------------------- */
@@ -421,10 +512,11 @@ static bool mono_force_ice(struct calls *c, struct monologue *m)
 /* The signalling parameters of a command that apply to the monologue that sent it. */
 static void mono_take_params(struct calls *c, struct monologue *m, const struct ng_params *p)
 {
-	sa_init(&m->received_from);
-	if (!(p->flags & NG_FLAG_TRUST_ADDRESS))
-		m->received_from = p->received_from;
-	m->mode = (p->flags & NG_FLAG_STRICT_SOURCE)	? LATCH_STRICT
+	/* kept with trust-address too: the SIP source is evidence against strangers (RTP Bleed);
+	 * trusting the SDP address is what the destination does anyway */
+	m->received_from = p->received_from;
+	m->mode = (p->flags & NG_FLAG_ASYMMETRIC)	? LATCH_ASYMMETRIC
+		  : (p->flags & NG_FLAG_STRICT_SOURCE)	? LATCH_STRICT
 		  : (p->flags & NG_FLAG_MEDIA_HANDOVER) ? LATCH_HANDOVER
 							: LATCH_DEFAULT;
 	if (p->label.len) {
@@ -526,6 +618,7 @@ static int offer_media(struct calls *c, struct call *call, struct monologue *a, 
 		res->why = "Out of memory";
 		return rc;
 	}
+	a->sdp_known = true;
 	for (unsigned i = 0; i < sdp->nmedia; i++) {
 		const struct sdp_media *sm = &sdp->media[i];
 		struct media *ma = &a->media[i], *mb = &b->media[i];
@@ -544,6 +637,7 @@ static int offer_media(struct calls *c, struct call *call, struct monologue *a, 
 		if (p->transport_protocol.len && !strv_eq(p->transport_protocol, sm->proto))
 			res->proto_ignored = true;
 		media_take_sdp(ma, sm);
+		media_sip_source(ma, a, p);
 		copy_strv(mb->type, sizeof(mb->type), sm->type);
 		copy_strv(mb->proto, sizeof(mb->proto), sm->proto);
 		stream_update(c, call, a, &ma->rtp, false);
@@ -577,7 +671,7 @@ static int offer_call(struct calls *c, const struct ng_params *p, uint64_t now_m
 			res->why = "Parallel session limit reached";
 			return -EBUSY;
 		}
-		call = call_create(c, p->call_id, now_ms);
+		call = call_create(c, p->call_id, p->from_tag, now_ms);
 		if (!call) {
 			res->why = "Out of memory";
 			return -ENOMEM;
@@ -599,6 +693,11 @@ static int offer_monologues(struct calls *c, struct call *call, const struct ng_
 
 	if (rc)
 		return rc;
+	/* a monologue as its own peer would link each flow to itself: media reflected */
+	if (strv_eq(p->from_tag, p->to_tag)) {
+		res->why = "from-tag and to-tag are the same";
+		return -EINVAL;
+	}
 	a = call_find_tag(call, p->from_tag);
 	if (!a && !(a = mono_create(call, p->from_tag, ifa, now_ms)))
 		goto full;
@@ -607,6 +706,9 @@ static int offer_monologues(struct calls *c, struct call *call, const struct ng_
 		b = call_find_tag(call, p->to_tag);
 	if (!b && !(b = mono_create(call, p->to_tag, ifb, now_ms)))
 		goto full;
+	/* monologues keep their ports, so a re-offer cannot move them: say so */
+	if ((p->ndirection >= 1 && a->iface != ifa) || (p->ndirection >= 2 && b->iface != ifb))
+		res->direction_ignored = true;
 	a->peer = b;
 	b->peer = a;
 	mono_take_params(c, a, p);
@@ -672,10 +774,12 @@ static int answer_media(struct calls *c, struct call *call, struct monologue *a,
 		res->why = "Answer has more media than the offer";
 		return -EINVAL;
 	}
+	b->sdp_known = true;
 	for (unsigned i = 0; i < sdp->nmedia; i++) {
 		const struct sdp_media *sm = &sdp->media[i];
 		struct media *ma = &a->media[i], *mb = &b->media[i];
-		bool mux = use_rtcp_mux(sm, p->rtcp_mux, false);
+		/* RFC 5761 5.1.1: mux only in answer to an offer of mux */
+		bool mux = use_rtcp_mux(sm, p->rtcp_mux, false) && ma->rtcp_mux;
 
 		if (sm->port == 0) {
 			media_close(c, a, ma);
@@ -683,13 +787,22 @@ static int answer_media(struct calls *c, struct call *call, struct monologue *a,
 			rewrite_media(&rw[i], a, ma, mux);
 			continue;
 		}
+		if (ma->rtcp_mux && !mux) { /* refused: the caller's RTCP is on its own port */
+			ma->rtcp_mux = false;
+			if (sa_isset(&ma->rtcp_apart))
+				ma->rtcp.expected = ma->rtcp_apart;
+		}
 		if ((rc = media_open(c, call, a, ma)) || (rc = media_open(c, call, b, mb))) {
 			res->why = open_error(rc);
 			return rc;
 		}
 		media_take_sdp(mb, sm);
+		media_sip_source(mb, b, p);
 		stream_update(c, call, b, &mb->rtp, false);
 		stream_update(c, call, b, &mb->rtcp, true);
+		/* the caller starts sending now: its window must not have run out while it rang */
+		stream_update(c, call, a, &ma->rtp, false);
+		stream_update(c, call, a, &ma->rtcp, true);
 		media_link(c, ma, mb);
 		media_link(c, mb, ma);
 		rewrite_media(&rw[i], a, ma, mux);
@@ -697,26 +810,22 @@ static int answer_media(struct calls *c, struct call *call, struct monologue *a,
 	return 0;
 }
 
-/* The offerer (from-tag) and answerer of an answer; tolerates swapped tags. */
+/*
+ * The offerer (from-tag) and answerer of an answer. A re-INVITE from the callee comes with the
+ * tags swapped and finds the callee by its from-tag; an unknown from-tag is an error (a to-tag
+ * alone must not pick the offerer: it renamed the caller to the callee's tag).
+ */
 static int answer_monologues(struct call *call, const struct ng_params *p, struct monologue **ap,
 			     struct monologue **bp, struct call_result *res)
 {
 	struct monologue *a = call_find_tag(call, p->from_tag);
 
-	if (!a && p->to_tag.len && (a = call_find_tag(call, p->to_tag)) && a->peer &&
-	    a->peer->tag && strv_eq_cstr(p->from_tag, a->peer->tag))
-		a = a->peer;
 	if (!a || !a->peer) {
 		res->why = "Unknown tag";
 		return -ENOENT;
 	}
 	*ap = a;
 	*bp = a->peer;
-	/* the last answer names the answerer: a forked call ends with the branch that answered */
-	if (mono_set_tag(a->peer, p->to_tag) < 0) {
-		res->why = "Out of memory";
-		return -ENOMEM;
-	}
 	return 0;
 }
 
@@ -739,6 +848,16 @@ int calls_answer(struct calls *c, const struct ng_params *p, const struct call_o
 	memset(rw, 0, sizeof(rw));
 	if ((rc = parse_sdp(p, &sdp, res)) || (rc = answer_monologues(call, p, &a, &b, res)))
 		return rc;
+	/* checked before anything changes: a refused answer leaves the call as it was */
+	if (sdp.nmedia > a->nmedia || sdp.nmedia > b->nmedia) {
+		res->why = "Answer has more media than the offer";
+		return -EINVAL;
+	}
+	/* the last answer names the answerer: a forked call ends with the branch that answered */
+	if (mono_set_tag(b, p->to_tag) < 0) {
+		res->why = "Out of memory";
+		return -ENOMEM;
+	}
 	mono_take_params(c, b, p);
 	/* the answer goes to a: its relay ports answer STUN with the credentials the SDP gives */
 	if (p->ice == NG_ICE_FORCE && mono_force_ice(c, a))
@@ -784,24 +903,46 @@ void call_destroy(struct calls *c, struct call *call, enum call_end why)
 	c->counters.current--;
 	c->counters.ended[why < CALL_END_MAX ? why : CALL_END_DELETE]++;
 	free(call->id);
+	free(call->from_tag);
 	free(call);
+}
+
+/*
+ * The monologue a delete names, as Sipwise: the to-tag, else the from-tag; a to-tag not known
+ * (yet) still matches a from-tag whose peer is untagged. NULL: the tags match nothing.
+ */
+static struct monologue *delete_match(struct call *call, const struct ng_params *p)
+{
+	struct monologue *m;
+
+	if (!p->to_tag.len)
+		return call_find_tag(call, p->from_tag);
+	if ((m = call_find_tag(call, p->to_tag)))
+		return m;
+	m = call_find_tag(call, p->from_tag);
+	return m && m->peer && !m->peer->tag ? m : NULL;
 }
 
 int calls_delete(struct calls *c, const struct ng_params *p, uint64_t now_ms,
 		 struct bencode_buf *out, struct call_result *res)
 {
 	struct call *call = p->call_id.len ? calls_find(c, p->call_id) : NULL;
-	struct monologue *branch = NULL;
+	struct monologue *m = NULL, *branch = NULL;
 	uint64_t delay_ms;
 
 	if (!call) {
 		res->why = p->call_id.len ? "Unknown call-id" : "No call-id in message";
 		return -ENOENT;
 	}
+	/* tags that match nothing (a losing fork's to-tag) leave the call alone */
+	if (p->from_tag.len && !(m = delete_match(call, p))) {
+		res->why = "Call-ID not found or tags didn't match";
+		return -ENOENT;
+	}
 	call_encode_stats(c, call, now_ms, out);
 	/* a to-tag among several branches ends that branch only; anything else, the call */
-	if (p->to_tag.len && call->nmono > 2)
-		branch = call_find_tag(call, p->to_tag);
+	if (p->to_tag.len && call->nmono > 2 && m && m->tag && strv_eq_cstr(p->to_tag, m->tag))
+		branch = m;
 	if (branch) {
 		mono_destroy(c, call, branch);
 		return 0;

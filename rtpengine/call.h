@@ -72,6 +72,9 @@ struct call_result {
 	/** `transport-protocol` asked for another protocol than the SDP's: no translation
 	 * (SRTP/RTP, DTLS) is done, the media go through as they are */
 	bool proto_ignored;
+	/** a re-offer's `direction` named other interfaces than the monologues have: they keep
+	 * their ports (and interfaces) */
+	bool direction_ignored;
 };
 
 int calls_alloc(struct calls **cp, const struct calls_conf *conf);

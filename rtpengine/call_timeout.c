@@ -88,8 +88,8 @@ static void report(struct calls *c, const struct call *call, const char *reason)
 		.via = call->origin.via,
 	};
 
-	/* the tag of the call's first monologue: the offerer's, as the sbc knows it */
-	t.from_tag = strv_cstr(call->nmono && call->mono[0]->tag ? call->mono[0]->tag : "");
+	/* the first offer's from-tag, as the sbc knows the call (mono[0] moves on deletes) */
+	t.from_tag = strv_cstr(call->from_tag);
 	if (call->teardown_notify && sa_isset(&call->origin.from) && c->teardown_h)
 		c->teardown_h(&t, c->teardown_arg);
 }
@@ -98,6 +98,8 @@ void calls_tick(struct calls *c, uint64_t now_ms)
 {
 	struct call *call, *next;
 
+	if (c->zombies)
+		calls_reap_zombies(c);
 	for (call = c->first; call; call = next) {
 		enum call_end why = expired(c, call, now_ms);
 

@@ -79,13 +79,18 @@ static const struct flag_name flag_names[] = {
 	{ "generate-mid", 0 },
 };
 
+/* Known flags that change nothing here (symmetric is what the relay does anyway). */
+#define NG_FLAGS_NO_EFFECT                                                    \
+	(NG_FLAG_RECORD_CALL | NG_FLAG_PORT_LATCHING | NG_FLAG_NO_RTCP_ATTR | \
+	 NG_FLAG_FULL_RTCP_ATTR | NG_FLAG_LOOP_PROTECT)
+
 static void parse_flag(struct ng_params *p, struct strv f)
 {
 	for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
 		if (ng_word_eq(f, flag_names[i].name)) {
 			p->flags |= flag_names[i].bit;
-			/* accepted, but nobody should believe the call is recorded */
-			if (flag_names[i].bit == NG_FLAG_RECORD_CALL)
+			/* accepted, but nobody should believe they had an effect */
+			if (flag_names[i].bit & NG_FLAGS_NO_EFFECT)
 				warn(p, "unsupported flag", f);
 			return;
 		}
@@ -309,6 +314,15 @@ static void key_accepted(struct ng_params *p, const struct bencode_doc *doc,
 	(void)key;
 }
 
+/* Known, but ignored: said in the warning, as the ng contract wants. */
+static void key_unsupported(struct ng_params *p, const struct bencode_doc *doc,
+			    const struct bencode_node *v, struct strv key)
+{
+	(void)doc;
+	(void)v;
+	warn(p, "unsupported key", key);
+}
+
 static const struct {
 	const char *name;
 	key_h *h;
@@ -337,8 +351,8 @@ static const struct {
 	{ "metadata", key_accepted },
 	{ "TOS", key_accepted },
 	{ "to-label", key_accepted },
-	{ "interface", key_accepted },
-	{ "media-address", key_accepted },
+	{ "interface", key_unsupported },
+	{ "media-address", key_unsupported },
 };
 
 void ng_params_parse(struct ng_params *p, const struct bencode_doc *doc,

@@ -28,6 +28,7 @@ struct fake_dp {
 	struct fake_flow flows[FAKE_DP_FLOWS];
 	unsigned live, adds, dels;
 	uint16_t busy_port; /* flow_add on this port fails with -EADDRINUSE */
+	int del_error;	    /* flow_del fails with it (the flow stays), e.g. -ETIMEDOUT */
 };
 
 static inline struct fake_flow *fake_flow_get(struct dataplane *dp, dp_flow_t f)
@@ -103,6 +104,8 @@ static inline int fake_flow_del(struct dataplane *dp, dp_flow_t f)
 
 	if (!ff)
 		return -ENOENT;
+	if (fd->del_error)
+		return fd->del_error;
 	ff->used = false;
 	fd->live--;
 	fd->dels++;

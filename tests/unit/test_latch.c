@@ -142,12 +142,24 @@ static const struct scenario scenarios[] = {
 	  { RTP("203.0.113.5:4000", 7, 10, LEARNED, "203.0.113.5:4000"),
 	    RTP(NAT_PORT_B, 9, 20, FORWARD, "203.0.113.5:4000"),
 	    RTP("203.0.113.5:4000", 9, 5000, FORWARD, "203.0.113.5:4000") } },
-	{ "window closed, nothing learned: only the signalled address",
+	{ "window closed, nothing learned: a ranked source still, never a stranger",
 	  "203.0.113.5:4000",
 	  SIP_SRC,
 	  LATCH_DEFAULT,
-	  { RTP(NAT_PORT_A, 1, W + 1, REFUSED, NONE), RTP(ATTACKER, 1, W + 2, REFUSED, NONE),
-	    RTP("203.0.113.5:4000", 1, W + 3, LEARNED, "203.0.113.5:4000") } },
+	  { RTP(ATTACKER, 1, W + 1, REFUSED, NONE), RTP(NAT_PORT_A, 1, W + 2, LEARNED, NAT_PORT_A),
+	    RTP(ATTACKER, 1, W + 3, REFUSED, NAT_PORT_A),
+	    RTP("203.0.113.5:4000", 1, W + 4, LEARNED, "203.0.113.5:4000") } },
+	{ "rang longer than the window: the NATed caller (SIP source IP) is still learned",
+	  SDP_PRIV,
+	  SIP_SRC,
+	  LATCH_DEFAULT,
+	  { RTP(ATTACKER, 1, 30 * W, REFUSED, NONE),
+	    RTP(NAT_PORT_A, 1, 30 * W + 1, LEARNED, NAT_PORT_A) } },
+	{ "window closed, nothing known: a stranger is refused",
+	  NONE,
+	  NONE,
+	  LATCH_DEFAULT,
+	  { RTP(ATTACKER, 1, W + 1, REFUSED, NONE) } },
 	{ "window closed: a better rank still moves the latch",
 	  "203.0.113.5:4000",
 	  SIP_SRC,
@@ -177,6 +189,12 @@ static const struct scenario scenarios[] = {
 	  LATCH_DEFAULT,
 	  { RTP(ATTACKER, 1, 1, REFUSED, NONE),
 	    RTP("[2001:db8::9]:50000", 1, 2, LEARNED, "[2001:db8::9]:50000") } },
+	{ "ASYMMETRIC: forwarded, never latched; strangers refused as ever",
+	  SDP_PRIV,
+	  SIP_SRC,
+	  LATCH_ASYMMETRIC,
+	  { RTP(NAT_PORT_A, 1, 10, FORWARD, NONE), RTP(ATTACKER, 1, 11, REFUSED, NONE),
+	    RTP(NAT_PORT_B, 1, 5000, FORWARD, NONE), RTP(SDP_PRIV, 1, 5001, FORWARD, NONE) } },
 	{ "RTCP (no SSRC) latches like RTP",
 	  SDP_PRIV,
 	  SIP_SRC,
@@ -309,7 +327,7 @@ static void setup_latched(struct latch *l, struct latch_params *p, const char *a
 	assert_int_equal(latch_check(l, p, &src, 1, true, 1), LATCH_LEARNED);
 }
 
-/* A re-offer restarts the window: a source refused before is learnable again. */
+/* A re-offer restarts the window: a stranger refused before is learnable again. */
 static void test_restart_reopens_window(void **state)
 {
 	struct latch_params p;
@@ -318,7 +336,7 @@ static void test_restart_reopens_window(void **state)
 
 	(void)state;
 	memset(&p, 0, sizeof(p));
-	parse_or_unset(&p.received_from, SIP_SRC);
+	parse_or_unset(&p.expected, SDP_PRIV);
 	p.window_ms = W;
 	memset(&l, 0, sizeof(l));
 	sa_init(&l.learned);
@@ -361,6 +379,81 @@ static void test_restart_drops_stranger(void **state)
 	assert_int_equal(latch_check(&l, &p, &src, 1, true, 102), LATCH_LEARNED);
 }
 
+/* Finding 2: a re-INVITE after the phone re-opened its socket (same NAT IP, new port):
+ * the new mapping takes over once within the new window, then the latch holds again. */
+static void test_restart_relearns_equal_rank(void **state)
+{
+	struct latch_params p;
+	struct latch l;
+	struct sa a, b, att;
+
+	(void)state;
+	setup_latched(&l, &p, NAT_PORT_A);
+	parse_or_unset(&a, NAT_PORT_A);
+	parse_or_unset(&b, NAT_PORT_B);
+	parse_or_unset(&att, ATTACKER);
+	/* before any re-signalling an equal rank does not move it */
+	assert_int_equal(latch_check(&l, &p, &b, 2, true, 5 * W), LATCH_FORWARD);
+	assert_latched(&l, NAT_PORT_A, "no restart");
+	latch_restart(&l, &p, 10 * W);
+	assert_int_equal(latch_check(&l, &p, &att, 2, true, 10 * W + 1), LATCH_REFUSED);
+	assert_int_equal(latch_check(&l, &p, &b, 2, true, 10 * W + 2), LATCH_LEARNED);
+	assert_latched(&l, NAT_PORT_B, "relearned");
+	/* once only: the old mapping does not move it back */
+	assert_int_equal(latch_check(&l, &p, &a, 1, true, 10 * W + 3), LATCH_FORWARD);
+	assert_latched(&l, NAT_PORT_B, "once");
+	/* and not after the window */
+	latch_restart(&l, &p, 20 * W);
+	assert_int_equal(latch_check(&l, &p, &a, 1, true, 22 * W), LATCH_FORWARD);
+	assert_latched(&l, NAT_PORT_B, "window closed");
+}
+
+/* Finding 4: a stranger latched before the answer (OpenSIPS: no SIP source) does not survive
+ * it, even though strangers stay learnable: the real callee can take the port. */
+static void test_restart_drops_early_stranger(void **state)
+{
+	struct latch_params p;
+	struct latch l;
+	struct sa att, callee;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	sa_init(&p.expected);
+	sa_init(&p.received_from);
+	p.window_ms = W;
+	memset(&l, 0, sizeof(l));
+	sa_init(&l.learned);
+	latch_restart(&l, &p, 0);
+	parse_or_unset(&att, ATTACKER);
+	parse_or_unset(&callee, NAT_PORT_A);
+	assert_int_equal(latch_check(&l, &p, &att, 9, true, 1), LATCH_LEARNED);
+	parse_or_unset(&p.expected, "192.168.2.20:6000");
+	latch_restart(&l, &p, 100);
+	assert_latched(&l, NONE, "answer");
+	assert_int_equal(latch_check(&l, &p, &callee, 1, true, 101), LATCH_LEARNED);
+	assert_int_equal(latch_check(&l, &p, &att, 9, true, 102), LATCH_FORWARD);
+	assert_latched(&l, NAT_PORT_A, "callee");
+}
+
+/* Finding 4: window_ms 0 (a side whose SDP is unknown): no stranger, ever. */
+static void test_no_window(void **state)
+{
+	struct latch_params p;
+	struct latch l;
+	struct sa att;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	sa_init(&p.expected);
+	sa_init(&p.received_from);
+	memset(&l, 0, sizeof(l));
+	sa_init(&l.learned);
+	latch_restart(&l, &p, 100);
+	parse_or_unset(&att, ATTACKER);
+	assert_int_equal(latch_check(&l, &p, &att, 9, true, 100), LATCH_REFUSED);
+	assert_latched(&l, NONE, "no window");
+}
+
 /* The SSRC recorded is the one handover compares against. */
 static void test_ssrc_recorded(void **state)
 {
@@ -388,6 +481,9 @@ int main(void)
 		cmocka_unit_test(test_restart_reopens_window),
 		cmocka_unit_test(test_restart_keeps_latch),
 		cmocka_unit_test(test_restart_drops_stranger),
+		cmocka_unit_test(test_restart_relearns_equal_rank),
+		cmocka_unit_test(test_restart_drops_early_stranger),
+		cmocka_unit_test(test_no_window),
 		cmocka_unit_test(test_ssrc_recorded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

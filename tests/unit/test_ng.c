@@ -339,6 +339,65 @@ static void test_offer_answer_links(void **state)
 	assert_int_equal(E->dp.live, 4);
 }
 
+/* Finding 1: the answer restarts the caller's learning window too (it may have rung long). */
+static void test_answer_restarts_caller(void **state)
+{
+	struct fake_flow *a_rtp, *a_rtcp;
+	unsigned before, before_rtcp;
+
+	(void)state;
+	offer("ring", "a");
+	a_rtp =
+	    fake_flow_get(&E->dp.base, fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->out);
+	assert_non_null(a_rtp);
+	a_rtcp = fake_flow_on_port(&E->dp, (uint16_t)(sa_port(&a_rtp->p.local) + 1));
+	assert_non_null(a_rtcp);
+	before = a_rtp->updates;
+	before_rtcp = a_rtcp->updates;
+	answer("ring", "a", "b");
+	assert_result("ok");
+	assert_true(a_rtp->updates > before);
+	assert_true(a_rtcp->updates > before_rtcp);
+	assert_int_equal(sa_port(&a_rtp->p.latch.expected), 4000);
+}
+
+/* Finding 4: the callee's ports learn no stranger before its SDP is known. */
+static void test_no_window_before_sdp(void **state)
+{
+	struct fake_flow *b_rtp, *b_rtcp;
+	unsigned b_port;
+
+	(void)state;
+	offer("bleed", "a");
+	b_port = reply_sdp_port();
+	b_rtp = fake_flow_on_port(&E->dp, (uint16_t)b_port);
+	b_rtcp = fake_flow_on_port(&E->dp, (uint16_t)(b_port + 1));
+	assert_int_equal(b_rtp->p.latch.window_ms, 0);
+	assert_int_equal(b_rtcp->p.latch.window_ms, 0);
+	assert_int_equal(fake_flow_get(&E->dp.base, b_rtp->out)->p.latch.window_ms, 10000);
+	answer("bleed", "a", "b");
+	assert_result("ok");
+	assert_int_equal(b_rtp->p.latch.window_ms, 10000);
+	assert_int_equal(b_rtcp->p.latch.window_ms, 10000);
+}
+
+/* Finding 6: an answer with an unknown from-tag and a known to-tag renames nobody. */
+static void test_answer_unknown_from_tag(void **state)
+{
+	(void)state;
+	offer("rn", "ta");
+	answer("rn", "ta", "tb");
+	assert_result("ok");
+	answer("rn", "zz", "tb");
+	assert_error("Unknown tag");
+	RUN(S("command", "query"), S("call-id", "rn"));
+	assert_result("ok");
+	assert_non_null(get(get(E->root, "tags"), "ta"));
+	assert_non_null(get(get(E->root, "tags"), "tb"));
+	answer("rn", "ta", "tb");
+	assert_result("ok");
+}
+
 static void test_query_delete_stats(void **state)
 {
 	const struct bencode_node *tags, *tag, *medias, *media, *streams, *stream, *totals;
@@ -455,8 +514,8 @@ static void test_spellings_and_warnings(void **state)
 	assert_null(get(E->root, "warning"));
 	f = fake_flow_get(&E->dp.base, fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->out);
 	assert_int_equal(f->p.latch.mode, LATCH_HANDOVER);
-	/* trust address: the SIP source is not used */
-	assert_false(sa_isset(&f->p.latch.received_from));
+	/* trust address: the SIP source still ranks sources (finding 4: not dropped) */
+	assert_true(sa_isset(&f->p.latch.received_from));
 
 	RUN(S("command", "delete"), S("call-id", "sp2"), S("delete-delay", "0"));
 	assert_result("ok");
@@ -506,6 +565,45 @@ static void test_unsupported_warnings(void **state)
 	assert_true(strv_eq_cstr(get_str(E->root, "warning"),
 				 "unsupported key 'record call'; unsupported transport-protocol "
 				 "'RTP/SAVP'"));
+	/* finding 7: known but without effect: named in the warning */
+	RUN(S("command", "offer"), S("call-id", "tp"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("flags", "loop-protect", "symmetric"), S("media-address", "192.0.2.1"));
+	assert_result("ok");
+	assert_true(
+	    strv_eq_cstr(get_str(E->root, "warning"),
+			 "unsupported flag 'loop-protect'; unsupported key 'media-address'"));
+}
+
+/* Finding 7: asymmetric endpoints are never latched (media go to the SDP address). */
+static void test_asymmetric(void **state)
+{
+	struct fake_flow *f;
+
+	(void)state;
+	RUN(S("command", "offer"), S("call-id", "as"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("flags", "asymmetric"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	f = fake_flow_get(&E->dp.base, fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->out);
+	assert_int_equal(f->p.latch.mode, LATCH_ASYMMETRIC);
+}
+
+/* Finding 7: SIP-source-address sends to the SIP source's IP, at the SDP's ports. */
+static void test_sip_source_address(void **state)
+{
+	struct fake_flow *f, *rtcp;
+
+	(void)state;
+	RUN(S("command", "offer"), S("call-id", "ss"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("flags", "SIP-source-address"), L("received-from", "IP4", "198.51.100.7"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	f = fake_flow_get(&E->dp.base, fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->out);
+	rtcp = fake_flow_on_port(&E->dp, (uint16_t)(sa_port(&f->p.local) + 1));
+	assert_true(sa_equal_addr(&f->p.latch.expected, &f->p.latch.received_from));
+	assert_int_equal(sa_port(&f->p.latch.expected), 4000);
+	assert_true(sa_equal_addr(&rtcp->p.latch.expected, &f->p.latch.received_from));
+	assert_int_equal(sa_port(&rtcp->p.latch.expected), 4001);
 }
 
 static void test_reply_cache(void **state)
@@ -794,6 +892,204 @@ static void test_delete_branch(void **state)
 	assert_int_equal(free_ports(1), 50);
 }
 
+/* Finding 5: tags that match nothing (a losing fork's to-tag) do not delete the call. */
+static void test_delete_unknown_tag(void **state)
+{
+	(void)state;
+	offer("fk", "a");
+	answer("fk", "a", "t1");
+	RUN(S("command", "delete"), S("call-id", "fk"), S("from-tag", "a"), S("to-tag", "t2"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_true(
+	    strv_eq_cstr(get_str(E->root, "warning"), "Call-ID not found or tags didn't match"));
+	assert_int_equal(E->dp.live, 4);
+	RUN(S("command", "delete"), S("call-id", "fk"), S("from-tag", "zz"), S("delete-delay", "0"),
+	    L("flags", "fatal"));
+	assert_error("Call-ID not found or tags didn't match");
+	assert_int_equal(E->dp.live, 4);
+	/* the BYE of the callee: swapped tags */
+	RUN(S("command", "delete"), S("call-id", "fk"), S("from-tag", "t1"), S("to-tag", "a"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	assert_int_equal(E->dp.live, 0);
+	/* before the answer, a to-tag not known yet ends the call (CANCEL, 4xx) */
+	offer("fk2", "a");
+	RUN(S("command", "delete"), S("call-id", "fk2"), S("from-tag", "a"), S("to-tag", "x"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	assert_int_equal(E->dp.live, 0);
+}
+
+/* Finding 10: a pair whose flows the dataplane did not delete is not handed out again until a
+ * later tick deleted them. */
+static void test_delete_failure_keeps_ports(void **state)
+{
+	(void)state;
+	offer("zb", "a");
+	answer("zb", "a", "b");
+	E->dp.del_error = -ETIMEDOUT;
+	RUN(S("command", "delete"), S("call-id", "zb"), S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(free_ports(0), 49);
+	assert_int_equal(free_ports(1), 49);
+	calls_tick(E->calls, loop_now_ms(E->loop));
+	assert_int_equal(free_ports(0), 49);
+	E->dp.del_error = 0;
+	calls_tick(E->calls, loop_now_ms(E->loop));
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 50);
+	assert_int_equal(free_ports(1), 50);
+}
+
+#define SDP_A_MUX SDP_A "a=rtcp-mux\r\n"
+#define SDP_B_MUX SDP_B "a=rtcp-mux\r\n"
+
+/* Finding 8: mux is never answered to a side that did not offer it, and a refused mux puts
+ * the offerer's RTCP back on its own port. */
+static void test_rtcp_mux_answer(void **state)
+{
+	struct fake_flow *a_rtp, *a_rtcp;
+
+	(void)state;
+	RUN(S("command", "offer"), S("call-id", "mx"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("rtcp-mux", "offer"));
+	assert_true(reply_sdp_has("a=rtcp-mux"));
+	RUN(S("command", "answer"), S("call-id", "mx"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B_MUX));
+	assert_result("ok");
+	assert_false(reply_sdp_has("a=rtcp-mux"));
+
+	RUN(S("command", "offer"), S("call-id", "mx2"), S("from-tag", "a"), S("sdp", SDP_A_MUX));
+	a_rtp =
+	    fake_flow_get(&E->dp.base, fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->out);
+	a_rtcp = fake_flow_on_port(&E->dp, (uint16_t)(sa_port(&a_rtp->p.local) + 1));
+	assert_int_equal(sa_port(&a_rtcp->p.latch.expected), 4000);
+	RUN(S("command", "answer"), S("call-id", "mx2"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B));
+	assert_result("ok");
+	assert_false(reply_sdp_has("a=rtcp-mux"));
+	assert_int_equal(sa_port(&a_rtcp->p.latch.expected), 4001);
+}
+
+/* Finding 17: an offer with from-tag == to-tag is refused (it linked flows to themselves). */
+static void test_offer_same_tags(void **state)
+{
+	(void)state;
+	RUN(S("command", "offer"), S("call-id", "st"), S("from-tag", "a"), S("to-tag", "a"),
+	    S("sdp", SDP_A));
+	assert_error("from-tag and to-tag are the same");
+	assert_int_equal(E->dp.live, 0);
+	offer("st", "a");
+	answer("st", "a", "b");
+	RUN(S("command", "offer"), S("call-id", "st"), S("from-tag", "a"), S("to-tag", "a"),
+	    S("sdp", SDP_A));
+	assert_error("from-tag and to-tag are the same");
+	assert_int_equal(E->dp.live, 4);
+}
+
+/* Finding 13: a retransmission after 10000 other commands (well within Kamailio's 5 s) still
+ * gets the cached reply: the cache does not evict by count that soon. */
+static void test_reply_cache_depth(void **state)
+{
+	static const char req[] = "d7:command4:pinge";
+	const struct kv del[] = { S("command", "delete"), S("call-id", "gone"),
+				  L("flags", "fatal") };
+	char buf[64];
+	int len;
+
+	(void)state;
+	run_cookie("dl", del, 3);
+	assert_error("Unknown call-id");
+	for (unsigned i = 0; i < 10000; i++) {
+		len = snprintf(buf, sizeof(buf), "p%u %s", i, req);
+		run_raw(buf, (size_t)len);
+	}
+	offer("gone", "a");
+	assert_result("ok");
+	/* the delete's retransmission: the first reply again, the call untouched */
+	run_cookie("dl", del, 3);
+	assert_error("Unknown call-id");
+	assert_int_equal(E->dp.live, 4);
+}
+
+/* Finding 20: a re-offer naming other interfaces keeps the ports, with a warning. */
+static void test_reoffer_direction_warns(void **state)
+{
+	(void)state;
+	offer("dr", "a");
+	answer("dr", "a", "b");
+	RUN(S("command", "offer"), S("call-id", "dr"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_A), L("direction", "access", "core"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	RUN(S("command", "offer"), S("call-id", "dr"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_A), L("direction", "core", "access"));
+	assert_result("ok");
+	assert_true(strv_eq_cstr(get_str(E->root, "warning"), "ignored 'direction'"));
+	assert_true(reply_sdp_has("127.0.0.2"));
+}
+
+#define SDP_B_TWO SDP_B "m=video 5002 RTP/AVP 96\r\n"
+
+/* Finding 18: a refused answer (more media than the offer) changes nothing. */
+static void test_refused_answer_changes_nothing(void **state)
+{
+	struct fake_flow *a_rtp;
+	unsigned updates;
+
+	(void)state;
+	offer("rf", "a");
+	a_rtp =
+	    fake_flow_get(&E->dp.base, fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port())->out);
+	updates = a_rtp->updates;
+	RUN(S("command", "answer"), S("call-id", "rf"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B_TWO), S("ICE", "force"));
+	assert_error("Answer has more media than the offer");
+	assert_int_equal(a_rtp->updates, updates);
+	assert_int_equal(a_rtp->p.ice_local_ufrag[0], '\0');
+	RUN(S("command", "query"), S("call-id", "rf"));
+	assert_null(get(get(E->root, "tags"), "b"));
+}
+
+/* Finding 19: the teardown names the first offer's from-tag, even after its monologue went. */
+static void test_teardown_names_offerer(void **state)
+{
+	uint64_t t0 = loop_now_ms(E->loop);
+	char id[64], reason[64];
+
+	(void)state;
+	offer("nt", "a"); /* teardown-notify */
+	answer("nt", "a", "b");
+	RUN(S("command", "offer"), S("call-id", "nt"), S("from-tag", "c"), S("sdp", SDP_A));
+	RUN(S("command", "delete"), S("call-id", "nt"), S("from-tag", "c"), S("to-tag", "a"));
+	assert_result("ok");
+	calls_tick(E->calls, t0 + 3600000);
+	assert_true(read_teardown(id, reason)); /* checks from-tag "a" */
+	assert_string_equal(id, "nt");
+}
+
+/* Finding 14: the call-id hash (bucket and dataplane group) is seeded: not plain FNV-1a. */
+static void test_hash_seeded(void **state)
+{
+	static const char id[] = "seeded-call";
+	uint32_t fnv = 2166136261u;
+	struct fake_flow *f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(id) - 1; i++)
+		fnv = (fnv ^ (uint8_t)id[i]) * 16777619u;
+	offer(id, "a");
+	assert_result("ok");
+	f = fake_flow_on_port(&E->dp, (uint16_t)reply_sdp_port());
+	assert_true(f->p.group != fnv);
+	RUN(S("command", "query"), S("call-id", id));
+	assert_result("ok");
+}
+
 static void test_list_limit(void **state)
 {
 	(void)state;
@@ -820,6 +1116,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ping_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offer_answer_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_restarts_caller, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_window_before_sdp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_unknown_from_tag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_delete_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_sdp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spellings_and_warnings, setup, teardown),
@@ -833,6 +1132,18 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_final_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_delay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_branch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_unknown_tag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_failure_keeps_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rtcp_mux_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_asymmetric, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sip_source_address, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offer_same_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_cache_depth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reoffer_direction_warns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_answer_changes_nothing, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_teardown_names_offerer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hash_seeded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
