@@ -199,26 +199,66 @@ static int sk_flow_link(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
 	return sk_worker_post(&sk->workers[f->worker], &cmd);
 }
 
-static int sk_flow_del(struct dataplane *dp, dp_flow_t id)
+/* Queues @p f's deletion once: a flow whose earlier deletion timed out is only waited for. */
+static int del_post(struct sk_dataplane *sk, struct sk_flow *f)
 {
-	struct sk_dataplane *sk = sk_of(dp);
-	struct sk_flow *f = flow_lookup(sk, id);
 	struct sk_cmd cmd = { .op = SK_CMD_DEL, .flow = f };
-	struct sk_worker *w;
 	int err;
 
-	if (!f)
-		return -ENOENT;
-	w = &sk->workers[f->worker];
-	err = sk_worker_post(w, &cmd);
+	if (f->del_posted)
+		return 0;
+	err = sk_worker_post(&sk->workers[f->worker], &cmd);
 	if (!err)
-		err = sk_worker_wait_deleted(w, f, SK_DEL_TIMEOUT_MS);
+		f->del_posted = true;
+	return err;
+}
+
+/* After the worker's acknowledgement: nothing refers to @p f any more. */
+static int del_finish(struct sk_dataplane *sk, struct sk_flow *f, uint64_t deadline_ms)
+{
+	int err = sk_worker_wait_deleted(&sk->workers[f->worker], f, deadline_ms);
+
 	if (err)
 		return err; /* the worker may still use it: keep the flow */
-	slot_release(sk, id);
+	slot_release(sk, f->id);
 	close(f->fd);
 	free(f);
 	return 0;
+}
+
+/*
+ * Every delete is posted before the first wait, so a worker takes them in one wake-up and one
+ * acknowledgement covers them all: one round trip per call instead of one per flow.
+ */
+static int sk_flow_del_many(struct dataplane *dp, const dp_flow_t *ids, unsigned n)
+{
+	struct sk_dataplane *sk = sk_of(dp);
+	uint64_t deadline_ms = sk_now_ms() + SK_DEL_TIMEOUT_MS;
+	int first = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct sk_flow *f = flow_lookup(sk, ids[i]);
+		int err = f ? del_post(sk, f) : -ENOENT;
+
+		if (err && !first)
+			first = err;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct sk_flow *f = flow_lookup(sk, ids[i]); /* NULL for a repeated id */
+		int err;
+
+		if (!f || !f->del_posted)
+			continue;
+		err = del_finish(sk, f, deadline_ms);
+		if (err && !first)
+			first = err;
+	}
+	return first;
+}
+
+static int sk_flow_del(struct dataplane *dp, dp_flow_t id)
+{
+	return sk_flow_del_many(dp, &id, 1);
 }
 
 static uint64_t ctr_load(_Atomic uint64_t *c)
@@ -269,6 +309,7 @@ static const struct dataplane_ops sk_ops = {
 	.flow_update = sk_flow_update,
 	.flow_link = sk_flow_link,
 	.flow_del = sk_flow_del,
+	.flow_del_many = sk_flow_del_many,
 	.flow_stats = sk_flow_stats,
 	.free = sk_free,
 };

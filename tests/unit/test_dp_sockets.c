@@ -456,6 +456,77 @@ static void test_del_frees_port(void **state)
 	env_teardown(&e);
 }
 
+/* A third flow of the call whose endpoint is B (as fb): a re-INVITE's new relay port. */
+static void add_towards_b(struct env *e, dp_flow_t *id, struct sa *local)
+{
+	struct dp_flow_params p;
+	char bexp[SA_STRLEN];
+
+	params_init(&p, &e->a_addr, sa_print(&e->b_addr, bexp, sizeof(bexp)), e->lo, 10000);
+	add_on_free_port(e->dp, &p, e->lo, id);
+	*local = p.local;
+}
+
+/*
+ * Deleting a flow unlinks exactly the flows linked into it (back-references, not a walk):
+ * a flow relinked elsewhere before keeps forwarding, several flows linked into the deleted one
+ * (and the deleted one into itself) all stop.
+ */
+static void test_del_after_relink(void **state)
+{
+	struct env e;
+	struct sa c_local;
+	dp_flow_t c;
+	uint8_t pkt[172];
+
+	(void)state;
+	assert_int_equal(env_setup(&e, "127.0.0.1", NULL), 0);
+	add_towards_b(&e, &c, &c_local);
+	assert_int_equal(dp_flow_link(e.dp, e.fa, c), 0); /* fa leaves fb's back-references */
+	assert_int_equal(dp_flow_link(e.dp, c, c), 0);
+	assert_int_equal(dp_flow_del(e.dp, e.fb), 0);
+	send_to(e.a, pkt, rtp_packet(pkt, 0x11, 1), &e.fa_local);
+	expect_from(e.b, &c_local, 0x11);
+	/* fa into c, c into itself: deleting c stops both, fa stays */
+	assert_int_equal(dp_flow_del(e.dp, c), 0);
+	send_to(e.a, pkt, rtp_packet(pkt, 0x11, 2), &e.fa_local);
+	assert_int_equal(recv_wait(e.b, pkt, sizeof(pkt), NULL, 200), -1);
+	assert_int_equal(dp_flow_stats(e.dp, e.fa, &(struct dp_flow_stats){ 0 }), 0);
+	env_teardown(&e);
+}
+
+/*
+ * dp_flow_del_many: the whole call at once; an unknown or repeated id is reported (-ENOENT)
+ * without stopping the others, and every port is free when it returns.
+ */
+static void test_del_many(void **state)
+{
+	struct dp_flow_params p;
+	struct env e;
+	struct sa c_local;
+	dp_flow_t c, again, ids[5];
+
+	(void)state;
+	assert_int_equal(env_setup(&e, "127.0.0.1", NULL), 0);
+	add_towards_b(&e, &c, &c_local);
+	assert_int_equal(dp_flow_link(e.dp, c, e.fa), 0);
+	ids[0] = e.fa;
+	ids[1] = e.fb;
+	ids[2] = 54321;
+	ids[3] = c;
+	ids[4] = e.fa;
+	assert_int_equal(dp_flow_del_many(e.dp, ids, 5), -ENOENT);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(dp_flow_stats(e.dp, ids[i], &(struct dp_flow_stats){ 0 }),
+				 -ENOENT);
+	params_init(&p, &e.fa_local, NULL, "127.0.0.1", 10000);
+	assert_int_equal(dp_flow_add(e.dp, &p, &again), 0);
+	p.local = c_local;
+	assert_int_equal(dp_flow_add(e.dp, &p, &again), 0);
+	assert_int_equal(dp_flow_del_many(e.dp, ids, 0), 0);
+	env_teardown(&e);
+}
+
 /* A window that closed before A sent: A is refused until a re-offer reopens it. */
 static void test_update_restarts_window(void **state)
 {
@@ -531,6 +602,8 @@ int main(void)
 		cmocka_unit_test(test_no_destination),
 		cmocka_unit_test(test_counters_while_forwarding),
 		cmocka_unit_test(test_del_frees_port),
+		cmocka_unit_test(test_del_after_relink),
+		cmocka_unit_test(test_del_many),
 		cmocka_unit_test(test_update_restarts_window),
 		cmocka_unit_test(test_bad_calls),
 		cmocka_unit_test(test_link_across_groups),
