@@ -24,7 +24,8 @@ struct sk_dataplane {
 	struct sk_worker *workers;
 	struct sk_flow **slots; /* flow id - 1 */
 	uint32_t nslots;
-	uint32_t free_hint; /* no free slot below this one */
+	uint32_t *free_ids; /* the free slots, a stack: taking one never scans (nslots long) */
+	uint32_t nfree;
 };
 
 static struct sk_dataplane *sk_of(struct dataplane *dp)
@@ -39,36 +40,42 @@ static struct sk_flow *flow_lookup(struct sk_dataplane *sk, dp_flow_t id)
 	return sk->slots[id - 1];
 }
 
+/* Doubles the table; its new slots go on the stack, the lowest on top. */
 static int slot_grow(struct sk_dataplane *sk)
 {
 	uint32_t n = sk->nslots ? sk->nslots * 2 : 64;
 	struct sk_flow **s;
+	uint32_t *ids;
 
 	if (sk->nslots >= SK_FLOWS_MAX)
 		return -ENOSPC;
 	s = realloc(sk->slots, n * sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	memset(s + sk->nslots, 0, (n - sk->nslots) * sizeof(*s));
 	sk->slots = s;
+	ids = realloc(sk->free_ids, n * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM; /* the bigger table is kept, unused */
+	sk->free_ids = ids;
+	memset(s + sk->nslots, 0, (n - sk->nslots) * sizeof(*s));
+	for (uint32_t i = n; i > sk->nslots; i--)
+		sk->free_ids[sk->nfree++] = i - 1;
 	sk->nslots = n;
 	return 0;
 }
 
 static int slot_take(struct sk_dataplane *sk, struct sk_flow *f, dp_flow_t *id)
 {
-	uint32_t i = sk->free_hint;
+	uint32_t i;
 
-	while (i < sk->nslots && sk->slots[i])
-		i++;
-	if (i == sk->nslots) {
+	if (!sk->nfree) {
 		int err = slot_grow(sk);
 
 		if (err)
 			return err;
 	}
+	i = sk->free_ids[--sk->nfree];
 	sk->slots[i] = f;
-	sk->free_hint = i + 1;
 	*id = i + 1;
 	return 0;
 }
@@ -76,8 +83,7 @@ static int slot_take(struct sk_dataplane *sk, struct sk_flow *f, dp_flow_t *id)
 static void slot_release(struct sk_dataplane *sk, dp_flow_t id)
 {
 	sk->slots[id - 1] = NULL;
-	if (id - 1 < sk->free_hint)
-		sk->free_hint = id - 1;
+	sk->free_ids[sk->nfree++] = id - 1;
 }
 
 /* The ICE strings may fill their arrays: copy them terminated. */
@@ -300,6 +306,7 @@ static void sk_free(struct dataplane *dp)
 		sk_worker_destroy(&sk->workers[i]);
 	free(sk->workers);
 	free(sk->slots);
+	free(sk->free_ids);
 	free(sk);
 }
 

@@ -527,6 +527,35 @@ static void test_del_many(void **state)
 	env_teardown(&e);
 }
 
+/* Flow ids: unique while live, the freed ones taken again before the table grows. */
+static void test_ids_reused(void **state)
+{
+	enum { N = 150 };
+	struct dp_flow_params p;
+	struct dataplane *dp;
+	dp_flow_t ids[N], max = 0;
+	bool seen[N + 1] = { false };
+
+	(void)state;
+	assert_int_equal(dp_sockets_alloc(&dp, NULL), 0);
+	params_init(&p, &(struct sa){ 0 }, NULL, "127.0.0.1", 10000);
+	for (int i = 0; i < N; i++) {
+		add_on_free_port(dp, &p, "127.0.0.1", &ids[i]);
+		max = ids[i] > max ? ids[i] : max;
+	}
+	for (int i = 0; i < N; i += 2)
+		assert_int_equal(dp_flow_del(dp, ids[i]), 0);
+	for (int i = 0; i < N; i += 2)
+		add_on_free_port(dp, &p, "127.0.0.1", &ids[i]);
+	for (int i = 0; i < N; i++) {
+		assert_true(ids[i] >= 1 && ids[i] <= max);
+		assert_false(seen[ids[i]]);
+		seen[ids[i]] = true;
+		assert_int_equal(dp_flow_stats(dp, ids[i], &(struct dp_flow_stats){ 0 }), 0);
+	}
+	dataplane_free(dp);
+}
+
 /* A window that closed before A sent: A is refused until a re-offer reopens it. */
 static void test_update_restarts_window(void **state)
 {
@@ -604,6 +633,7 @@ int main(void)
 		cmocka_unit_test(test_del_frees_port),
 		cmocka_unit_test(test_del_after_relink),
 		cmocka_unit_test(test_del_many),
+		cmocka_unit_test(test_ids_reused),
 		cmocka_unit_test(test_update_restarts_window),
 		cmocka_unit_test(test_bad_calls),
 		cmocka_unit_test(test_link_across_groups),
