@@ -15,8 +15,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +37,31 @@ struct env {
 	dp_flow_t fa, fb; /* flows A and B send to */
 	struct sa fa_local, fb_local;
 };
+
+/*
+ * The epoll loop's sendmmsg, interposed (this definition wins over libc's for the backend linked
+ * in): counts the calls, may hold the first one (so that datagrams pile up behind it) and fail
+ * a number of calls with a chosen errno. The io_uring loop never calls it.
+ */
+static atomic_int mmsg_calls;
+static atomic_int mmsg_hold;
+static atomic_int mmsg_errno;
+static atomic_int mmsg_fails; /* calls left to fail with mmsg_errno */
+
+int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	atomic_fetch_add(&mmsg_calls, 1);
+	for (int i = 0; i < WAIT_MS && atomic_load(&mmsg_hold); i++)
+		nanosleep(&ts, NULL);
+	if (atomic_load(&mmsg_fails) > 0) {
+		atomic_fetch_sub(&mmsg_fails, 1);
+		errno = atomic_load(&mmsg_errno);
+		return -1;
+	}
+	return (int)syscall(SYS_sendmmsg, fd, v, n, flags);
+}
 
 static struct sa addr(const char *text, uint16_t port)
 {
@@ -556,6 +584,81 @@ static void test_ids_reused(void **state)
 	dataplane_free(dp);
 }
 
+static void wait_calls(int n)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	for (int i = 0; i < WAIT_MS && atomic_load(&mmsg_calls) < n; i++)
+		nanosleep(&ts, NULL);
+	assert_true(atomic_load(&mmsg_calls) >= n);
+}
+
+/*
+ * A held: 1 datagram A -> fa whose send waits in sendmmsg while 7 more queue up; they leave in
+ * one batch. Sends fail with @p err for @p fails calls.
+ */
+static void burst_with_failures(struct env *e, int err, int fails, uint16_t seq)
+{
+	uint8_t pkt[172];
+
+	atomic_store(&mmsg_calls, 0);
+	atomic_store(&mmsg_errno, err);
+	atomic_store(&mmsg_fails, fails);
+	atomic_store(&mmsg_hold, 1);
+	send_to(e->a, pkt, rtp_packet(pkt, 0x11, seq), &e->fa_local);
+	wait_calls(1);
+	for (uint16_t i = 1; i < 8; i++)
+		send_to(e->a, pkt, rtp_packet(pkt, 0x11, (uint16_t)(seq + i)), &e->fa_local);
+	atomic_store(&mmsg_hold, 0);
+	wait_calls(2);
+}
+
+static bool has_8_errors(const struct dp_flow_stats *st)
+{
+	return st->errors >= 8;
+}
+
+/*
+ * A full socket buffer (EAGAIN) fails the rest of the batch in one call; a per-destination error
+ * (EHOSTUNREACH) skips one message and the others leave. Epoll loop only (sendmmsg).
+ */
+static void test_send_failures(void **state)
+{
+	struct dp_flow_stats st;
+	uint8_t pkt[172];
+	struct env e;
+
+	(void)state;
+	assert_int_equal(env_setup(&e, "127.0.0.1", NULL), 0);
+	atomic_store(&mmsg_calls, 0);
+	send_to(e.a, pkt, rtp_packet(pkt, 0x11, 1), &e.fa_local);
+	expect_from(e.b, &e.fb_local, 0x11);
+	if (atomic_load(&mmsg_calls) == 0) {
+		/* the io_uring loop: one send SQE per datagram, each failure its own CQE, no retry
+		 */
+		env_teardown(&e);
+		return;
+	}
+	/* the held datagram, then the batch of 7: one failing call each */
+	burst_with_failures(&e, EAGAIN, 100, 10);
+	assert_true(wait_stats(&e, e.fa, has_8_errors));
+	assert_int_equal(atomic_load(&mmsg_calls), 2);
+	stats(&e, e.fa, &st);
+	assert_int_equal(st.errors, 8);
+	assert_int_equal(st.packets, 1);
+	assert_int_equal(recv_wait(e.b, pkt, sizeof(pkt), NULL, 100), -1);
+	/* held one fails, the batch's first fails, its 6 others in one more call */
+	atomic_store(&mmsg_fails, 0);
+	burst_with_failures(&e, EHOSTUNREACH, 2, 20);
+	for (int i = 0; i < 6; i++)
+		expect_from(e.b, &e.fb_local, 0x11);
+	assert_int_equal(atomic_load(&mmsg_calls), 3);
+	stats(&e, e.fa, &st);
+	assert_int_equal(st.errors, 10);
+	assert_int_equal(st.packets, 7);
+	env_teardown(&e);
+}
+
 /* A window that closed before A sent: A is refused until a re-offer reopens it. */
 static void test_update_restarts_window(void **state)
 {
@@ -634,6 +737,7 @@ int main(void)
 		cmocka_unit_test(test_del_after_relink),
 		cmocka_unit_test(test_del_many),
 		cmocka_unit_test(test_ids_reused),
+		cmocka_unit_test(test_send_failures),
 		cmocka_unit_test(test_update_restarts_window),
 		cmocka_unit_test(test_bad_calls),
 		cmocka_unit_test(test_link_across_groups),
