@@ -78,6 +78,12 @@ struct dataplane_ops {
 	int (*flow_link)(struct dataplane *dp, dp_flow_t in, dp_flow_t out);
 	/** Stops and frees the flow; its port can be bound again once this returns. */
 	int (*flow_del)(struct dataplane *dp, dp_flow_t f);
+	/**
+	 * Optional: flow_del for each of @p n flows, with one wait for all (e.g. a whole call).
+	 * Every flow that can be deleted is, whatever the others; the ports of those are free once
+	 * this returns. @return 0 or the first error. NULL: dp_flow_del_many loops on flow_del.
+	 */
+	int (*flow_del_many)(struct dataplane *dp, const dp_flow_t *f, unsigned n);
 	int (*flow_stats)(struct dataplane *dp, dp_flow_t f, struct dp_flow_stats *out);
 	void (*free)(struct dataplane *dp);
 };
@@ -105,6 +111,24 @@ static inline int dp_flow_link(struct dataplane *dp, dp_flow_t in, dp_flow_t out
 static inline int dp_flow_del(struct dataplane *dp, dp_flow_t f)
 {
 	return dp->ops->flow_del(dp, f);
+}
+
+/** Tells that dp_flow_del_many() exists (for code built against several versions). */
+#define DP_HAVE_FLOW_DEL_MANY 1
+
+static inline int dp_flow_del_many(struct dataplane *dp, const dp_flow_t *f, unsigned n)
+{
+	int first = 0;
+
+	if (dp->ops->flow_del_many)
+		return dp->ops->flow_del_many(dp, f, n);
+	for (unsigned i = 0; i < n; i++) {
+		int err = dp->ops->flow_del(dp, f[i]);
+
+		if (err && !first)
+			first = err;
+	}
+	return first;
 }
 
 static inline int dp_flow_stats(struct dataplane *dp, dp_flow_t f, struct dp_flow_stats *out)

@@ -77,9 +77,17 @@ static inline void txq_add(struct sk_txq *q, const struct sa *dst, void *buf, si
 	q->msgs[i].msg_hdr.msg_iovlen = 1;
 }
 
+/* The socket's buffer is full (or the kernel short of memory): every message would fail alike. */
+static inline bool send_error_is_socket_wide(int err)
+{
+	return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS || err == ENOMEM;
+}
+
 /*
- * Sends the queue from @p fd. A message the kernel refuses is skipped (and counted in
- * *@p failed, its length in *@p failed_bytes) so one bad destination cannot stall the rest.
+ * Sends the queue from @p fd. What the kernel refuses is counted in *@p failed (lengths in
+ * *@p failed_bytes): the rest of the queue when the socket is full, so that a full buffer costs
+ * one failing call and not one per message; else the one message, so that one bad destination
+ * (EHOSTUNREACH, EINVAL...) cannot stall the others.
  */
 static void txq_flush(struct sk_txq *q, int fd, uint64_t *failed, uint64_t *failed_bytes)
 {
@@ -87,14 +95,17 @@ static void txq_flush(struct sk_txq *q, int fd, uint64_t *failed, uint64_t *fail
 
 	while (done < q->n) {
 		int r = sendmmsg(fd, q->msgs + done, q->n - done, MSG_DONTWAIT);
+		unsigned skip;
 
 		if (r > 0) {
 			done += (unsigned)r;
 			continue;
 		}
-		(*failed)++;
-		*failed_bytes += q->iov[done].iov_len;
-		done++;
+		skip = r < 0 && send_error_is_socket_wide(errno) ? q->n - done : 1;
+		for (unsigned i = 0; i < skip; i++)
+			*failed_bytes += q->iov[done + i].iov_len;
+		*failed += skip;
+		done += skip;
 	}
 	q->n = 0;
 }

@@ -24,7 +24,8 @@ struct sk_dataplane {
 	struct sk_worker *workers;
 	struct sk_flow **slots; /* flow id - 1 */
 	uint32_t nslots;
-	uint32_t free_hint; /* no free slot below this one */
+	uint32_t *free_ids; /* the free slots, a stack: taking one never scans (nslots long) */
+	uint32_t nfree;
 };
 
 static struct sk_dataplane *sk_of(struct dataplane *dp)
@@ -39,36 +40,42 @@ static struct sk_flow *flow_lookup(struct sk_dataplane *sk, dp_flow_t id)
 	return sk->slots[id - 1];
 }
 
+/* Doubles the table; its new slots go on the stack, the lowest on top. */
 static int slot_grow(struct sk_dataplane *sk)
 {
 	uint32_t n = sk->nslots ? sk->nslots * 2 : 64;
 	struct sk_flow **s;
+	uint32_t *ids;
 
 	if (sk->nslots >= SK_FLOWS_MAX)
 		return -ENOSPC;
 	s = realloc(sk->slots, n * sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	memset(s + sk->nslots, 0, (n - sk->nslots) * sizeof(*s));
 	sk->slots = s;
+	ids = realloc(sk->free_ids, n * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM; /* the bigger table is kept, unused */
+	sk->free_ids = ids;
+	memset(s + sk->nslots, 0, (n - sk->nslots) * sizeof(*s));
+	for (uint32_t i = n; i > sk->nslots; i--)
+		sk->free_ids[sk->nfree++] = i - 1;
 	sk->nslots = n;
 	return 0;
 }
 
 static int slot_take(struct sk_dataplane *sk, struct sk_flow *f, dp_flow_t *id)
 {
-	uint32_t i = sk->free_hint;
+	uint32_t i;
 
-	while (i < sk->nslots && sk->slots[i])
-		i++;
-	if (i == sk->nslots) {
+	if (!sk->nfree) {
 		int err = slot_grow(sk);
 
 		if (err)
 			return err;
 	}
+	i = sk->free_ids[--sk->nfree];
 	sk->slots[i] = f;
-	sk->free_hint = i + 1;
 	*id = i + 1;
 	return 0;
 }
@@ -76,8 +83,7 @@ static int slot_take(struct sk_dataplane *sk, struct sk_flow *f, dp_flow_t *id)
 static void slot_release(struct sk_dataplane *sk, dp_flow_t id)
 {
 	sk->slots[id - 1] = NULL;
-	if (id - 1 < sk->free_hint)
-		sk->free_hint = id - 1;
+	sk->free_ids[sk->nfree++] = id - 1;
 }
 
 /* The ICE strings may fill their arrays: copy them terminated. */
@@ -199,26 +205,66 @@ static int sk_flow_link(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
 	return sk_worker_post(&sk->workers[f->worker], &cmd);
 }
 
-static int sk_flow_del(struct dataplane *dp, dp_flow_t id)
+/* Queues @p f's deletion once: a flow whose earlier deletion timed out is only waited for. */
+static int del_post(struct sk_dataplane *sk, struct sk_flow *f)
 {
-	struct sk_dataplane *sk = sk_of(dp);
-	struct sk_flow *f = flow_lookup(sk, id);
 	struct sk_cmd cmd = { .op = SK_CMD_DEL, .flow = f };
-	struct sk_worker *w;
 	int err;
 
-	if (!f)
-		return -ENOENT;
-	w = &sk->workers[f->worker];
-	err = sk_worker_post(w, &cmd);
+	if (f->del_posted)
+		return 0;
+	err = sk_worker_post(&sk->workers[f->worker], &cmd);
 	if (!err)
-		err = sk_worker_wait_deleted(w, f, SK_DEL_TIMEOUT_MS);
+		f->del_posted = true;
+	return err;
+}
+
+/* After the worker's acknowledgement: nothing refers to @p f any more. */
+static int del_finish(struct sk_dataplane *sk, struct sk_flow *f, uint64_t deadline_ms)
+{
+	int err = sk_worker_wait_deleted(&sk->workers[f->worker], f, deadline_ms);
+
 	if (err)
 		return err; /* the worker may still use it: keep the flow */
-	slot_release(sk, id);
+	slot_release(sk, f->id);
 	close(f->fd);
 	free(f);
 	return 0;
+}
+
+/*
+ * Every delete is posted before the first wait, so a worker takes them in one wake-up and one
+ * acknowledgement covers them all: one round trip per call instead of one per flow.
+ */
+static int sk_flow_del_many(struct dataplane *dp, const dp_flow_t *ids, unsigned n)
+{
+	struct sk_dataplane *sk = sk_of(dp);
+	uint64_t deadline_ms = sk_now_ms() + SK_DEL_TIMEOUT_MS;
+	int first = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct sk_flow *f = flow_lookup(sk, ids[i]);
+		int err = f ? del_post(sk, f) : -ENOENT;
+
+		if (err && !first)
+			first = err;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct sk_flow *f = flow_lookup(sk, ids[i]); /* NULL for a repeated id */
+		int err;
+
+		if (!f || !f->del_posted)
+			continue;
+		err = del_finish(sk, f, deadline_ms);
+		if (err && !first)
+			first = err;
+	}
+	return first;
+}
+
+static int sk_flow_del(struct dataplane *dp, dp_flow_t id)
+{
+	return sk_flow_del_many(dp, &id, 1);
 }
 
 static uint64_t ctr_load(_Atomic uint64_t *c)
@@ -260,6 +306,7 @@ static void sk_free(struct dataplane *dp)
 		sk_worker_destroy(&sk->workers[i]);
 	free(sk->workers);
 	free(sk->slots);
+	free(sk->free_ids);
 	free(sk);
 }
 
@@ -269,6 +316,7 @@ static const struct dataplane_ops sk_ops = {
 	.flow_update = sk_flow_update,
 	.flow_link = sk_flow_link,
 	.flow_del = sk_flow_del,
+	.flow_del_many = sk_flow_del_many,
 	.flow_stats = sk_flow_stats,
 	.free = sk_free,
 };

@@ -54,6 +54,10 @@ struct sk_flow {
 	struct sk_signalled sig;
 	struct latch latch;
 	struct sk_flow *out;
+	/* the flows whose out is this one (through their link_prev/link_next): deleting it
+	 * unlinks them without walking every flow of the worker */
+	struct sk_flow *linked_from;
+	struct sk_flow *link_prev, *link_next;
 	struct sk_flow *prev, *next; /* the worker's list of its flows, then its detached list */
 	bool detached;		     /* out of epoll, deletion not acknowledged yet */
 	bool io_pending;	     /* io_uring: its multishot receive may still complete */
@@ -61,6 +65,7 @@ struct sk_flow {
 
 	/* control-owned: set by the worker's acknowledgement of CMD_DEL */
 	atomic_bool deleted;
+	bool del_posted; /* control-only: CMD_DEL is queued, never post it twice */
 
 	struct sk_counters ctr;
 };
@@ -147,8 +152,11 @@ int sk_worker_init(struct sk_worker *w, unsigned batch, enum dp_sockets_engine e
 int sk_worker_start(struct sk_worker *w);
 /** Control side: stops and joins the thread, if it was started. */
 void sk_worker_stop(struct sk_worker *w);
-/** Control side: waits (bounded) until the worker acknowledged deleting @p f. 0 or -ETIMEDOUT. */
-int sk_worker_wait_deleted(struct sk_worker *w, struct sk_flow *f, int timeout_ms);
+/**
+ * Control side: waits until the worker acknowledged deleting @p f, at most until @p deadline_ms
+ * (sk_now_ms()). 0 or -ETIMEDOUT.
+ */
+int sk_worker_wait_deleted(struct sk_worker *w, struct sk_flow *f, uint64_t deadline_ms);
 /** Releases what sk_worker_init() took (the thread must have been joined). */
 void sk_worker_destroy(struct sk_worker *w);
 /** Control side: queue a command and wake the worker. @return 0 or -EAGAIN (ring stays full). */

@@ -89,6 +89,7 @@ static void cmd_add(struct sk_worker *w, struct sk_flow *f, const struct sk_sign
 	sa_init(&f->latch.learned);
 	latch_restart(&f->latch, &f->sig.latch, w->now_ms);
 	f->out = NULL;
+	f->linked_from = f->link_prev = f->link_next = NULL;
 	f->prev = NULL;
 	f->next = w->flows;
 	if (w->flows)
@@ -104,14 +105,40 @@ static void cmd_update(struct sk_worker *w, struct sk_flow *f, const struct sk_s
 	flow_publish_latch(f);
 }
 
+/* @p f stops sending into f->out (and leaves f->out's list of flows linked into it). */
+static void link_remove(struct sk_flow *f)
+{
+	if (!f->out)
+		return;
+	if (f->link_prev)
+		f->link_prev->link_next = f->link_next;
+	else
+		f->out->linked_from = f->link_next;
+	if (f->link_next)
+		f->link_next->link_prev = f->link_prev;
+	f->link_prev = f->link_next = NULL;
+	f->out = NULL;
+}
+
+static void cmd_link(struct sk_flow *f, struct sk_flow *out)
+{
+	link_remove(f);
+	if (!out)
+		return;
+	f->out = out;
+	f->link_next = out->linked_from;
+	if (out->linked_from)
+		out->linked_from->link_prev = f;
+	out->linked_from = f;
+}
+
 static void cmd_del(struct sk_worker *w, struct sk_flow *f)
 {
 	w->engine->detach(w, f);
+	link_remove(f);
 	/* no flow of this worker may keep sending into the one going away */
-	for (struct sk_flow *o = w->flows; o; o = o->next) {
-		if (o->out == f)
-			o->out = NULL;
-	}
+	while (f->linked_from)
+		link_remove(f->linked_from);
 	if (f->prev)
 		f->prev->next = f->next;
 	else
@@ -161,7 +188,7 @@ void sk_worker_apply_commands(struct sk_worker *w)
 			cmd_update(w, cmd.flow, &cmd.sig);
 			break;
 		case SK_CMD_LINK:
-			cmd.flow->out = cmd.out;
+			cmd_link(cmd.flow, cmd.out);
 			break;
 		case SK_CMD_DEL:
 			cmd_del(w, cmd.flow);
@@ -331,15 +358,18 @@ void sk_worker_destroy(struct sk_worker *w)
 	txq_destroy(&w->reply);
 }
 
-int sk_worker_wait_deleted(struct sk_worker *w, struct sk_flow *f, int timeout_ms)
+int sk_worker_wait_deleted(struct sk_worker *w, struct sk_flow *f, uint64_t deadline_ms)
 {
-	for (int waited = 0; waited <= timeout_ms; waited += 100) {
+	for (;;) {
 		struct pollfd pfd = { .fd = w->ack_efd, .events = POLLIN };
+		uint64_t now = sk_now_ms();
 
 		if (atomic_load_explicit(&f->deleted, memory_order_acquire))
 			return 0;
-		if (poll(&pfd, 1, 100) > 0)
+		if (now >= deadline_ms)
+			return -ETIMEDOUT;
+		/* any acknowledgement wakes us: it may cover @p f (one covers a whole wake-up) */
+		if (poll(&pfd, 1, deadline_ms - now > 100 ? 100 : (int)(deadline_ms - now)) > 0)
 			sk_efd_drain(w->ack_efd);
 	}
-	return atomic_load_explicit(&f->deleted, memory_order_acquire) ? 0 : -ETIMEDOUT;
 }

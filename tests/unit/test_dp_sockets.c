@@ -15,8 +15,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +37,31 @@ struct env {
 	dp_flow_t fa, fb; /* flows A and B send to */
 	struct sa fa_local, fb_local;
 };
+
+/*
+ * The epoll loop's sendmmsg, interposed (this definition wins over libc's for the backend linked
+ * in): counts the calls, may hold the first one (so that datagrams pile up behind it) and fail
+ * a number of calls with a chosen errno. The io_uring loop never calls it.
+ */
+static atomic_int mmsg_calls;
+static atomic_int mmsg_hold;
+static atomic_int mmsg_errno;
+static atomic_int mmsg_fails; /* calls left to fail with mmsg_errno */
+
+int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	atomic_fetch_add(&mmsg_calls, 1);
+	for (int i = 0; i < WAIT_MS && atomic_load(&mmsg_hold); i++)
+		nanosleep(&ts, NULL);
+	if (atomic_load(&mmsg_fails) > 0) {
+		atomic_fetch_sub(&mmsg_fails, 1);
+		errno = atomic_load(&mmsg_errno);
+		return -1;
+	}
+	return (int)syscall(SYS_sendmmsg, fd, v, n, flags);
+}
 
 static struct sa addr(const char *text, uint16_t port)
 {
@@ -456,6 +484,181 @@ static void test_del_frees_port(void **state)
 	env_teardown(&e);
 }
 
+/* A third flow of the call whose endpoint is B (as fb): a re-INVITE's new relay port. */
+static void add_towards_b(struct env *e, dp_flow_t *id, struct sa *local)
+{
+	struct dp_flow_params p;
+	char bexp[SA_STRLEN];
+
+	params_init(&p, &e->a_addr, sa_print(&e->b_addr, bexp, sizeof(bexp)), e->lo, 10000);
+	add_on_free_port(e->dp, &p, e->lo, id);
+	*local = p.local;
+}
+
+/*
+ * Deleting a flow unlinks exactly the flows linked into it (back-references, not a walk):
+ * a flow relinked elsewhere before keeps forwarding, several flows linked into the deleted one
+ * (and the deleted one into itself) all stop.
+ */
+static void test_del_after_relink(void **state)
+{
+	struct env e;
+	struct sa c_local;
+	dp_flow_t c;
+	uint8_t pkt[172];
+
+	(void)state;
+	assert_int_equal(env_setup(&e, "127.0.0.1", NULL), 0);
+	add_towards_b(&e, &c, &c_local);
+	assert_int_equal(dp_flow_link(e.dp, e.fa, c), 0); /* fa leaves fb's back-references */
+	assert_int_equal(dp_flow_link(e.dp, c, c), 0);
+	assert_int_equal(dp_flow_del(e.dp, e.fb), 0);
+	send_to(e.a, pkt, rtp_packet(pkt, 0x11, 1), &e.fa_local);
+	expect_from(e.b, &c_local, 0x11);
+	/* fa into c, c into itself: deleting c stops both, fa stays */
+	assert_int_equal(dp_flow_del(e.dp, c), 0);
+	send_to(e.a, pkt, rtp_packet(pkt, 0x11, 2), &e.fa_local);
+	assert_int_equal(recv_wait(e.b, pkt, sizeof(pkt), NULL, 200), -1);
+	assert_int_equal(dp_flow_stats(e.dp, e.fa, &(struct dp_flow_stats){ 0 }), 0);
+	env_teardown(&e);
+}
+
+/*
+ * dp_flow_del_many: the whole call at once; an unknown or repeated id is reported (-ENOENT)
+ * without stopping the others, and every port is free when it returns.
+ */
+static void test_del_many(void **state)
+{
+	struct dp_flow_params p;
+	struct env e;
+	struct sa c_local;
+	dp_flow_t c, again, ids[5];
+
+	(void)state;
+	assert_int_equal(env_setup(&e, "127.0.0.1", NULL), 0);
+	add_towards_b(&e, &c, &c_local);
+	assert_int_equal(dp_flow_link(e.dp, c, e.fa), 0);
+	ids[0] = e.fa;
+	ids[1] = e.fb;
+	ids[2] = 54321;
+	ids[3] = c;
+	ids[4] = e.fa;
+	assert_int_equal(dp_flow_del_many(e.dp, ids, 5), -ENOENT);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(dp_flow_stats(e.dp, ids[i], &(struct dp_flow_stats){ 0 }),
+				 -ENOENT);
+	params_init(&p, &e.fa_local, NULL, "127.0.0.1", 10000);
+	assert_int_equal(dp_flow_add(e.dp, &p, &again), 0);
+	p.local = c_local;
+	assert_int_equal(dp_flow_add(e.dp, &p, &again), 0);
+	assert_int_equal(dp_flow_del_many(e.dp, ids, 0), 0);
+	env_teardown(&e);
+}
+
+/* Flow ids: unique while live, the freed ones taken again before the table grows. */
+static void test_ids_reused(void **state)
+{
+	enum { N = 150 };
+	struct dp_flow_params p;
+	struct dataplane *dp;
+	dp_flow_t ids[N], max = 0;
+	bool seen[N + 1] = { false };
+
+	(void)state;
+	assert_int_equal(dp_sockets_alloc(&dp, NULL), 0);
+	params_init(&p, &(struct sa){ 0 }, NULL, "127.0.0.1", 10000);
+	for (int i = 0; i < N; i++) {
+		add_on_free_port(dp, &p, "127.0.0.1", &ids[i]);
+		max = ids[i] > max ? ids[i] : max;
+	}
+	for (int i = 0; i < N; i += 2)
+		assert_int_equal(dp_flow_del(dp, ids[i]), 0);
+	for (int i = 0; i < N; i += 2)
+		add_on_free_port(dp, &p, "127.0.0.1", &ids[i]);
+	for (int i = 0; i < N; i++) {
+		assert_true(ids[i] >= 1 && ids[i] <= max);
+		assert_false(seen[ids[i]]);
+		seen[ids[i]] = true;
+		assert_int_equal(dp_flow_stats(dp, ids[i], &(struct dp_flow_stats){ 0 }), 0);
+	}
+	dataplane_free(dp);
+}
+
+static void wait_calls(int n)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	for (int i = 0; i < WAIT_MS && atomic_load(&mmsg_calls) < n; i++)
+		nanosleep(&ts, NULL);
+	assert_true(atomic_load(&mmsg_calls) >= n);
+}
+
+/*
+ * A held: 1 datagram A -> fa whose send waits in sendmmsg while 7 more queue up; they leave in
+ * one batch. Sends fail with @p err for @p fails calls.
+ */
+static void burst_with_failures(struct env *e, int err, int fails, uint16_t seq)
+{
+	uint8_t pkt[172];
+
+	atomic_store(&mmsg_calls, 0);
+	atomic_store(&mmsg_errno, err);
+	atomic_store(&mmsg_fails, fails);
+	atomic_store(&mmsg_hold, 1);
+	send_to(e->a, pkt, rtp_packet(pkt, 0x11, seq), &e->fa_local);
+	wait_calls(1);
+	for (uint16_t i = 1; i < 8; i++)
+		send_to(e->a, pkt, rtp_packet(pkt, 0x11, (uint16_t)(seq + i)), &e->fa_local);
+	atomic_store(&mmsg_hold, 0);
+	wait_calls(2);
+}
+
+static bool has_8_errors(const struct dp_flow_stats *st)
+{
+	return st->errors >= 8;
+}
+
+/*
+ * A full socket buffer (EAGAIN) fails the rest of the batch in one call; a per-destination error
+ * (EHOSTUNREACH) skips one message and the others leave. Epoll loop only (sendmmsg).
+ */
+static void test_send_failures(void **state)
+{
+	struct dp_flow_stats st;
+	uint8_t pkt[172];
+	struct env e;
+
+	(void)state;
+	assert_int_equal(env_setup(&e, "127.0.0.1", NULL), 0);
+	atomic_store(&mmsg_calls, 0);
+	send_to(e.a, pkt, rtp_packet(pkt, 0x11, 1), &e.fa_local);
+	expect_from(e.b, &e.fb_local, 0x11);
+	if (atomic_load(&mmsg_calls) == 0) {
+		/* the io_uring loop: one send SQE per datagram, each failure its own CQE, no retry
+		 */
+		env_teardown(&e);
+		return;
+	}
+	/* the held datagram, then the batch of 7: one failing call each */
+	burst_with_failures(&e, EAGAIN, 100, 10);
+	assert_true(wait_stats(&e, e.fa, has_8_errors));
+	assert_int_equal(atomic_load(&mmsg_calls), 2);
+	stats(&e, e.fa, &st);
+	assert_int_equal(st.errors, 8);
+	assert_int_equal(st.packets, 1);
+	assert_int_equal(recv_wait(e.b, pkt, sizeof(pkt), NULL, 100), -1);
+	/* held one fails, the batch's first fails, its 6 others in one more call */
+	atomic_store(&mmsg_fails, 0);
+	burst_with_failures(&e, EHOSTUNREACH, 2, 20);
+	for (int i = 0; i < 6; i++)
+		expect_from(e.b, &e.fb_local, 0x11);
+	assert_int_equal(atomic_load(&mmsg_calls), 3);
+	stats(&e, e.fa, &st);
+	assert_int_equal(st.errors, 10);
+	assert_int_equal(st.packets, 7);
+	env_teardown(&e);
+}
+
 /* A window that closed before A (a stranger: private SDP, no SIP source) sent: A is refused
  * until a re-offer reopens it. */
 static void test_update_restarts_window(void **state)
@@ -532,6 +735,10 @@ int main(void)
 		cmocka_unit_test(test_no_destination),
 		cmocka_unit_test(test_counters_while_forwarding),
 		cmocka_unit_test(test_del_frees_port),
+		cmocka_unit_test(test_del_after_relink),
+		cmocka_unit_test(test_del_many),
+		cmocka_unit_test(test_ids_reused),
+		cmocka_unit_test(test_send_failures),
 		cmocka_unit_test(test_update_restarts_window),
 		cmocka_unit_test(test_bad_calls),
 		cmocka_unit_test(test_link_across_groups),
