@@ -194,20 +194,43 @@ static struct call *call_create(struct calls *c, struct strv id, struct strv fro
 
 /* --- streams and media: ports and flows ------------------------------------ */
 
-/* A deleted flow's counters go to its interface's totals (metrics).
- * @return the flow when the dataplane could not delete it (its port is still bound), else 0 */
-static dp_flow_t stream_close(struct calls *c, const struct monologue *m, struct stream *s)
+/* A deleted flow's counters go to its interface's totals (metrics). */
+static void stream_account(struct calls *c, const struct monologue *m, const struct stream *s)
 {
-	dp_flow_t left = 0;
 	struct dp_flow_stats st;
 
 	if (s->flow && dp_flow_stats(c->conf.dp, s->flow, &st) == 0)
 		calls_traffic_add(&c->gone[m->iface - c->conf.ifaces], &st);
-	if (s->flow && dp_flow_del(c->conf.dp, s->flow) < 0)
-		left = s->flow;
-	s->flow = 0;
-	s->port = 0;
-	return left;
+}
+
+/*
+ * Deletes a media's RTP and RTCP flows with one wait on the dataplane. @p left gets the flows
+ * the dataplane could not delete (their ports are still bound), 0 for the others.
+ */
+static void streams_close(struct calls *c, const struct monologue *m, struct stream *rtp,
+			  struct stream *rtcp, dp_flow_t left[2])
+{
+	dp_flow_t ids[2];
+	unsigned n = 0;
+
+	stream_account(c, m, rtp);
+	stream_account(c, m, rtcp);
+	if (rtp->flow)
+		ids[n++] = rtp->flow;
+	if (rtcp->flow)
+		ids[n++] = rtcp->flow;
+	left[0] = left[1] = 0;
+	if (n && dp_flow_del_many(c->conf.dp, ids, n) < 0) {
+		/* a flow that still answers was not deleted (-ENOENT: it is gone) */
+		for (unsigned i = 0; i < n; i++) {
+			struct dp_flow_stats st;
+
+			if (dp_flow_stats(c->conf.dp, ids[i], &st) != -ENOENT)
+				left[i] = ids[i];
+		}
+	}
+	rtp->flow = rtcp->flow = 0;
+	rtp->port = rtcp->port = 0;
 }
 
 static void zombie_add(struct calls *c, struct iface *ifc, uint16_t port, const dp_flow_t left[2])
@@ -251,8 +274,7 @@ static void media_close(struct calls *c, struct monologue *m, struct media *md)
 	uint16_t port = md->rtp.port;
 	dp_flow_t left[2];
 
-	left[0] = stream_close(c, m, &md->rtp);
-	left[1] = stream_close(c, m, &md->rtcp);
+	streams_close(c, m, &md->rtp, &md->rtcp, left);
 	if (!port)
 		return;
 	/* a pair still bound must not be handed out again */
