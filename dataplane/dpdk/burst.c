@@ -14,27 +14,26 @@
 struct burst_ctx {
 	struct dpdk_pkt pkt[DP_DPDK_BURST_MAX];
 	uint8_t cls[DP_DPDK_BURST_MAX];
-	struct dpdk_flow_key key[DP_DPDK_BURST_MAX];
+	struct dpdk_flow_hkey key[DP_DPDK_BURST_MAX];
 	const void *keyp[DP_DPDK_BURST_MAX];
 	void *data[DP_DPDK_BURST_MAX];
 	uint8_t udp_idx[DP_DPDK_BURST_MAX]; /**< packet index of each looked-up key */
 	struct dpdk_flow *flow[DP_DPDK_BURST_MAX];
 };
 
-static void key_of(struct rte_mbuf *m, const struct dpdk_pkt *p, struct dpdk_flow_key *k)
+static void key_of(struct rte_mbuf *m, const struct dpdk_pkt *p, struct dpdk_flow_hkey *h)
 {
 	const uint8_t *l3 = dpdk_l3(m, p);
 	const struct rte_udp_hdr *u = dpdk_l4(m, p);
+	struct dpdk_flow_key *k = &h->k;
 
+	memset(h, 0, sizeof(*h));
 	k->family = p->family;
-	k->pad = 0;
 	k->port_be = u->dst_port;
-	if (p->family == AF_INET) {
+	if (p->family == AF_INET)
 		memcpy(k->addr, l3 + offsetof(struct rte_ipv4_hdr, dst_addr), 4);
-		memset(k->addr + 4, 0, 12);
-	} else {
+	else
 		memcpy(k->addr, l3 + offsetof(struct rte_ipv6_hdr, dst_addr), 16);
-	}
 }
 
 /* Parses the burst and collects the keys of its UDP packets. @return how many keys. */
@@ -58,16 +57,11 @@ static unsigned int parse_all(struct rte_mbuf **pkts, uint16_t n, struct burst_c
 	return nk;
 }
 
-/* Flows and their settings span several cache lines; the fast path touches most of them. */
-static inline void prefetch_lines(const void *p, size_t len)
-{
-	for (size_t off = 0; off < len; off += RTE_CACHE_LINE_SIZE)
-		rte_prefetch0((const uint8_t *)p + off);
-}
-
+/* A packet reads lines 0 and 1 of its flow (dpdk_priv.h); the rest of the flow is cold. */
 static inline void flow_prefetch(const struct dpdk_flow *f)
 {
-	prefetch_lines(f, sizeof(*f));
+	rte_prefetch0(f);
+	rte_prefetch0((const uint8_t *)f + RTE_CACHE_LINE_SIZE);
 }
 
 static void lookup_all(struct dp_dpdk *d, unsigned int nk, struct burst_ctx *x)
@@ -88,8 +82,9 @@ static void lookup_all(struct dp_dpdk *d, unsigned int nk, struct burst_ctx *x)
 }
 
 /*
- * Second prefetch stage: what the flows point to (their settings, the linked flow). The flows
- * were prefetched by lookup_all(), so their pointers are mostly in cache by now.
+ * Second prefetch stage: line 0 of the linked flow, all a packet reads there. The flows were
+ * prefetched by lookup_all(), so their links are mostly in cache by now. Settings are not
+ * prefetched: only signalling changes, STUN and unlatched sources read them.
  */
 static void prefetch_linked(struct dp_dpdk *d, uint16_t n, struct burst_ctx *x)
 {
@@ -98,13 +93,11 @@ static void prefetch_linked(struct dp_dpdk *d, uint16_t n, struct burst_ctx *x)
 
 		if (!f)
 			continue;
-		prefetch_lines(atomic_load_explicit(&f->cfg, memory_order_relaxed),
-			       sizeof(struct dpdk_flow_cfg));
 		uint32_t out = atomic_load_explicit(&f->out, memory_order_relaxed);
 		uint32_t idx = (out & 0xffffff) - 1; /* see flow_table.c: garbage is only a hint */
 
 		if (out && idx < d->max_flows)
-			flow_prefetch(&d->flows[idx]);
+			rte_prefetch0(&d->flows[idx]);
 	}
 }
 

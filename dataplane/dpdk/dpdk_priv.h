@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_ether.h>
 #include <rte_hash.h>
@@ -37,6 +38,23 @@ struct dpdk_flow_key {
 
 #define DPDK_FLOW_KEY_LEN (offsetof(struct dpdk_flow_key, addr) + 16) /* no tail padding */
 
+/**
+ * The key as the hash stores it: zero-padded to 32 bytes, a size rte_hash compares inline with
+ * SSE (other sizes call memcmp() for every candidate).
+ */
+struct dpdk_flow_hkey {
+	union {
+		struct dpdk_flow_key k;
+		uint8_t b[32];
+	};
+} __rte_aligned(16);
+
+static inline void dpdk_hkey_of(struct dpdk_flow_hkey *h, const struct dpdk_flow_key *k)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h, k, DPDK_FLOW_KEY_LEN);
+}
+
 struct dpdk_ice {
 	char ufrag[DP_ICE_UFRAG_MAX];
 	char pwd[DP_ICE_PWD_MAX];
@@ -51,27 +69,46 @@ struct dpdk_flow_cfg {
 	struct latch_params latch;
 };
 
+/* Counters every forwarded packet writes. */
 struct dpdk_flow_ctr {
-	uint64_t packets, bytes, errors, refused, stun_answered, stun_refused, last_ms;
+	uint64_t packets, bytes, last_ms;
 };
 
+/* Counters of the exceptions. */
+struct dpdk_flow_ctr_rare {
+	uint64_t errors, refused, stun_answered, stun_refused;
+};
+
+/*
+ * A flow, laid out for the fast path: a packet reads lines 0 and 1 of the flow it arrives on and
+ * line 0 of the flow it leaves from (the linked one); the rest is cold.
+ */
 struct dpdk_flow {
-	/* written by the control thread, read by workers */
-	_Atomic uint32_t id; /**< dp_flow_t while in use, 0 when free or deleted */
-	_Atomic uint32_t out;
-	struct dpdk_flow_cfg *_Atomic cfg;
+	/* line 0; control thread: id, cfg_gen, key, owner, iface; worker: the rest */
+	_Atomic uint32_t id;	  /**< dp_flow_t while in use, 0 when free or deleted */
 	_Atomic uint32_t cfg_gen; /**< cfg->gen, stored after cfg: the check costs no cfg miss */
-	struct dpdk_flow_key key;
-	uint16_t iface;
+	uint32_t seen_gen;
 	uint16_t owner; /**< the worker that forwards it: group % workers */
+	uint8_t iface;
+	bool is_rtcp; /**< cfg->is_rtcp as of seen_gen */
+	struct dpdk_flow_key key;
+	struct latch_addr dst; /**< latch.learned_key: where this flow sends, when latched */
+	/* line 1; control thread: out; worker: the rest */
+	_Atomic uint32_t out;
+	_Atomic uint32_t latch_seq; /**< odd while the latch changes */
+	struct dpdk_flow_ctr ctr;
+	struct latch latch; /**< its first 32 bytes end line 1 */
+	/* cold */
+	struct dpdk_flow_ctr_rare rare;
+	struct dpdk_flow_cfg *_Atomic cfg;
 	uint32_t group;
 	uint8_t gen; /**< slot generation, part of id */
-	/* written by the worker that forwards the flow */
-	uint32_t seen_gen;
-	_Atomic uint32_t latch_seq; /**< odd while the latch changes */
-	struct latch latch;
-	struct dpdk_flow_ctr ctr;
 } __rte_cache_aligned;
+
+_Static_assert(offsetof(struct dpdk_flow, dst) + sizeof(struct latch_addr) <= 64,
+	       "the linked flow's fast path state fits line 0");
+_Static_assert(offsetof(struct dpdk_flow, latch.window_end_ms) <= 128,
+	       "the latch's hot part fits line 1");
 
 /* An address in wire form: what the fast path compares against (no struct sa calls). */
 struct dpdk_prefix {
@@ -148,10 +185,25 @@ static inline uint64_t dpdk_ctr_get(const uint64_t *c)
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
+#define DPDK_ID_IDX_BITS 24
+#define DPDK_ID_IDX_MASK ((1u << DPDK_ID_IDX_BITS) - 1)
+
+/** The flow with id @p id, or NULL when there is none (deleted, slot reused). Inline: per packet.
+ */
+static inline struct dpdk_flow *dpdk_flow_get(struct dp_dpdk *d, dp_flow_t id)
+{
+	uint32_t idx = (id & DPDK_ID_IDX_MASK) - 1;
+	struct dpdk_flow *f;
+
+	if ((id & DPDK_ID_IDX_MASK) == 0 || idx >= d->max_flows)
+		return NULL;
+	f = &d->flows[idx];
+	return atomic_load_explicit(&f->id, memory_order_acquire) == id ? f : NULL;
+}
+
 /* flow_table.c */
 int dpdk_flows_init(struct dp_dpdk *d);
 void dpdk_flows_fini(struct dp_dpdk *d);
-struct dpdk_flow *dpdk_flow_get(struct dp_dpdk *d, dp_flow_t id);
 int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *out);
 int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t f, const struct dp_flow_params *p);
 int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out);

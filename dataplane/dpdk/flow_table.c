@@ -18,8 +18,8 @@
 
 #include "dpdk_priv.h"
 
-#define ID_IDX_BITS 24
-#define ID_IDX_MASK ((1u << ID_IDX_BITS) - 1)
+#define ID_IDX_BITS DPDK_ID_IDX_BITS
+#define ID_IDX_MASK DPDK_ID_IDX_MASK
 
 /* what waits in the defer queue; slot UINT32_MAX: only a replaced cfg */
 struct dq_elem {
@@ -119,7 +119,7 @@ int dpdk_flows_init(struct dp_dpdk *d)
 	struct rte_hash_parameters hp = {
 		.name = name,
 		.entries = d->max_flows,
-		.key_len = DPDK_FLOW_KEY_LEN,
+		.key_len = sizeof(struct dpdk_flow_hkey),
 		.hash_func = rte_hash_crc,
 		.socket_id = (int)rte_socket_id(),
 		.extra_flag =
@@ -160,17 +160,6 @@ void dpdk_flows_fini(struct dp_dpdk *d)
 	rte_free(d->rcu);
 }
 
-struct dpdk_flow *dpdk_flow_get(struct dp_dpdk *d, dp_flow_t id)
-{
-	uint32_t idx = (id & ID_IDX_MASK) - 1;
-	struct dpdk_flow *f;
-
-	if ((id & ID_IDX_MASK) == 0 || idx >= d->max_flows)
-		return NULL;
-	f = &d->flows[idx];
-	return atomic_load_explicit(&f->id, memory_order_acquire) == id ? f : NULL;
-}
-
 static struct dpdk_flow_cfg *cfg_new(const struct dp_flow_params *p, uint32_t gen)
 {
 	bool has_ice = p->ice_local_ufrag[0] || p->ice_local_pwd[0];
@@ -201,14 +190,17 @@ static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_fl
 
 	f->gen++;
 	f->key = *k;
-	f->iface = (uint16_t)iface;
+	f->iface = (uint8_t)iface;
 	f->group = group;
 	f->owner = (uint16_t)(group % d->n_workers);
 	f->seen_gen = c->gen;
 	memset(&f->latch, 0, sizeof(f->latch));
 	memset(&f->ctr, 0, sizeof(f->ctr));
+	memset(&f->rare, 0, sizeof(f->rare));
 	atomic_store_explicit(&f->latch_seq, 0, memory_order_relaxed);
 	latch_restart(&f->latch, &c->latch, c->restart_ms);
+	f->dst = f->latch.learned_key;
+	f->is_rtcp = c->is_rtcp;
 	atomic_store_explicit(&f->out, 0, memory_order_relaxed);
 	atomic_store_explicit(&f->cfg, c, memory_order_relaxed);
 	atomic_store_explicit(&f->cfg_gen, c->gen, memory_order_relaxed);
@@ -220,6 +212,7 @@ static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_fl
 int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *out)
 {
 	struct dpdk_flow_key k;
+	struct dpdk_flow_hkey hk;
 	struct dpdk_flow_cfg *c;
 	uint32_t idx;
 	int iface, err;
@@ -230,7 +223,8 @@ int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *
 	iface = dpdk_iface_of_addr(d, k.family, k.addr);
 	if (iface < 0)
 		return -EADDRNOTAVAIL;
-	if (rte_hash_lookup(d->hash, &k) >= 0)
+	dpdk_hkey_of(&hk, &k);
+	if (rte_hash_lookup(d->hash, &hk) >= 0)
 		return -EADDRINUSE;
 	if (d->n_free == 0)
 		slots_wait(d);
@@ -242,7 +236,7 @@ int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *
 	idx = d->free_slots[--d->n_free];
 	id = slot_init(d, idx, &k, iface, p->group, c);
 	/* the hash publishes the slot to the workers (release inside rte_hash) */
-	err = rte_hash_add_key_data(d->hash, &k, (void *)(uintptr_t)idx);
+	err = rte_hash_add_key_data(d->hash, &hk, (void *)(uintptr_t)idx);
 	if (err < 0) {
 		atomic_store_explicit(&d->flows[idx].id, 0, memory_order_relaxed);
 		d->free_slots[d->n_free++] = idx;
@@ -290,11 +284,13 @@ int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out)
 int dpdk_flow_del(struct dp_dpdk *d, dp_flow_t id)
 {
 	struct dpdk_flow *f = dpdk_flow_get(d, id);
+	struct dpdk_flow_hkey hk;
 	int32_t pos;
 
 	if (!f)
 		return -ENOENT;
-	pos = rte_hash_del_key(d->hash, &f->key);
+	dpdk_hkey_of(&hk, &f->key);
+	pos = rte_hash_del_key(d->hash, &hk);
 	atomic_store_explicit(&f->id, 0, memory_order_release);
 	defer(d, &(struct dq_elem){ .cfg = atomic_load_explicit(&f->cfg, memory_order_relaxed),
 				    .pos = pos,
@@ -324,10 +320,10 @@ int dpdk_flow_stats(struct dp_dpdk *d, dp_flow_t id, struct dp_flow_stats *out)
 		return -ENOENT;
 	out->packets = dpdk_ctr_get(&f->ctr.packets);
 	out->bytes = dpdk_ctr_get(&f->ctr.bytes);
-	out->errors = dpdk_ctr_get(&f->ctr.errors);
-	out->refused = dpdk_ctr_get(&f->ctr.refused);
-	out->stun_answered = dpdk_ctr_get(&f->ctr.stun_answered);
-	out->stun_refused = dpdk_ctr_get(&f->ctr.stun_refused);
+	out->errors = dpdk_ctr_get(&f->rare.errors);
+	out->refused = dpdk_ctr_get(&f->rare.refused);
+	out->stun_answered = dpdk_ctr_get(&f->rare.stun_answered);
+	out->stun_refused = dpdk_ctr_get(&f->rare.stun_refused);
 	out->last_packet_ms = dpdk_ctr_get(&f->ctr.last_ms);
 	latch_read(f, &l);
 	out->latched = l.learned;
