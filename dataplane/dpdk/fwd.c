@@ -196,7 +196,8 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	struct sa src;
 
 	cfg_sync(f);
-	if (unlikely(stun_is_stun(pl, plen)))
+	/* RFC 7983: STUN's first byte is 0..3, RTP's 128..191; no call for media */
+	if (unlikely(plen > 0 && pl[0] <= 3 && stun_is_stun(pl, plen)))
 		return dpdk_stun_input(w, m, p, f,
 				       atomic_load_explicit(&f->cfg, memory_order_acquire));
 	has_ssrc = rtp_ssrc(pl, plen, f->is_rtcp, &ssrc);

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
+
 #include "dpdk_priv.h"
 
 static const uint8_t *sa_bytes(const struct sa *sa)
@@ -17,15 +19,20 @@ static size_t fam_len(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
+/* Per packet (next hop): 32-bit words under a mask, no memcmp() call. */
 static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned int bits)
 {
-	unsigned int bytes = bits / 8, rest = bits % 8;
+	for (unsigned int off = 0; bits > 0; off += 4) {
+		unsigned int n = bits < 32 ? bits : 32;
+		uint32_t x, y;
 
-	if (memcmp(a, b, bytes) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	return ((a[bytes] ^ b[bytes]) & (uint8_t)(0xff << (8 - rest))) == 0;
+		memcpy(&x, a + off, 4);
+		memcpy(&y, b + off, 4);
+		if ((x ^ y) & rte_cpu_to_be_32(~0u << (32 - n)))
+			return false;
+		bits -= n;
+	}
+	return true;
 }
 
 /** The interface that carries relay address @p addr, or -ENOENT. */
