@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * One burst, l3fwd style: parse every frame (prefetching a few ahead), look all UDP
- * destinations up in one rte_hash_lookup_bulk_data(), prefetch the flows hit, then hand each
- * frame to its handler. The worker reports quiescent once the burst is done: it holds no flow
- * pointer across bursts.
+ * One burst, l3fwd style, in stages so that the cache misses of all its packets overlap: parse
+ * every frame (prefetching a few ahead) and prefetch each UDP destination's entry in the port
+ * map (dpdk_priv.h); read the entries and prefetch the flows; prefetch the linked flows; then
+ * hand each frame to its handler. The worker reports quiescent once the burst is done: it holds
+ * no flow pointer across bursts.
  */
 #include <rte_prefetch.h>
 
@@ -14,33 +15,29 @@
 struct burst_ctx {
 	struct dpdk_pkt pkt[DP_DPDK_BURST_MAX];
 	uint8_t cls[DP_DPDK_BURST_MAX];
-	struct dpdk_flow_hkey key[DP_DPDK_BURST_MAX];
-	const void *keyp[DP_DPDK_BURST_MAX];
-	void *data[DP_DPDK_BURST_MAX];
-	uint8_t udp_idx[DP_DPDK_BURST_MAX]; /**< packet index of each looked-up key */
+	_Atomic uint32_t *entry[DP_DPDK_BURST_MAX]; /**< port map entry; NULL: no flow */
 	struct dpdk_flow *flow[DP_DPDK_BURST_MAX];
 };
 
-static void key_of(struct rte_mbuf *m, const struct dpdk_pkt *p, struct dpdk_flow_hkey *h)
+/* Where the flow of a UDP packet's destination is found (NULL: not a relay address). */
+static inline _Atomic uint32_t *entry_of(const struct dp_dpdk *d, struct rte_mbuf *m,
+					 const struct dpdk_pkt *p)
 {
 	const uint8_t *l3 = dpdk_l3(m, p);
 	const struct rte_udp_hdr *u = dpdk_l4(m, p);
-	struct dpdk_flow_key *k = &h->k;
+	_Atomic uint32_t *ports;
 
-	memset(h, 0, sizeof(*h));
-	k->family = p->family;
-	k->port_be = u->dst_port;
 	if (p->family == AF_INET)
-		memcpy(k->addr, l3 + offsetof(struct rte_ipv4_hdr, dst_addr), 4);
+		ports = dpdk_amap_ports(d, AF_INET, l3 + offsetof(struct rte_ipv4_hdr, dst_addr));
 	else
-		memcpy(k->addr, l3 + offsetof(struct rte_ipv6_hdr, dst_addr), 16);
+		ports = dpdk_amap_ports(d, AF_INET6, l3 + offsetof(struct rte_ipv6_hdr, dst_addr));
+	return ports ? &ports[rte_be_to_cpu_16(u->dst_port)] : NULL;
 }
 
-/* Parses the burst and collects the keys of its UDP packets. @return how many keys. */
-static unsigned int parse_all(struct rte_mbuf **pkts, uint16_t n, struct burst_ctx *x)
+/* Parses the burst; prefetches the port map entries of its UDP packets. */
+static void parse_all(const struct dp_dpdk *d, struct rte_mbuf **pkts, uint16_t n,
+		      struct burst_ctx *x)
 {
-	unsigned int nk = 0;
-
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
@@ -48,13 +45,13 @@ static unsigned int parse_all(struct rte_mbuf **pkts, uint16_t n, struct burst_c
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		x->cls[i] = dpdk_parse(pkts[i], &x->pkt[i]);
 		x->flow[i] = NULL;
+		x->entry[i] = NULL;
 		if (x->cls[i] != DPKT_UDP)
 			continue;
-		key_of(pkts[i], &x->pkt[i], &x->key[nk]);
-		x->keyp[nk] = &x->key[nk];
-		x->udp_idx[nk++] = (uint8_t)i;
+		x->entry[i] = entry_of(d, pkts[i], &x->pkt[i]);
+		if (x->entry[i])
+			rte_prefetch0((const void *)x->entry[i]);
 	}
-	return nk;
 }
 
 /* A packet reads lines 0 and 1 of its flow (dpdk_priv.h); the rest of the flow is cold. */
@@ -64,20 +61,18 @@ static inline void flow_prefetch(const struct dpdk_flow *f)
 	rte_prefetch0((const uint8_t *)f + RTE_CACHE_LINE_SIZE);
 }
 
-static void lookup_all(struct dp_dpdk *d, unsigned int nk, struct burst_ctx *x)
+static void lookup_all(struct dp_dpdk *d, uint16_t n, struct burst_ctx *x)
 {
-	uint64_t hits = 0;
-
-	if (nk == 0)
-		return;
-	rte_hash_lookup_bulk_data(d->hash, x->keyp, nk, &hits, x->data);
-	for (unsigned int j = 0; j < nk; j++) {
-		if (!(hits & (1ULL << j)))
+	for (uint16_t i = 0; i < n; i++) {
+		if (!x->entry[i])
 			continue;
-		struct dpdk_flow *f = &d->flows[(uintptr_t)x->data[j]];
+		/* pairs with the control thread's release store after it set the slot up */
+		uint32_t slot = atomic_load_explicit(x->entry[i], memory_order_acquire);
 
-		flow_prefetch(f);
-		x->flow[x->udp_idx[j]] = f;
+		if (slot == 0)
+			continue;
+		x->flow[i] = &d->flows[slot - 1];
+		flow_prefetch(x->flow[i]);
 	}
 }
 
@@ -94,7 +89,8 @@ static void prefetch_linked(struct dp_dpdk *d, uint16_t n, struct burst_ctx *x)
 		if (!f)
 			continue;
 		uint32_t out = atomic_load_explicit(&f->out, memory_order_relaxed);
-		uint32_t idx = (out & 0xffffff) - 1; /* see flow_table.c: garbage is only a hint */
+		uint32_t idx =
+		    (out & DPDK_ID_IDX_MASK) - 1; /* see flow_table.c: garbage is only a hint */
 
 		if (out && idx < d->max_flows)
 			rte_prefetch0(&d->flows[idx]);
@@ -140,13 +136,12 @@ void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uin
 			   uint64_t now_ms, struct dp_dpdk_burst *res)
 {
 	struct burst_ctx x;
-	unsigned int nk;
 
 	res->n_tx = res->n_exc = res->n_drop = res->n_handoff = 0;
 	if (n > DP_DPDK_BURST_MAX)
 		n = DP_DPDK_BURST_MAX;
-	nk = parse_all(pkts, n, &x);
-	lookup_all(w->dp, nk, &x);
+	parse_all(w->dp, pkts, n, &x);
+	lookup_all(w->dp, n, &x);
 	prefetch_linked(w->dp, n, &x);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

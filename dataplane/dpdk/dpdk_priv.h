@@ -2,11 +2,11 @@
 /*
  * Private state of the DPDK backend.
  *
- * Concurrency, in one paragraph. The control thread is the only writer of the flow table (the
- * rte_hash with lock-free reader/writer concurrency), of flow slots' ids, settings (cfg) and
+ * Concurrency, in one paragraph. The control thread is the only writer of the flow table (per
+ * relay address an array of slot numbers indexed by port), of flow slots' ids, settings (cfg) and
  * links. Workers only read those, and own each flow's latch and counters (a flow's packets reach
  * one worker). A flow's cfg is immutable once published: an update publishes a new cfg and the old
- * one, like a deleted flow's slot and hash key position, goes to the RCU defer queue; it is freed
+ * one, like a deleted flow's slot, goes to the RCU defer queue; it is freed
  * only when every worker has reported quiescent (end of a burst) since. The control thread reads
  * counters with relaxed atomics and the latch under a sequence count.
  */
@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include <rte_ether.h>
-#include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
@@ -38,22 +38,21 @@ struct dpdk_flow_key {
 
 #define DPDK_FLOW_KEY_LEN (offsetof(struct dpdk_flow_key, addr) + 16) /* no tail padding */
 
-/**
- * The key as the hash stores it: zero-padded to 32 bytes, a size rte_hash compares inline with
- * SSE (other sizes call memcmp() for every candidate).
+/*
+ * The flow lookup. A flow's local address is always one of the interfaces' relay addresses, so
+ * (relay IP, port) is found in two steps: the address in a small open-addressing map filled at
+ * start-up (read-only afterwards, cache-hot), then the port as an index into that address's
+ * array of 65536 slot numbers. One cache miss per packet where a hash table costs two (bucket
+ * and key), and no hashing of the key; the price is 256 KiB per relay address.
  */
-struct dpdk_flow_hkey {
-	union {
-		struct dpdk_flow_key k;
-		uint8_t b[32];
-	};
-} __rte_aligned(16);
+#define DPDK_AMAP_SIZE	256 /* power of two, above twice every interface's addresses */
+#define DPDK_AMAP_PORTS 65536
 
-static inline void dpdk_hkey_of(struct dpdk_flow_hkey *h, const struct dpdk_flow_key *k)
-{
-	memset(h, 0, sizeof(*h));
-	memcpy(h, k, DPDK_FLOW_KEY_LEN);
-}
+struct dpdk_amap {
+	uint8_t family; /**< 0: free */
+	uint8_t addr[16];
+	_Atomic uint32_t *port; /**< per UDP port (host order): slot index + 1, 0: no flow */
+};
 
 struct dpdk_ice {
 	char ufrag[DP_ICE_UFRAG_MAX];
@@ -157,7 +156,7 @@ struct dp_dpdk {
 	unsigned int n_ports;
 	int32_t exc_port[DP_DPDK_IFACES_MAX]; /**< ports[i]'s kernel path (TAP), -1: none */
 	unsigned int exc_started;	      /**< kernel-path ports started, in ports[] order */
-	struct rte_hash *hash;
+	struct dpdk_amap amap[DPDK_AMAP_SIZE];
 	struct dpdk_flow *flows;
 	uint32_t max_flows;
 	uint32_t *free_slots; /**< stack of free slot indexes (control thread only) */
@@ -199,6 +198,53 @@ static inline struct dpdk_flow *dpdk_flow_get(struct dp_dpdk *d, dp_flow_t id)
 		return NULL;
 	f = &d->flows[idx];
 	return atomic_load_explicit(&f->id, memory_order_acquire) == id ? f : NULL;
+}
+
+static inline uint32_t dpdk_amap_hash(int family, const uint8_t *addr)
+{
+	uint32_t a[4];
+
+	if (family == AF_INET) {
+		memcpy(a, addr, 4);
+		return rte_hash_crc_4byte(a[0], AF_INET);
+	}
+	memcpy(a, addr, 16);
+	return rte_hash_crc(a, 16, AF_INET6);
+}
+
+static inline bool dpdk_amap_eq(const struct dpdk_amap *e, int family, const uint8_t *addr)
+{
+	uint64_t x[2], y[2];
+
+	if (e->family != family)
+		return false;
+	if (family == AF_INET) {
+		uint32_t u, v;
+
+		memcpy(&u, e->addr, 4);
+		memcpy(&v, addr, 4);
+		return u == v;
+	}
+	memcpy(x, e->addr, 16);
+	memcpy(y, addr, 16);
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+/** The port array of relay address @p addr, or NULL when it is not one. */
+static inline _Atomic uint32_t *dpdk_amap_ports(const struct dp_dpdk *d, int family,
+						const uint8_t *addr)
+{
+	uint32_t h = dpdk_amap_hash(family, addr);
+
+	for (unsigned int i = 0; i < DPDK_AMAP_SIZE; i++) {
+		const struct dpdk_amap *e = &d->amap[(h + i) & (DPDK_AMAP_SIZE - 1)];
+
+		if (e->family == 0)
+			return NULL;
+		if (dpdk_amap_eq(e, family, addr))
+			return e->port;
+	}
+	return NULL;
 }
 
 /* flow_table.c */
