@@ -120,6 +120,9 @@ struct dpdk_iface {
 	struct dp_dpdk_iface_conf conf;
 	struct dpdk_prefix pfx[DP_DPDK_IFACE_ADDRS_MAX]; /**< the relay addresses' subnets */
 	struct dpdk_prefix gw4, gw6;
+	uint32_t net4[DP_DPDK_IFACE_ADDRS_MAX]; /**< the IPv4 subnets, each once, network order */
+	uint32_t mask4[DP_DPDK_IFACE_ADDRS_MAX];
+	unsigned int n_net4;
 	struct rte_ether_addr mac;
 	uint32_t ip4_be; /**< first IPv4 relay address: source of our ARP requests; 0: none */
 	uint8_t ip6[16]; /**< first IPv6 relay address: source of our solicitations */

@@ -90,6 +90,25 @@ void dpdk_iface_prepare(struct dpdk_iface *ifc)
 	}
 	prefix_set(&ifc->gw4, &c->gateway4, 32);
 	prefix_set(&ifc->gw6, &c->gateway6, 128);
+	ifc->n_net4 = 0;
+	for (unsigned int j = 0; j < c->n_addrs; j++) {
+		const struct dpdk_prefix *p = &ifc->pfx[j];
+		uint32_t net, mask;
+		unsigned int k = 0;
+
+		if (p->family != AF_INET)
+			continue;
+		mask = p->len ? rte_cpu_to_be_32(~0u << (32 - p->len)) : 0;
+		memcpy(&net, p->addr, 4);
+		net &= mask;
+		while (k < ifc->n_net4 && (ifc->net4[k] != net || ifc->mask4[k] != mask))
+			k++;
+		if (k == ifc->n_net4) {
+			ifc->net4[k] = net;
+			ifc->mask4[k] = mask;
+			ifc->n_net4++;
+		}
+	}
 }
 
 /** On-link destinations are their own next hop, others go to the gateway. 0 or -EHOSTUNREACH. */
@@ -98,7 +117,18 @@ int dpdk_iface_next_hop(const struct dpdk_iface *ifc, int family, const uint8_t 
 	const struct dpdk_prefix *gw = family == AF_INET ? &ifc->gw4 : &ifc->gw6;
 	size_t alen = fam_len(family);
 
-	for (unsigned int j = 0; j < ifc->conf.n_addrs; j++) {
+	if (family == AF_INET) { /* per packet: each subnet once, one masked compare */
+		uint32_t d4;
+
+		memcpy(&d4, dst, 4);
+		for (unsigned int j = 0; j < ifc->n_net4; j++) {
+			if (((d4 ^ ifc->net4[j]) & ifc->mask4[j]) == 0) {
+				memcpy(nh, dst, 4);
+				return 0;
+			}
+		}
+	}
+	for (unsigned int j = 0; family == AF_INET6 && j < ifc->conf.n_addrs; j++) {
 		const struct dpdk_prefix *p = &ifc->pfx[j];
 
 		if (p->family == family && prefix_match(p->addr, dst, p->len)) {
