@@ -63,6 +63,8 @@ struct dpdk_ice {
 struct dpdk_flow_cfg {
 	uint32_t gen; /**< bumped per update; the worker restarts the latch on a change */
 	bool is_rtcp;
+	/** latch.expected in compact form when media can be sent there, else family 0 */
+	struct latch_addr dest;
 	uint64_t restart_ms; /**< when the signalling arrived: the latch window starts there */
 	const struct dpdk_ice *ice; /**< NULL when the flow has no ICE credentials */
 	struct latch_params latch;

@@ -189,6 +189,12 @@ void dpdk_flows_fini(struct dp_dpdk *d)
 	rte_free(d->rcu);
 }
 
+/* A signalled address we can send to: a port, and not 0.0.0.0 / :: (hold, or unknown). */
+static bool sa_sendable(const struct sa *sa)
+{
+	return sa_isset(sa) && sa_port(sa) != 0 && !sa_is_any(sa);
+}
+
 static struct dpdk_flow_cfg *cfg_new(const struct dp_flow_params *p, uint32_t gen)
 {
 	bool has_ice = p->ice_local_ufrag[0] || p->ice_local_pwd[0];
@@ -198,6 +204,8 @@ static struct dpdk_flow_cfg *cfg_new(const struct dp_flow_params *p, uint32_t ge
 	if (!c)
 		return NULL;
 	c->latch = p->latch;
+	if (sa_sendable(&p->latch.expected))
+		latch_addr_from_sa(&c->dest, &p->latch.expected);
 	c->restart_ms = dp_dpdk_now_ms();
 	c->gen = gen;
 	c->is_rtcp = p->is_rtcp;

@@ -57,20 +57,14 @@ static inline bool rtp_ssrc(const uint8_t *pl, uint16_t len, bool is_rtcp, uint3
 	return true;
 }
 
-/* A signalled address we can send to: a port, and not 0.0.0.0 / :: (hold, or unknown). */
-static bool sa_sendable(const struct sa *sa)
-{
-	return sa_isset(sa) && sa_port(sa) != 0 && !sa_is_any(sa);
-}
-
 /*
  * Where flow @p o sends: its latched source, else the address from the SDP. New signalling for
  * @p o applies here too, not only when @p o receives: a re-INVITE that moved the far end must
  * redirect media at once. The worker owns @p o as well when the pair shares its group.
- * Latched, all of it is in @p o's line 0; the signalled address is read from its settings.
+ * Latched, all of it is in @p o's line 0; else the signalled address is in its settings' first
+ * line.
  */
-static inline const struct latch_addr *flow_dest(struct dpdk_flow *o, unsigned int worker,
-						 struct latch_addr *buf)
+static inline const struct latch_addr *flow_dest(struct dpdk_flow *o, unsigned int worker)
 {
 	const struct dpdk_flow_cfg *c;
 
@@ -79,10 +73,7 @@ static inline const struct latch_addr *flow_dest(struct dpdk_flow *o, unsigned i
 	if (likely(o->dst.family != 0))
 		return &o->dst;
 	c = atomic_load_explicit(&o->cfg, memory_order_acquire);
-	if (!sa_sendable(&c->latch.expected))
-		return NULL;
-	latch_addr_from_sa(buf, &c->latch.expected);
-	return buf;
+	return c->dest.family != 0 ? &c->dest : NULL;
 }
 
 static void rewrite_ipv4(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dpdk_flow *o,
@@ -156,8 +147,7 @@ static void rewrite_ipv6(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dp
 static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,
 		   struct dpdk_flow *o, uint64_t now_ms)
 {
-	struct latch_addr buf;
-	const struct latch_addr *dst = flow_dest(o, w->id, &buf);
+	const struct latch_addr *dst = flow_dest(o, w->id);
 	const struct dpdk_iface *ifc = &w->dp->ifaces[o->iface];
 	struct rte_ether_addr mac;
 	uint8_t nh[16];
