@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * One burst, l3fwd style, in stages so that the cache misses of all its packets overlap: parse
- * every frame (prefetching a few ahead) and prefetch each UDP destination's entry in the port
- * map (dpdk_priv.h); read the entries and prefetch the flows; prefetch the linked flows; then
- * hand each frame to its handler. The worker reports quiescent once the burst is done: it holds
+ * One burst, l3fwd style, software-pipelined so that the cache misses of its packets overlap:
+ * parsing packet i prefetches its port map entry (dpdk_priv.h) and reads the entry of packet
+ * i - ENTRY_AHEAD, prefetching that flow; dispatching packet i prefetches the linked flow of
+ * packet i + LINK_AHEAD. (Whole-burst stages did worse: each waited for its first miss; at 1M
+ * flows 340 -> 214 cycles/packet.) The worker reports quiescent once the burst is done: it holds
  * no flow pointer across bursts.
  */
 #include <rte_prefetch.h>
@@ -11,6 +12,8 @@
 #include "fastpath.h"
 
 #define PREFETCH_AHEAD 4
+#define LINK_AHEAD     8 /* packets between a linked flow's prefetch and its use */
+#define ENTRY_AHEAD    4 /* packets between an entry's prefetch and its read */
 
 struct burst_ctx {
 	struct dpdk_pkt pkt[DP_DPDK_BURST_MAX];
@@ -34,9 +37,32 @@ static inline _Atomic uint32_t *entry_of(const struct dp_dpdk *d, struct rte_mbu
 	return ports ? &ports[rte_be_to_cpu_16(u->dst_port)] : NULL;
 }
 
-/* Parses the burst; prefetches the port map entries of its UDP packets. */
-static void parse_all(const struct dp_dpdk *d, struct rte_mbuf **pkts, uint16_t n,
-		      struct burst_ctx *x)
+/* A packet reads lines 0 and 1 of its flow (dpdk_priv.h); the rest of the flow is cold. */
+static inline void flow_prefetch(const struct dpdk_flow *f)
+{
+	rte_prefetch0(f);
+	rte_prefetch0((const uint8_t *)f + RTE_CACHE_LINE_SIZE);
+}
+
+/* Reads packet @p i's port map entry (prefetched a few packets earlier); prefetches its flow. */
+static inline void lookup(struct dp_dpdk *d, uint16_t i, struct burst_ctx *x)
+{
+	if (!x->entry[i])
+		return;
+	/* pairs with the control thread's release store after it set the slot up */
+	uint32_t slot = atomic_load_explicit(x->entry[i], memory_order_acquire);
+
+	if (slot == 0)
+		return;
+	x->flow[i] = &d->flows[slot - 1];
+	flow_prefetch(x->flow[i]);
+}
+
+/*
+ * Parses the burst and prefetches the port map entries of its UDP packets; ENTRY_AHEAD packets
+ * later, when the entry has arrived, looks it up and prefetches the flow.
+ */
+static void parse_lookup(struct dp_dpdk *d, struct rte_mbuf **pkts, uint16_t n, struct burst_ctx *x)
 {
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -46,44 +72,26 @@ static void parse_all(const struct dp_dpdk *d, struct rte_mbuf **pkts, uint16_t 
 		x->cls[i] = dpdk_parse(pkts[i], &x->pkt[i]);
 		x->flow[i] = NULL;
 		x->entry[i] = NULL;
-		if (x->cls[i] != DPKT_UDP)
-			continue;
-		x->entry[i] = entry_of(d, pkts[i], &x->pkt[i]);
-		if (x->entry[i])
-			rte_prefetch0((const void *)x->entry[i]);
+		if (x->cls[i] == DPKT_UDP) {
+			x->entry[i] = entry_of(d, pkts[i], &x->pkt[i]);
+			if (x->entry[i])
+				rte_prefetch0((const void *)x->entry[i]);
+		}
+		if (i >= ENTRY_AHEAD)
+			lookup(d, i - ENTRY_AHEAD, x);
 	}
-}
-
-/* A packet reads lines 0 and 1 of its flow (dpdk_priv.h); the rest of the flow is cold. */
-static inline void flow_prefetch(const struct dpdk_flow *f)
-{
-	rte_prefetch0(f);
-	rte_prefetch0((const uint8_t *)f + RTE_CACHE_LINE_SIZE);
-}
-
-static void lookup_all(struct dp_dpdk *d, uint16_t n, struct burst_ctx *x)
-{
-	for (uint16_t i = 0; i < n; i++) {
-		if (!x->entry[i])
-			continue;
-		/* pairs with the control thread's release store after it set the slot up */
-		uint32_t slot = atomic_load_explicit(x->entry[i], memory_order_acquire);
-
-		if (slot == 0)
-			continue;
-		x->flow[i] = &d->flows[slot - 1];
-		flow_prefetch(x->flow[i]);
-	}
+	for (uint16_t i = n > ENTRY_AHEAD ? n - ENTRY_AHEAD : 0; i < n; i++)
+		lookup(d, i, x);
 }
 
 /*
- * Second prefetch stage: line 0 of the linked flow, all a packet reads there. The flows were
- * prefetched by lookup_all(), so their links are mostly in cache by now. Settings are not
- * prefetched: only signalling changes, STUN and unlatched sources read them.
+ * Line 0 of the linked flow, all a packet reads there, for packets [@p from, @p to). Settings are
+ * not prefetched: only signalling changes, STUN and unlatched sources read them.
  */
-static void prefetch_linked(struct dp_dpdk *d, uint16_t n, struct burst_ctx *x)
+static inline void prefetch_linked(struct dp_dpdk *d, uint16_t from, uint16_t to,
+				   struct burst_ctx *x)
 {
-	for (uint16_t i = 0; i < n; i++) {
+	for (uint16_t i = from; i < to; i++) {
 		struct dpdk_flow *f = x->flow[i];
 
 		if (!f)
@@ -140,11 +148,13 @@ void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uin
 	res->n_tx = res->n_exc = res->n_drop = res->n_handoff = 0;
 	if (n > DP_DPDK_BURST_MAX)
 		n = DP_DPDK_BURST_MAX;
-	parse_all(w->dp, pkts, n, &x);
-	lookup_all(w->dp, n, &x);
-	prefetch_linked(w->dp, n, &x);
+	parse_lookup(w->dp, pkts, n, &x);
+	prefetch_linked(w->dp, 0, n < LINK_AHEAD ? n : LINK_AHEAD, &x);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
+
+		if (i + LINK_AHEAD < n)
+			prefetch_linked(w->dp, i + LINK_AHEAD, i + LINK_AHEAD + 1, &x);
 
 		switch (dispatch(w, m, &x, i, now_ms)) {
 		case DPDK_TX:
