@@ -62,16 +62,19 @@ struct latch_addr {
 	uint16_t family;  /**< AF_INET, AF_INET6; 0: unset */
 };
 
-/** The latch of one flow. Owned by the worker that forwards the flow. */
+/**
+ * The latch of one flow. Owned by the worker that forwards the flow. What every packet reads
+ * comes first (32 bytes), so that a fast path can keep it in one cache line.
+ */
 struct latch {
-	struct sa learned; /**< the source packets are forwarded to; unset until learned */
-	uint32_t ssrc;	   /**< RTP SSRC seen from @ref learned (evidence for handover) */
-	bool has_ssrc;
-	uint8_t rank;		/**< rank of @ref learned, see above */
-	uint64_t window_end_ms; /**< learning allowed until then */
-	bool window_open;	/**< false: restarted with window_ms 0 */
-	bool relearn; /**< re-signalled: an equal rank may replace it once, in the window */
 	struct latch_addr learned_key; /**< @ref learned, compact; family 0 while unset */
+	uint32_t ssrc; /**< RTP SSRC seen from @ref learned (evidence for handover) */
+	bool has_ssrc;
+	uint8_t rank;	  /**< rank of @ref learned, see above */
+	bool window_open; /**< false: restarted with window_ms 0 */
+	bool relearn;	  /**< re-signalled: an equal rank may replace it once, in the window */
+	uint64_t window_end_ms; /**< learning allowed until then */
+	struct sa learned;	/**< the source packets are forwarded to; unset until learned */
 };
 
 /**

@@ -226,35 +226,38 @@ static void worker_tx(struct dp_dpdk_worker *w, uint16_t q, struct dp_dpdk_burst
 	}
 }
 
-static int worker_main(void *arg)
+void dp_dpdk_worker_poll(struct dp_dpdk_worker *w, uint64_t now_ms)
 {
-	struct dp_dpdk_worker *w = arg;
 	struct dp_dpdk *d = w->dp;
 	struct rte_mbuf *pkts[DP_DPDK_BURST_MAX];
 	struct dp_dpdk_burst r;
 
-	while (!d->stop) {
-		uint64_t now = dp_dpdk_now_ms();
+	for (unsigned int i = 0; i < d->n_ports; i++) {
+		uint16_t n =
+		    rte_eth_rx_burst(d->ports[i], (uint16_t)w->id, pkts, DP_DPDK_BURST_MAX);
 
-		for (unsigned int i = 0; i < d->n_ports; i++) {
-			uint16_t n =
-			    rte_eth_rx_burst(d->ports[i], (uint16_t)w->id, pkts, DP_DPDK_BURST_MAX);
-
-			if (n == 0)
-				continue;
-			dp_dpdk_process_burst(w, pkts, n, now, &r);
-			worker_tx(w, (uint16_t)w->id, &r);
-		}
-		unsigned int h =
-		    rte_ring_dequeue_burst(w->handoff_ring, (void **)pkts, DP_DPDK_BURST_MAX, NULL);
-
-		if (h > 0) {
-			dp_dpdk_process_burst(w, pkts, (uint16_t)h, now, &r);
-			worker_tx(w, (uint16_t)w->id, &r);
-		}
-		dpdk_kernel_poll(w);
-		rte_rcu_qsbr_quiescent(d->rcu, w->id);
+		if (n == 0)
+			continue;
+		dp_dpdk_process_burst(w, pkts, n, now_ms, &r);
+		worker_tx(w, (uint16_t)w->id, &r);
 	}
+	unsigned int h =
+	    rte_ring_dequeue_burst(w->handoff_ring, (void **)pkts, DP_DPDK_BURST_MAX, NULL);
+
+	if (h > 0) {
+		dp_dpdk_process_burst(w, pkts, (uint16_t)h, now_ms, &r);
+		worker_tx(w, (uint16_t)w->id, &r);
+	}
+	dpdk_kernel_poll(w);
+	rte_rcu_qsbr_quiescent(d->rcu, w->id);
+}
+
+static int worker_main(void *arg)
+{
+	struct dp_dpdk_worker *w = arg;
+
+	while (!w->dp->stop)
+		dp_dpdk_worker_poll(w, dp_dpdk_now_ms());
 	return 0;
 }
 

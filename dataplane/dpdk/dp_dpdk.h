@@ -118,6 +118,13 @@ struct dp_dpdk_worker *dp_dpdk_worker_get(struct dataplane *dp, unsigned int i);
 void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			   uint64_t now_ms, struct dp_dpdk_burst *res);
 
+/**
+ * One iteration of a worker's loop: every port's RX queue @p w->id through
+ * dp_dpdk_process_burst() and out, the handoff ring, the kernel path. The workers of a started
+ * backend run it; a benchmark may drive a backend whose ports it started itself.
+ */
+void dp_dpdk_worker_poll(struct dp_dpdk_worker *w, uint64_t now_ms);
+
 void dp_dpdk_worker_stats(const struct dp_dpdk_worker *w, struct dp_dpdk_worker_stats *out);
 
 /**

@@ -2,11 +2,11 @@
 /*
  * Private state of the DPDK backend.
  *
- * Concurrency, in one paragraph. The control thread is the only writer of the flow table (the
- * rte_hash with lock-free reader/writer concurrency), of flow slots' ids, settings (cfg) and
+ * Concurrency, in one paragraph. The control thread is the only writer of the flow table (per
+ * relay address an array of slot numbers indexed by port), of flow slots' ids, settings (cfg) and
  * links. Workers only read those, and own each flow's latch and counters (a flow's packets reach
  * one worker). A flow's cfg is immutable once published: an update publishes a new cfg and the old
- * one, like a deleted flow's slot and hash key position, goes to the RCU defer queue; it is freed
+ * one, like a deleted flow's slot, goes to the RCU defer queue; it is freed
  * only when every worker has reported quiescent (end of a burst) since. The control thread reads
  * counters with relaxed atomics and the latch under a sequence count.
  */
@@ -17,9 +17,10 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_ether.h>
-#include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
@@ -37,6 +38,22 @@ struct dpdk_flow_key {
 
 #define DPDK_FLOW_KEY_LEN (offsetof(struct dpdk_flow_key, addr) + 16) /* no tail padding */
 
+/*
+ * The flow lookup. A flow's local address is always one of the interfaces' relay addresses, so
+ * (relay IP, port) is found in two steps: the address in a small open-addressing map filled at
+ * start-up (read-only afterwards, cache-hot), then the port as an index into that address's
+ * array of 65536 slot numbers. One cache miss per packet where a hash table costs two (bucket
+ * and key), and no hashing of the key; the price is 256 KiB per relay address.
+ */
+#define DPDK_AMAP_SIZE	256 /* power of two, above twice every interface's addresses */
+#define DPDK_AMAP_PORTS 65536
+
+struct dpdk_amap {
+	uint8_t family; /**< 0: free */
+	uint8_t addr[16];
+	_Atomic uint32_t *port; /**< per UDP port (host order): slot index + 1, 0: no flow */
+};
+
 struct dpdk_ice {
 	char ufrag[DP_ICE_UFRAG_MAX];
 	char pwd[DP_ICE_PWD_MAX];
@@ -46,32 +63,53 @@ struct dpdk_ice {
 struct dpdk_flow_cfg {
 	uint32_t gen; /**< bumped per update; the worker restarts the latch on a change */
 	bool is_rtcp;
+	/** latch.expected in compact form when media can be sent there, else family 0 */
+	struct latch_addr dest;
 	uint64_t restart_ms; /**< when the signalling arrived: the latch window starts there */
 	const struct dpdk_ice *ice; /**< NULL when the flow has no ICE credentials */
 	struct latch_params latch;
 };
 
+/* Counters every forwarded packet writes. */
 struct dpdk_flow_ctr {
-	uint64_t packets, bytes, errors, refused, stun_answered, stun_refused, last_ms;
+	uint64_t packets, bytes, last_ms;
 };
 
+/* Counters of the exceptions. */
+struct dpdk_flow_ctr_rare {
+	uint64_t errors, refused, stun_answered, stun_refused;
+};
+
+/*
+ * A flow, laid out for the fast path: a packet reads lines 0 and 1 of the flow it arrives on and
+ * line 0 of the flow it leaves from (the linked one); the rest is cold.
+ */
 struct dpdk_flow {
-	/* written by the control thread, read by workers */
-	_Atomic uint32_t id; /**< dp_flow_t while in use, 0 when free or deleted */
-	_Atomic uint32_t out;
-	struct dpdk_flow_cfg *_Atomic cfg;
+	/* line 0; control thread: id, cfg_gen, key, owner, iface; worker: the rest */
+	_Atomic uint32_t id;	  /**< dp_flow_t while in use, 0 when free or deleted */
 	_Atomic uint32_t cfg_gen; /**< cfg->gen, stored after cfg: the check costs no cfg miss */
-	struct dpdk_flow_key key;
-	uint16_t iface;
+	uint32_t seen_gen;
 	uint16_t owner; /**< the worker that forwards it: group % workers */
+	uint8_t iface;
+	bool is_rtcp; /**< cfg->is_rtcp as of seen_gen */
+	struct dpdk_flow_key key;
+	struct latch_addr dst; /**< latch.learned_key: where this flow sends, when latched */
+	/* line 1; control thread: out; worker: the rest */
+	_Atomic uint32_t out;
+	_Atomic uint32_t latch_seq; /**< odd while the latch changes */
+	struct dpdk_flow_ctr ctr;
+	struct latch latch; /**< its first 32 bytes end line 1 */
+	/* cold */
+	struct dpdk_flow_ctr_rare rare;
+	struct dpdk_flow_cfg *_Atomic cfg;
 	uint32_t group;
 	uint8_t gen; /**< slot generation, part of id */
-	/* written by the worker that forwards the flow */
-	uint32_t seen_gen;
-	_Atomic uint32_t latch_seq; /**< odd while the latch changes */
-	struct latch latch;
-	struct dpdk_flow_ctr ctr;
 } __rte_cache_aligned;
+
+_Static_assert(offsetof(struct dpdk_flow, dst) + sizeof(struct latch_addr) <= 64,
+	       "the linked flow's fast path state fits line 0");
+_Static_assert(offsetof(struct dpdk_flow, latch.window_end_ms) <= 128,
+	       "the latch's hot part fits line 1");
 
 /* An address in wire form: what the fast path compares against (no struct sa calls). */
 struct dpdk_prefix {
@@ -84,6 +122,9 @@ struct dpdk_iface {
 	struct dp_dpdk_iface_conf conf;
 	struct dpdk_prefix pfx[DP_DPDK_IFACE_ADDRS_MAX]; /**< the relay addresses' subnets */
 	struct dpdk_prefix gw4, gw6;
+	uint32_t net4[DP_DPDK_IFACE_ADDRS_MAX]; /**< the IPv4 subnets, each once, network order */
+	uint32_t mask4[DP_DPDK_IFACE_ADDRS_MAX];
+	unsigned int n_net4;
 	struct rte_ether_addr mac;
 	uint32_t ip4_be; /**< first IPv4 relay address: source of our ARP requests; 0: none */
 	uint8_t ip6[16]; /**< first IPv6 relay address: source of our solicitations */
@@ -120,7 +161,7 @@ struct dp_dpdk {
 	unsigned int n_ports;
 	int32_t exc_port[DP_DPDK_IFACES_MAX]; /**< ports[i]'s kernel path (TAP), -1: none */
 	unsigned int exc_started;	      /**< kernel-path ports started, in ports[] order */
-	struct rte_hash *hash;
+	struct dpdk_amap amap[DPDK_AMAP_SIZE];
 	struct dpdk_flow *flows;
 	uint32_t max_flows;
 	uint32_t *free_slots; /**< stack of free slot indexes (control thread only) */
@@ -148,10 +189,72 @@ static inline uint64_t dpdk_ctr_get(const uint64_t *c)
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
+#define DPDK_ID_IDX_BITS 24
+#define DPDK_ID_IDX_MASK ((1u << DPDK_ID_IDX_BITS) - 1)
+
+/** The flow with id @p id, or NULL when there is none (deleted, slot reused). Inline: per packet.
+ */
+static inline struct dpdk_flow *dpdk_flow_get(struct dp_dpdk *d, dp_flow_t id)
+{
+	uint32_t idx = (id & DPDK_ID_IDX_MASK) - 1;
+	struct dpdk_flow *f;
+
+	if ((id & DPDK_ID_IDX_MASK) == 0 || idx >= d->max_flows)
+		return NULL;
+	f = &d->flows[idx];
+	return atomic_load_explicit(&f->id, memory_order_acquire) == id ? f : NULL;
+}
+
+static inline uint32_t dpdk_amap_hash(int family, const uint8_t *addr)
+{
+	uint32_t a[4];
+
+	if (family == AF_INET) {
+		memcpy(a, addr, 4);
+		return rte_hash_crc_4byte(a[0], AF_INET);
+	}
+	memcpy(a, addr, 16);
+	return rte_hash_crc(a, 16, AF_INET6);
+}
+
+static inline bool dpdk_amap_eq(const struct dpdk_amap *e, int family, const uint8_t *addr)
+{
+	uint64_t x[2], y[2];
+
+	if (e->family != family)
+		return false;
+	if (family == AF_INET) {
+		uint32_t u, v;
+
+		memcpy(&u, e->addr, 4);
+		memcpy(&v, addr, 4);
+		return u == v;
+	}
+	memcpy(x, e->addr, 16);
+	memcpy(y, addr, 16);
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+/** The port array of relay address @p addr, or NULL when it is not one. */
+static inline _Atomic uint32_t *dpdk_amap_ports(const struct dp_dpdk *d, int family,
+						const uint8_t *addr)
+{
+	uint32_t h = dpdk_amap_hash(family, addr);
+
+	for (unsigned int i = 0; i < DPDK_AMAP_SIZE; i++) {
+		const struct dpdk_amap *e = &d->amap[(h + i) & (DPDK_AMAP_SIZE - 1)];
+
+		if (e->family == 0)
+			return NULL;
+		if (dpdk_amap_eq(e, family, addr))
+			return e->port;
+	}
+	return NULL;
+}
+
 /* flow_table.c */
 int dpdk_flows_init(struct dp_dpdk *d);
 void dpdk_flows_fini(struct dp_dpdk *d);
-struct dpdk_flow *dpdk_flow_get(struct dp_dpdk *d, dp_flow_t id);
 int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *out);
 int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t f, const struct dp_flow_params *p);
 int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The flow table: (relay IP, relay port) -> flow slot, in an rte_hash with lock-free
- * reader/writer concurrency. The control thread is the only writer. Deleting a flow removes its
- * key at once (the port can be bound again) but keeps the key position, the slot and the cfg
- * until every worker has been quiescent since: they go to an RCU QSBR defer queue.
+ * The flow table: (relay IP, relay port) -> flow slot, per relay address an array indexed by
+ * port (dpdk_priv.h) whose entries the control thread, the only writer, stores atomically.
+ * Deleting a flow clears its entry at once (the port can be bound again) but keeps the slot and
+ * the cfg until every worker has been quiescent since: they go to an RCU QSBR defer queue.
  *
  * A dp_flow_t is (slot generation << 24) | (slot index + 1), so a stale id never reaches the
  * flow that reuses its slot (up to 256 reuses; the control plane unlinks before it deletes).
@@ -13,18 +13,16 @@
 #include <string.h>
 
 #include <rte_errno.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
 #include "dpdk_priv.h"
 
-#define ID_IDX_BITS 24
-#define ID_IDX_MASK ((1u << ID_IDX_BITS) - 1)
+#define ID_IDX_BITS DPDK_ID_IDX_BITS
+#define ID_IDX_MASK DPDK_ID_IDX_MASK
 
 /* what waits in the defer queue; slot UINT32_MAX: only a replaced cfg */
 struct dq_elem {
 	struct dpdk_flow_cfg *cfg;
-	int32_t pos;
 	uint32_t slot;
 };
 
@@ -51,8 +49,6 @@ static void dq_free(void *p, void *e, unsigned int n)
 
 	for (unsigned int i = 0; i < n; i++) {
 		rte_free(el[i].cfg);
-		if (el[i].pos >= 0)
-			rte_hash_free_key_with_position(d->hash, el[i].pos);
 		if (el[i].slot != UINT32_MAX)
 			d->free_slots[d->n_free++] = el[i].slot;
 	}
@@ -93,10 +89,51 @@ static void slots_wait(struct dp_dpdk *d)
 	dp_dpdk_reclaim(&d->dp, NULL);
 }
 
+/* The address map: every interface's relay addresses, each once, with its port array. */
+static int amap_init(struct dp_dpdk *d)
+{
+	for (unsigned int i = 0; i < d->n_ifaces; i++) {
+		const struct dp_dpdk_iface_conf *c = &d->ifaces[i].conf;
+
+		for (unsigned int j = 0; j < c->n_addrs; j++) {
+			struct sa a = c->addrs[j].addr;
+			struct dpdk_flow_key k;
+
+			sa_set_port(&a, 1); /* the key wants a port */
+			if (dpdk_key_from_sa(&k, &a) != 0)
+				return -EINVAL;
+			uint32_t h = dpdk_amap_hash(k.family, k.addr);
+			struct dpdk_amap *e = NULL;
+
+			for (unsigned int n = 0; n < DPDK_AMAP_SIZE; n++) {
+				e = &d->amap[(h + n) & (DPDK_AMAP_SIZE - 1)];
+				if (e->family == 0 || dpdk_amap_eq(e, k.family, k.addr))
+					break;
+			}
+			if (e->family != 0)
+				continue; /* on two interfaces: the first carries it */
+			e->port = rte_zmalloc("dp_dpdk_ports", sizeof(*e->port) * DPDK_AMAP_PORTS,
+					      RTE_CACHE_LINE_SIZE);
+			if (!e->port)
+				return -ENOMEM;
+			e->family = k.family;
+			memcpy(e->addr, k.addr, sizeof(e->addr));
+		}
+	}
+	return 0;
+}
+
+static _Atomic uint32_t *amap_entry(struct dp_dpdk *d, const struct dpdk_flow_key *k)
+{
+	_Atomic uint32_t *ports = dpdk_amap_ports(d, k->family, k->addr);
+
+	return ports ? &ports[rte_be_to_cpu_16(k->port_be)] : NULL;
+}
+
 int dpdk_flows_init(struct dp_dpdk *d)
 {
 	static unsigned int seq;
-	char name[RTE_HASH_NAMESIZE];
+	char name[RTE_RCU_QSBR_DQ_NAMESIZE];
 	size_t rcu_size = rte_rcu_qsbr_get_memsize(d->n_workers);
 	unsigned int n = seq++;
 
@@ -115,19 +152,10 @@ int dpdk_flows_init(struct dp_dpdk *d)
 	if (rte_rcu_qsbr_init(d->rcu, d->n_workers) != 0)
 		return -rte_errno;
 
-	snprintf(name, sizeof(name), "dpf%u", n);
-	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = d->max_flows,
-		.key_len = DPDK_FLOW_KEY_LEN,
-		.hash_func = rte_hash_crc,
-		.socket_id = (int)rte_socket_id(),
-		.extra_flag =
-		    RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-	d->hash = rte_hash_create(&hp);
-	if (!d->hash)
-		return -rte_errno ? -rte_errno : -ENOMEM;
+	int err = amap_init(d);
+
+	if (err != 0)
+		return err;
 
 	snprintf(name, sizeof(name), "dpq%u", n);
 	struct rte_rcu_qsbr_dq_parameters qp = {
@@ -149,7 +177,8 @@ void dpdk_flows_fini(struct dp_dpdk *d)
 {
 	if (d->dq)
 		rte_rcu_qsbr_dq_delete(d->dq); /* workers are stopped: frees what waits */
-	rte_hash_free(d->hash);
+	for (unsigned int i = 0; i < DPDK_AMAP_SIZE; i++)
+		rte_free(d->amap[i].port);
 	if (d->flows) {
 		for (uint32_t i = 0; i < d->max_flows; i++)
 			if (atomic_load_explicit(&d->flows[i].id, memory_order_relaxed))
@@ -160,15 +189,10 @@ void dpdk_flows_fini(struct dp_dpdk *d)
 	rte_free(d->rcu);
 }
 
-struct dpdk_flow *dpdk_flow_get(struct dp_dpdk *d, dp_flow_t id)
+/* A signalled address we can send to: a port, and not 0.0.0.0 / :: (hold, or unknown). */
+static bool sa_sendable(const struct sa *sa)
 {
-	uint32_t idx = (id & ID_IDX_MASK) - 1;
-	struct dpdk_flow *f;
-
-	if ((id & ID_IDX_MASK) == 0 || idx >= d->max_flows)
-		return NULL;
-	f = &d->flows[idx];
-	return atomic_load_explicit(&f->id, memory_order_acquire) == id ? f : NULL;
+	return sa_isset(sa) && sa_port(sa) != 0 && !sa_is_any(sa);
 }
 
 static struct dpdk_flow_cfg *cfg_new(const struct dp_flow_params *p, uint32_t gen)
@@ -180,6 +204,8 @@ static struct dpdk_flow_cfg *cfg_new(const struct dp_flow_params *p, uint32_t ge
 	if (!c)
 		return NULL;
 	c->latch = p->latch;
+	if (sa_sendable(&p->latch.expected))
+		latch_addr_from_sa(&c->dest, &p->latch.expected);
 	c->restart_ms = dp_dpdk_now_ms();
 	c->gen = gen;
 	c->is_rtcp = p->is_rtcp;
@@ -201,14 +227,17 @@ static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_fl
 
 	f->gen++;
 	f->key = *k;
-	f->iface = (uint16_t)iface;
+	f->iface = (uint8_t)iface;
 	f->group = group;
 	f->owner = (uint16_t)(group % d->n_workers);
 	f->seen_gen = c->gen;
 	memset(&f->latch, 0, sizeof(f->latch));
 	memset(&f->ctr, 0, sizeof(f->ctr));
+	memset(&f->rare, 0, sizeof(f->rare));
 	atomic_store_explicit(&f->latch_seq, 0, memory_order_relaxed);
 	latch_restart(&f->latch, &c->latch, c->restart_ms);
+	f->dst = f->latch.learned_key;
+	f->is_rtcp = c->is_rtcp;
 	atomic_store_explicit(&f->out, 0, memory_order_relaxed);
 	atomic_store_explicit(&f->cfg, c, memory_order_relaxed);
 	atomic_store_explicit(&f->cfg_gen, c->gen, memory_order_relaxed);
@@ -221,8 +250,9 @@ int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *
 {
 	struct dpdk_flow_key k;
 	struct dpdk_flow_cfg *c;
+	_Atomic uint32_t *e;
 	uint32_t idx;
-	int iface, err;
+	int iface;
 	dp_flow_t id;
 
 	if (dpdk_key_from_sa(&k, &p->local) != 0)
@@ -230,7 +260,10 @@ int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *
 	iface = dpdk_iface_of_addr(d, k.family, k.addr);
 	if (iface < 0)
 		return -EADDRNOTAVAIL;
-	if (rte_hash_lookup(d->hash, &k) >= 0)
+	e = amap_entry(d, &k);
+	if (!e)
+		return -EADDRNOTAVAIL;
+	if (atomic_load_explicit(e, memory_order_relaxed) != 0)
 		return -EADDRINUSE;
 	if (d->n_free == 0)
 		slots_wait(d);
@@ -241,14 +274,7 @@ int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *
 		return -ENOMEM;
 	idx = d->free_slots[--d->n_free];
 	id = slot_init(d, idx, &k, iface, p->group, c);
-	/* the hash publishes the slot to the workers (release inside rte_hash) */
-	err = rte_hash_add_key_data(d->hash, &k, (void *)(uintptr_t)idx);
-	if (err < 0) {
-		atomic_store_explicit(&d->flows[idx].id, 0, memory_order_relaxed);
-		d->free_slots[d->n_free++] = idx;
-		rte_free(c);
-		return err;
-	}
+	atomic_store_explicit(e, idx + 1, memory_order_release); /* publishes the slot */
 	*out = id;
 	return 0;
 }
@@ -269,7 +295,7 @@ int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t id, const struct dp_flow_param
 		return -ENOMEM;
 	atomic_store_explicit(&f->cfg, c, memory_order_release);
 	atomic_store_explicit(&f->cfg_gen, c->gen, memory_order_release);
-	defer(d, &(struct dq_elem){ .cfg = old, .pos = -1, .slot = UINT32_MAX });
+	defer(d, &(struct dq_elem){ .cfg = old, .slot = UINT32_MAX });
 	return 0;
 }
 
@@ -290,14 +316,15 @@ int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out)
 int dpdk_flow_del(struct dp_dpdk *d, dp_flow_t id)
 {
 	struct dpdk_flow *f = dpdk_flow_get(d, id);
-	int32_t pos;
+	_Atomic uint32_t *e;
 
 	if (!f)
 		return -ENOENT;
-	pos = rte_hash_del_key(d->hash, &f->key);
+	e = amap_entry(d, &f->key);
+	if (e)
+		atomic_store_explicit(e, 0, memory_order_relaxed);
 	atomic_store_explicit(&f->id, 0, memory_order_release);
 	defer(d, &(struct dq_elem){ .cfg = atomic_load_explicit(&f->cfg, memory_order_relaxed),
-				    .pos = pos,
 				    .slot = (uint32_t)(f - d->flows) });
 	return 0;
 }
@@ -324,10 +351,10 @@ int dpdk_flow_stats(struct dp_dpdk *d, dp_flow_t id, struct dp_flow_stats *out)
 		return -ENOENT;
 	out->packets = dpdk_ctr_get(&f->ctr.packets);
 	out->bytes = dpdk_ctr_get(&f->ctr.bytes);
-	out->errors = dpdk_ctr_get(&f->ctr.errors);
-	out->refused = dpdk_ctr_get(&f->ctr.refused);
-	out->stun_answered = dpdk_ctr_get(&f->ctr.stun_answered);
-	out->stun_refused = dpdk_ctr_get(&f->ctr.stun_refused);
+	out->errors = dpdk_ctr_get(&f->rare.errors);
+	out->refused = dpdk_ctr_get(&f->rare.refused);
+	out->stun_answered = dpdk_ctr_get(&f->rare.stun_answered);
+	out->stun_refused = dpdk_ctr_get(&f->rare.stun_refused);
 	out->last_packet_ms = dpdk_ctr_get(&f->ctr.last_ms);
 	latch_read(f, &l);
 	out->latched = l.learned;

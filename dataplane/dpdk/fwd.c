@@ -19,10 +19,12 @@ static inline void latch_write_begin(struct dpdk_flow *f)
 	atomic_thread_fence(memory_order_release);
 }
 
+/* Also refreshes the copy in line 0 that packets leaving through this flow read. */
 static inline void latch_write_end(struct dpdk_flow *f)
 {
 	uint32_t s = atomic_load_explicit(&f->latch_seq, memory_order_relaxed);
 
+	f->dst = f->latch.learned_key;
 	atomic_store_explicit(&f->latch_seq, s + 1, memory_order_release);
 }
 
@@ -39,6 +41,7 @@ static inline void cfg_sync(struct dpdk_flow *f)
 	latch_write_begin(f);
 	latch_restart(&f->latch, &c->latch, c->restart_ms);
 	latch_write_end(f);
+	f->is_rtcp = c->is_rtcp;
 	f->seen_gen = c->gen;
 }
 
@@ -54,60 +57,41 @@ static inline bool rtp_ssrc(const uint8_t *pl, uint16_t len, bool is_rtcp, uint3
 	return true;
 }
 
-static inline int sa_fam(const struct sa *sa)
-{
-	return sa->u.sa.sa_family;
-}
-
-static inline const uint8_t *sa_ip(const struct sa *sa)
-{
-	return sa_fam(sa) == AF_INET ? (const uint8_t *)&sa->u.in.sin_addr
-				     : sa->u.in6.sin6_addr.s6_addr;
-}
-
-/* A signalled address we can send to: a port, and not 0.0.0.0 / :: (hold, or unknown). */
-static inline bool sa_sendable(const struct sa *sa)
-{
-	static const uint8_t zero[16];
-
-	/* sin_port and sin6_port share their offset */
-	return sa_isset(sa) && sa->u.in.sin_port &&
-	       memcmp(sa_ip(sa), zero, sa_fam(sa) == AF_INET ? 4 : 16) != 0;
-}
-
 /*
  * Where flow @p o sends: its latched source, else the address from the SDP. New signalling for
  * @p o applies here too, not only when @p o receives: a re-INVITE that moved the far end must
  * redirect media at once. The worker owns @p o as well when the pair shares its group.
+ * Latched, all of it is in @p o's line 0; else the signalled address is in its settings' first
+ * line.
  */
-static inline const struct sa *flow_dest(struct dpdk_flow *o, unsigned int worker)
+static inline const struct latch_addr *flow_dest(struct dpdk_flow *o, unsigned int worker)
 {
 	const struct dpdk_flow_cfg *c;
 
 	if (likely(o->owner == worker)) /* else the owner syncs it; we only read */
 		cfg_sync(o);
-	if (sa_isset(&o->latch.learned))
-		return &o->latch.learned;
+	if (likely(o->dst.family != 0))
+		return &o->dst;
 	c = atomic_load_explicit(&o->cfg, memory_order_acquire);
-	return sa_sendable(&c->latch.expected) ? &c->latch.expected : NULL;
+	return c->dest.family != 0 ? &c->dest : NULL;
 }
 
 static void rewrite_ipv4(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dpdk_flow *o,
-			 const struct sa *dst, bool offload)
+			 const struct latch_addr *dst, bool offload)
 {
 	struct rte_ipv4_hdr *ip = dpdk_l3(m, p);
 	struct rte_udp_hdr *u = dpdk_l4(m, p);
 	uint8_t ttl[2] = { DPDK_TTL, ip->next_proto_id };
-	uint16_t ports[2] = { o->key.port_be, dst->u.in.sin_port };
+	uint16_t ports[2] = { o->key.port_be, dst->port };
 	uint32_t acc;
 
 	acc = csum_delta(0, &ip->src_addr, o->key.addr, 4);
-	acc = csum_delta(acc, &ip->dst_addr, sa_ip(dst), 4);
+	acc = csum_delta(acc, &ip->dst_addr, dst->addr, 4);
 	uint32_t acc_ip = csum_delta(acc, &ip->time_to_live, ttl, 2);
 	uint32_t acc_udp = csum_delta(acc, &u->src_port, ports, 4);
 
 	memcpy(&ip->src_addr, o->key.addr, 4);
-	memcpy(&ip->dst_addr, sa_ip(dst), 4);
+	memcpy(&ip->dst_addr, dst->addr, 4);
 	ip->time_to_live = DPDK_TTL;
 	u->src_port = ports[0];
 	u->dst_port = ports[1];
@@ -129,18 +113,18 @@ static void rewrite_ipv4(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dp
 }
 
 static void rewrite_ipv6(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dpdk_flow *o,
-			 const struct sa *dst, bool offload)
+			 const struct latch_addr *dst, bool offload)
 {
 	struct rte_ipv6_hdr *ip = dpdk_l3(m, p);
 	struct rte_udp_hdr *u = dpdk_l4(m, p);
-	uint16_t ports[2] = { o->key.port_be, dst->u.in6.sin6_port };
+	uint16_t ports[2] = { o->key.port_be, dst->port };
 	uint32_t acc;
 
 	acc = csum_delta(0, ip->src_addr, o->key.addr, 16);
-	acc = csum_delta(acc, ip->dst_addr, sa_ip(dst), 16);
+	acc = csum_delta(acc, ip->dst_addr, dst->addr, 16);
 	acc = csum_delta(acc, &u->src_port, ports, 4);
 	memcpy(ip->src_addr, o->key.addr, 16);
-	memcpy(ip->dst_addr, sa_ip(dst), 16);
+	memcpy(ip->dst_addr, dst->addr, 16);
 	ip->hop_limits = DPDK_TTL;
 	u->src_port = ports[0];
 	u->dst_port = ports[1];
@@ -163,22 +147,22 @@ static void rewrite_ipv6(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dp
 static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,
 		   struct dpdk_flow *o, uint64_t now_ms)
 {
-	const struct sa *dst = flow_dest(o, w->id);
+	const struct latch_addr *dst = flow_dest(o, w->id);
 	const struct dpdk_iface *ifc = &w->dp->ifaces[o->iface];
 	struct rte_ether_addr mac;
 	uint8_t nh[16];
 	int r;
 
-	if (!dst || sa_fam(dst) != p->family || o->key.family != p->family ||
-	    dpdk_iface_next_hop(ifc, p->family, sa_ip(dst), nh) != 0) {
+	if (unlikely(!dst || dst->family != p->family || o->key.family != p->family ||
+		     dpdk_iface_next_hop(ifc, p->family, (const uint8_t *)dst->addr, nh) != 0)) {
 		dpdk_ctr_add(&w->st.no_dest, 1);
 		return -1;
 	}
 	r = dpdk_neigh_resolve(w, m, ifc, p->family, nh, now_ms, &mac);
-	if (r != 0)
+	if (unlikely(r != 0))
 		return r;
 	dpdk_trim_padding(m, p);
-	if (dpdk_l2_output(m, p, ifc, &mac) != 0)
+	if (unlikely(dpdk_l2_output(m, p, ifc, &mac) != 0))
 		return -1;
 	if (p->family == AF_INET)
 		rewrite_ipv4(m, p, o, dst, ifc->tx_csum_offload);
@@ -202,10 +186,11 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	struct sa src;
 
 	cfg_sync(f);
-	c = atomic_load_explicit(&f->cfg, memory_order_acquire);
-	if (unlikely(stun_is_stun(pl, plen)))
-		return dpdk_stun_input(w, m, p, f, c);
-	has_ssrc = rtp_ssrc(pl, plen, c->is_rtcp, &ssrc);
+	/* RFC 7983: STUN's first byte is 0..3, RTP's 128..191; no call for media */
+	if (unlikely(plen > 0 && pl[0] <= 3 && stun_is_stun(pl, plen)))
+		return dpdk_stun_input(w, m, p, f,
+				       atomic_load_explicit(&f->cfg, memory_order_acquire));
+	has_ssrc = rtp_ssrc(pl, plen, f->is_rtcp, &ssrc);
 	dpdk_pkt_src_key(m, p, &key);
 	if (likely(latch_is_learned(&f->latch, &key))) {
 		/* latch_check()'s verdict for the latched source, without its struct sa compares */
@@ -217,13 +202,14 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 			latch_write_end(f);
 		}
 	} else {
+		c = atomic_load_explicit(&f->cfg, memory_order_acquire);
 		dpdk_pkt_src(m, p, &src);
 		latch_write_begin(f);
 		v = latch_check(&f->latch, &c->latch, &src, ssrc, has_ssrc, now_ms);
 		latch_write_end(f);
 	}
 	if (unlikely(v == LATCH_REFUSED)) {
-		dpdk_ctr_add(&f->ctr.refused, 1);
+		dpdk_ctr_add(&f->rare.refused, 1);
 		dpdk_ctr_add(&w->st.refused, 1);
 		return DPDK_DROP;
 	}
@@ -237,7 +223,7 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	else
 		dpdk_ctr_add(&w->st.no_dest, 1); /* the out flow is gone */
 	if (unlikely(r != 0)) {
-		dpdk_ctr_add(&f->ctr.errors, 1);
+		dpdk_ctr_add(&f->rare.errors, 1);
 		return r > 0 ? DPDK_TX : DPDK_DROP; /* r > 0: m is the ARP request now */
 	}
 	dpdk_ctr_add(&f->ctr.packets, 1);

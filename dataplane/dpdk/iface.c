@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
+
 #include "dpdk_priv.h"
 
 static const uint8_t *sa_bytes(const struct sa *sa)
@@ -17,15 +19,20 @@ static size_t fam_len(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
+/* Per packet (next hop): 32-bit words under a mask, no memcmp() call. */
 static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned int bits)
 {
-	unsigned int bytes = bits / 8, rest = bits % 8;
+	for (unsigned int off = 0; bits > 0; off += 4) {
+		unsigned int n = bits < 32 ? bits : 32;
+		uint32_t x, y;
 
-	if (memcmp(a, b, bytes) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	return ((a[bytes] ^ b[bytes]) & (uint8_t)(0xff << (8 - rest))) == 0;
+		memcpy(&x, a + off, 4);
+		memcpy(&y, b + off, 4);
+		if ((x ^ y) & rte_cpu_to_be_32(~0u << (32 - n)))
+			return false;
+		bits -= n;
+	}
+	return true;
 }
 
 /** The interface that carries relay address @p addr, or -ENOENT. */
@@ -83,6 +90,25 @@ void dpdk_iface_prepare(struct dpdk_iface *ifc)
 	}
 	prefix_set(&ifc->gw4, &c->gateway4, 32);
 	prefix_set(&ifc->gw6, &c->gateway6, 128);
+	ifc->n_net4 = 0;
+	for (unsigned int j = 0; j < c->n_addrs; j++) {
+		const struct dpdk_prefix *p = &ifc->pfx[j];
+		uint32_t net, mask;
+		unsigned int k = 0;
+
+		if (p->family != AF_INET)
+			continue;
+		mask = p->len ? rte_cpu_to_be_32(~0u << (32 - p->len)) : 0;
+		memcpy(&net, p->addr, 4);
+		net &= mask;
+		while (k < ifc->n_net4 && (ifc->net4[k] != net || ifc->mask4[k] != mask))
+			k++;
+		if (k == ifc->n_net4) {
+			ifc->net4[k] = net;
+			ifc->mask4[k] = mask;
+			ifc->n_net4++;
+		}
+	}
 }
 
 /** On-link destinations are their own next hop, others go to the gateway. 0 or -EHOSTUNREACH. */
@@ -91,7 +117,18 @@ int dpdk_iface_next_hop(const struct dpdk_iface *ifc, int family, const uint8_t 
 	const struct dpdk_prefix *gw = family == AF_INET ? &ifc->gw4 : &ifc->gw6;
 	size_t alen = fam_len(family);
 
-	for (unsigned int j = 0; j < ifc->conf.n_addrs; j++) {
+	if (family == AF_INET) { /* per packet: each subnet once, one masked compare */
+		uint32_t d4;
+
+		memcpy(&d4, dst, 4);
+		for (unsigned int j = 0; j < ifc->n_net4; j++) {
+			if (((d4 ^ ifc->net4[j]) & ifc->mask4[j]) == 0) {
+				memcpy(nh, dst, 4);
+				return 0;
+			}
+		}
+	}
+	for (unsigned int j = 0; family == AF_INET6 && j < ifc->conf.n_addrs; j++) {
 		const struct dpdk_prefix *p = &ifc->pfx[j];
 
 		if (p->family == family && prefix_match(p->addr, dst, p->len)) {

@@ -11,7 +11,7 @@
  */
 #include <errno.h>
 
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 
 #include "fastpath.h"
 
@@ -44,8 +44,10 @@ static struct dpdk_neigh *neigh_find(struct dp_dpdk_worker *w, int family, const
 {
 	uint32_t a[4] = { 0 }, h;
 
-	memcpy(a, addr, fam_len(family)); /* rte_jhash reads words; packets align to 2 */
-	h = rte_jhash(a, fam_len(family), (uint32_t)family);
+	/* packets align to 2; per packet: CRC32 instructions, unrolled for IPv4 */
+	memcpy(a, addr, fam_len(family));
+	h = family == AF_INET ? rte_hash_crc_4byte(a[0], AF_INET)
+			      : rte_hash_crc(a, 16, (uint32_t)family);
 
 	for (unsigned int i = 0; i < DPDK_NEIGH_SIZE; i++) {
 		struct dpdk_neigh *n = &w->neigh[(h + i) & (DPDK_NEIGH_SIZE - 1)];

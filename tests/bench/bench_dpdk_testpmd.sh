@@ -1,35 +1,50 @@
 #!/usr/bin/env bash
-# tests/bench/bench_dpdk_testpmd.sh: the DPDK relay fast path next to dpdk-testpmd's io forwarding,
-# measured in the same run, no NIC and no root needed (--no-huge). Run by hand; not a meson test.
+# tests/bench/bench_dpdk_testpmd.sh: the relay's lcore loop next to io forwarding, one harness,
+# 4 KiB pages and 2 MiB hugepages. No NIC; run by hand (not a meson test).
 #
-#   testpmd: io forward between two net_null ports (rx + tx through the PMDs, packets untouched),
-#            CPU cycles/packet from --record-core-cycles.
-#   relay:   bench_dpdk_fastpath, cycles/packet inside dp_dpdk_process_burst() (parse, bulk flow
-#            lookup, latch_check, rewrite + incremental checksums, ARP table), no PMD.
+#   bench_dpdk_loop: per flow count, on a net_ring port (the PMD moves pointers only) and on
+#       net_null (RX allocates mbufs, TX frees them, like a NIC driver): testpmd's io forward
+#       loop (rx_burst + tx_burst) and our worker loop (dp_dpdk_worker_poll: rx_burst, parse,
+#       bulk lookup, latching, rewrite, neighbour, tx_burst) over the same packets, cycles/packet
+#       = TSC / packets, best window, and relay rate / io rate.
+#   dpdk-testpmd itself, io forward on two net_null ports, as a cross-check of the io figure.
 #
-# So the ratio says what the relay logic costs per packet on top of what moving a packet through
-# DPDK costs at all; a full relay loop costs roughly the sum of both.
+# Hugepages: as root, when the kernel lets us, this reserves BENCH_HUGEPAGES (800) 2 MiB pages
+# on a private hugetlbfs mount and gives them back afterwards.
 #
 # Usage: SBC_BUILD_DIR=build-rel tests/bench/bench_dpdk_testpmd.sh [flows ...]
-# Settings: BENCH_TESTPMD_S (4, seconds of io forwarding). Exit: 0 done, 77 skipped.
+# Settings: BENCH_TESTPMD_S (3, seconds of testpmd). Exit: 0 done, 77 skipped.
 set -u
 build=${SBC_BUILD_DIR:-build-rel}
-secs=${BENCH_TESTPMD_S:-4}
-bench=$build/tests/bench/bench_dpdk_fastpath
+secs=${BENCH_TESTPMD_S:-3}
+pages=${BENCH_HUGEPAGES:-800}
+bench=$build/tests/bench/bench_dpdk_loop
+nr=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 
-command -v dpdk-testpmd >/dev/null || { echo "skip: no dpdk-testpmd"; exit 77; }
 [ -x "$bench" ] || { echo "skip: $bench not built (meson setup $build --buildtype=release)"; exit 77; }
 
-# testpmd waits for a line on stdin before it stops and prints its statistics
-out=$( (sleep "$secs"; echo) | timeout -s INT $((secs + 30)) dpdk-testpmd -l 0-1 --no-huge \
-	--no-shconf --no-pci -m 512 --vdev=net_null0 --vdev=net_null1 --log-level='*:error' -- \
-	--forward-mode=io --auto-start --record-core-cycles --total-num-mbufs=8192 2>&1)
-tp=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
-[ -n "$tp" ] || { echo "testpmd gave no cycles/packet:"; echo "$out" | tail -20; exit 1; }
-echo "dpdk-testpmd io forward (net_null x2): $tp cycles/packet"
+if command -v dpdk-testpmd >/dev/null; then
+	# testpmd waits for a line on stdin before it stops and prints its statistics
+	out=$( (sleep "$secs"; echo) | timeout -s INT $((secs + 30)) dpdk-testpmd -l 0-1 --no-huge \
+		--no-shconf --no-pci -m 512 --vdev=net_null0 --vdev=net_null1 --log-level='*:error' -- \
+		--forward-mode=io --auto-start --record-core-cycles --total-num-mbufs=8192 2>&1)
+	tp=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
+	echo "dpdk-testpmd io forward (net_null x2, 4 KiB pages): ${tp:-?} cycles/packet"
+fi
 
-"$bench" "$@" | while IFS= read -r line; do
-	cyc=$(sed -n 's/.*best window *\([0-9.]*\)).*/\1/p' <<<"$line")
-	ratio=$(awk -v a="$cyc" -v b="$tp" 'BEGIN { if (b > 0) printf "%.2f", a / b }')
-	echo "$line | x$ratio testpmd io"
-done
+"$bench" "$@"
+
+old=$(cat "$nr" 2>/dev/null) || { echo "no 2 MiB hugepages here"; exit 0; }
+dir=$(mktemp -d /tmp/bench_dpdk_hp.XXXXXX)
+cleanup() {
+	umount "$dir" 2>/dev/null
+	rmdir "$dir"
+	echo "$old" >"$nr" 2>/dev/null
+}
+trap cleanup EXIT
+if mount -t hugetlbfs -o pagesize=2M none "$dir" 2>/dev/null && echo "$pages" >"$nr" 2>/dev/null &&
+	[ "$(cat "$nr")" -ge "$pages" ]; then
+	"$bench" --huge "$dir" "$@"
+else
+	echo "could not reserve $pages hugepages (root and free memory needed): 4 KiB pages only"
+fi
