@@ -9,7 +9,9 @@
  *   any        UA REGISTER otherwise                 forward (Expires 0 if it leaves none)
  *   in flight  upstream 2xx                          location updated, 200 to the UA
  *   in flight  upstream 401/407                      challenge relayed, kept 64*T1
- *   in flight  upstream error, timeout               error to the UA; bindings and state dropped
+ *   in flight  upstream error, timeout               error to the UA; if the request came
+ *                                                    from the binding's flow (or nothing is
+ *                                                    bound): bindings dropped, unregistered
  *   any        watch timer: no local binding left    unregister upstream, then entry freed
  *
  * An entry lives while it has local bindings, an upstream registration, a
@@ -49,8 +51,11 @@ struct relay_req {
 	struct sip_tsx *ct; /* upstream client transaction */
 	struct sip_tsx *st; /* the UA's server transaction; NULL: ours (watch) or gone */
 	enum req_kind kind;
+	bool ours;	/* the watch's unregister, not a UA's */
 	uint32_t asked; /* Expires asked upstream */
 	struct sip_flow flow;
+	/* Of the UA's request; stored in the AOR only on a 2xx (unauthenticated until then). */
+	char *ruri, *to_uri, *auth;
 	size_t len;
 	char buf[]; /* copy of the UA's REGISTER */
 };
@@ -261,6 +266,14 @@ static struct relay_aor *entry_new(struct registrar_relay *rr, struct strv aor)
 }
 
 static void req_detach(struct relay_req *q);
+
+static void req_free(struct relay_req *q)
+{
+	free(q->ruri);
+	free(q->to_uri);
+	free(q->auth);
+	free(q);
+}
 
 static void entry_free(struct relay_aor *a)
 {
@@ -476,6 +489,7 @@ static void unregister_now(struct registrar_relay *rr, struct relay_aor *a)
 	}
 	q->a = a;
 	q->kind = REQ_UNREGISTER;
+	q->ours = true;
 	if (send_upstream(rr, a, q, NULL) < 0) {
 		rr->st.unreg_failed++;
 		free(q);
@@ -565,7 +579,7 @@ static void req_detach(struct relay_req *q)
 		sip_tsx_set_handlers(q->st, NULL, NULL);
 		sip_tsx_terminate(q->st);
 	}
-	free(q);
+	req_free(q);
 }
 
 /* Seconds the upstream granted our Contact: its expires, else Expires, else asked. */
@@ -616,11 +630,37 @@ static void log_upstream(struct registrar_relay *rr, int code, const struct rela
 			code);
 }
 
-/* Drops what a failed registration leaves: local bindings and upstream state. */
-static void drop_aor(struct registrar_relay *rr, struct relay_aor *a)
+/*
+ * Drops the local bindings after a failure. a->bound stays: the watch then
+ * unregisters upstream rather than leaving our Contact there.
+ */
+static void drop_local(struct registrar_relay *rr, struct relay_aor *a)
 {
 	location_unregister_all(rr->loc, strv_make(a->aor, a->aor_len), STRV_NULL, 0);
-	a->bound = false;
+}
+
+/*
+ * Whether a failure of @p q may drop the AOR's bindings: only one that
+ * answers the binding's own flow. Anyone can send a REGISTER for any AOR,
+ * and an upstream 403/404/timeout proves nothing against the bound UA.
+ */
+static bool from_owner(const struct relay_aor *a, const struct relay_req *q)
+{
+	return !a->bound || same_flow(&a->ua_flow, &q->flow);
+}
+
+/* After a 2xx: what the request carried becomes the AOR's (the watch's unregister). */
+static void commit_request(struct relay_aor *a, struct relay_req *q)
+{
+	if (!q->ruri)
+		return;
+	free(a->ruri);
+	free(a->to_uri);
+	free(a->auth);
+	a->ruri = q->ruri;
+	a->to_uri = q->to_uri;
+	a->auth = q->auth;
+	q->ruri = q->to_uri = q->auth = NULL;
 }
 
 /* Upstream 2xx for @p q; @p m is the UA's request (NULL for ours). @return UA status. */
@@ -644,7 +684,7 @@ static unsigned upstream_ok(struct registrar_relay *rr, struct relay_req *q,
 	a->bound = granted > 0;
 	a->up_expires_ms = timers_now(rr->ts) + (uint64_t)granted * 1000;
 	if (!granted) {
-		drop_aor(rr, a);
+		drop_local(rr, a); /* a->bound is false: nothing to unregister */
 		return 503;
 	}
 	code = m ? apply_local(rr, a, m, &q->flow, granted) : 0;
@@ -671,20 +711,24 @@ static void finish(struct registrar_relay *rr, struct relay_req *q, int code,
 	if (q->ct)
 		sip_tsx_set_handlers(q->ct, NULL, NULL);
 	if (code >= 200 && code < 300) {
+		commit_request(a, q);
 		ua = upstream_ok(rr, q, resp, have_m ? &m : NULL);
 	} else if (code == 401 || code == 407) {
 		rr->st.challenges++;
 		a->keep_until_ms = timers_now(rr->ts) + CHALLENGE_KEEP_MS;
-		if (!q->st)
+		if (q->ours) {
 			rr->st.unreg_failed++; /* no credentials of our own: left to expire */
-		if (q->kind == REQ_UNREGISTER && !q->st)
 			a->bound = false;
+		}
 	} else {
 		rr->st.failures++;
-		if (!q->st && q->kind == REQ_UNREGISTER)
-			rr->st.unreg_failed++;
 		log_upstream(rr, code, a);
-		drop_aor(rr, a);
+		if (q->ours) {
+			rr->st.unreg_failed++; /* given up: left to expire upstream */
+			a->bound = false;
+		} else if (from_owner(a, q)) {
+			drop_local(rr, a);
+		}
 	}
 	if (have_m) {
 		if (ua == 200)
@@ -692,7 +736,7 @@ static void finish(struct registrar_relay *rr, struct relay_req *q, int code,
 		else
 			respond(rr, q->st, &m, &q->flow, ua, resp);
 	}
-	free(q);
+	req_free(q);
 	watch(rr, a);
 }
 
@@ -728,8 +772,8 @@ static const struct sip_tsx_handlers ct_handlers = {
 	.term_h = on_ct_term,
 };
 
-/* The Authorization lines of @p m, copied (the watch's unregister reuses them). */
-static int save_request(struct registrar_relay *rr, struct relay_aor *a, const struct sip_msg *m)
+/* R-URI, To URI and Authorization lines of @p m, into @p q (the AOR's on a 2xx). */
+static int save_request(struct registrar_relay *rr, struct relay_req *q, const struct sip_msg *m)
 {
 	const struct sip_hdr *to = sip_msg_hdr(m, SIP_HDR_TO);
 	struct sip_pbuf b;
@@ -752,12 +796,9 @@ static int save_request(struct registrar_relay *rr, struct relay_aor *a, const s
 		free(auth);
 		return len < 0 ? -EINVAL : -ENOMEM;
 	}
-	free(a->ruri);
-	free(a->to_uri);
-	free(a->auth);
-	a->ruri = ruri;
-	a->to_uri = to_uri;
-	a->auth = auth;
+	q->ruri = ruri;
+	q->to_uri = to_uri;
+	q->auth = auth;
 	return 0;
 }
 
@@ -769,16 +810,18 @@ static long build_register(struct registrar_relay *rr, struct relay_aor *a,
 	const char *transport = rr->dest.proto == SIP_PROTO_TLS	  ? ";transport=tls"
 				: rr->dest.proto == SIP_PROTO_TCP ? ";transport=tcp"
 								  : "";
+	const char *ruri = q->ruri ? q->ruri : a->ruri;
+	const char *to_uri = q->to_uri ? q->to_uri : a->to_uri;
 	struct sip_pbuf b;
 
 	new_id(rr, branch + 7);
 	sip_print_init(&b, rr->out, sizeof(rr->out));
-	sip_print_request_line_m(&b, SIP_METHOD_REGISTER, strv_cstr(a->ruri));
+	sip_print_request_line_m(&b, SIP_METHOD_REGISTER, strv_cstr(ruri));
 	sip_print_hdrf(&b, SIP_HDR_VIA, "SIP/2.0/%s %s;branch=%s;rport",
 		       sip_proto_name((enum sip_proto)rr->dest.proto), rr->host, branch);
 	sip_print_hdr_uint(&b, SIP_HDR_MAX_FORWARDS, 70);
-	sip_print_hdrf(&b, SIP_HDR_FROM, "<%s>;tag=%s", a->to_uri, a->tag);
-	sip_print_hdrf(&b, SIP_HDR_TO, "<%s>", a->to_uri);
+	sip_print_hdrf(&b, SIP_HDR_FROM, "<%s>;tag=%s", to_uri, a->tag);
+	sip_print_hdrf(&b, SIP_HDR_TO, "<%s>", to_uri);
 	sip_print_hdr(&b, SIP_HDR_CALL_ID, strv_cstr(a->call_id));
 	sip_print_hdrf(&b, SIP_HDR_CSEQ, "%u REGISTER", ++a->cseq);
 	if (q->kind != REQ_QUERY) {
@@ -803,8 +846,8 @@ static int send_upstream(struct registrar_relay *rr, struct relay_aor *a, struct
 	long len;
 	int rc;
 
-	if (!a->ruri)
-		return -EINVAL; /* never forwarded: nothing to unregister */
+	if (!q->ruri && !a->ruri)
+		return -EINVAL; /* never registered: nothing to unregister */
 	q->asked = q->kind == REQ_REGISTER ? rr->conf.upstream_expires : 0;
 	len = build_register(rr, a, q, m);
 	if (len < 0)
@@ -834,19 +877,22 @@ static void forward(struct registrar_relay *rr, struct relay_aor *a, struct sip_
 		return;
 	}
 	q = malloc(sizeof(*q) + m->len);
-	if (!q || save_request(rr, a, m) < 0) {
+	if (q)
+		*q = (struct relay_req){
+			.a = a, .st = st, .kind = kind, .flow = *flow, .len = m->len
+		};
+	if (!q || save_request(rr, q, m) < 0) {
 		free(q);
 		respond(rr, st, m, flow, 500, NULL);
 		watch(rr, a);
 		return;
 	}
-	*q = (struct relay_req){ .a = a, .st = st, .kind = kind, .flow = *flow, .len = m->len };
 	memcpy(q->buf, m->buf, m->len);
 	rc = send_upstream(rr, a, q, m);
 	if (rc < 0) {
 		log_upstream(rr, rc, a);
 		rr->st.failures++;
-		free(q);
+		req_free(q);
 		respond(rr, st, m, flow, 503, NULL);
 		watch(rr, a);
 		return;

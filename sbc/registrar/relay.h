@@ -32,9 +32,14 @@
  *    nothing changes. A timeout: 504; a transport error, 5xx, 423 (about
  *    upstream_expires, not the UA's business) or the pacer (max_per_sec
  *    upstream REGISTERs): 503 with Retry-After; any other final status is
- *    relayed as is. After a failure other than a challenge the AOR's local
- *    bindings and its upstream state are dropped: no stale binding routes
- *    calls. After a challenge the AOR's state is kept for 64*T1, so that the
+ *    relayed as is. Nothing of a request is stored (Request-URI, To,
+ *    credentials) before its 2xx: until then it is unauthenticated. After a
+ *    failure other than a challenge of a request from the binding's own flow
+ *    (or of an AOR not bound), the local bindings are dropped (no stale
+ *    binding routes calls) and the watch unregisters upstream. A failure of a
+ *    request from elsewhere changes nothing: anyone can send a REGISTER for
+ *    any AOR, and its 403 or timeout says nothing about the bound UA. After
+ *    a challenge the AOR's state is kept for 64*T1, so that the
  *    UA's retry goes upstream on the same Call-ID with the next CSeq.
  *  - The AOR is watched on a timer at its latest local expiry, and at once
  *    when one of its bindings is removed (keep-alives failed, its connection

@@ -502,10 +502,44 @@ static void test_upstream_timeout(void **state)
 	assert_int_equal(ua_register(3, "Contact: <sip:alice@10.0.0.2:5070>\r\n", AUTH), 0);
 	advance(32 * S); /* Timer F */
 	assert_int_equal(ua_status(&m), 504);
-	/* no stale binding left to route calls to */
+	/* no stale binding left to route calls to, and none left upstream */
 	assert_int_equal(aor_contacts(c), 0);
-	assert_int_equal(rstats().aors, 0);
 	assert_int_equal(rstats().failures, 1);
+	assert_int_equal(rstats().unregisters, 1);
+	assert_non_null(strstr(F.up_msg, "Expires: 0\r\n"));
+	up_answer(200, NULL);
+	assert_int_equal(rstats().aors, 0);
+}
+
+#define EVIL_AUTH "Authorization: Digest username=\"mallory\", realm=\"up\", nonce=\"x\"\r\n"
+
+/* Finding 1: a failed REGISTER from another source leaves alice's binding and state alone. */
+static void test_foreign_failure_keeps_binding(void **state)
+{
+	const struct location_contact *c[4];
+	struct sip_flow evil = F.ua;
+	struct sip_msg m;
+
+	(void)state;
+	register_alice(";expires=3600");
+	assert_int_equal(sa_parse_cstr(&evil.remote, "100.64.9.9:5555", 0), 0);
+	assert_int_equal(
+	    ua_register_from(&evil, 1, "Contact: <sip:evil@100.64.9.9>\r\n", EVIL_AUTH), 0);
+	up_answer(403, NULL);
+	assert_int_equal(ua_status(&m), 403);
+	assert_int_equal(aor_contacts(c), 1);
+	assert_int_equal(rstats().aors, 1);
+	/* a query from there that times out changes nothing either */
+	ua_register_from(&evil, 2, "", NULL);
+	advance(32 * S);
+	assert_int_equal(aor_contacts(c), 1);
+	/* the phone goes: the unregister carries nothing of mallory's request */
+	advance(60 * S);
+	advance(1);
+	assert_non_null(strstr(F.up_msg, "Expires: 0\r\n"));
+	assert_null(strstr(F.up_msg, "mallory"));
+	up_answer(200, NULL);
+	assert_int_equal(rstats().aors, 0);
 }
 
 static void test_upstream_errors(void **state)
@@ -687,6 +721,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flow_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unregister, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upstream_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_failure_keeps_binding, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_upstream_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_and_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_upstream, setup, teardown),
