@@ -4,7 +4,9 @@
  *
  *   state      event                                 action
  *   (none)     UA REGISTER                           entry made (key, Call-ID, tag); forward
- *   any        UA REGISTER, a request in flight      500 + Retry-After
+ *   any        UA REGISTER, its slot in flight       500 + Retry-After (two slots when
+ *                                                    bound: the binding's flow, any other)
+ *   any        UA REGISTER over its source's rate    503 + Retry-After
  *   bound      UA refresh that the cache covers      location updated, 200 (nothing upstream)
  *   any        UA REGISTER otherwise                 forward (Expires 0 if it leaves none)
  *   in flight  upstream 2xx                          location updated, 200 to the UA
@@ -40,6 +42,8 @@
 #define RETRY_AFTER_S 5
 /* How long an AOR without binding is kept after a challenge: 64*T1, the UA's Timer F. */
 #define CHALLENGE_KEEP_MS 32000
+/* Sources tracked by the per-source pacer: a fixed table, a colliding newcomer takes the slot. */
+#define SRC_SLOTS 256
 
 enum req_kind { REQ_REGISTER, REQ_UNREGISTER, REQ_QUERY };
 
@@ -52,6 +56,7 @@ struct relay_req {
 	struct sip_tsx *st; /* the UA's server transaction; NULL: ours (watch) or gone */
 	enum req_kind kind;
 	bool ours;	/* the watch's unregister, not a UA's */
+	bool foreign;	/* in a->freq: from another flow than the binding's */
 	uint32_t asked; /* Expires asked upstream */
 	struct sip_flow flow;
 	/* Of the UA's request; stored in the AOR only on a 2xx (unauthenticated until then). */
@@ -77,6 +82,14 @@ struct relay_aor {
 	char *ruri, *to_uri; /* of the last forwarded request (watch unregisters) */
 	char *auth;	     /* its Authorization lines, "" for none */
 	struct relay_req *req;
+	/*
+	 * A request from another flow than the bound one (a phone that moved, or
+	 * anyone): its own slot, Call-ID and CSeq, so that it never delays the
+	 * owner's refresh nor races its CSeq. Adopted as the AOR's Call-ID on 2xx.
+	 */
+	struct relay_req *freq;
+	char fcall_id[B2B_ID_LEN + 1];
+	uint32_t fcseq;
 	uint64_t keep_until_ms; /* after a challenge: the UA's retry keeps Call-ID and CSeq */
 	struct timer watch;
 	size_t aor_len;
@@ -92,6 +105,12 @@ struct registrar_relay {
 	struct sip_flow dest; /* toward upstream */
 	char host[SA_STRLEN + 8];
 	struct registrar_relay_pacer pacer;
+	/* Per source address: one host cannot spend the global pacer alone. */
+	struct src_bucket {
+		uint64_t id; /* 0: free */
+		struct registrar_relay_pacer p;
+	} src[SRC_SLOTS];
+	uint64_t src_seed;
 	uint32_t inst;
 	uint64_t rng;
 	struct relay_aor **by_aor, **by_key;
@@ -139,6 +158,38 @@ bool registrar_relay_pace(struct registrar_relay_pacer *p, uint64_t now_ms)
 		return false;
 	p->tokens--;
 	return true;
+}
+
+/* Seeded FNV-1a of the source's address (not port): collisions unpredictable from outside. */
+static uint64_t src_id(const struct registrar_relay *rr, const struct sa *sa)
+{
+	const uint8_t *p = (const uint8_t *)&sa->u.in.sin_addr;
+	size_t n = sizeof(sa->u.in.sin_addr);
+	uint64_t h = rr->src_seed;
+
+	if (sa_family(sa) == AF_INET6) {
+		p = (const uint8_t *)&sa->u.in6.sin6_addr;
+		n = sizeof(sa->u.in6.sin6_addr);
+	}
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h | 1;
+}
+
+/* One token of @p src's bucket (max_per_source per second). */
+static bool pace_source(struct registrar_relay *rr, const struct sa *src, uint64_t now_ms)
+{
+	uint64_t id = src_id(rr, src);
+	struct src_bucket *b = &rr->src[(id >> 32) & (SRC_SLOTS - 1)];
+
+	if (b->id != id) /* a newcomer takes the slot: a full bucket */
+		*b = (struct src_bucket){ .id = id,
+					  .p = { .rate = rr->conf.max_per_source,
+						 .tokens = rr->conf.max_per_source,
+						 .second = now_ms / 1000 } };
+	return registrar_relay_pace(&b->p, now_ms);
 }
 
 /* --- entries ------------------------------------------------------------- */
@@ -257,6 +308,7 @@ static struct relay_aor *entry_new(struct registrar_relay *rr, struct strv aor)
 	} while (find_key(rr, strv_cstr(a->key)));
 	a->h_key = hash32(strv_cstr(a->key));
 	new_id(rr, a->call_id);
+	new_id(rr, a->fcall_id);
 	new_id(rr, a->tag);
 	timer_init(&a->watch);
 	link_aor(rr, a);
@@ -282,6 +334,10 @@ static void entry_free(struct relay_aor *a)
 	if (a->req) {
 		req_detach(a->req);
 		a->req = NULL;
+	}
+	if (a->freq) {
+		req_detach(a->freq);
+		a->freq = NULL;
 	}
 	timer_cancel(rr->ts, &a->watch);
 	unlink_chain(&rr->by_aor[a->h_aor & rr->mask], a, false);
@@ -516,6 +572,8 @@ static void watch(struct registrar_relay *rr, struct relay_aor *a)
 		unregister_now(rr, a);
 		return;
 	}
+	if (!n && a->freq)
+		return; /* looked at again when it ends */
 	if (!n && a->keep_until_ms <= now) {
 		entry_free(a);
 		return;
@@ -650,8 +708,15 @@ static bool from_owner(const struct relay_aor *a, const struct relay_req *q)
 }
 
 /* After a 2xx: what the request carried becomes the AOR's (the watch's unregister). */
-static void commit_request(struct relay_aor *a, struct relay_req *q)
+static void commit_request(struct registrar_relay *rr, struct relay_aor *a, struct relay_req *q)
 {
+	if (q->foreign && q->kind != REQ_QUERY) {
+		/* The upstream binding now has the foreign Call-ID: refreshes go on with it. */
+		memcpy(a->call_id, a->fcall_id, sizeof(a->call_id));
+		a->cseq = a->fcseq;
+		new_id(rr, a->fcall_id);
+		a->fcseq = 0;
+	}
 	if (!q->ruri)
 		return;
 	free(a->ruri);
@@ -704,14 +769,14 @@ static void finish(struct registrar_relay *rr, struct relay_req *q, int code,
 	bool have_m = q->st && sip_msg_parse(&m, q->buf, q->len, &lim, NULL) == 0;
 	unsigned ua = map_status(code);
 
-	a->req = NULL;
+	*(q->foreign ? &a->freq : &a->req) = NULL;
 	/* Unhooked first: answering may end the transactions (no term_h into q). */
 	if (q->st)
 		sip_tsx_set_handlers(q->st, NULL, NULL);
 	if (q->ct)
 		sip_tsx_set_handlers(q->ct, NULL, NULL);
 	if (code >= 200 && code < 300) {
-		commit_request(a, q);
+		commit_request(rr, a, q);
 		ua = upstream_ok(rr, q, resp, have_m ? &m : NULL);
 	} else if (code == 401 || code == 407) {
 		rr->st.challenges++;
@@ -822,8 +887,8 @@ static long build_register(struct registrar_relay *rr, struct relay_aor *a,
 	sip_print_hdr_uint(&b, SIP_HDR_MAX_FORWARDS, 70);
 	sip_print_hdrf(&b, SIP_HDR_FROM, "<%s>;tag=%s", to_uri, a->tag);
 	sip_print_hdrf(&b, SIP_HDR_TO, "<%s>", to_uri);
-	sip_print_hdr(&b, SIP_HDR_CALL_ID, strv_cstr(a->call_id));
-	sip_print_hdrf(&b, SIP_HDR_CSEQ, "%u REGISTER", ++a->cseq);
+	sip_print_hdr(&b, SIP_HDR_CALL_ID, strv_cstr(q->foreign ? a->fcall_id : a->call_id));
+	sip_print_hdrf(&b, SIP_HDR_CSEQ, "%u REGISTER", q->foreign ? ++a->fcseq : ++a->cseq);
 	if (q->kind != REQ_QUERY) {
 		sip_print_hdrf(&b, SIP_HDR_CONTACT, "<sip:%s@%s%s>", a->key, rr->host, transport);
 		sip_print_hdr_uint(&b, SIP_HDR_EXPIRES, q->asked);
@@ -858,8 +923,20 @@ static int send_upstream(struct registrar_relay *rr, struct relay_aor *a, struct
 		q->ct = NULL;
 		return rc;
 	}
-	a->req = q;
+	*(q->foreign ? &a->freq : &a->req) = q;
 	return 0;
+}
+
+/* Whether a request from @p flow goes in the foreign slot: the AOR is bound elsewhere. */
+static bool is_foreign(const struct relay_aor *a, const struct sip_flow *flow)
+{
+	return a->bound && !same_flow(&a->ua_flow, flow);
+}
+
+/* Whether the slot a request from @p flow would take is in flight. */
+static bool slot_busy(const struct relay_aor *a, const struct sip_flow *flow)
+{
+	return is_foreign(a, flow) ? a->freq != NULL : a->req != NULL;
 }
 
 /* Forwards UA request @p m (on @p st) upstream as @p kind. */
@@ -870,6 +947,12 @@ static void forward(struct registrar_relay *rr, struct relay_aor *a, struct sip_
 	struct relay_req *q;
 	int rc;
 
+	if (!pace_source(rr, &flow->remote, timers_now(rr->ts))) {
+		rr->st.src_paced++;
+		respond(rr, st, m, flow, 503, NULL);
+		watch(rr, a);
+		return;
+	}
 	if (!registrar_relay_pace(&rr->pacer, timers_now(rr->ts))) {
 		rr->st.paced++;
 		respond(rr, st, m, flow, 503, NULL);
@@ -878,9 +961,12 @@ static void forward(struct registrar_relay *rr, struct relay_aor *a, struct sip_
 	}
 	q = malloc(sizeof(*q) + m->len);
 	if (q)
-		*q = (struct relay_req){
-			.a = a, .st = st, .kind = kind, .flow = *flow, .len = m->len
-		};
+		*q = (struct relay_req){ .a = a,
+					 .st = st,
+					 .kind = kind,
+					 .foreign = is_foreign(a, flow),
+					 .flow = *flow,
+					 .len = m->len };
 	if (!q || save_request(rr, q, m) < 0) {
 		free(q);
 		respond(rr, st, m, flow, 500, NULL);
@@ -927,7 +1013,7 @@ static void handle_contacts(struct registrar_relay *rr, struct relay_aor *a, str
 	struct strv aor = strv_make(a->aor, a->aor_len);
 	struct registrar_relay_view v = {
 		.bound = a->bound,
-		.pending = a->req != NULL,
+		.pending = slot_busy(a, flow),
 		.now_ms = timers_now(rr->ts),
 		.up_expires_ms = a->up_expires_ms,
 		.grant_s = registrar_relay_local_expires(max_asked(c), rr->conf.endpoint_expires,
@@ -986,7 +1072,7 @@ int registrar_relay_handle(struct registrar_relay *rr, struct sip_tsx *st, const
 	}
 	if (!sip_msg_hdr(m, SIP_HDR_CONTACT)) {
 		/* A query: from the binding's own flow, the cache answers; else upstream asks. */
-		if (a->req) {
+		if (slot_busy(a, flow)) {
 			rr->st.busy++;
 			respond(rr, st, m, flow, 500, NULL);
 		} else if (a->bound && same_flow(&a->ua_flow, flow)) {
@@ -1042,6 +1128,8 @@ static void apply_defaults(struct registrar_relay_conf *c)
 		c->refresh_margin = 120;
 	if (!c->max_per_sec)
 		c->max_per_sec = 100;
+	if (!c->max_per_source)
+		c->max_per_source = 20;
 }
 
 int registrar_relay_start(struct registrar *r, struct sip_tsx_layer *tsx, struct sip_transport *tp,
@@ -1104,6 +1192,7 @@ int registrar_relay_start_flow(struct registrar *r, struct sip_tsx_layer *tsx,
 	}
 	rr->rng |= 1;
 	rr->inst = (uint32_t)(next_random(rr) >> 32);
+	rr->src_seed = next_random(rr);
 	location_set_owner_hook(rr->loc, on_contact, rr);
 	registrar_relay_attach(r, rr);
 	return 0;

@@ -51,9 +51,20 @@
  *    keys (a call to an AOR goes by routing to the core, which calls the key
  *    back: phones never reach each other around the upstream).
  *
- * One upstream REGISTER per AOR at a time: a UA REGISTER that arrives while
- * one is in flight gets 500 with Retry-After (a UA waits for the final
- * response before it sends new contacts, RFC 3261 §10.2).
+ * One upstream REGISTER per AOR and slot at a time: a UA REGISTER that
+ * arrives while its slot is in flight gets 500 with Retry-After (a UA waits
+ * for the final response before it sends new contacts, RFC 3261 §10.2). A
+ * bound AOR has two slots: one for its binding's flow (and the watch), one
+ * for every other source (a phone that moved, or anyone), so that no other
+ * source can hold off the bound UA's refreshes. The second slot has its own
+ * upstream Call-ID and CSeq (no CSeq race between the two; RFC 3261 §10.3
+ * lets a REGISTER of another Call-ID update the same Contact), which becomes
+ * the AOR's on a 2xx. An AOR not bound has one slot, for anyone.
+ *
+ * Pacing: at most max_per_sec UA REGISTERs forwarded per second, and of them
+ * at most max_per_source from one source address (a table of 256 token
+ * buckets keyed by a seeded hash of the address; a colliding source takes
+ * the slot over with a full bucket), both answered 503 with Retry-After.
  *
  * Not thread-safe: one relay per shard, on its timers and transaction layer.
  */
@@ -84,6 +95,7 @@ struct registrar_relay_conf {
 	uint32_t upstream_expires; /**< seconds asked upstream; default 3600 */
 	uint32_t refresh_margin;   /**< seconds; default 120 */
 	uint32_t max_per_sec;	   /**< upstream REGISTERs per second; default 100 */
+	uint32_t max_per_source;   /**< of them per source address; default 20 */
 	uint8_t shard;		   /**< encoded in the identifiers we make */
 };
 
@@ -94,6 +106,7 @@ struct registrar_relay_stats {
 	uint64_t challenges;  /**< 401/407 relayed to UAs */
 	uint64_t failures;    /**< timeouts, transport errors, 5xx, other errors */
 	uint64_t paced;	      /**< refused by the pacer (503) */
+	uint64_t src_paced;   /**< refused by the per-source pacer (503) */
 	uint64_t busy;	      /**< refused: an upstream REGISTER of the AOR in flight */
 	uint64_t unregisters; /**< sent upstream because no local binding was left */
 	uint64_t unreg_failed;

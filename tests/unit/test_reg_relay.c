@@ -647,6 +647,74 @@ static void test_mutations(void **state)
 /* --- configuration ------------------------------------------------------ */
 
 /* sbc_conf_read on @p text. @return its result; @p cfg cleared by the caller on 0. */
+/* Finding 2: a request of another source in flight does not hold off the owner's refresh. */
+static void test_foreign_slot(void **state)
+{
+	struct sip_flow evil = F.ua;
+	struct sip_msg m, up;
+	char evil_callid[64];
+
+	(void)state;
+	register_alice(";expires=3600");
+	assert_int_equal(sa_parse_cstr(&evil.remote, "100.64.9.9:5555", 0), 0);
+	assert_int_equal(ua_register_from(&evil, 1, "Contact: <sip:evil@100.64.9.9>\r\n", NULL), 0);
+	assert_int_equal(F.nup, 3);
+	assert_int_equal(sip_msg_parse(&up, F.up_msg, F.up_len, NULL, NULL), 0);
+	snprintf(evil_callid, sizeof(evil_callid), "%.*s", (int)up.call_id.len, up.call_id.p);
+	/* alice's change of contacts still goes upstream, on her own Call-ID */
+	assert_int_equal(ua_register(3, "Contact: <sip:alice@10.0.0.2:5070>\r\n", AUTH), 0);
+	assert_int_equal(F.nup, 4);
+	assert_int_equal(sip_msg_parse(&up, F.up_msg, F.up_len, NULL, NULL), 0);
+	assert_false(strv_eq_cstr(up.call_id, evil_callid));
+	up_answer(200, NULL);
+	assert_int_equal(ua_status(&m), 200);
+	/* a second foreign request while the first is upstream: busy, alice untouched */
+	assert_int_equal(ua_register_from(&evil, 2, "Contact: <sip:evil@100.64.9.9>\r\n", NULL), 1);
+	assert_int_equal(ua_status(&m), 500);
+	assert_int_equal(F.nup, 4);
+}
+
+/* A REGISTER for user @p user from @p flow with a Contact. */
+static void register_user(const struct sip_flow *flow, unsigned user)
+{
+	struct sip_msg m;
+
+	snprintf(F.req, sizeof(F.req),
+		 "REGISTER sip:example.com SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKu%u;rport\r\n"
+		 "From: <sip:u%u@example.com>;tag=t\r\nTo: <sip:u%u@example.com>\r\n"
+		 "Call-ID: u%u\r\nCSeq: 1 REGISTER\r\n"
+		 "Contact: <sip:u@10.0.0.9:5060>\r\nContent-Length: 0\r\n\r\n",
+		 ++F.branch, user, user, user);
+	assert_int_equal(sip_msg_parse(&m, F.req, strlen(F.req), NULL, NULL), 0);
+	assert_int_equal(sip_tsx_recv(F.l, &m, flow, false), 0);
+}
+
+/* Finding 2: one source cannot spend the global pacer (max_per_source, default 20). */
+static void test_source_pacer(void **state)
+{
+	struct sip_flow evil = F.ua;
+	struct sip_msg m;
+
+	(void)state;
+	assert_int_equal(sa_parse_cstr(&evil.remote, "100.64.9.9:5555", 0), 0);
+	for (unsigned i = 0; i < 20; i++)
+		register_user(&evil, i);
+	assert_int_equal(F.nup, 20);
+	evil.remote.u.in.sin_port = htons(5556); /* another port: the same source */
+	register_user(&evil, 20);
+	assert_int_equal(ua_status(&m), 503);
+	assert_int_equal(F.nup, 20);
+	assert_int_equal(rstats().src_paced, 1);
+	/* everyone else still gets through */
+	assert_int_equal(ua_register(1, CONTACT, NULL), 0);
+	assert_int_equal(F.nup, 21);
+	/* and the source again a second later */
+	advance(S);
+	register_user(&evil, 21);
+	assert_int_equal(rstats().src_paced, 1);
+}
+
 static int read_conf(const char *text, struct sbc_conf *cfg, char *err, size_t errlen)
 {
 	struct conf *c;
@@ -723,6 +791,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_upstream_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_failure_keeps_binding, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_slot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_pacer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upstream_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_and_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_upstream, setup, teardown),
