@@ -60,7 +60,7 @@ struct relay_req {
 	uint32_t asked; /* Expires asked upstream */
 	struct sip_flow flow;
 	/* Of the UA's request; stored in the AOR only on a 2xx (unauthenticated until then). */
-	char *ruri, *to_uri, *auth;
+	char *ruri, *to_uri;
 	size_t len;
 	char buf[]; /* copy of the UA's REGISTER */
 };
@@ -79,8 +79,7 @@ struct relay_aor {
 	uint64_t ua_callid_h;
 	uint64_t contacts_h;
 	struct sip_flow ua_flow;
-	char *ruri, *to_uri; /* of the last forwarded request (watch unregisters) */
-	char *auth;	     /* its Authorization lines, "" for none */
+	char *ruri, *to_uri; /* of the last registration upstream accepted (watch unregisters) */
 	struct relay_req *req;
 	/*
 	 * A request from another flow than the bound one (a phone that moved, or
@@ -323,7 +322,6 @@ static void req_free(struct relay_req *q)
 {
 	free(q->ruri);
 	free(q->to_uri);
-	free(q->auth);
 	free(q);
 }
 
@@ -345,7 +343,6 @@ static void entry_free(struct relay_aor *a)
 	rr->count--;
 	free(a->ruri);
 	free(a->to_uri);
-	free(a->auth);
 	free(a);
 }
 
@@ -721,11 +718,9 @@ static void commit_request(struct registrar_relay *rr, struct relay_aor *a, stru
 		return;
 	free(a->ruri);
 	free(a->to_uri);
-	free(a->auth);
 	a->ruri = q->ruri;
 	a->to_uri = q->to_uri;
-	a->auth = q->auth;
-	q->ruri = q->to_uri = q->auth = NULL;
+	q->ruri = q->to_uri = NULL;
 }
 
 /* Upstream 2xx for @p q; @p m is the UA's request (NULL for ours). @return UA status. */
@@ -837,33 +832,21 @@ static const struct sip_tsx_handlers ct_handlers = {
 	.term_h = on_ct_term,
 };
 
-/* R-URI, To URI and Authorization lines of @p m, into @p q (the AOR's on a 2xx). */
-static int save_request(struct registrar_relay *rr, struct relay_req *q, const struct sip_msg *m)
+/* R-URI and To URI of @p m, into @p q (the AOR's on a 2xx). */
+static int save_request(struct relay_req *q, const struct sip_msg *m)
 {
 	const struct sip_hdr *to = sip_msg_hdr(m, SIP_HDR_TO);
-	struct sip_pbuf b;
 	struct sip_addr ta;
-	char *ruri, *to_uri, *auth;
-	long len;
 
 	if (!to || sip_addr_parse(&ta, to->value) < 0)
 		return -EINVAL;
-	sip_print_init(&b, rr->out, sizeof(rr->out));
-	sip_print_copy_all(&b, m, SIP_HDR_AUTHORIZATION, SIP_PRINT_NAME_CANONICAL);
-	sip_print_copy_all(&b, m, SIP_HDR_PROXY_AUTHORIZATION, SIP_PRINT_NAME_CANONICAL);
-	len = b.overflow || b.invalid ? -1 : (long)b.len;
-	ruri = strndup(m->ruri.p, m->ruri.len);
-	to_uri = strndup(ta.uri_text.p, ta.uri_text.len);
-	auth = len < 0 ? NULL : strndup(rr->out, (size_t)len);
-	if (!ruri || !to_uri || !auth) {
-		free(ruri);
-		free(to_uri);
-		free(auth);
-		return len < 0 ? -EINVAL : -ENOMEM;
+	q->ruri = strndup(m->ruri.p, m->ruri.len);
+	q->to_uri = strndup(ta.uri_text.p, ta.uri_text.len);
+	if (!q->ruri || !q->to_uri) {
+		free(q->ruri);
+		free(q->to_uri);
+		return -ENOMEM;
 	}
-	q->ruri = ruri;
-	q->to_uri = to_uri;
-	q->auth = auth;
 	return 0;
 }
 
@@ -893,12 +876,14 @@ static long build_register(struct registrar_relay *rr, struct relay_aor *a,
 		sip_print_hdrf(&b, SIP_HDR_CONTACT, "<sip:%s@%s%s>", a->key, rr->host, transport);
 		sip_print_hdr_uint(&b, SIP_HDR_EXPIRES, q->asked);
 	}
-	/* The UA's own credentials; ours (the last ones seen) only when no UA asks. */
+	/*
+	 * The UA's own credentials. The watch's unregister has none: a replay of
+	 * the last ones would carry a stale nonce count (or someone else's); a
+	 * challenge to it is counted and the upstream binding left to expire.
+	 */
 	if (m) {
 		sip_print_copy_all(&b, m, SIP_HDR_AUTHORIZATION, SIP_PRINT_NAME_CANONICAL);
 		sip_print_copy_all(&b, m, SIP_HDR_PROXY_AUTHORIZATION, SIP_PRINT_NAME_CANONICAL);
-	} else if (a->auth) {
-		sip_print_raw(&b, strv_cstr(a->auth));
 	}
 	sip_print_body(&b, STRV_NULL, STRV_NULL);
 	return sip_print_finish(&b);
@@ -967,7 +952,7 @@ static void forward(struct registrar_relay *rr, struct relay_aor *a, struct sip_
 					 .foreign = is_foreign(a, flow),
 					 .flow = *flow,
 					 .len = m->len };
-	if (!q || save_request(rr, q, m) < 0) {
+	if (!q || save_request(q, m) < 0) {
 		free(q);
 		respond(rr, st, m, flow, 500, NULL);
 		watch(rr, a);

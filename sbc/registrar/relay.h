@@ -44,8 +44,11 @@
  *  - The AOR is watched on a timer at its latest local expiry, and at once
  *    when one of its bindings is removed (keep-alives failed, its connection
  *    closed): once no binding is left the relay unregisters upstream
- *    (Expires: 0), with the UA's last credentials (accepted by registrars that do not insist on a
- * fresh nonce count; a challenge is counted and the upstream binding left to expire).
+ *    (Expires: 0), without credentials: the SBC holds none of its own, and
+ *    the UA's last ones would be replayed (stale nonce count). A registrar
+ *    that accepts it drops our Contact; one that challenges it (401/407) or
+ *    fails it is not retried: counted in unreg_failed, and the upstream
+ *    binding left to expire (upstream_expires bounds that).
  *  - Requests from upstream toward sip:<key>@... are routed to the AOR's
  *    contacts over their flows: registrar_lookup resolves keys, and only
  *    keys (a call to an AOR goes by routing to the core, which calls the key

@@ -446,11 +446,28 @@ static void test_phone_gone(void **state)
 	advance(1);	/* (the watch the removal started runs on the next pass) */
 	assert_int_equal(F.nup, 3);
 	assert_non_null(strstr(F.up_msg, "Expires: 0\r\n"));
-	assert_non_null(strstr(F.up_msg, AUTH)); /* the last credentials, best effort */
+	assert_null(strstr(F.up_msg, "Authorization")); /* no replay of the UA's */
 	up_answer(200, NULL);
 	st = rstats();
 	assert_int_equal(st.unregisters, 1);
 	assert_int_equal(st.aors, 0);
+}
+
+/* Finding 8: a challenged background unregister is given up, counted, not retried. */
+static void test_unregister_challenged(void **state)
+{
+	(void)state;
+	register_alice(";expires=3600");
+	advance(61 * S);
+	advance(1);
+	assert_int_equal(F.nup, 3);
+	assert_null(strstr(F.up_msg, "Authorization"));
+	up_answer(401, "WWW-Authenticate: Digest realm=\"up\", nonce=\"n2\"\r\n");
+	assert_int_equal(rstats().unreg_failed, 1);
+	advance(40 * S); /* the challenge keep runs out: no second try */
+	assert_null(strstr(F.up_msg, "nonce=\"n2\""));
+	assert_int_equal(F.nup, 3);
+	assert_int_equal(rstats().aors, 0);
 }
 
 static void test_flow_closed(void **state)
@@ -786,6 +803,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refresh_at_margin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grant_below_endpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_phone_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unregister_challenged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flow_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unregister, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upstream_timeout, setup, teardown),
