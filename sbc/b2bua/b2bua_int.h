@@ -249,6 +249,11 @@ int b2b_setup_leg_b(struct b2bua_call *c, struct b2b_dialog *d, const struct sip
 
 /* fork.c: the B side until the answer */
 void b2b_forks_free(struct b2bua_call *c);
+/* Whether 2xx @p resp is from another dialog than @p leg's (RFC 3261 §13.2.2.4). */
+bool b2b_other_dialog(const struct b2b_leg *leg, const struct sip_msg *resp);
+/* ACK, then BYE if @p bye, for 2xx @p resp of a dialog (like @p tmpl's) we don't keep. */
+void b2b_release_2xx(struct b2bua *b, const struct b2b_leg *tmpl, const struct sip_msg *resp,
+		     bool bye);
 /* Keeps @p n targets sorted by group (stable). @return 0 or -ENOMEM. */
 int b2b_targets_set(struct b2bua_call *c, const struct b2bua_target *tg, unsigned n);
 /* Starts the next step. @return 0, -ENOENT (no target left), -EINVAL or -ENOMEM. */

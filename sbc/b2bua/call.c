@@ -632,6 +632,11 @@ static void inv_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 	b2b_call_hold(c);
 	if (c->ended)
 		goto out;
+	if (code >= 200 && code < 300 && to->ack_ct == t && b2b_other_dialog(to, resp)) {
+		/* Another branch of a forking proxy answered too (RFC 3261 §13.2.2.4). */
+		b2b_release_2xx(c->b2b, to, resp, true);
+		goto out;
+	}
 	if (code >= 200 && code < 300 && to->ack_ct == t) {
 		/* A retransmitted 2xx: our ACK got lost. */
 		if (to->ack)

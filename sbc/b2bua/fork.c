@@ -59,6 +59,51 @@ static void forks_unlink_fwds(struct b2bua_call *c, const struct b2b_leg *from, 
 	}
 }
 
+/* --- 2xx of dialogs we don't keep ------------------------------------------ */
+
+static struct strv to_tag(const struct sip_msg *m)
+{
+	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_TO);
+	struct sip_addr a;
+
+	if (!h || sip_addr_parse(&a, h->value) < 0)
+		return STRV_NULL;
+	return a.tag;
+}
+
+bool b2b_other_dialog(const struct b2b_leg *leg, const struct sip_msg *resp)
+{
+	struct strv tag = to_tag(resp);
+
+	return tag.len && !strv_eq(tag, strv_cstr(leg->dlg.remote_tag));
+}
+
+void b2b_release_2xx(struct b2bua *b, const struct b2b_leg *tmpl, const struct sip_msg *resp,
+		     bool bye)
+{
+	struct b2b_leg l = *tmpl; /* a throw-away dialog from the 2xx */
+	struct sip_pbuf pb;
+	long len;
+
+	l.dlg.remote_tag[0] = '\0';
+	b2b_learn_remote(&l, resp, true);
+	b2b_print_request(b, &pb, &l, STRV("ACK"), resp->cseq, NULL, 70, false);
+	sip_print_body(&pb, STRV_NULL, STRV_NULL);
+	len = sip_print_finish(&pb);
+	if (len > 0)
+		sip_tsx_send(b->tsx, &l.dlg.flow, b->out, (size_t)len);
+	if (!bye)
+		return;
+	if (l.dlg.local_cseq < resp->cseq)
+		l.dlg.local_cseq = resp->cseq;
+	b2b_print_request(b, &pb, &l, STRV("BYE"), l.dlg.local_cseq + 1, NULL, 70, false);
+	sip_print_body(&pb, STRV_NULL, STRV_NULL);
+	len = sip_print_finish(&pb);
+	if (len > 0) /* fire and forget */
+		sip_tsx_request(b->tsx, NULL, b->out, (size_t)len, &l.dlg.flow,
+				sip_proto_is_stream(l.dlg.flow.proto), NULL, NULL);
+}
+
 void b2b_forks_free(struct b2bua_call *c)
 {
 	forks_unlink_fwds(c, NULL, NULL);
@@ -507,6 +552,11 @@ static void fork_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *res
 	if (code < 200) {
 		fork_provisional(c, f, resp);
 	} else if (code < 300) {
+		if (f->status >= 300 || (f->status && b2b_other_dialog(&f->leg, resp))) {
+			/* Another branch of a forking proxy answered too. */
+			b2b_release_2xx(c->b2b, &f->leg, resp, true);
+			goto out;
+		}
 		if (f->status) { /* retransmitted: our ACK got lost */
 			if (f->leg.ack)
 				sip_tsx_send(c->b2b->tsx, &f->leg.dlg.flow, f->leg.ack,
