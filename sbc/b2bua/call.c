@@ -1338,19 +1338,19 @@ void b2b_call_destroy(struct b2bua_call *c, enum b2bua_end why)
 			sip_tsx_cancel(inv->ct);
 		inv->ct = NULL;
 	}
+	/* A 200 may cross our CANCEL, other branches may answer: reapers end them. */
 	for (unsigned i = 0; i < c->nforks; i++) {
 		struct b2b_fork *f = &c->forks[i];
 
 		if (!f->ct)
 			continue;
-		sip_tsx_set_handlers(f->ct, NULL, NULL);
 		if (!f->status)
 			sip_tsx_cancel(f->ct);
-		f->ct = NULL;
+		b2b_fork_reap(c, f);
 	}
 	for (int i = 0; i < 2; i++) {
 		if (c->leg[i].ack_ct)
-			sip_tsx_set_handlers(c->leg[i].ack_ct, NULL, NULL);
+			b2b_reap(b, c->leg[i].ack_ct, &c->leg[i], c->leg[i].dlg.remote_tag);
 		c->leg[i].ack_ct = NULL;
 	}
 	while (c->fwds) {
@@ -1388,7 +1388,7 @@ static void call_free(struct b2bua_call *c)
 	free(c->inv.ok);
 	for (int i = 0; i < 2; i++)
 		free(c->leg[i].ack);
-	b2b_forks_free(c);
+	b2b_forks_free(c, false); /* destroyed (no INVITE left) or shutdown */
 	free(c->targets);
 	free(c->offer);
 	free(c);
