@@ -157,8 +157,9 @@ void b2b_reply_now(struct b2bua *b, struct sip_tsx *st, const struct b2b_req *r,
 		sip_tsx_respond(st, b->out, (size_t)len);
 }
 
-void b2b_respond_plain(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *req,
-		       unsigned code)
+/* @p code at once, no body; @p retry_after (seconds) unless negative. */
+static void respond(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *req, unsigned code,
+		    int retry_after)
 {
 	char tag[B2B_ID_LEN + 1];
 	struct sip_pbuf pb;
@@ -168,6 +169,8 @@ void b2b_respond_plain(struct b2bua *b, struct sip_tsx *st, const struct sip_msg
 	sip_print_init(&pb, b->out, sizeof(b->out));
 	if (sip_reply_begin(&pb, req, sip_tsx_dest(st), code, STRV_NULL, strv_cstr(tag)) < 0)
 		goto fail;
+	if (retry_after >= 0)
+		sip_print_hdrf_name(&pb, "Retry-After", "%d", retry_after);
 	if (code == 420) /* the Require values we refused (RFC 3261 §8.2.2.3) */
 		for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_REQUIRE); h;
 		     h = sip_msg_hdr_next(req, h))
@@ -178,6 +181,27 @@ void b2b_respond_plain(struct b2bua *b, struct sip_tsx *st, const struct sip_msg
 		return;
 fail:
 	sip_tsx_terminate(st);
+}
+
+void b2b_respond_plain(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *req,
+		       unsigned code)
+{
+	respond(b, st, req, code, -1);
+}
+
+/*
+ * Refuses an offer that crosses a pending one (b2b_oa_glare): 491, or 500 with
+ * a random Retry-After of 0-10 s (RFC 3311 §5.2). @return whether it did.
+ */
+static bool refuse_glare(struct b2bua_call *c, enum b2bua_side from, struct sip_tsx *st,
+			 const struct sip_msg *req)
+{
+	unsigned code = b2b_oa_glare(&c->oa, from);
+
+	if (!code)
+		return false;
+	respond(c->b2b, st, req, code, code == 500 ? (int)(b2b_random(c->b2b) % 11) : -1);
+	return true;
 }
 
 unsigned b2b_map_final(unsigned code)
@@ -838,6 +862,9 @@ void b2b_bridge_request(struct b2b_leg *leg, struct b2b_leg *to, struct sip_tsx 
 	struct sip_pbuf pb;
 	bool refresh = req->method == SIP_METHOD_UPDATE, body = true;
 
+	/* An UPDATE's offer is never the answer to a pending one: refused here. */
+	if (refresh && req->body.len && refuse_glare(c, leg->side, st, req))
+		return;
 	f = calloc(1, sizeof(*f));
 	if (!f || req_save(&f->req, req, sip_tsx_dest(st)) < 0) {
 		free(f);
@@ -862,7 +889,8 @@ void b2b_bridge_request(struct b2b_leg *leg, struct b2b_leg *to, struct sip_tsx 
 	if (rack_rseq) /* the callee's own numbers: its RSeq, its INVITE's CSeq */
 		sip_print_hdrf(&pb, SIP_HDR_RACK, "%u %u INVITE", rack_rseq, rack_cseq);
 	if (oa_method(req->method))
-		body = b2b_oa_msg(&c->oa, leg->side, B2B_OA_REQUEST, req->body.len > 0, &kind);
+		body = b2b_oa_msg(&c->oa, leg->side, refresh ? B2B_OA_UPDATE : B2B_OA_REQUEST,
+				  req->body.len > 0, &kind);
 	out_submit(c, &pb, body ? req : NULL, leg->side, kind, fin_fwd_request, f);
 }
 
@@ -878,6 +906,9 @@ static void reinvite(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_m
 		b2b_respond_plain(c->b2b, st, req, 491); /* glare, RFC 3261 §14.2 */
 		return;
 	}
+	/* An UPDATE's offer still waits for its answer (RFC 6337 §3.1). */
+	if (refuse_glare(c, leg->side, st, req))
+		return;
 	if (req_save(&inv->req, req, sip_tsx_dest(st)) < 0) {
 		b2b_respond_plain(c->b2b, st, req, 500);
 		return;

@@ -3,7 +3,8 @@
 # sbc's b2bua.default_route pointing at the callee. Scenarios (tests/sipp/):
 # answered and hung up by the caller, answered and hung up by the callee,
 # busy (486), cancelled while ringing (487), never answered (408 after
-# b2bua.no_answer_timeout), hold and resume with re-INVITEs, two branches of a
+# b2bua.no_answer_timeout), hold and resume with re-INVITEs (once with the
+# callee's UPDATE offer crossing the hold: 491), two branches of a
 # forking callee answering (the second one gets ACK and BYE). Each runs CALLS
 # calls that must all succeed on both sipp sides; afterwards `sbcctl status`
 # must show no active call, and at the end no dialog or transaction. Topology
@@ -111,6 +112,8 @@ run busy b2b_uac_486.xml b2b_uas_486.xml
 run cancel b2b_uac_cancel.xml b2b_uas_cancel.xml
 run no_answer b2b_uac_408.xml b2b_uas_cancel.xml
 run hold_resume b2b_uac_hold.xml b2b_uas_hold.xml
+# The callee's UPDATE offer crosses the caller's re-INVITE offer: 491 from the sbc.
+run update_glare b2b_uac_hold.xml b2b_uas_hold_update_glare.xml
 # Two branches of a forking proxy answer: the second gets ACK and BYE.
 run fork_2xx b2b_uac_bye.xml b2b_uas_fork_2xx.xml
 
@@ -124,12 +127,12 @@ grep -q "^calls: active=0 .* dialogs=0" "$tmp/status.txt" && pass "no call or di
 	fail "calls or dialogs left: $(grep ^calls: "$tmp/status.txt")"
 grep -q "^transactions: active=0 " "$tmp/status.txt" && pass "no transaction left" ||
 	fail "transactions left: $(grep ^transactions: "$tmp/status.txt")"
-expected=$((CALLS * 7))
+expected=$((CALLS * 8))
 created=$(sed -n 's/^calls:.* created=\([0-9]*\).*/\1/p' "$tmp/status.txt")
 answered=$(sed -n 's/^calls:.* answered=\([0-9]*\).*/\1/p' "$tmp/status.txt")
-[ "$created" = "$expected" ] && [ "$answered" = "$((CALLS * 4))" ] &&
+[ "$created" = "$expected" ] && [ "$answered" = "$((CALLS * 5))" ] &&
 	pass "counters: $created calls created, $answered answered" ||
-	fail "counters: created=$created (want $expected) answered=$answered (want $((CALLS * 4)))"
+	fail "counters: created=$created (want $expected) answered=$answered (want $((CALLS * 5)))"
 
 kill -TERM "$sbc_pid"
 wait "$sbc_pid"
