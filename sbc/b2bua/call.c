@@ -443,7 +443,12 @@ static void inv_clear(struct b2bua_call *c)
 	timer_cancel(c->b2b->ts, &inv->rtx);
 	req_free(&inv->req);
 	free(inv->ok);
-	/* inv->ct stays referenced by the leg (ack_ct) when a 2xx was ACKed. */
+	/*
+	 * inv->ct stays referenced by the leg (ack_ct) when a 2xx was ACKed; a
+	 * refused one lingers (Timer D) and must not report to a freed call.
+	 */
+	if (inv->ct && inv->ct != c->leg[0].ack_ct && inv->ct != c->leg[1].ack_ct)
+		sip_tsx_set_handlers(inv->ct, NULL, NULL);
 	memset(inv, 0, sizeof(*inv));
 	b2b_oa_inv_end(&c->oa);
 }
@@ -685,8 +690,11 @@ static void inv_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 			b2b_call_destroy(c, c->cdr.end);
 			goto out;
 		}
-		c->cdr.status = b2b_map_final(code);
-		b2b_relay_to_inv_from(c, c->cdr.status, resp, false, false);
+		code = b2b_map_final(code);
+		/* A refused re-INVITE (491, 488) leaves an answered call's status. */
+		if (!c->answered)
+			c->cdr.status = code;
+		b2b_relay_to_inv_from(c, code, resp, false, false);
 		if (c->state != B2B_CONFIRMED)
 			b2b_call_destroy(c, B2BUA_END_REJECTED);
 		goto out;
