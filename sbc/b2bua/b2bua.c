@@ -75,6 +75,7 @@ void b2bua_free(struct b2bua *b)
 		return;
 	while (b->calls)
 		b2b_call_drop(b->calls);
+	b2b_reapers_free(b);
 	b2b_dtab_fini(&b->dlgs);
 	b2b_dtab_fini(&b->early);
 	free(b);

@@ -193,6 +193,7 @@ struct b2bua {
 	struct b2b_dtab dlgs;  /* legs by (Call-ID, local tag) */
 	struct b2b_dtab early; /* calls by (A's Call-ID, A's From tag) */
 	struct b2bua_call *calls;
+	struct b2b_reaper *reapers; /* INVITEs no call takes any more (fork.c) */
 	uint32_t inst;
 	uint64_t rng;
 	uint64_t next_id;
@@ -248,7 +249,22 @@ int b2b_setup_leg_b(struct b2bua_call *c, struct b2b_dialog *d, const struct sip
 		    const struct sip_addr *to);
 
 /* fork.c: the B side until the answer */
-void b2b_forks_free(struct b2bua_call *c);
+/* Frees the step's forks; @p reap: their INVITEs still alive go to reapers. */
+void b2b_forks_free(struct b2bua_call *c, bool reap);
+/* Whether 2xx @p resp is from another dialog than @p leg's (RFC 3261 §13.2.2.4). */
+bool b2b_other_dialog(const struct b2b_leg *leg, const struct sip_msg *resp);
+/* ACK, then BYE if @p bye, for 2xx @p resp of a dialog (like @p tmpl's) we don't keep. */
+void b2b_release_2xx(struct b2bua *b, const struct b2b_leg *tmpl, const struct sip_msg *resp,
+		     bool bye);
+/*
+ * Hands INVITE client transaction @p t of @p leg to a reaper until it ends:
+ * every 2xx gets ACK and BYE (once per To tag; @p tag, if set, already had its BYE).
+ */
+void b2b_reap(struct b2bua *b, struct sip_tsx *t, const struct b2b_leg *leg, const char *tag);
+/* Fork @p f's INVITE (alive) goes to a reaper: its later 2xx must still be ended. */
+void b2b_fork_reap(struct b2bua_call *c, struct b2b_fork *f);
+/* Shutdown: reapers dropped, no message sent. */
+void b2b_reapers_free(struct b2bua *b);
 /* Keeps @p n targets sorted by group (stable). @return 0 or -ENOMEM. */
 int b2b_targets_set(struct b2bua_call *c, const struct b2bua_target *tg, unsigned n);
 /* Starts the next step. @return 0, -ENOENT (no target left), -EINVAL or -ENOMEM. */

@@ -157,8 +157,9 @@ void b2b_reply_now(struct b2bua *b, struct sip_tsx *st, const struct b2b_req *r,
 		sip_tsx_respond(st, b->out, (size_t)len);
 }
 
-void b2b_respond_plain(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *req,
-		       unsigned code)
+/* @p code at once, no body; @p retry_after (seconds) unless negative. */
+static void respond(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *req, unsigned code,
+		    int retry_after)
 {
 	char tag[B2B_ID_LEN + 1];
 	struct sip_pbuf pb;
@@ -168,6 +169,8 @@ void b2b_respond_plain(struct b2bua *b, struct sip_tsx *st, const struct sip_msg
 	sip_print_init(&pb, b->out, sizeof(b->out));
 	if (sip_reply_begin(&pb, req, sip_tsx_dest(st), code, STRV_NULL, strv_cstr(tag)) < 0)
 		goto fail;
+	if (retry_after >= 0)
+		sip_print_hdrf_name(&pb, "Retry-After", "%d", retry_after);
 	if (code == 420) /* the Require values we refused (RFC 3261 §8.2.2.3) */
 		for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_REQUIRE); h;
 		     h = sip_msg_hdr_next(req, h))
@@ -178,6 +181,27 @@ void b2b_respond_plain(struct b2bua *b, struct sip_tsx *st, const struct sip_msg
 		return;
 fail:
 	sip_tsx_terminate(st);
+}
+
+void b2b_respond_plain(struct b2bua *b, struct sip_tsx *st, const struct sip_msg *req,
+		       unsigned code)
+{
+	respond(b, st, req, code, -1);
+}
+
+/*
+ * Refuses an offer that crosses a pending one (b2b_oa_glare): 491, or 500 with
+ * a random Retry-After of 0-10 s (RFC 3311 §5.2). @return whether it did.
+ */
+static bool refuse_glare(struct b2bua_call *c, enum b2bua_side from, struct sip_tsx *st,
+			 const struct sip_msg *req)
+{
+	unsigned code = b2b_oa_glare(&c->oa, from);
+
+	if (!code)
+		return false;
+	respond(c->b2b, st, req, code, code == 500 ? (int)(b2b_random(c->b2b) % 11) : -1);
+	return true;
 }
 
 unsigned b2b_map_final(unsigned code)
@@ -419,7 +443,12 @@ static void inv_clear(struct b2bua_call *c)
 	timer_cancel(c->b2b->ts, &inv->rtx);
 	req_free(&inv->req);
 	free(inv->ok);
-	/* inv->ct stays referenced by the leg (ack_ct) when a 2xx was ACKed. */
+	/*
+	 * inv->ct stays referenced by the leg (ack_ct) when a 2xx was ACKed; a
+	 * refused one lingers (Timer D) and must not report to a freed call.
+	 */
+	if (inv->ct && inv->ct != c->leg[0].ack_ct && inv->ct != c->leg[1].ack_ct)
+		sip_tsx_set_handlers(inv->ct, NULL, NULL);
 	memset(inv, 0, sizeof(*inv));
 	b2b_oa_inv_end(&c->oa);
 }
@@ -632,6 +661,11 @@ static void inv_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 	b2b_call_hold(c);
 	if (c->ended)
 		goto out;
+	if (code >= 200 && code < 300 && to->ack_ct == t && b2b_other_dialog(to, resp)) {
+		/* Another branch of a forking proxy answered too (RFC 3261 §13.2.2.4). */
+		b2b_release_2xx(c->b2b, to, resp, true);
+		goto out;
+	}
 	if (code >= 200 && code < 300 && to->ack_ct == t) {
 		/* A retransmitted 2xx: our ACK got lost. */
 		if (to->ack)
@@ -656,8 +690,11 @@ static void inv_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp
 			b2b_call_destroy(c, c->cdr.end);
 			goto out;
 		}
-		c->cdr.status = b2b_map_final(code);
-		b2b_relay_to_inv_from(c, c->cdr.status, resp, false, false);
+		code = b2b_map_final(code);
+		/* A refused re-INVITE (491, 488) leaves an answered call's status. */
+		if (!c->answered)
+			c->cdr.status = code;
+		b2b_relay_to_inv_from(c, code, resp, false, false);
 		if (c->state != B2B_CONFIRMED)
 			b2b_call_destroy(c, B2BUA_END_REJECTED);
 		goto out;
@@ -833,6 +870,9 @@ void b2b_bridge_request(struct b2b_leg *leg, struct b2b_leg *to, struct sip_tsx 
 	struct sip_pbuf pb;
 	bool refresh = req->method == SIP_METHOD_UPDATE, body = true;
 
+	/* An UPDATE's offer is never the answer to a pending one: refused here. */
+	if (refresh && req->body.len && refuse_glare(c, leg->side, st, req))
+		return;
 	f = calloc(1, sizeof(*f));
 	if (!f || req_save(&f->req, req, sip_tsx_dest(st)) < 0) {
 		free(f);
@@ -857,7 +897,8 @@ void b2b_bridge_request(struct b2b_leg *leg, struct b2b_leg *to, struct sip_tsx 
 	if (rack_rseq) /* the callee's own numbers: its RSeq, its INVITE's CSeq */
 		sip_print_hdrf(&pb, SIP_HDR_RACK, "%u %u INVITE", rack_rseq, rack_cseq);
 	if (oa_method(req->method))
-		body = b2b_oa_msg(&c->oa, leg->side, B2B_OA_REQUEST, req->body.len > 0, &kind);
+		body = b2b_oa_msg(&c->oa, leg->side, refresh ? B2B_OA_UPDATE : B2B_OA_REQUEST,
+				  req->body.len > 0, &kind);
 	out_submit(c, &pb, body ? req : NULL, leg->side, kind, fin_fwd_request, f);
 }
 
@@ -873,6 +914,9 @@ static void reinvite(struct b2b_leg *leg, struct sip_tsx *st, const struct sip_m
 		b2b_respond_plain(c->b2b, st, req, 491); /* glare, RFC 3261 §14.2 */
 		return;
 	}
+	/* An UPDATE's offer still waits for its answer (RFC 6337 §3.1). */
+	if (refuse_glare(c, leg->side, st, req))
+		return;
 	if (req_save(&inv->req, req, sip_tsx_dest(st)) < 0) {
 		b2b_respond_plain(c->b2b, st, req, 500);
 		return;
@@ -1333,19 +1377,19 @@ void b2b_call_destroy(struct b2bua_call *c, enum b2bua_end why)
 			sip_tsx_cancel(inv->ct);
 		inv->ct = NULL;
 	}
+	/* A 200 may cross our CANCEL, other branches may answer: reapers end them. */
 	for (unsigned i = 0; i < c->nforks; i++) {
 		struct b2b_fork *f = &c->forks[i];
 
 		if (!f->ct)
 			continue;
-		sip_tsx_set_handlers(f->ct, NULL, NULL);
 		if (!f->status)
 			sip_tsx_cancel(f->ct);
-		f->ct = NULL;
+		b2b_fork_reap(c, f);
 	}
 	for (int i = 0; i < 2; i++) {
 		if (c->leg[i].ack_ct)
-			sip_tsx_set_handlers(c->leg[i].ack_ct, NULL, NULL);
+			b2b_reap(b, c->leg[i].ack_ct, &c->leg[i], c->leg[i].dlg.remote_tag);
 		c->leg[i].ack_ct = NULL;
 	}
 	while (c->fwds) {
@@ -1383,7 +1427,7 @@ static void call_free(struct b2bua_call *c)
 	free(c->inv.ok);
 	for (int i = 0; i < 2; i++)
 		free(c->leg[i].ack);
-	b2b_forks_free(c);
+	b2b_forks_free(c, false); /* destroyed (no INVITE left) or shutdown */
 	free(c->targets);
 	free(c->offer);
 	free(c);

@@ -59,12 +59,160 @@ static void forks_unlink_fwds(struct b2bua_call *c, const struct b2b_leg *from, 
 	}
 }
 
-void b2b_forks_free(struct b2bua_call *c)
+/* --- reapers: 2xx that no call takes any more ------------------------------ */
+
+#define B2B_REAP_TAGS 4
+
+/*
+ * A cancelled or lost fork's INVITE (or the winner's, once the call is gone)
+ * may still get 2xx: a 200 crossing our CANCEL, or another branch of a
+ * forking proxy. Each is a dialog the callee thinks is up: it gets ACK and
+ * BYE, or the phone stays off-hook for 64*T1 (RFC 3261 §13.2.2.4, §15).
+ */
+struct b2b_reaper {
+	struct b2b_reaper *next, **pprev;
+	struct b2bua *b2b;
+	struct sip_tsx *ct;
+	struct b2b_leg leg;		      /* the INVITE's dialog: identifiers, URIs, flow */
+	char bye[B2B_REAP_TAGS][B2B_TAG_MAX]; /* To tags that had their BYE */
+	unsigned nbye;
+};
+
+static struct strv to_tag(const struct sip_msg *m)
+{
+	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_TO);
+	struct sip_addr a;
+
+	if (!h || sip_addr_parse(&a, h->value) < 0)
+		return STRV_NULL;
+	return a.tag;
+}
+
+bool b2b_other_dialog(const struct b2b_leg *leg, const struct sip_msg *resp)
+{
+	struct strv tag = to_tag(resp);
+
+	return tag.len && !strv_eq(tag, strv_cstr(leg->dlg.remote_tag));
+}
+
+void b2b_release_2xx(struct b2bua *b, const struct b2b_leg *tmpl, const struct sip_msg *resp,
+		     bool bye)
+{
+	struct b2b_leg l = *tmpl; /* a throw-away dialog from the 2xx */
+	struct sip_pbuf pb;
+	long len;
+
+	l.dlg.remote_tag[0] = '\0';
+	b2b_learn_remote(&l, resp, true);
+	b2b_print_request(b, &pb, &l, STRV("ACK"), resp->cseq, NULL, 70, false);
+	sip_print_body(&pb, STRV_NULL, STRV_NULL);
+	len = sip_print_finish(&pb);
+	if (len > 0)
+		sip_tsx_send(b->tsx, &l.dlg.flow, b->out, (size_t)len);
+	if (!bye)
+		return;
+	if (l.dlg.local_cseq < resp->cseq)
+		l.dlg.local_cseq = resp->cseq;
+	b2b_print_request(b, &pb, &l, STRV("BYE"), l.dlg.local_cseq + 1, NULL, 70, false);
+	sip_print_body(&pb, STRV_NULL, STRV_NULL);
+	len = sip_print_finish(&pb);
+	if (len > 0) /* fire and forget */
+		sip_tsx_request(b->tsx, NULL, b->out, (size_t)len, &l.dlg.flow,
+				sip_proto_is_stream(l.dlg.flow.proto), NULL, NULL);
+}
+
+/* Whether the dialog of @p resp had its BYE; remembers it if not (and room). */
+static bool reaper_seen(struct b2b_reaper *r, const struct sip_msg *resp)
+{
+	struct strv tag = to_tag(resp);
+
+	for (unsigned i = 0; i < r->nbye; i++)
+		if (strv_eq(tag, strv_cstr(r->bye[i])))
+			return true;
+	if (r->nbye < B2B_REAP_TAGS && b2b_copy(r->bye[r->nbye], B2B_TAG_MAX, tag) == 0)
+		r->nbye++;
+	return false;
+}
+
+static void reaper_resp(void *arg, struct sip_tsx *t, const struct sip_msg *resp)
+{
+	struct b2b_reaper *r = arg;
+
+	(void)t;
+	if (resp->status >= 200 && resp->status < 300)
+		b2b_release_2xx(r->b2b, &r->leg, resp, !reaper_seen(r, resp));
+}
+
+static void reaper_free(struct b2b_reaper *r)
+{
+	if (r->next)
+		r->next->pprev = r->pprev;
+	*r->pprev = r->next;
+	free(r);
+}
+
+static void reaper_term(void *arg, struct sip_tsx *t)
+{
+	(void)t;
+	reaper_free(arg);
+}
+
+static const struct sip_tsx_handlers reaper_handlers = {
+	.resp_h = reaper_resp,
+	.term_h = reaper_term,
+};
+
+void b2b_reap(struct b2bua *b, struct sip_tsx *t, const struct b2b_leg *leg, const char *tag)
+{
+	struct b2b_reaper *r;
+
+	/* Already ended (reported from its term_h): no term_h would free a reaper. */
+	if (sip_tsx_state(t) == SIP_TSX_TERMINATED || !(r = malloc(sizeof(*r)))) {
+		sip_tsx_set_handlers(t, NULL, NULL);
+		return;
+	}
+	r->b2b = b;
+	r->ct = t;
+	r->leg = *leg;
+	memset(&r->leg.dlg.node, 0, sizeof(r->leg.dlg.node));
+	r->leg.call = NULL;
+	r->leg.ack = NULL;
+	r->leg.ack_ct = NULL;
+	r->nbye = 0;
+	if (tag && tag[0] && b2b_copy(r->bye[0], B2B_TAG_MAX, strv_cstr(tag)) == 0)
+		r->nbye = 1;
+	r->next = b->reapers;
+	if (r->next)
+		r->next->pprev = &r->next;
+	r->pprev = &b->reapers;
+	b->reapers = r;
+	sip_tsx_set_handlers(t, &reaper_handlers, r);
+}
+
+void b2b_reapers_free(struct b2bua *b)
+{
+	while (b->reapers) {
+		sip_tsx_set_handlers(b->reapers->ct, NULL, NULL);
+		reaper_free(b->reapers);
+	}
+}
+
+void b2b_fork_reap(struct b2bua_call *c, struct b2b_fork *f)
+{
+	bool released = f->status >= 200 && f->status < 300; /* had ACK and BYE */
+
+	b2b_reap(c->b2b, f->ct, &f->leg, released ? f->leg.dlg.remote_tag : NULL);
+	f->ct = NULL;
+}
+
+void b2b_forks_free(struct b2bua_call *c, bool reap)
 {
 	forks_unlink_fwds(c, NULL, NULL);
 	for (unsigned i = 0; i < c->nforks; i++) {
 		b2b_dtab_remove(&c->b2b->dlgs, &c->forks[i].leg.dlg.node);
-		if (c->forks[i].ct)
+		if (c->forks[i].ct && reap)
+			b2b_fork_reap(c, &c->forks[i]);
+		else if (c->forks[i].ct)
 			sip_tsx_set_handlers(c->forks[i].ct, NULL, NULL);
 		free(c->forks[i].leg.ack);
 		free(c->forks[i].redir);
@@ -225,7 +373,7 @@ int b2b_step_start(struct b2bua_call *c)
 	while (first + n < c->ntargets && c->targets[first + n].group == c->targets[first].group)
 		n++;
 	c->tnext = first + n;
-	b2b_forks_free(c);
+	b2b_forks_free(c, true);
 	if (sip_msg_parse(&req, c->inv.req.buf, c->inv.req.len, &b2b_req_limits, NULL) < 0 ||
 	    sip_addr_parse(&from, sip_msg_hdr(&req, SIP_HDR_FROM)->value) < 0 ||
 	    sip_addr_parse(&to, sip_msg_hdr(&req, SIP_HDR_TO)->value) < 0)
@@ -507,6 +655,11 @@ static void fork_ct_resp(void *arg, struct sip_tsx *t, const struct sip_msg *res
 	if (code < 200) {
 		fork_provisional(c, f, resp);
 	} else if (code < 300) {
+		if (f->status >= 300 || (f->status && b2b_other_dialog(&f->leg, resp))) {
+			/* Another branch of a forking proxy answered too. */
+			b2b_release_2xx(c->b2b, &f->leg, resp, true);
+			goto out;
+		}
 		if (f->status) { /* retransmitted: our ACK got lost */
 			if (f->leg.ack)
 				sip_tsx_send(c->b2b->tsx, &f->leg.dlg.flow, f->leg.ack,

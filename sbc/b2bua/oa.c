@@ -87,6 +87,10 @@ int b2b_oa_msg(struct b2b_oa *oa, enum b2bua_side from, enum b2b_oa_msg msg, boo
 			return answer(oa, from, true, true,
 				      kind); /* PRACK answering a reliable 18x */
 		return offer(oa, from, kind);
+	case B2B_OA_UPDATE:
+		if (oa->pending >= 0) /* refused by the caller (b2b_oa_glare): drop */
+			return 0;
+		return offer(oa, from, kind);
 	case B2B_OA_ACK:
 	case B2B_OA_RESPONSE:
 		if (oa->pending != (int8_t)!from)
@@ -107,6 +111,15 @@ void b2b_oa_inv_end(struct b2b_oa *oa)
 	oa->answerer = -1;
 	oa->inv = false;
 	oa->inv_done = false;
+}
+
+unsigned b2b_oa_glare(const struct b2b_oa *oa, enum b2bua_side from)
+{
+	if (oa->pending == (int8_t)!from)
+		return 491;
+	if (oa->pending == (int8_t)from)
+		return 500;
+	return 0;
 }
 
 bool b2b_oa_pending(const struct b2b_oa *oa, enum b2bua_side side)

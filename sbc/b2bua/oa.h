@@ -15,7 +15,8 @@
  * 18x/2xx with SDP of the other side, answered in the PRACK (reliable 18x)
  * or the ACK (2xx). An unreliable 18x may preview the offer: the 2xx repeats
  * it and is an offer again. PRACK and UPDATE may carry an offer of their own
- * once no offer is pending; their 2xx the answer.
+ * once no offer is pending; their 2xx the answer. An offer while one is
+ * pending is refused (b2b_oa_glare), never taken for the answer.
  */
 #ifndef SBC_B2BUA_OA_H
 #define SBC_B2BUA_OA_H
@@ -32,7 +33,8 @@ enum b2b_oa_msg {
 	B2B_OA_1XX_REL, /**< a reliable 18x (RFC 3262) to the INVITE */
 	B2B_OA_2XX,	/**< a 2xx to the INVITE */
 	B2B_OA_ACK,	/**< the ACK of that 2xx */
-	B2B_OA_REQUEST, /**< PRACK or UPDATE */
+	B2B_OA_REQUEST, /**< a PRACK: the answer to a reliable 18x's offer, or an offer */
+	B2B_OA_UPDATE,	/**< an UPDATE: an offer, never an answer (RFC 3311 §5.2) */
 	B2B_OA_RESPONSE /**< a 2xx to a PRACK or UPDATE */
 };
 
@@ -58,6 +60,13 @@ void b2b_oa_rejected(struct b2b_oa *oa);
 
 /** The INVITE transaction ended (ACK, or refused). */
 void b2b_oa_inv_end(struct b2b_oa *oa);
+
+/**
+ * The status that refuses a new offer (UPDATE, re-INVITE) from @p from now
+ * (RFC 3311 §5.2, RFC 6337 §3.1): 491 while an offer toward it waits for its
+ * answer, 500 (with Retry-After) while its own offer waits for one; 0: none.
+ */
+unsigned b2b_oa_glare(const struct b2b_oa *oa, enum b2bua_side from);
 
 /** Whether side @p side made an offer that waits for its answer. */
 bool b2b_oa_pending(const struct b2b_oa *oa, enum b2bua_side side);

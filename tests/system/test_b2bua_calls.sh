@@ -3,7 +3,10 @@
 # sbc's b2bua.default_route pointing at the callee. Scenarios (tests/sipp/):
 # answered and hung up by the caller, answered and hung up by the callee,
 # busy (486), cancelled while ringing (487), never answered (408 after
-# b2bua.no_answer_timeout), hold and resume with re-INVITEs. Each runs CALLS
+# b2bua.no_answer_timeout), hold and resume with re-INVITEs (once with the
+# callee's UPDATE offer crossing the hold: 491), two branches of a
+# forking callee answering (the second one gets ACK and BYE), a re-INVITE the
+# callee refuses (491; the CDR keeps status 200). Each runs CALLS
 # calls that must all succeed on both sipp sides; afterwards `sbcctl status`
 # must show no active call, and at the end no dialog or transaction. Topology
 # hiding: the callee's traces must never contain the caller's Call-ID, tags,
@@ -44,6 +47,7 @@ b2bua: {
   no_answer_timeout = 2;
 };
 control: { socket = "$tmp/sbc.ctl"; };
+cdr: { file = "$tmp/cdr.json"; };
 CONF
 "$SBC" -f "$tmp/sbc.conf" >"$tmp/sbc.log" 2>&1 &
 sbc_pid=$!
@@ -110,6 +114,12 @@ run busy b2b_uac_486.xml b2b_uas_486.xml
 run cancel b2b_uac_cancel.xml b2b_uas_cancel.xml
 run no_answer b2b_uac_408.xml b2b_uas_cancel.xml
 run hold_resume b2b_uac_hold.xml b2b_uas_hold.xml
+# The callee's UPDATE offer crosses the caller's re-INVITE offer: 491 from the sbc.
+run update_glare b2b_uac_hold.xml b2b_uas_hold_update_glare.xml
+# Two branches of a forking proxy answer: the second gets ACK and BYE.
+run fork_2xx b2b_uac_bye.xml b2b_uas_fork_2xx.xml
+# The callee refuses a re-INVITE (491): the CDR keeps the answer (checked last).
+run reinvite_491 b2b_uac_reinvite_491.xml b2b_uas_reinvite_491.xml
 
 # Transactions end by their own timers (Timer D 32 s for the non-2xx ones).
 for _ in $(seq 90); do
@@ -121,18 +131,24 @@ grep -q "^calls: active=0 .* dialogs=0" "$tmp/status.txt" && pass "no call or di
 	fail "calls or dialogs left: $(grep ^calls: "$tmp/status.txt")"
 grep -q "^transactions: active=0 " "$tmp/status.txt" && pass "no transaction left" ||
 	fail "transactions left: $(grep ^transactions: "$tmp/status.txt")"
-expected=$((CALLS * 6))
+expected=$((CALLS * 9))
 created=$(sed -n 's/^calls:.* created=\([0-9]*\).*/\1/p' "$tmp/status.txt")
 answered=$(sed -n 's/^calls:.* answered=\([0-9]*\).*/\1/p' "$tmp/status.txt")
-[ "$created" = "$expected" ] && [ "$answered" = "$((CALLS * 3))" ] &&
+[ "$created" = "$expected" ] && [ "$answered" = "$((CALLS * 6))" ] &&
 	pass "counters: $created calls created, $answered answered" ||
-	fail "counters: created=$created (want $expected) answered=$answered (want $((CALLS * 3)))"
+	fail "counters: created=$created (want $expected) answered=$answered (want $((CALLS * 6)))"
 
 kill -TERM "$sbc_pid"
 wait "$sbc_pid"
 rc=$?
 sbc_pid=""
 [ "$rc" -eq 0 ] && pass "sbc exits 0 on SIGTERM" || { fail "sbc exit $rc"; tail -20 "$tmp/sbc.log"; }
+tail -n "$CALLS" "$tmp/cdr.json" | python3 -c '
+import json, sys
+for line in sys.stdin:
+    c = json.loads(line)
+    assert c["disposition"] == "answered" and c["status"] == 200, c
+' && pass "reinvite_491: CDRs keep status 200" || fail "reinvite_491 CDRs: $(tail -n 1 "$tmp/cdr.json")"
 cat "$tmp/status.txt"
 echo "$failures failure(s)"
 [ "$failures" -eq 0 ]

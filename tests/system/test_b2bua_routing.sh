@@ -8,6 +8,8 @@
 #  failover_timeout  trunk 1 is silent (Timer B), trunk 2 answers
 #  fork              bob registered from 1 and 2, both ring in parallel; 1
 #                    answers, 2 gets CANCEL (200, 487)
+#  fork_race         as fork, but 2's 200 crosses the CANCEL and arrives after
+#                    the caller hung up: 2 still gets ACK and BYE
 #  fork_cancel       both ring, the caller cancels: both get CANCEL, the caller 487
 #  forward_busy      1001 answers 486, forward_busy (2002) answers
 #  forward_noanswer  1001 rings past forward_no_answer_timeout: CANCEL, the
@@ -122,6 +124,12 @@ start_sbc fork "$(registered)"
 register_from fork "$p1" "$p2"
 run fork b2b_uac_bye.xml "$p1:b2b_route_uas_answer_late.xml" "$p2:b2b_uas_cancel.xml"
 stop_sbc fork
+
+start_sbc fork_race "$(registered)"
+register_from fork_race "$p1" "$p2"
+run fork_race b2b_uac_bye.xml "$p1:b2b_route_uas_answer_late.xml" \
+	"$p2:b2b_route_uas_answer_racing.xml"
+stop_sbc fork_race
 
 start_sbc fork_cancel "$(registered)"
 register_from fork_cancel "$p1" "$p2"

@@ -160,6 +160,32 @@ static void test_update(void **state)
 	assert_int_equal(sdp(&oa, A, B2B_OA_REQUEST, false), DROP);
 }
 
+/* RFC 3311 §5.2: an UPDATE offer while one is pending is refused, not the answer. */
+static void test_update_glare(void **state)
+{
+	struct b2b_oa oa;
+
+	(void)state;
+	b2b_oa_init(&oa);
+	assert_int_equal(b2b_oa_glare(&oa, A), 0);
+	assert_int_equal(sdp(&oa, A, B2B_OA_UPDATE, true), OFFER);
+	assert_int_equal(b2b_oa_glare(&oa, B), 491); /* crossing UPDATEs */
+	assert_int_equal(b2b_oa_glare(&oa, A), 500); /* A's own offer unanswered */
+	assert_int_equal(sdp(&oa, B, B2B_OA_UPDATE, true), DROP);
+	assert_true(b2b_oa_pending(&oa, A));
+	/* The real answer, in B's 2xx, still crosses. */
+	assert_int_equal(sdp(&oa, B, B2B_OA_RESPONSE, true), ANSWER);
+	assert_int_equal(b2b_oa_glare(&oa, B), 0);
+	/* A re-INVITE offer pending: B's UPDATE offer is refused too. */
+	assert_int_equal(sdp(&oa, A, B2B_OA_INVITE, true), OFFER);
+	assert_int_equal(b2b_oa_glare(&oa, B), 491);
+	/* A PRACK still answers a reliable 18x's offer. */
+	b2b_oa_init(&oa);
+	assert_int_equal(sdp(&oa, A, B2B_OA_INVITE, false), DROP);
+	assert_int_equal(sdp(&oa, B, B2B_OA_1XX_REL, true), OFFER);
+	assert_int_equal(sdp(&oa, A, B2B_OA_REQUEST, true), ANSWER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_late_offer_preview),
 		cmocka_unit_test(test_reinvite_without_sdp),
 		cmocka_unit_test(test_update),
+		cmocka_unit_test(test_update_glare),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
