@@ -821,14 +821,15 @@ void sip_server_print_status(const struct sip_server *s, struct ctl_reply *r)
 		struct registrar_relay_stats rl;
 
 		registrar_relay_stats(s->reg, &rl);
-		ctl_printf(
-		    r,
-		    "registrar-relay: aors=%u forwarded=%llu cached=%llu challenges=%llu "
-		    "failures=%llu paced=%llu busy=%llu unregisters=%llu unreg_failed=%llu\n",
-		    rl.aors, (unsigned long long)rl.forwarded, (unsigned long long)rl.cached,
-		    (unsigned long long)rl.challenges, (unsigned long long)rl.failures,
-		    (unsigned long long)rl.paced, (unsigned long long)rl.busy,
-		    (unsigned long long)rl.unregisters, (unsigned long long)rl.unreg_failed);
+		ctl_printf(r,
+			   "registrar-relay: aors=%u forwarded=%llu cached=%llu challenges=%llu "
+			   "failures=%llu paced=%llu src_paced=%llu busy=%llu unregisters=%llu "
+			   "unreg_failed=%llu\n",
+			   rl.aors, (unsigned long long)rl.forwarded, (unsigned long long)rl.cached,
+			   (unsigned long long)rl.challenges, (unsigned long long)rl.failures,
+			   (unsigned long long)rl.paced, (unsigned long long)rl.src_paced,
+			   (unsigned long long)rl.busy, (unsigned long long)rl.unregisters,
+			   (unsigned long long)rl.unreg_failed);
 	}
 	if (s->ka) {
 		struct keepalive_stats ks;

@@ -65,6 +65,11 @@ const struct conf_setting registrar_conf_settings[] = {
 	  .def = "100",
 	  .min = 1,
 	  .max = 1000000 },
+	{ .path = "registrar.relay.max_per_source",
+	  .type = CONF_INT,
+	  .def = "20",
+	  .min = 1,
+	  .max = 1000000 },
 	{ .path = "registrar.relay.contact_host", .type = CONF_STR },
 	{ .path = "registrar.keepalive.method",
 	  .type = CONF_STR,
@@ -145,6 +150,7 @@ static int read_relay(struct registrar_settings *out, const struct conf *c, char
 		.upstream_expires = (uint32_t)conf_int(c, "registrar.relay.upstream_expires"),
 		.refresh_margin = (uint32_t)conf_int(c, "registrar.relay.refresh_margin"),
 		.max_per_sec = (uint32_t)conf_int(c, "registrar.relay.max_per_sec"),
+		.max_per_source = (uint32_t)conf_int(c, "registrar.relay.max_per_source"),
 	};
 	if (!out->relay)
 		return 0;

@@ -751,11 +751,13 @@ static void test_conf(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(read_conf("registrar: { mode = \"relay\";\n"
-				   " upstream = \"tcp:192.0.2.10:5070\";\n"
-				   " relay: { endpoint_expires = 30; max_per_sec = 7; }; };\n",
-				   &cfg, err, sizeof(err)),
-			 0);
+	assert_int_equal(
+	    read_conf(
+		"registrar: { mode = \"relay\";\n"
+		" upstream = \"tcp:192.0.2.10:5070\";\n"
+		" relay: { endpoint_expires = 30; max_per_sec = 7; max_per_source = 3; }; };\n",
+		&cfg, err, sizeof(err)),
+	    0);
 	assert_true(cfg.registrar.enabled && cfg.registrar.relay);
 	assert_int_equal(cfg.registrar.relay_conf.proto, SIP_PROTO_TCP);
 	assert_int_equal(sa_port(&cfg.registrar.relay_conf.upstream), 5070);
@@ -763,6 +765,7 @@ static void test_conf(void **state)
 	assert_int_equal(cfg.registrar.relay_conf.upstream_expires, 3600);
 	assert_int_equal(cfg.registrar.relay_conf.refresh_margin, 120);
 	assert_int_equal(cfg.registrar.relay_conf.max_per_sec, 7);
+	assert_int_equal(cfg.registrar.relay_conf.max_per_source, 3);
 
 	/* a trunk of routing (its table exists when routes are set) */
 	assert_int_equal(read_conf("routing: { trunks = ( { name = \"carrier\"; address = "
