@@ -113,9 +113,6 @@ static inline int dp_flow_del(struct dataplane *dp, dp_flow_t f)
 	return dp->ops->flow_del(dp, f);
 }
 
-/** Tells that dp_flow_del_many() exists (for code built against several versions). */
-#define DP_HAVE_FLOW_DEL_MANY 1
-
 static inline int dp_flow_del_many(struct dataplane *dp, const dp_flow_t *f, unsigned n)
 {
 	int first = 0;

@@ -6,7 +6,7 @@
  *   build-rel/tests/bench/bench_flow_del [calls ...]     (default: 50 5000)
  *
  * A call is an rtcp-mux stream: 2 flows on 127.0.0.1 (so 5000 calls fit 20000 descriptors).
- * Built with dp_flow_del_many when dataplane.h has it (DP_HAVE_FLOW_DEL_MANY).
+ * Each call is deleted with one dp_flow_del_many (one wait for both flows).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -67,17 +67,7 @@ static int call_add(struct dataplane *dp, uint32_t group, dp_flow_t *f)
 
 static int call_del(struct dataplane *dp, const dp_flow_t *f)
 {
-#ifdef DP_HAVE_FLOW_DEL_MANY
 	return dp_flow_del_many(dp, f, FLOWS_PER_CALL);
-#else
-	for (int i = 0; i < FLOWS_PER_CALL; i++) {
-		int err = dp_flow_del(dp, f[i]);
-
-		if (err)
-			return err;
-	}
-	return 0;
-#endif
 }
 
 static int run(unsigned calls)
