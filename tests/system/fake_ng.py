@@ -5,9 +5,11 @@ calls whose offer carried the flag `teardown-notify`, sends
 `<cookie> d7:command8:teardown7:call-id...8:from-tag...6:reason7:timeoute`
 to the sbc's ng socket TIMEOUT seconds after a call's answer. Logs one line
 per event to stdout: "offer CALLID flags=...", "answer CALLID",
-"teardown CALLID", "ack COOKIE RESULT", "delete CALLID".
+"teardown CALLID", "ack COOKIE RESULT", "delete CALLID". With REFUSE (offer or
+answer) that command gets `result: error` ("no ports left") and logs
+"refused COMMAND from-tag=TAG".
 
-fake_ng.py PORT TIMEOUT_SECONDS
+fake_ng.py PORT TIMEOUT_SECONDS [REFUSE]
 """
 import socket
 import sys
@@ -45,6 +47,7 @@ def bencode(v):
 
 
 port, timeout = int(sys.argv[1]), float(sys.argv[2])
+refuse = sys.argv[3].encode() if len(sys.argv) > 3 else None
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", port))
 s.settimeout(0.05)
@@ -72,6 +75,11 @@ while True:
         print("ack", cookie.decode(), d.get(b"result", b"").decode(), flush=True)
         continue
     cid = d.get(b"call-id", b"")
+    if cmd == refuse:
+        print("refused", cmd.decode(), "from-tag=" + d.get(b"from-tag", b"").decode(), flush=True)
+        s.sendto(cookie + b" " + bencode({b"result": b"error",
+                                          b"error-reason": b"no ports left"}), addr)
+        continue
     reply = {b"result": b"pong" if cmd == b"ping" else b"ok"}
     if b"sdp" in d:
         reply[b"sdp"] = d[b"sdp"]
