@@ -16,20 +16,14 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/topology.sh
 . "$here/lib/topology.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/baresip.sh
+. "$here/lib/baresip.sh"
 
 require_root_netns
 : "${SBC_BUILD_DIR:?}"
 SIPP_DIR=$here/../sipp
 SBCCTL=$SBC_BUILD_DIR/sbc/sbcctl
-BARESIP_MODULES=${BARESIP_MODULES:-/usr/lib/baresip/modules}
-command -v baresip >/dev/null || { echo "SKIP: baresip is not installed"; exit 77; }
-[[ -f $BARESIP_MODULES/ctrl_tcp.so ]] ||
-	{ echo "SKIP: baresip modules not found in $BARESIP_MODULES"; exit 77; }
-command -v sipp >/dev/null || { echo "SKIP: sipp is not installed"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
-
-CTRL_PORT=4444
-PASSWORD=wonderland
+baresip_require
 
 topo_up || fail "topology"
 conf=$TOPO_LOG_DIR/sbc.conf
@@ -46,7 +40,7 @@ registrar: {
   # Debian bookworm's baresip 1.0 (libre 2.0) answers only the first challenge and
   # fails on a SHA-256 one ("Function not implemented") instead of taking the MD5 one.
   algorithms = "MD5";
-  users = ( { username = "alice"; domain = "example.com"; password = "$PASSWORD"; } );
+  users = ( { username = "alice"; domain = "example.com"; password = "$BARESIP_PASSWORD"; } );
 };
 routing: {
   trunks = ( { name = "callee"; address = "$CALLEE_IP:5060"; } );
@@ -55,74 +49,8 @@ routing: {
 control: { socket = "$TOPO_LOG_DIR/sbc.ctl"; };
 CONF
 
-# baresip's configuration: no audio device (aubridge loops the player into the
-# source; ausine would not do, it has 48 kHz only), G.711 only, ctrl_tcp for commands and events.
 bdir=$TOPO_LOG_DIR/baresip
-mkdir -p "$bdir"
-cat >"$bdir/config" <<CONF
-poll_method		epoll
-sip_listen		$CALLER_IP:5060
-sip_transports		udp
-call_local_timeout	30
-call_max_calls		4
-audio_player		aubridge,nobody
-audio_source		aubridge,nobody
-audio_alert		aubridge,nobody
-module_path		$BARESIP_MODULES
-module			g711.so
-module			aubridge.so
-module_tmp		uuid.so
-module_tmp		account.so
-module_app		menu.so
-module_app		ctrl_tcp.so
-ctrl_tcp_listen		127.0.0.1:$CTRL_PORT
-CONF
-cat >"$bdir/accounts" <<ACC
-<sip:alice@example.com;transport=udp>;auth_pass=$PASSWORD;outbound="sip:$SBC_ACCESS_IP:5060;transport=udp";regint=600;answermode=auto;audio_codecs=PCMU;mwi=no;pubint=0
-ACC
-: >"$bdir/contacts"
-
-# bctl COMMAND [PARAMS]: one ctrl_tcp command; prints baresip's response data.
-bctl()
-{
-	in_ns caller timeout 10 python3 - "$CTRL_PORT" "$@" <<'PY'
-import json, socket, sys
-port, cmd = int(sys.argv[1]), sys.argv[2]
-msg = {"command": cmd, "token": "t"}
-if len(sys.argv) > 3:
-    msg["params"] = sys.argv[3]
-data = json.dumps(msg).encode()
-s = socket.create_connection(("127.0.0.1", port), timeout=8)
-s.sendall(b"%d:%s," % (len(data), data))
-buf = b""
-while True:
-    while b":" in buf:
-        n, _, rest = buf.partition(b":")
-        n = int(n)
-        if len(rest) < n + 1:
-            break
-        obj = json.loads(rest[:n])
-        buf = rest[n + 1:]
-        if obj.get("response"):
-            print(obj.get("data", ""))
-            sys.exit(0 if obj.get("ok") else 1)
-    chunk = s.recv(4096)
-    if not chunk:
-        sys.exit(2)
-    buf += chunk
-PY
-}
-
-# wait_log FILE PATTERN SECS: until an extended regex matches a line of FILE.
-wait_log()
-{
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+baresip_config "$bdir" PCMU
 
 # baresip's SIP trace (-s) as one line per message: "FROM -> TO | START-LINE | CSEQ-METHOD".
 trace()
@@ -156,9 +84,7 @@ wait_listen sbc udp "$SBC_ACCESS_IP" 5060 10 || fail "sbc does not listen on acc
 wait_listen sbc udp "$SBC_CORE_IP" 5060 10 || fail "sbc does not listen on core"
 
 # 1. baresip registers through the NAT with digest authentication.
-# stdbuf: baresip prints its call events to stdout, block-buffered into a file otherwise.
-start_daemon baresip caller baresip.log stdbuf -oL baresip -f "$bdir" -s
-wait_listen caller tcp 127.0.0.1 "$CTRL_PORT" 10 || fail "baresip's ctrl_tcp does not listen"
+baresip_start "$bdir"
 registered=0
 for ((i = 0; i < 100; i++)); do
 	status reg

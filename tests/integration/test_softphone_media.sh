@@ -24,6 +24,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/topology.sh
 . "$here/lib/topology.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/baresip.sh
+. "$here/lib/baresip.sh"
 # shellcheck source=../system/relay_lib.sh
 . "$here/../system/relay_lib.sh"
 TOPO_DEADLINE_S=80
@@ -32,16 +34,11 @@ require_root_netns
 : "${SBC_BUILD_DIR:?}"
 SIPP_DIR=$here/../sipp
 SBCCTL=$SBC_BUILD_DIR/sbc/sbcctl
-BARESIP_MODULES=${BARESIP_MODULES:-/usr/lib/baresip/modules}
-command -v baresip >/dev/null || topo_skip "baresip is not installed"
-[[ -f $BARESIP_MODULES/ctrl_tcp.so ]] || topo_skip "baresip modules not found in $BARESIP_MODULES"
-command -v sipp >/dev/null || topo_skip "sipp is not installed"
+baresip_require
 command -v jq >/dev/null || topo_skip "jq is not installed"
 relay_pick
 [[ -n ${RTP_LOAD:-} && -x $RTP_LOAD ]] || RTP_LOAD=$SBC_BUILD_DIR/tests/integration/rtp_load
 [[ -x $RTP_LOAD ]] || fail "no rtp_load (set RTP_LOAD or SBC_BUILD_DIR)"
-CTRL_PORT=4444
-PASSWORD=wonderland
 COUNT=${RTP_COUNT:-150}
 PPS=50
 PMIN=30000 PMAX=30099
@@ -71,7 +68,7 @@ registrar: {
   mode = "local";
   # Debian bookworm's baresip 1.0 answers only the first challenge (see test_softphone.sh).
   algorithms = "MD5";
-  users = ( { username = "alice"; domain = "example.com"; password = "$PASSWORD"; } );
+  users = ( { username = "alice"; domain = "example.com"; password = "$BARESIP_PASSWORD"; } );
 };
 routing: {
   trunks = ( { name = "callee"; address = "$CALLEE_IP:5060"; } );
@@ -87,31 +84,7 @@ start_daemon sbc sbc sbc.log "$SBC_BUILD_DIR/sbc/sbc" -f "$conf"
 wait_listen sbc udp "$SBC_ACCESS_IP" 5060 10 || fail "sbc does not listen on access"
 
 bdir=$TOPO_LOG_DIR/baresip
-mkdir -p "$bdir"
-cat >"$bdir/config" <<CONF
-poll_method		epoll
-sip_listen		$CALLER_IP:5060
-sip_transports		udp
-call_local_timeout	30
-call_max_calls		4
-rtp_ports		40000-40010
-audio_player		aubridge,nobody
-audio_source		aufile,$bdir/tone.wav
-audio_alert		aubridge,nobody
-module_path		$BARESIP_MODULES
-module			g711.so
-module			aubridge.so
-module			aufile.so
-module_tmp		uuid.so
-module_tmp		account.so
-module_app		menu.so
-module_app		ctrl_tcp.so
-ctrl_tcp_listen		127.0.0.1:$CTRL_PORT
-CONF
-cat >"$bdir/accounts" <<ACC
-<sip:alice@example.com;transport=udp>;auth_pass=$PASSWORD;outbound="sip:$SBC_ACCESS_IP:5060;transport=udp";regint=600;answermode=auto;audio_codecs=PCMA;mwi=no;pubint=0
-ACC
-: >"$bdir/contacts"
+baresip_config "$bdir" PCMA "$bdir/tone.wav" 40000-40010
 # What baresip sends: 20 s of a 440 Hz tone, 8 kHz mono (aufile plays it once).
 python3 - "$bdir/tone.wav" <<'PY'
 import math, struct, sys, wave
@@ -121,49 +94,6 @@ w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 *
                        for i in range(8000 * 20)))
 w.close()
 PY
-
-# bctl COMMAND [PARAMS]: one ctrl_tcp command; prints baresip's response data.
-bctl()
-{
-	in_ns caller timeout 10 python3 - "$CTRL_PORT" "$@" <<'PY'
-import json, socket, sys
-port, cmd = int(sys.argv[1]), sys.argv[2]
-msg = {"command": cmd, "token": "t"}
-if len(sys.argv) > 3:
-    msg["params"] = sys.argv[3]
-data = json.dumps(msg).encode()
-s = socket.create_connection(("127.0.0.1", port), timeout=8)
-s.sendall(b"%d:%s," % (len(data), data))
-buf = b""
-while True:
-    while b":" in buf:
-        n, _, rest = buf.partition(b":")
-        n = int(n)
-        if len(rest) < n + 1:
-            break
-        obj = json.loads(rest[:n])
-        buf = rest[n + 1:]
-        if obj.get("response"):
-            print(obj.get("data", ""))
-            sys.exit(0 if obj.get("ok") else 1)
-    chunk = s.recv(4096)
-    if not chunk:
-        sys.exit(2)
-    buf += chunk
-PY
-}
-
-# wait_log FILE PATTERN SECS: until an extended regex matches a line of FILE.
-wait_log()
-{
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 
 # RTP that reaches baresip's ports (through the NAT) from the relay, counted in its namespace.
 in_ns caller nft -f - <<NFT || fail "nft counter in the caller namespace"
@@ -179,9 +109,7 @@ start_daemon uas callee uas.log timeout 40 sipp -sf "$SIPP_DIR/media_uas_talk.xm
 	-i "$CALLEE_IP" -p 5060 -mp 46000 -set rtp "$CALLEE_RTP" -m 1 -nostdin -trace_msg \
 	-message_file "$TOPO_LOG_DIR/uas.msg"
 wait_listen callee udp "$CALLEE_IP" 5060 10 || fail "callee sipp does not listen"
-# stdbuf: baresip prints its call events to stdout, block-buffered into a file otherwise.
-start_daemon baresip caller baresip.log stdbuf -oL baresip -f "$bdir" -s
-wait_listen caller tcp 127.0.0.1 "$CTRL_PORT" 10 || fail "baresip's ctrl_tcp does not listen"
+baresip_start "$bdir"
 for ((i = 0; i < 100; i++)); do
 	"$SBCCTL" -s "$TOPO_LOG_DIR/sbc.ctl" status | grep -q '^registrar: .*bindings=1' && break
 	sleep 0.1
