@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "sockets_int.h"
 
 #define SK_WORKERS_MAX	  64
@@ -26,6 +27,7 @@ struct sk_dataplane {
 	uint32_t nslots;
 	uint32_t *free_ids; /* the free slots, a stack: taking one never scans (nslots long) */
 	uint32_t nfree;
+	struct sk_xdp *xdp; /* the xdp engine's program and AF_XDP sockets, NULL: none */
 };
 
 static struct sk_dataplane *sk_of(struct dataplane *dp)
@@ -296,6 +298,10 @@ static void sk_free(struct dataplane *dp)
 
 	for (unsigned i = 0; i < sk->nworkers; i++)
 		sk_worker_stop(&sk->workers[i]);
+#ifdef SBC_HAVE_XDP
+	/* the program leaves the netdevs before the sockets it redirects to close */
+	sk_xdp_close(sk->xdp);
+#endif
 	for (uint32_t i = 0; i < sk->nslots; i++) {
 		if (sk->slots[i]) {
 			close(sk->slots[i]->fd);
@@ -320,6 +326,56 @@ static const struct dataplane_ops sk_ops = {
 	.flow_stats = sk_flow_stats,
 	.free = sk_free,
 };
+
+/* The same backend, named after its engine in status and metrics. */
+static const struct dataplane_ops sk_xdp_ops = {
+	.name = "xdp",
+	.flow_add = sk_flow_add,
+	.flow_update = sk_flow_update,
+	.flow_link = sk_flow_link,
+	.flow_del = sk_flow_del,
+	.flow_del_many = sk_flow_del_many,
+	.flow_stats = sk_flow_stats,
+	.free = sk_free,
+};
+
+int dp_sockets_xdp_stats(struct dataplane *dp, struct dp_sockets_xdp_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (dp->ops != &sk_ops && dp->ops != &sk_xdp_ops)
+		return -EINVAL;
+#ifdef SBC_HAVE_XDP
+	sk_xdp_stats(sk_of(dp)->xdp, st);
+#endif
+	return 0;
+}
+
+/*
+ * The xdp engine, or a warning and the default engine: XDP needs root (CAP_NET_ADMIN,
+ * CAP_BPF), a netdev without another XDP program, and a build with libbpf and clang.
+ */
+static void xdp_start(struct sk_dataplane *sk, struct dp_sockets_conf *c)
+{
+#ifdef SBC_HAVE_XDP
+	int err;
+
+	if (c->workers > 1)
+		log_notice("dataplane engine xdp: one worker (not %u) owns the AF_XDP sockets",
+			   c->workers);
+	c->workers = 1;
+	err = sk_xdp_open(&sk->xdp, c->xdp_addrs, c->n_xdp_addrs);
+	if (!err) {
+		sk->base.ops = &sk_xdp_ops;
+		return;
+	}
+	sk->xdp = NULL;
+	log_warn("dataplane engine xdp: cannot attach XDP (%s%s): running as plain \"sockets\"",
+		 strerror(-err), err == -EBUSY ? ", another XDP program is attached" : "");
+#else
+	log_warn("dataplane engine xdp: built without libbpf/clang: running as plain \"sockets\"");
+#endif
+	c->engine = DP_SOCKETS_ENGINE_AUTO;
+}
 
 static void conf_defaults(struct dp_sockets_conf *c, const struct dp_sockets_conf *in)
 {
@@ -353,12 +409,15 @@ int dp_sockets_alloc(struct dataplane **dpp, const struct dp_sockets_conf *conf)
 	if (!sk)
 		return -ENOMEM;
 	sk->base.ops = &sk_ops;
+	if (c.engine == DP_SOCKETS_ENGINE_XDP)
+		xdp_start(sk, &c);
 	sk->workers = calloc(c.workers, sizeof(*sk->workers));
 	if (!sk->workers)
 		goto out;
 	for (unsigned i = 0; i < c.workers; i++) {
 		sk->nworkers = i + 1; /* what sk_free must undo */
 		err = sk_worker_init(&sk->workers[i], c.batch, c.engine);
+		sk->workers[i].xdp = sk->xdp;
 		if (!err)
 			err = sk_worker_start(&sk->workers[i]);
 		if (err)

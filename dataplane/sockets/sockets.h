@@ -31,6 +31,10 @@ enum dp_sockets_engine {
 	/** io_uring: a multishot recvmsg per socket into a provided-buffer ring, sends queued as
 	 *  SQEs, one io_uring_enter per loop across all sockets (falls back to epoll if absent) */
 	DP_SOCKETS_ENGINE_URING,
+	/** AF_XDP beside epoll (dataplane/README.md): an XDP program on the netdevs of
+	 *  dp_sockets_conf.xdp_addrs hands datagrams for relay ports to AF_XDP sockets; one
+	 *  worker. Runs as epoll/io_uring with a warning when XDP cannot be attached. */
+	DP_SOCKETS_ENGINE_XDP,
 };
 
 struct dp_sockets_conf {
@@ -38,6 +42,19 @@ struct dp_sockets_conf {
 	unsigned batch;	  /**< datagrams per recvmmsg/sendmmsg (io_uring: STUN answers in
 			       flight per round); 0: 32, at most 1024 */
 	enum dp_sockets_engine engine;
+	/** DP_SOCKETS_ENGINE_XDP: the relay addresses whose netdevs get the XDP program */
+	const struct sa *xdp_addrs;
+	unsigned n_xdp_addrs;
+};
+
+/** What the xdp engine did (all 0 under the other engines). */
+struct dp_sockets_xdp_stats {
+	bool active;	  /**< the XDP program is attached and the AF_XDP sockets run */
+	unsigned sockets; /**< AF_XDP sockets (one per netdev queue) */
+	uint64_t rx;	  /**< frames received on the AF_XDP sockets */
+	uint64_t tx;	  /**< frames sent on the AF_XDP sockets (forwards and STUN answers) */
+	uint64_t slow;	  /**< frames received there but sent through the flow's UDP socket */
+	uint64_t dropped; /**< frames received there and dropped (no flow, latch, no parse) */
 };
 
 /**
@@ -45,5 +62,8 @@ struct dp_sockets_conf {
  * @return 0, -ENOMEM, or the negative errno of a failed thread/epoll/eventfd creation.
  */
 int dp_sockets_alloc(struct dataplane **dp, const struct dp_sockets_conf *conf);
+
+/** The xdp engine's counters; -EINVAL when @p dp is not the sockets backend. */
+int dp_sockets_xdp_stats(struct dataplane *dp, struct dp_sockets_xdp_stats *st);
 
 #endif

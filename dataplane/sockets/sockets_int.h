@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "dataplane/latch.h"
@@ -42,6 +43,15 @@ struct sk_signalled {
 	bool is_rtcp;
 };
 
+/* The xdp engine's state of a flow (worker-owned; zero under the other engines). */
+struct sk_xflow {
+	int ifindex;	     /* the netdev carrying the local address, 0: not on an XDP netdev */
+	bool mapped;	     /* in the XDP program's map */
+	int peer_ifindex;    /* where the latched peer's last frame came in */
+	uint8_t peer_mac[6]; /* its source MAC: our next hop towards that peer */
+	struct sa peer;	     /* the latched address that MAC was seen with */
+};
+
 struct sk_flow {
 	/* set once by control before CMD_ADD, then read-only */
 	int fd;
@@ -62,6 +72,7 @@ struct sk_flow {
 	bool detached;		     /* out of epoll, deletion not acknowledged yet */
 	bool io_pending;	     /* io_uring: its multishot receive may still complete */
 	int fidx;		     /* io_uring: its socket's registered-file slot, -1 none */
+	struct sk_xflow xf;	     /* xdp engine */
 
 	/* control-owned: set by the worker's acknowledgement of CMD_DEL */
 	atomic_bool deleted;
@@ -118,11 +129,14 @@ struct sk_send {
 	bool reply; /* a STUN answer (in the scratch buffer), sent back from the receiving flow */
 };
 
+struct sk_xdp;
+
 struct sk_worker {
 	pthread_t thread;
 	enum dp_sockets_engine want; /* from the configuration */
 	const struct sk_engine *engine;
 	struct sk_uring *uring; /* the io_uring loop's state, NULL under epoll */
+	struct sk_xdp *xdp;	/* the xdp engine's state (owned by the backend), else NULL */
 	bool started;
 	int epfd;
 	int cmd_efd; /* control -> worker: commands are waiting */
@@ -185,6 +199,22 @@ void sk_efd_drain(int fd);
  * errno before any command was taken (no io_uring here: the caller runs the epoll loop).
  */
 int sk_uring_run(struct sk_worker *w);
+
+/** The epoll engine's attach/detach (the xdp engine adds to them). */
+void sk_epoll_attach(struct sk_worker *w, struct sk_flow *f);
+void sk_epoll_detach(struct sk_worker *w, struct sk_flow *f);
+/** Worker side: one wake-up of the epoll loop's events (flows; NULL: commands). */
+void sk_epoll_events(struct sk_worker *w, const struct epoll_event *ev, int n);
+
+/**
+ * The xdp engine (xdp_engine.c). Control side: sk_xdp_open attaches the XDP program to the
+ * netdevs of @p addrs and opens their AF_XDP sockets (0 or -errno, nothing left attached on
+ * error); sk_xdp_close undoes it once the worker is joined. Worker side: sk_xdp_run is its loop.
+ */
+int sk_xdp_open(struct sk_xdp **xp, const struct sa *addrs, unsigned n);
+void sk_xdp_close(struct sk_xdp *x);
+void sk_xdp_run(struct sk_worker *w);
+void sk_xdp_stats(const struct sk_xdp *x, struct dp_sockets_xdp_stats *st);
 
 /** Monotonic milliseconds, coarse (no system call: vDSO). */
 uint64_t sk_now_ms(void);

@@ -67,7 +67,7 @@ static void flow_publish_latch(struct sk_flow *f)
 	atomic_store_explicit(&f->ctr.ssrc, f->latch.ssrc, memory_order_relaxed);
 }
 
-static void epoll_attach(struct sk_worker *w, struct sk_flow *f)
+void sk_epoll_attach(struct sk_worker *w, struct sk_flow *f)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = f };
 
@@ -75,12 +75,13 @@ static void epoll_attach(struct sk_worker *w, struct sk_flow *f)
 	(void)epoll_ctl(w->epfd, EPOLL_CTL_ADD, f->fd, &ev);
 }
 
-static void epoll_detach(struct sk_worker *w, struct sk_flow *f)
+void sk_epoll_detach(struct sk_worker *w, struct sk_flow *f)
 {
 	(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, f->fd, NULL);
 }
 
-static const struct sk_engine epoll_engine = { .attach = epoll_attach, .detach = epoll_detach };
+static const struct sk_engine epoll_engine = { .attach = sk_epoll_attach,
+					       .detach = sk_epoll_detach };
 
 static void cmd_add(struct sk_worker *w, struct sk_flow *f, const struct sk_signalled *sig)
 {
@@ -209,6 +210,20 @@ static bool events_include_commands(const struct epoll_event *ev, int n)
 	return false;
 }
 
+void sk_epoll_events(struct sk_worker *w, const struct epoll_event *ev, int n)
+{
+	w->now_ms = sk_now_ms();
+	if (events_include_commands(ev, n))
+		sk_efd_drain(w->cmd_efd); /* before popping: a later push re-arms it */
+	sk_worker_apply_commands(w);
+	for (int i = 0; i < n; i++) {
+		struct sk_flow *f = ev[i].data.ptr;
+
+		if (f && !f->detached)
+			sk_forward_readable(w, f);
+	}
+}
+
 static void epoll_loop(struct sk_worker *w)
 {
 	struct epoll_event ev[SK_EPOLL_EVENTS];
@@ -220,16 +235,7 @@ static void epoll_loop(struct sk_worker *w)
 			continue;
 		if (n < 0)
 			break; /* EBADF/EINVAL: the worker's own state is broken */
-		w->now_ms = sk_now_ms();
-		if (events_include_commands(ev, n))
-			sk_efd_drain(w->cmd_efd); /* before popping: a later push re-arms it */
-		sk_worker_apply_commands(w);
-		for (int i = 0; i < n; i++) {
-			struct sk_flow *f = ev[i].data.ptr;
-
-			if (f && !f->detached)
-				sk_forward_readable(w, f);
-		}
+		sk_epoll_events(w, ev, n);
 		sk_worker_ack_deleted(w);
 	}
 	sk_worker_ack_deleted(w);
@@ -247,7 +253,14 @@ static void *worker_main(void *arg)
 {
 	struct sk_worker *w = arg;
 
-	if (w->want != DP_SOCKETS_ENGINE_EPOLL && sk_uring_run(w) == 0)
+#ifdef SBC_HAVE_XDP
+	if (w->xdp) {
+		sk_xdp_run(w);
+		return NULL;
+	}
+#endif
+	if (w->want != DP_SOCKETS_ENGINE_EPOLL && w->want != DP_SOCKETS_ENGINE_XDP &&
+	    sk_uring_run(w) == 0)
 		return NULL;
 	w->engine = &epoll_engine;
 	epoll_loop(w);
