@@ -53,6 +53,19 @@ struct relay {
 	uint64_t started_ms;
 };
 
+/* The xdp engine's frames, when it runs (dataplane "xdp"). */
+static void status_xdp(struct ctl_reply *r, const struct relay *relay)
+{
+	struct dp_sockets_xdp_stats x;
+
+	if (relay->cfg.backend != RTPENGINE_BACKEND_XDP ||
+	    dp_sockets_xdp_stats(relay->dp, &x) != 0 || !x.active)
+		return;
+	ctl_printf(r, "xdp: sockets=%u rx=%llu tx=%llu slow=%llu dropped=%llu\n", x.sockets,
+		   (unsigned long long)x.rx, (unsigned long long)x.tx, (unsigned long long)x.slow,
+		   (unsigned long long)x.dropped);
+}
+
 static void status_sessions(struct ctl_reply *r, const struct relay *relay)
 {
 	const struct calls_counters *cc = calls_counters(relay->calls);
@@ -62,6 +75,7 @@ static void status_sessions(struct ctl_reply *r, const struct relay *relay)
 	if (relay->cfg.backend == RTPENGINE_BACKEND_DPDK)
 		relay_dpdk_status(r, relay->dp);
 #endif
+	status_xdp(r, relay);
 	ctl_printf(r, "calls: current=%llu total=%llu timeouts=%llu rejected=%llu\n",
 		   (unsigned long long)cc->current, (unsigned long long)cc->total,
 		   (unsigned long long)cc->timeouts, (unsigned long long)cc->rejected);
@@ -209,6 +223,7 @@ static void on_tick(void *arg)
 static int dataplane_start(struct relay *relay)
 {
 	struct dp_sockets_conf dc = { .workers = relay->cfg.workers };
+	struct sa addrs[IFACE_MAX];
 	int rc;
 
 	if (relay->cfg.backend == RTPENGINE_BACKEND_DPDK) {
@@ -218,6 +233,14 @@ static int dataplane_start(struct relay *relay)
 		log_err("dataplane backend \"dpdk\": this rtpengine was built without DPDK");
 		return -ENOTSUP;
 #endif
+	}
+	if (relay->cfg.backend == RTPENGINE_BACKEND_XDP) {
+		/* the XDP program goes on the netdevs of the relay addresses */
+		for (unsigned i = 0; i < relay->cfg.nifaces; i++)
+			addrs[i] = relay->cfg.ifaces[i].local;
+		dc.engine = DP_SOCKETS_ENGINE_XDP;
+		dc.xdp_addrs = addrs;
+		dc.n_xdp_addrs = relay->cfg.nifaces;
 	}
 	rc = dp_sockets_alloc(&relay->dp, &dc);
 	if (rc)
@@ -266,6 +289,9 @@ static int sessions_start(struct relay *relay)
 static void write_metrics(struct metrics_writer *w, void *arg)
 {
 	const struct relay *relay = arg;
+	struct dp_sockets_xdp_stats xdp;
+	bool xdp_on = relay->cfg.backend == RTPENGINE_BACKEND_XDP &&
+		      dp_sockets_xdp_stats(relay->dp, &xdp) == 0 && xdp.active;
 	const struct relay_metrics_src src = {
 		.calls = relay->calls,
 		.ng = relay->ng,
@@ -273,8 +299,9 @@ static void write_metrics(struct metrics_writer *w, void *arg)
 		.ifaces = relay->ifaces,
 		.nifaces = relay->nifaces,
 		.backend = relay->dp->ops->name,
-		.workers = relay->cfg.workers,
+		.workers = xdp_on ? 1 : relay->cfg.workers,
 		.uptime_s = (loop_now_ms(relay->loop) - relay->started_ms) / 1000,
+		.xdp = xdp_on ? &xdp : NULL,
 	};
 
 	relay_metrics_write(w, &src);

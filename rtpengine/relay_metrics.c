@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "relay_metrics.h"
 
+#include "dataplane/sockets/sockets.h"
+
 #include <stddef.h>
 #include <string.h>
 
@@ -130,6 +132,24 @@ static void traffic_metrics(struct metrics_writer *w, const struct relay_metrics
 		traffic_family(w, src, cm, fam[i].name, fam[i].help, fam[i].offset);
 }
 
+/* The xdp engine's frames: what took the AF_XDP fast path. */
+static void xdp_metrics(struct metrics_writer *w, const struct dp_sockets_xdp_stats *x)
+{
+	if (!x)
+		return;
+	metrics_counter(w, "rtpengine_xdp_rx_packets_total",
+			"Frames received on the xdp engine's AF_XDP sockets.", NULL, 0, x->rx);
+	metrics_counter(w, "rtpengine_xdp_tx_packets_total",
+			"Frames sent on the xdp engine's AF_XDP sockets.", NULL, 0, x->tx);
+	metrics_counter(w, "rtpengine_xdp_slow_packets_total",
+			"Frames received on AF_XDP sockets but sent through the UDP socket.", NULL,
+			0, x->slow);
+	metrics_counter(w, "rtpengine_xdp_dropped_packets_total",
+			"Frames received on AF_XDP sockets and dropped.", NULL, 0, x->dropped);
+	metrics_gauge(w, "rtpengine_xdp_sockets", "AF_XDP sockets of the xdp engine.", NULL, 0,
+		      x->sockets);
+}
+
 void relay_metrics_write(struct metrics_writer *w, const struct relay_metrics_src *src)
 {
 	const struct metrics_label be[] = { { "backend", src->backend } };
@@ -144,4 +164,5 @@ void relay_metrics_write(struct metrics_writer *w, const struct relay_metrics_sr
 	call_metrics(w, src, &cm);
 	port_metrics(w, src);
 	traffic_metrics(w, src, &cm);
+	xdp_metrics(w, src->xdp);
 }

@@ -15,6 +15,7 @@
 #include "iface.h"
 
 struct calls;
+struct dp_sockets_xdp_stats;
 struct ng_server;
 
 /** Where the numbers come from (all owned by the daemon). */
@@ -27,6 +28,8 @@ struct relay_metrics_src {
 	const char *backend;
 	unsigned workers;
 	uint64_t uptime_s;
+	/** the sockets backend's xdp engine (NULL: not running) */
+	const struct dp_sockets_xdp_stats *xdp;
 };
 
 /** Writes every rtpengine_* family into @p w (errors stay in @p w). */

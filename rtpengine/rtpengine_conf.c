@@ -7,7 +7,7 @@
 #include "common/daemon.h"
 #include "common/metrics_conf.h"
 
-static const char *const backends[] = { "sockets", "dpdk", NULL };
+static const char *const backends[] = { "sockets", "dpdk", "xdp", NULL };
 
 /* Defaults follow Sipwise rtpengine's, so existing Kamailio set-ups just work. */
 static const struct conf_setting rtpengine_settings[] = {

@@ -14,6 +14,7 @@
 enum rtpengine_backend {
 	RTPENGINE_BACKEND_SOCKETS = 0,
 	RTPENGINE_BACKEND_DPDK,
+	RTPENGINE_BACKEND_XDP, /**< the sockets backend with its AF_XDP engine */
 };
 
 struct rtpengine_conf {

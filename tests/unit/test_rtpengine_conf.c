@@ -50,6 +50,20 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.ng_tcp_idle_ms, 600000);
 }
 
+/* backend "xdp": the sockets backend's AF_XDP engine; anything else unknown is refused. */
+static void test_backend_xdp(void **state)
+{
+	struct rtpengine_conf cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(
+	    read_text(&cfg, "dataplane = { backend = \"xdp\"; workers = 2; };\n", err, sizeof(err)),
+	    0);
+	assert_int_equal(cfg.backend, RTPENGINE_BACKEND_XDP);
+	assert_int_equal(cfg.workers, 2); /* the backend forces 1, with a notice */
+}
+
 static void test_ng_tcp(void **state)
 {
 	struct rtpengine_conf cfg;
@@ -187,7 +201,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults), cmocka_unit_test(test_two_interfaces),
 		cmocka_unit_test(test_errors),	 cmocka_unit_test(test_dpdk),
-		cmocka_unit_test(test_ng_tcp),
+		cmocka_unit_test(test_ng_tcp),	 cmocka_unit_test(test_backend_xdp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
