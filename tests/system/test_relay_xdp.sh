@@ -1,0 +1,97 @@
+#!/bin/bash
+# The xdp dataplane engine end to end, as root, in a network namespace of its own (the XDP
+# program goes on that namespace's lo, never the host's): tests/system/relay_xdp.py drives one
+# call (RTP both ways through AF_XDP, RTP Bleed refused, STUN answered, delete frees the port
+# in the XDP map); a second relay finding the program in place warns and runs as "sockets";
+# SIGTERM detaches the program (`ip link` shows no xdp on lo afterwards).
+# lo needs route_localnet and accept_local: a frame sent by AF_XDP re-enters lo as received,
+# and 127/8 sources and destinations are martians there otherwise.
+# Exit 0 pass, 1 fail, 77 skip (not root, no ip(8) or python3, built without XDP).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=relay_lib.sh
+. "$here/relay_lib.sh"
+RELAY=ours
+relay_pick
+[[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root (network namespace, XDP)"; exit 77; }
+command -v ip >/dev/null || { echo "SKIP: ip(8) is not installed"; exit 77; }
+CTL=$(dirname "$RELAY_BIN")/../sbc/sbcctl
+[[ -x $CTL ]] || { echo "FAIL: no sbcctl at $CTL"; exit 1; }
+
+tmp=$(mktemp -d)
+ns=sbcxdp-$$
+pids=()
+rc=1
+fails=0
+pass() { echo "ok - $*"; }
+fail() { echo "not ok - $*"; fails=$((fails + 1)); }
+stop_relay() # PID: SIGTERM, then KILL after 3 s
+{
+	kill -TERM "$1" 2>/dev/null
+	for _ in $(seq 30); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+cleanup()
+{
+	for p in "${pids[@]}"; do stop_relay "$p"; done
+	ip netns del "$ns" 2>/dev/null
+	[[ $rc -eq 0 ]] && rm -rf "$tmp" || echo "logs kept in $tmp"
+}
+trap cleanup EXIT
+
+ip netns add "$ns" || { echo "FAIL: cannot create network namespace $ns"; exit 1; }
+ip -n "$ns" link set lo up
+ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.route_localnet=1 \
+	net.ipv4.conf.lo.route_localnet=1 net.ipv4.conf.all.accept_local=1 \
+	net.ipv4.conf.lo.accept_local=1
+
+start_relay() # DIR NG_PORT PMIN: starts our relay with backend "xdp" in the namespace
+{
+	mkdir -p "$1"
+	RELAY_OURS_EXTRA_CONF='dataplane: { backend = "xdp"; };'
+	relay_argv "$1" 127.0.0.1 127.0.0.2 127.0.0.1 "$2" "$3" $(($3 + 99))
+	ip netns exec "$ns" "${RELAY_ARGV[@]}" >"$1/relay.log" 2>&1 &
+	pids+=($!)
+	ip netns exec "$ns" bash -c ". '$here/relay_lib.sh'; ng_wait_pong 127.0.0.1:$2 5" ||
+		{ echo "FAIL: relay does not answer ping"; tail -20 "$1/relay.log"; exit 1; }
+}
+
+start_relay "$tmp/r1" 2223 40000
+status=$("$CTL" -s "$tmp/r1/rtpengine.ctl" status 2>&1)
+if ! grep -q '^dataplane: xdp' <<<"$status"; then
+	if grep -q 'built without libbpf' "$tmp/r1/relay.log"; then
+		echo "SKIP: rtpengine built without XDP (libbpf, clang)"
+		rc=0
+		exit 77
+	fi
+	fail "dataplane is not xdp: $(grep -E 'dataplane|xdp' <<<"$status"; tail -5 "$tmp/r1/relay.log")"
+fi
+ip -n "$ns" link show lo | grep -q 'prog/xdp' && pass "XDP program on the namespace's lo" ||
+	fail "no XDP program on lo: $(ip -n "$ns" link show lo)"
+
+ip netns exec "$ns" timeout 60 python3 "$here/relay_xdp.py" 2223 "$tmp/r1/rtpengine.ctl" "$CTL" ||
+	fails=$((fails + 1))
+
+# a second relay: lo's XDP hook is taken, so it warns and runs as plain "sockets"
+start_relay "$tmp/r2" 2225 40200
+status=$("$CTL" -s "$tmp/r2/rtpengine.ctl" status 2>&1)
+if grep -q '^dataplane: sockets' <<<"$status" &&
+	grep -q 'cannot attach XDP.*running as plain "sockets"' "$tmp/r2/relay.log"; then
+	pass "XDP hook taken: $(grep -o 'cannot attach XDP.*' "$tmp/r2/relay.log")"
+else
+	fail "second relay: $(grep dataplane <<<"$status"; tail -3 "$tmp/r2/relay.log")"
+fi
+stop_relay "${pids[1]}"
+ip -n "$ns" link show lo | grep -q 'prog/xdp' && pass "the second relay left the first one's program" ||
+	fail "the second relay detached the first one's program"
+
+stop_relay "${pids[0]}"
+pids=()
+if ip -n "$ns" link show lo | grep -q xdp; then
+	fail "XDP program still attached after shutdown: $(ip -n "$ns" link show lo)"
+else
+	pass "shutdown detached the XDP program"
+fi
+[[ $fails -eq 0 ]] && rc=0
+exit $rc
