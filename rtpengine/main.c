@@ -61,9 +61,13 @@ static void status_xdp(struct ctl_reply *r, const struct relay *relay)
 	if (relay->cfg.backend != RTPENGINE_BACKEND_XDP ||
 	    dp_sockets_xdp_stats(relay->dp, &x) != 0 || !x.active)
 		return;
-	ctl_printf(r, "xdp: sockets=%u rx=%llu tx=%llu slow=%llu dropped=%llu\n", x.sockets,
-		   (unsigned long long)x.rx, (unsigned long long)x.tx, (unsigned long long)x.slow,
-		   (unsigned long long)x.dropped);
+	ctl_printf(r,
+		   "xdp: sockets=%u rx=%llu tx=%llu slow=%llu dropped=%llu kernel_dropped=%llu"
+		   " rx_ring_full=%llu fill_empty=%llu\n",
+		   x.sockets, (unsigned long long)x.rx, (unsigned long long)x.tx,
+		   (unsigned long long)x.slow, (unsigned long long)x.dropped,
+		   (unsigned long long)x.kernel_dropped, (unsigned long long)x.rx_ring_full,
+		   (unsigned long long)x.fill_empty);
 }
 
 static void status_sessions(struct ctl_reply *r, const struct relay *relay)

@@ -146,6 +146,9 @@ static void xdp_metrics(struct metrics_writer *w, const struct dp_sockets_xdp_st
 			0, x->slow);
 	metrics_counter(w, "rtpengine_xdp_dropped_packets_total",
 			"Frames received on AF_XDP sockets and dropped.", NULL, 0, x->dropped);
+	metrics_counter(w, "rtpengine_xdp_kernel_dropped_packets_total",
+			"Frames the kernel dropped on the AF_XDP sockets (rings full or empty).",
+			NULL, 0, x->kernel_dropped);
 	metrics_gauge(w, "rtpengine_xdp_sockets", "AF_XDP sockets of the xdp engine.", NULL, 0,
 		      x->sockets);
 }

@@ -55,6 +55,11 @@ struct dp_sockets_xdp_stats {
 	uint64_t tx;	  /**< frames sent on the AF_XDP sockets (forwards and STUN answers) */
 	uint64_t slow;	  /**< frames received there but sent through the flow's UDP socket */
 	uint64_t dropped; /**< frames received there and dropped (no flow, latch, no parse) */
+	/** frames the kernel dropped on the AF_XDP sockets (XDP_STATISTICS: rx_dropped, which
+	 *  includes FILL ring empty, + RX ring full + invalid TX descriptors) */
+	uint64_t kernel_dropped;
+	uint64_t rx_ring_full; /**< of those: the RX ring was full (the worker fell behind) */
+	uint64_t fill_empty;   /**< times the FILL ring was empty (frames all in flight) */
 };
 
 /**

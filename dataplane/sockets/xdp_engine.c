@@ -237,6 +237,15 @@ void sk_xdp_stats(const struct sk_xdp *x, struct dp_sockets_xdp_stats *st)
 	st->tx = atomic_load_explicit(&x->tx, memory_order_relaxed);
 	st->slow = atomic_load_explicit(&x->slow, memory_order_relaxed);
 	st->dropped = atomic_load_explicit(&x->dropped, memory_order_relaxed);
+	for (unsigned i = 0; i < x->nxq; i++) {
+		struct xdp_statistics k;
+
+		if (xsk_kernel_stats(&x->xq[i].x, &k) != 0)
+			continue;
+		st->rx_ring_full += k.rx_ring_full;
+		st->fill_empty += k.rx_fill_ring_empty_descs;
+		st->kernel_dropped += k.rx_dropped + k.rx_ring_full + k.tx_invalid_descs;
+	}
 }
 
 /* ---- the engine: flows in and out of the map (worker) ---- */

@@ -232,6 +232,14 @@ void xsk_tx_kick(struct xsk *x)
 	x->tx_queued = 0;
 }
 
+int xsk_kernel_stats(const struct xsk *x, struct xdp_statistics *st)
+{
+	socklen_t len = sizeof(*st);
+
+	memset(st, 0, sizeof(*st));
+	return getsockopt(x->fd, SOL_XDP, XDP_STATISTICS, st, &len) < 0 ? -errno : 0;
+}
+
 unsigned xsk_recycle(struct xsk *x)
 {
 	const uint64_t *c = x->comp.desc;

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define XSK_FRAME_SIZE 2048u
-#define XSK_FRAMES     8192u /* FILL/COMPLETION size; RX/TX have half */
+#define XSK_FRAMES     32768u /* FILL/COMPLETION size; RX/TX have half */
 
 struct xsk_ring {
 	uint32_t *producer, *consumer, *flags;
@@ -53,6 +53,8 @@ void xsk_fill_put(struct xsk *x, uint64_t addr);
 bool xsk_tx_put(struct xsk *x, uint64_t addr, uint32_t len);
 /** Makes the kernel send what TX holds (copy mode sends at most 32 frames a call: loops). */
 void xsk_tx_kick(struct xsk *x);
+/** The kernel's counters of this socket (XDP_STATISTICS). Any thread. @return 0 or -errno. */
+int xsk_kernel_stats(const struct xsk *x, struct xdp_statistics *st);
 /** Moves completed TX frames back to FILL. @return how many. */
 unsigned xsk_recycle(struct xsk *x);
 

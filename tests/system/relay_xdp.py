@@ -58,10 +58,10 @@ def media(r):
 
 def xdp_status():
     out = subprocess.run([SBCCTL, "-s", CTL, "status"], capture_output=True, text=True).stdout
-    m = re.search(r"^xdp: sockets=(\d+) rx=(\d+) tx=(\d+) slow=(\d+) dropped=(\d+)", out, re.M)
+    m = re.search(r"^xdp: sockets=(\d+) rx=(\d+) tx=(\d+) slow=(\d+) dropped=(\d+) kernel_dropped=(\d+)", out, re.M)
     if not m:
         sys.exit("no xdp line in status:\n" + out)
-    return dict(zip(("sockets", "rx", "tx", "slow", "dropped"), map(int, m.groups())))
+    return dict(zip(("sockets", "rx", "tx", "slow", "dropped", "kdrop"), map(int, m.groups())))
 
 
 def rtp(ssrc, seq, tag):
