@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# tests/bench/bench_relay.sh: RTP forwarding benchmark of our rtpengine against Sipwise's
-# (userspace, --table=-1), measured in the same run on loopback. Run by hand; not a meson test.
+# tests/bench/bench_relay.sh: RTP forwarding benchmark of our rtpengine (sockets backend, and
+# backend "xdp": AF_XDP) against Sipwise's (userspace, --table=-1), measured in the same run on
+# loopback. Run by hand, as root; not a meson test.
+#
+# Each side (relay + generator) runs in a private network namespace the script creates and
+# deletes, with only lo up: the sides do not share a loopback (the xdp side's XDP program on its
+# lo would otherwise run for the other sides' packets too) and the host's lo stays untouched.
+# Every namespace gets the same lo settings (route_localnet and accept_local, which frames sent
+# by AF_XDP on lo need: they re-enter lo as received, where 127/8 are martians otherwise).
 #
 # Each relay has two interfaces, access 127.0.0.1 and core 127.0.0.2, and runs pinned to CPU 1
 # (taskset); the generator (rtp_load bench, sendmmsg/recvmmsg) runs pinned to CPU 0. A step
@@ -30,10 +37,11 @@
 #
 # Usage: SBC_BUILD_DIR=build-rel tests/bench/bench_relay.sh      (release build recommended)
 # Settings (environment): BENCH_CALLS ("250 500 1000 2000 3000"), BENCH_PPS (50),
-# BENCH_STEP_S (3), BENCH_SOCKETS (8 per side), BENCH_SIDES ("ours sipwise"),
+# BENCH_STEP_S (3), BENCH_SOCKETS (8 per side), BENCH_SIDES ("ours xdp sipwise"),
 # RTPENGINE_BIN (ours), RTP_LOAD (default $SBC_BUILD_DIR/tests/integration/rtp_load).
 # Prints a table and the ratios ours/sipwise; results also in $BENCH_RESULTS (default
-# $SBC_BUILD_DIR/bench-relay/<date>). Exit 0 done, 1 setup failure, 77 skip (no taskset, < 2 CPUs).
+# $SBC_BUILD_DIR/bench-relay/<date>). Exit 0 done, 1 setup failure, 77 skip (no taskset, < 2 CPUs,
+# not root or no ip(8): the namespaces).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -45,7 +53,7 @@ SBC_BUILD_DIR=$(cd "$SBC_BUILD_DIR" 2>/dev/null && pwd) || { echo "no SBC_BUILD_
 : "${BENCH_PPS:=50}"
 : "${BENCH_STEP_S:=3}"
 : "${BENCH_SOCKETS:=8}"
-: "${BENCH_SIDES:=ours sipwise}"
+: "${BENCH_SIDES:=ours xdp sipwise}"
 : "${RTP_LOAD:=$SBC_BUILD_DIR/tests/integration/rtp_load}"
 : "${BENCH_RESULTS:=$SBC_BUILD_DIR/bench-relay/$(date +%Y%m%d-%H%M%S)}"
 RELAY_CPU=1 GEN_CPU=0
@@ -56,20 +64,39 @@ NGA=127.0.0.1:$NG_PORT
 export RTP_LOAD_PORT_A=$((10000 + $$ % 500 * 20)) RTP_LOAD_PORT_B=$((10010 + $$ % 500 * 20))
 command -v taskset >/dev/null || { echo "SKIP: taskset is not installed"; exit 77; }
 (($(nproc) >= 2)) || { echo "SKIP: needs 2 CPUs"; exit 77; }
+[[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
+command -v ip >/dev/null || { echo "SKIP: ip(8) is not installed"; exit 77; }
 [[ -x $RTP_LOAD ]] || { echo "no rtp_load at $RTP_LOAD (ninja -C $SBC_BUILD_DIR)" >&2; exit 1; }
 mkdir -p "$BENCH_RESULTS" || exit 1
 RES=$(cd "$BENCH_RESULTS" && pwd)
 TICKS=$(getconf CLK_TCK)
 timer=()
 [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -f "gen_cpu_s=%U+%S")
-trap 'for p in "${relay_pid[@]}"; do kill -KILL "$p" 2>/dev/null; done' EXIT
+NS_PREFIX=sbcbench-$$
+declare -A netns=()
+trap 'for p in "${relay_pid[@]}"; do kill -KILL "$p" 2>/dev/null; done
+for n in "${netns[@]}"; do ip netns del "$n" 2>/dev/null; done' EXIT
+
+# ns_make SIDE: the side's namespace, lo up with the same settings for every side.
+ns_make()
+{
+	local n=$NS_PREFIX-$1
+	ip netns add "$n" || return 1
+	netns[$1]=$n
+	ip -n "$n" link set lo up &&
+		ip netns exec "$n" sysctl -qw net.ipv4.conf.all.route_localnet=1 \
+			net.ipv4.conf.lo.route_localnet=1 net.ipv4.conf.all.accept_local=1 \
+			net.ipv4.conf.lo.accept_local=1
+}
+NS= # the namespace of the side being measured: every command of a step runs in it
+inns() { ip netns exec "$NS" "$@"; }
 deadline=$((SECONDS + 290)) # the whole bench stays under 5 minutes
 
 # rcvbuf_errors: UDP receive-buffer drops of this network namespace so far (/proc/net/snmp),
 # the relay's and the generator's alike (and anyone else's on this host).
 rcvbuf_errors()
 {
-	awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) col[$i] = i; h = 1 } else print $col["RcvbufErrors"] }' /proc/net/snmp
+	inns awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) col[$i] = i; h = 1 } else print $col["RcvbufErrors"] }' /proc/net/snmp
 }
 
 ticks() # PID: utime+stime of all its threads, in clock ticks
@@ -84,7 +111,7 @@ ticks() # PID: utime+stime of all its threads, in clock ticks
 # calls_up N STREAMS-FILE: N calls over ng, one line per call in STREAMS-FILE; 0 if all set up.
 calls_up()
 {
-	python3 - "$NGA" "$1" "$2" "$BENCH_SOCKETS" "$RTP_LOAD_PORT_A" "$RTP_LOAD_PORT_B" <<'PY'
+	inns python3 - "$NGA" "$1" "$2" "$BENCH_SOCKETS" "$RTP_LOAD_PORT_A" "$RTP_LOAD_PORT_B" <<'PY'
 import os, re, socket, sys
 sys.path.insert(0, os.environ["NG_DIR"])
 from ng_tool import benc, bdec
@@ -129,7 +156,7 @@ PY
 
 calls_down() # N
 {
-	python3 - "$NGA" "$1" <<'PY'
+	inns python3 - "$NGA" "$1" <<'PY'
 import os, socket, sys
 sys.path.insert(0, os.environ["NG_DIR"])
 from ng_tool import benc
@@ -157,22 +184,29 @@ printf "$fmt" relay calls offered tx_pps rx_pps loss% cpu_s cpu% cpu_s/Mpkt kpkt
 # relay_pid[SIDE] and nga[SIDE]; 1 if it is not there or does not answer.
 relay_start()
 {
-	local side=$1 i=$2 pmin=$((PMIN - $2 * 10000)) pmax=$((PMAX - $2 * 10000))
-	export RELAY=$side
-	if [[ $side == ours && -z ${RTPENGINE_BIN:-} ]]; then
+	local side=$1 i=$2 pmin=$((PMIN - $2 * 10000)) pmax=$((PMAX - $2 * 10000)) impl=$1
+	local extra=""
+	# "xdp" is ours with the AF_XDP engine
+	[[ $side == xdp ]] && impl=ours extra='dataplane: { backend = "xdp"; };'
+	export RELAY=$impl
+	if [[ $impl == ours && -z ${RTPENGINE_BIN:-} ]]; then
 		RTPENGINE_BIN=$SBC_BUILD_DIR/rtpengine/rtpengine
 	fi
 	(relay_pick) >/dev/null || { echo "$side: relay not available, skipped" | tee -a "$RES/summary.txt"; return 1; }
 	relay_pick >/dev/null
+	ns_make "$side" || { echo "$side: no network namespace, skipped" | tee -a "$RES/summary.txt"; return 1; }
+	NS=${netns[$side]}
 	nga[$side]=127.0.0.1:$((NG_PORT + i))
-	RELAY_LOG_LEVEL=4 RELAY_OURS_LOG_LEVEL=warn relay_argv "$RES" 127.0.0.1 127.0.0.2 127.0.0.1 \
-		"$((NG_PORT + i))" "$pmin" "$pmax"
-	[[ $side == ours ]] && cp "$RES/rtpengine.conf" "$RES/ours.conf" 2>/dev/null
+	mkdir -p "$RES/$side"
+	RELAY_LOG_LEVEL=4 RELAY_OURS_LOG_LEVEL=warn RELAY_OURS_EXTRA_CONF=$extra \
+		relay_argv "$RES/$side" 127.0.0.1 127.0.0.2 127.0.0.1 "$((NG_PORT + i))" "$pmin" "$pmax"
 	[[ $side == ours ]] && echo "ours: sockets engine ${SBC_DP_SOCKETS_ENGINE:-auto (io_uring if available)}" |
 		tee -a "$RES/summary.txt"
-	taskset -c "$RELAY_CPU" "${RELAY_ARGV[@]}" >"$RES/$side.log" 2>&1 &
+	# not through inns (a function: & would fork a subshell); ip netns exec execs the
+	# command, so $! is the relay's PID
+	ip netns exec "$NS" taskset -c "$RELAY_CPU" "${RELAY_ARGV[@]}" >"$RES/$side.log" 2>&1 &
 	relay_pid[$side]=$!
-	if ! ng_wait_pong "${nga[$side]}" 5; then
+	if ! inns bash -c ". '$root/tests/system/relay_lib.sh'; ng_wait_pong ${nga[$side]} 5"; then
 		echo "$side: no pong, skipped" | tee -a "$RES/summary.txt"
 		kill -KILL "${relay_pid[$side]}"; wait "${relay_pid[$side]}" 2>/dev/null; unset "relay_pid[$side]"
 		return 1
@@ -185,7 +219,7 @@ bench_step()
 {
 	local side=$1 calls=$2 pid=${relay_pid[$1]} out w0 w1 t0 t1 e0 e1
 	local rx loss rxpps off txpps gencpu genok genstop cpu cpupct perm kpc
-	NGA=${nga[$side]}
+	NGA=${nga[$side]} NS=${netns[$side]}
 	if ! calls_up "$calls" "$RES/$side-$calls.streams" 2>"$RES/$side-$calls.setup.err"; then
 		echo "$side: $calls calls could not be set up: $(tail -1 "$RES/$side-$calls.setup.err")" |
 			tee -a "$RES/summary.txt"
@@ -193,7 +227,7 @@ bench_step()
 		return 1
 	fi
 	w0=$EPOCHREALTIME t0=$(ticks "$pid") e0=$(rcvbuf_errors)
-	out=$(taskset -c "$GEN_CPU" "${timer[@]}" "$RTP_LOAD" bench "$RES/$side-$calls.streams" \
+	out=$(inns taskset -c "$GEN_CPU" "${timer[@]}" "$RTP_LOAD" bench "$RES/$side-$calls.streams" \
 		"$BENCH_PPS" $((BENCH_STEP_S * 1000)) "$BENCH_SOCKETS" 2>&1)
 	t1=$(ticks "$pid") w1=$EPOCHREALTIME e1=$(rcvbuf_errors)
 	calls_down "$calls"
@@ -202,6 +236,9 @@ bench_step()
 		return 1
 	fi
 	echo "$side $calls: $out" >>"$RES/raw.txt"
+	# ours: the dataplane's own view (the xdp engine's frames and kernel drops)
+	[[ -S $RES/$side/rtpengine.ctl ]] && "$SBC_BUILD_DIR/sbc/sbcctl" -s "$RES/$side/rtpengine.ctl" \
+		status 2>/dev/null | grep -E '^(dataplane|xdp):' | sed "s/^/$side $calls: /" >>"$RES/raw.txt"
 	kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$out"; }
 	rx=$(kv received) loss=$(kv loss_pct) rxpps=$(kv rx_pps) off=$(kv pps_offered)
 	txpps=$(kv tx_pps)
@@ -259,27 +296,32 @@ relay_pid=()
 	for side in $BENCH_SIDES; do
 		echo "$side: highest clean rate (loss < 0.1%): ${best_pps[$side]:-none} pps (${best_calls[$side]:-0} calls), ${cpu_per_m[$side]:-?} CPU-s per Mpkt there${gen_bound[$side]:+ (a lower bound: the generator could not offer ${gen_bound[$side]} pps)}"
 	done
-	# the same steps side by side: packets per CPU-second ours / Sipwise's (= their CPU-s per
-	# Mpkt / ours), at every step both forwarded cleanly
-	common=""
-	for calls in $BENCH_CALLS; do
-		[[ -n ${perm_at[ours:$calls]:-} && -n ${perm_at[sipwise:$calls]:-} ]] || continue
-		if [[ -z $common ]]; then
-			echo
-			printf '%6s %10s %10s %12s %12s %14s\n' calls ours_rx sw_rx ours_s/Mpkt sw_s/Mpkt pkt/cpu_s_ratio
+	# the same steps side by side: packets per CPU-second of each of ours (sockets, xdp) /
+	# Sipwise's (= their CPU-s per Mpkt / ours), at every step both forwarded cleanly
+	for side in $BENCH_SIDES; do
+		[[ $side == sipwise ]] && continue
+		common=""
+		for calls in $BENCH_CALLS; do
+			[[ -n ${perm_at[$side:$calls]:-} && -n ${perm_at[sipwise:$calls]:-} ]] || continue
+			if [[ -z $common ]]; then
+				echo
+				printf '%-7s %6s %10s %10s %12s %12s %14s\n' side calls rx sw_rx s/Mpkt \
+					sw_s/Mpkt pkt/cpu_s_ratio
+			fi
+			common=$calls
+			awk -v d="$side" -v c="$calls" -v ro="${rx_at[$side:$calls]}" \
+				-v rs="${rx_at[sipwise:$calls]}" -v o="${perm_at[$side:$calls]}" \
+				-v s="${perm_at[sipwise:$calls]}" \
+				'BEGIN { printf "%-7s %6s %10s %10s %12s %12s %13.2fx\n", d, c, ro, rs, o, s, (o > 0 ? s / o : 0) }'
+		done
+		if [[ -n ${best_pps[$side]:-} && -n ${best_pps[sipwise]:-} ]]; then
+			awk -v d="$side" -v o="${best_pps[$side]}" -v s="${best_pps[sipwise]}" -v n="$common" \
+				-v co="${perm_at[$side:$common]:-0}" -v cs="${perm_at[sipwise:$common]:-0}" 'BEGIN {
+				printf "ratio %s/sipwise: highest clean rate %.2fx", d, o / s
+				if (n != "" && co > 0)
+					printf "; packets per CPU-second %.2fx (at %d calls, the highest step both forwarded cleanly)", cs / co, n
+				printf "\n" }'
 		fi
-		common=$calls
-		awk -v c="$calls" -v ro="${rx_at[ours:$calls]}" -v rs="${rx_at[sipwise:$calls]}" \
-			-v o="${perm_at[ours:$calls]}" -v s="${perm_at[sipwise:$calls]}" \
-			'BEGIN { printf "%6s %10s %10s %12s %12s %13.2fx\n", c, ro, rs, o, s, (o > 0 ? s / o : 0) }'
 	done
-	if [[ -n ${best_pps[ours]:-} && -n ${best_pps[sipwise]:-} ]]; then
-		awk -v o="${best_pps[ours]}" -v s="${best_pps[sipwise]}" -v n="$common" \
-			-v co="${perm_at[ours:$common]:-0}" -v cs="${perm_at[sipwise:$common]:-0}" 'BEGIN {
-			printf "ratio ours/sipwise: highest clean rate %.2fx", o / s
-			if (n != "" && co > 0)
-				printf "; packets per CPU-second %.2fx (at %d calls, the highest step both forwarded cleanly)", cs / co, n
-			printf "\n" }'
-	fi
 	echo "results: $RES"
 } | tee -a "$RES/summary.txt"
