@@ -5,8 +5,9 @@
 #   test   build + what the test suites need (clang/libFuzzer, netns tools, peers)
 set -eu
 
+# libbpf-dev and clang: the sockets dataplane's xdp engine (optional, built when both are found)
 build_pkgs="meson ninja-build pkg-config gcc libc6-dev libconfig-dev libssl-dev
-libnftnl-dev libmnl-dev libdpdk-dev liburing-dev"
+libnftnl-dev libmnl-dev libdpdk-dev liburing-dev libbpf-dev clang"
 test_pkgs="clang libclang-rt-14-dev libcmocka-dev iproute2 nftables ethtool procps python3 openssl
 sip-tester tshark libosip2-dev libsofia-sip-ua-dev rtpengine-daemon baresip-core
 kamailio rtpengine-utils jq"

@@ -323,8 +323,9 @@ static bool send_fast(struct sk_xq *xq, uint64_t addr, uint8_t *frame, struct xf
 	size_t len;
 
 	if (s->reply) {
-		/* the answer is in the scratch buffer: it must fit in the frame */
-		if ((size_t)fi->payload + s->len > XSK_FRAME_SIZE)
+		/* the answer is in the scratch buffer: it must fit in what is left of the chunk
+		 * (received data starts after the kernel's headroom, not at the chunk) */
+		if (addr % XSK_FRAME_SIZE + fi->payload + s->len > XSK_FRAME_SIZE)
 			return false;
 		memcpy(frame + fi->payload, s->buf, s->len);
 	}
