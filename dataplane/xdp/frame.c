@@ -202,7 +202,7 @@ size_t xf_rewrite(uint8_t *frame, const struct xf_info *fi, const uint8_t src_ma
 	uint8_t *ip = frame + fi->l3, *udp = frame + fi->l4;
 	uint8_t macs[2 * XF_MAC_LEN];
 
-	if (sa_family(src) != fi->family || sa_family(dst) != fi->family)
+	if (src->u.sa.sa_family != fi->family || dst->u.sa.sa_family != fi->family)
 		return 0;
 	/* through a copy: the caller may pass the frame's own MACs (a reply swaps them) */
 	memcpy(macs, dst_mac, XF_MAC_LEN);
