@@ -36,6 +36,12 @@ struct {
 	__type(value, __u32);
 } xsks SEC(".maps");
 
+/*
+ * The largest frame an AF_XDP socket takes: a 2 KiB chunk (XSK_FRAME_SIZE) minus the kernel's
+ * headroom (XDP_PACKET_HEADROOM). Longer ones would be dropped there; the UDP socket gets them.
+ */
+#define FRAME_MAX (2048 - 256)
+
 struct vlan_hdr_ {
 	__be16 tci;
 	__be16 proto;
@@ -63,7 +69,7 @@ int sbc_relay(struct xdp_md *ctx)
 	void *l3;
 	__u16 proto;
 
-	if ((void *)(eth + 1) > end)
+	if ((void *)(eth + 1) > end || end - data > FRAME_MAX)
 		return XDP_PASS;
 	proto = eth->h_proto;
 	l3 = eth + 1;
