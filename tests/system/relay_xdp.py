@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""relay_xdp.py NG_PORT CTL SBCCTL: one call through our rtpengine with dataplane "xdp", run
+"""relay_xdp.py NG_PORT CTL SBCCTL [v6]: one call through our rtpengine with dataplane "xdp", run
 inside the network namespace test_relay_xdp.sh made (the XDP program on its lo).
 
 Checks, in order: RTP both ways (the first packets before either side latched, then after);
@@ -7,6 +7,7 @@ the AF_XDP path carried them (`xdp: ... tx=` in status grows by at least the pac
 latching); a stranger's packets are refused on both ports (RTP Bleed) and it receives nothing;
 a STUN binding request on a relay port is answered with the sender's address; after delete,
 packets to the freed port are no longer redirected (the xdp rx counter stands still).
+With v6 (a relay whose interfaces are ::1): RTP both ways over IPv6 through AF_XDP and STUN.
 Prints "ok ..." / "not ok ..." lines; exit 0 when every check passed.
 """
 import os
@@ -43,13 +44,15 @@ def ng(d):
 
 
 def sdp(ip, port):
-    return ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
-            "m=audio %d RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=sendrecv\r\n" % (ip, ip, port))
+    v = "IP6" if ":" in ip else "IP4"
+    return ("v=0\r\no=- 1 1 IN %s %s\r\ns=-\r\nc=IN %s %s\r\nt=0 0\r\n"
+            "m=audio %d RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=sendrecv\r\n"
+            % (v, ip, v, ip, port))
 
 
 def media(r):
     body = r.get(b"sdp", b"").decode()
-    c = re.search(r"^c=IN IP4 (\S+)", body, re.M)
+    c = re.search(r"^c=IN IP[46] (\S+)", body, re.M)
     m = re.search(r"^m=audio (\d+)", body, re.M)
     if r.get(b"result") != b"ok" or not c or not m:
         sys.exit("ng failed: %r" % r)
@@ -72,7 +75,7 @@ SO_RCVBUFFORCE = 33
 
 
 def sock(addr):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in addr[0] else socket.AF_INET, socket.SOCK_DGRAM)
     # frames sent by AF_XDP in copy mode are charged more truesize than the kernel's own
     # datagrams: room for a whole exchange read only after it was sent
     s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20)
@@ -98,8 +101,8 @@ def exchange(a, b, to_a, to_b, n, first):
         b.sendto(rtp(0xB, first + i, b"from-b"), to_b)
         time.sleep(0.002)
     ra, rb = drain(a), drain(b)
-    ok_a = [p for p, src in ra if src == to_a and p[12:18] == b"from-b"]
-    ok_b = [p for p, src in rb if src == to_b and p[12:18] == b"from-a"]
+    ok_a = [p for p, src in ra if src[:2] == to_a and p[12:18] == b"from-b"]
+    ok_b = [p for p, src in rb if src[:2] == to_b and p[12:18] == b"from-a"]
     return len(ok_a), len(ok_b)
 
 
@@ -180,5 +183,31 @@ def main():
     return 1 if failed else 0
 
 
+def main_v6():
+    a, b = sock(("::1", 21010)), sock(("::1", 21012))
+    common = {"call-id": "xdp-6", "from-tag": "ta", "replace": ["origin"], "ICE": "remove"}
+    o = ng(dict(common, command="offer", direction=["access", "core"],
+                **{"received-from": ["IP6", "::1"], "sdp": sdp("::1", 21010)}))
+    to_b = media(o)
+    r = ng(dict(common, command="answer", direction=["core", "access"],
+                **{"to-tag": "tb", "received-from": ["IP6", "::1"], "sdp": sdp("::1", 21012)}))
+    to_a = media(r)
+    na, nb = exchange(a, b, to_a, to_b, 10, 1)
+    mid = xdp_status()
+    na2, nb2 = exchange(a, b, to_a, to_b, 50, 100)
+    after = xdp_status()
+    check(na == 10 and nb == 10 and na2 == 50 and nb2 == 50,
+          "IPv6: RTP both ways (%d, %d of 10; %d, %d of 50)" % (na, nb, na2, nb2))
+    check(after["tx"] - mid["tx"] >= 100, "IPv6: AF_XDP carried them: tx %d -> %d"
+          % (mid["tx"], after["tx"]))
+    tid, req = stun_request()
+    a.sendto(req, to_a)
+    got = [p for p, src in drain(a, 0.5) if src[:2] == to_a]
+    check(any(len(p) >= 20 and p[8:20] == tid and p[:2] == b"\x01\x01" for p in got),
+          "IPv6: STUN binding request answered")
+    ng({"command": "delete", "call-id": "xdp-6", "from-tag": "ta"})
+    return 1 if failed else 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_v6() if sys.argv[4:] == ["v6"] else main())

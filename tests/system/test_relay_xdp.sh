@@ -2,7 +2,8 @@
 # The xdp dataplane engine end to end, as root, in a network namespace of its own (the XDP
 # program goes on that namespace's lo, never the host's): tests/system/relay_xdp.py drives one
 # call (RTP both ways through AF_XDP, RTP Bleed refused, STUN answered, delete frees the port
-# in the XDP map); a second relay finding the program in place warns and runs as "sockets";
+# in the XDP map, a datagram too long for AF_XDP takes the socket path), then one over IPv6
+# (::1); a second relay finding the program in place warns and runs as "sockets";
 # SIGTERM detaches the program (`ip link` shows no xdp on lo afterwards).
 # lo needs route_localnet and accept_local: a frame sent by AF_XDP re-enters lo as received,
 # and 127/8 sources and destinations are martians there otherwise.
@@ -46,11 +47,11 @@ ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.route_localnet=1 \
 	net.ipv4.conf.lo.route_localnet=1 net.ipv4.conf.all.accept_local=1 \
 	net.ipv4.conf.lo.accept_local=1
 
-start_relay() # DIR NG_PORT PMIN: starts our relay with backend "xdp" in the namespace
+start_relay() # DIR NG_PORT PMIN [ADDRESS]: our relay with backend "xdp" in the namespace
 {
 	mkdir -p "$1"
 	RELAY_OURS_EXTRA_CONF='dataplane: { backend = "xdp"; };'
-	relay_argv "$1" 127.0.0.1 127.0.0.2 127.0.0.1 "$2" "$3" $(($3 + 99))
+	relay_argv "$1" "${4:-127.0.0.1}" "${4:-127.0.0.2}" 127.0.0.1 "$2" "$3" $(($3 + 99))
 	ip netns exec "$ns" "${RELAY_ARGV[@]}" >"$1/relay.log" 2>&1 &
 	pids+=($!)
 	ip netns exec "$ns" bash -c ". '$here/relay_lib.sh'; ng_wait_pong 127.0.0.1:$2 5" ||
@@ -93,5 +94,13 @@ if ip -n "$ns" link show lo | grep -q xdp; then
 else
 	pass "shutdown detached the XDP program"
 fi
+# IPv6: a relay on ::1 (the program attaches again after the first one detached)
+start_relay "$tmp/r6" 2227 40400 ::1
+ip netns exec "$ns" timeout 60 python3 "$here/relay_xdp.py" 2227 "$tmp/r6/rtpengine.ctl" "$CTL" v6 ||
+	fails=$((fails + 1))
+stop_relay "${pids[0]}"
+pids=()
+ip -n "$ns" link show lo | grep -q xdp && fail "IPv6 relay: XDP program still attached" ||
+	pass "IPv6 relay: shutdown detached the XDP program"
 [[ $fails -eq 0 ]] && rc=0
 exit $rc
