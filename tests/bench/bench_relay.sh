@@ -24,6 +24,9 @@
 # generator's core is the limit; steps under 90% are marked generator-bound, and a clean rate
 # reached only so is a lower bound; the relay's CPU-s per million packets stays meaningful).
 # The highest clean rate (rx_pps with loss < 0.1%) is the relay's capacity on one core.
+# ksirq_s: CPU-s of the ksoftirqd threads (both CPUs) during the step: network softirq work
+# that the kernel deferred there is charged to no relay and no generator (it should stay small
+# next to cpu_s for the comparison to hold).
 # rcvbuf_err: UDP receive-buffer drops on the host during the step (relay or generator);
 # gen_cpu%: the generator's CPU time over the step's wall time (from /usr/bin/time): well
 # under 100% while generator-bound means the generator's core is taken by someone else.
@@ -97,6 +100,13 @@ deadline=$((SECONDS + 290)) # the whole bench stays under 5 minutes
 rcvbuf_errors()
 {
 	inns awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) col[$i] = i; h = 1 } else print $col["RcvbufErrors"] }' /proc/net/snmp
+}
+
+ksirq_ticks() # utime+stime of every ksoftirqd thread, in clock ticks
+{
+	local p n=0
+	for p in $(pgrep '^ksoftirqd/'); do n=$((n + $(ticks "$p"))); done
+	echo "$n"
 }
 
 ticks() # PID: utime+stime of all its threads, in clock ticks
@@ -177,8 +187,8 @@ export NG_DIR=$root/tests/system
 declare -A best_pps=() best_calls=() cpu_per_m=() perm_at=() rx_at=() gen_bound=()
 # per step: offered = what the step asks for, tx_pps = what the generator sent, rx_pps = what
 # came back through the relay (forwarded), kpkt/cpu_s = forwarded packets per relay CPU-second
-fmt='%-8s %6s %9s %9s %9s %8s %7s %6s %10s %10s %10s %8s%s\n'
-printf "$fmt" relay calls offered tx_pps rx_pps loss% cpu_s cpu% cpu_s/Mpkt kpkt/cpu_s rcvbuf_err gen_cpu% "" |
+fmt='%-8s %6s %9s %9s %9s %8s %7s %6s %10s %10s %8s %10s %8s%s\n'
+printf "$fmt" relay calls offered tx_pps rx_pps loss% cpu_s cpu% cpu_s/Mpkt kpkt/cpu_s ksirq_s rcvbuf_err gen_cpu% "" |
 	tee "$RES/summary.txt"
 # relay_start SIDE INDEX: starts that relay pinned (its own ng port and media ports), sets
 # relay_pid[SIDE] and nga[SIDE]; 1 if it is not there or does not answer.
@@ -217,7 +227,7 @@ relay_start()
 # relay's ramp ends here (loss, the generator could not go on, set-up failure).
 bench_step()
 {
-	local side=$1 calls=$2 pid=${relay_pid[$1]} out w0 w1 t0 t1 e0 e1
+	local side=$1 calls=$2 pid=${relay_pid[$1]} out w0 w1 t0 t1 e0 e1 k0 k1
 	local rx loss rxpps off txpps gencpu genok genstop cpu cpupct perm kpc
 	NGA=${nga[$side]} NS=${netns[$side]}
 	if ! calls_up "$calls" "$RES/$side-$calls.streams" 2>"$RES/$side-$calls.setup.err"; then
@@ -226,10 +236,10 @@ bench_step()
 		calls_down "$calls"
 		return 1
 	fi
-	w0=$EPOCHREALTIME t0=$(ticks "$pid") e0=$(rcvbuf_errors)
+	w0=$EPOCHREALTIME t0=$(ticks "$pid") e0=$(rcvbuf_errors) k0=$(ksirq_ticks)
 	out=$(inns taskset -c "$GEN_CPU" "${timer[@]}" "$RTP_LOAD" bench "$RES/$side-$calls.streams" \
 		"$BENCH_PPS" $((BENCH_STEP_S * 1000)) "$BENCH_SOCKETS" 2>&1)
-	t1=$(ticks "$pid") w1=$EPOCHREALTIME e1=$(rcvbuf_errors)
+	t1=$(ticks "$pid") w1=$EPOCHREALTIME e1=$(rcvbuf_errors) k1=$(ksirq_ticks)
 	calls_down "$calls"
 	if [[ $out != *loss_pct=* ]]; then
 		echo "$side $calls: the generator failed" | tee -a "$RES/summary.txt"
@@ -253,7 +263,8 @@ bench_step()
 	perm=$(awk -v c="$cpu" -v r="$rx" 'BEGIN { printf "%.2f", (r > 0 ? c / (r / 1e6) : 0) }')
 	kpc=$(awk -v p="$perm" 'BEGIN { printf "%.0f", (p > 0 ? 1000 / p : 0) }')
 	printf "$fmt" "$side" "$calls" "$off" "$txpps" "$rxpps" "$loss" "$cpu" "$cpupct" "$perm" \
-		"$kpc" "$((e1 - e0))" "$gencpu" "$( ((genok)) || echo "  generator-bound")" |
+		"$kpc" "$(awk -v k=$((k1 - k0)) -v t="$TICKS" 'BEGIN { printf "%.2f", k / t }')" \
+		"$((e1 - e0))" "$gencpu" "$( ((genok)) || echo "  generator-bound")" |
 		tee -a "$RES/summary.txt"
 	((genok)) || gen_bound[$side]=$off
 	if awk -v l="$loss" 'BEGIN { exit !(l < 0.1) }'; then
