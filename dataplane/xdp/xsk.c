@@ -107,19 +107,13 @@ static int rings_setup(struct xsk *x)
 	return err;
 }
 
-/* Zero-copy where the driver has it, else copy mode (lo, veth, generic XDP). */
-static int xsk_bind(struct xsk *x)
+static int xsk_bind(struct xsk *x, uint16_t flags)
 {
 	struct sockaddr_xdp sxdp = { .sxdp_family = AF_XDP,
+				     .sxdp_flags = flags,
 				     .sxdp_ifindex = (uint32_t)x->ifindex,
 				     .sxdp_queue_id = x->queue };
 
-	sxdp.sxdp_flags = XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP;
-	if (bind(x->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) == 0) {
-		x->zerocopy = true;
-		return 0;
-	}
-	sxdp.sxdp_flags = XDP_COPY | XDP_USE_NEED_WAKEUP;
 	return bind(x->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) < 0 ? -errno : 0;
 }
 
@@ -133,9 +127,9 @@ static void fill_all(struct xsk *x)
 	store_release(x->fill.producer, prod + XSK_FRAMES);
 }
 
-int xsk_open(struct xsk *x, int ifindex, unsigned queue, int map_fd)
+/* A socket bound with @p flags, its FILL ring full. 0 or -errno (nothing left open). */
+static int open_mode(struct xsk *x, int ifindex, unsigned queue, uint16_t flags)
 {
-	uint32_t key = queue;
 	int err;
 
 	memset(x, 0, sizeof(*x));
@@ -149,12 +143,31 @@ int xsk_open(struct xsk *x, int ifindex, unsigned queue, int map_fd)
 		err = rings_setup(x);
 	if (!err) {
 		fill_all(x); /* before bind: the first frames must find room */
-		err = xsk_bind(x);
+		err = xsk_bind(x, flags);
 	}
-	if (!err && bpf_map_update_elem(map_fd, &key, &x->fd, BPF_ANY) < 0)
-		err = -errno;
 	if (err)
 		xsk_close(x);
+	return err;
+}
+
+int xsk_open(struct xsk *x, int ifindex, unsigned queue, int map_fd)
+{
+	uint32_t key = queue;
+	int err;
+
+	/* zero-copy where the driver has it, else copy mode (lo, veth, generic XDP); a fresh
+	 * socket for the second try: a failed bind may have taken the rings with it */
+	err = open_mode(x, ifindex, queue, XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP);
+	if (!err)
+		x->zerocopy = true;
+	else
+		err = open_mode(x, ifindex, queue, XDP_COPY | XDP_USE_NEED_WAKEUP);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(map_fd, &key, &x->fd, BPF_ANY) < 0) {
+		err = -errno;
+		xsk_close(x);
+	}
 	return err;
 }
 

@@ -21,9 +21,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ng_tool import benc, bdec  # noqa: E402
 
-NG = ("127.0.0.1", int(sys.argv[1]))
+# the relay's ng address and the endpoints' addresses: loopback unless the environment says
+# (the veth set-up of test_relay_xdp.sh)
+NG = (os.environ.get("XDP_NG_HOST", "127.0.0.1"), int(sys.argv[1]))
 CTL, SBCCTL = sys.argv[2], sys.argv[3]
-A_ADDR, B_ADDR, X_ADDR = ("127.0.0.1", 21000), ("127.0.0.2", 21002), ("127.0.0.3", 21004)
+A_ADDR = (os.environ.get("XDP_A", "127.0.0.1"), 21000)
+B_ADDR = (os.environ.get("XDP_B", "127.0.0.2"), 21002)
+X_ADDR = (os.environ.get("XDP_X", "127.0.0.3"), 21004)
 failed = 0
 
 

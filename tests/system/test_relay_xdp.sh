@@ -3,7 +3,8 @@
 # program goes on that namespace's lo, never the host's): tests/system/relay_xdp.py drives one
 # call (RTP both ways through AF_XDP, RTP Bleed refused, STUN answered, delete frees the port
 # in the XDP map, a datagram too long for AF_XDP takes the socket path), then one over IPv6
-# (::1); a second relay finding the program in place warns and runs as "sockets";
+# (::1), then the same call over a veth pair (native XDP, endpoints in a second namespace, the
+# next hop's MAC learned from the latched peers); a second relay finding the program in place warns and runs as "sockets";
 # SIGTERM detaches the program (`ip link` shows no xdp on lo afterwards).
 # lo needs route_localnet and accept_local: a frame sent by AF_XDP re-enters lo as received,
 # and 127/8 sources and destinations are martians there otherwise.
@@ -37,6 +38,7 @@ cleanup()
 {
 	for p in "${pids[@]}"; do stop_relay "$p"; done
 	ip netns del "$ns" 2>/dev/null
+	ip netns del "sbcxdpc-$$" 2>/dev/null
 	[[ $rc -eq 0 ]] && rm -rf "$tmp" || echo "logs kept in $tmp"
 }
 trap cleanup EXIT
@@ -47,14 +49,17 @@ ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.route_localnet=1 \
 	net.ipv4.conf.lo.route_localnet=1 net.ipv4.conf.all.accept_local=1 \
 	net.ipv4.conf.lo.accept_local=1
 
-start_relay() # DIR NG_PORT PMIN [ADDRESS]: our relay with backend "xdp" in the namespace
+# start_relay DIR NG_PORT PMIN [ADDRESS [NG_ADDRESS]]: our relay with backend "xdp" in the
+# namespace, interfaces access and core on ADDRESS (default 127.0.0.1 and 127.0.0.2)
+start_relay()
 {
+	local ngaddr=${5:-127.0.0.1}
 	mkdir -p "$1"
 	RELAY_OURS_EXTRA_CONF='dataplane: { backend = "xdp"; };'
-	relay_argv "$1" "${4:-127.0.0.1}" "${4:-127.0.0.2}" 127.0.0.1 "$2" "$3" $(($3 + 99))
+	relay_argv "$1" "${4:-127.0.0.1}" "${4:-127.0.0.2}" "$ngaddr" "$2" "$3" $(($3 + 99))
 	ip netns exec "$ns" "${RELAY_ARGV[@]}" >"$1/relay.log" 2>&1 &
 	pids+=($!)
-	ip netns exec "$ns" bash -c ". '$here/relay_lib.sh'; ng_wait_pong 127.0.0.1:$2 5" ||
+	ip netns exec "$ns" bash -c ". '$here/relay_lib.sh'; ng_wait_pong $ngaddr:$2 5" ||
 		{ echo "FAIL: relay does not answer ping"; tail -20 "$1/relay.log"; exit 1; }
 }
 
@@ -102,5 +107,27 @@ stop_relay "${pids[0]}"
 pids=()
 ip -n "$ns" link show lo | grep -q xdp && fail "IPv6 relay: XDP program still attached" ||
 	pass "IPv6 relay: shutdown detached the XDP program"
+# veth: native XDP, real MACs. The endpoints live in a second namespace behind a veth pair;
+# the relay learns the next hop (their MAC) from the latched peer's frames.
+nsc=sbcxdpc-$$
+ip netns add "$nsc" || { echo "FAIL: cannot create network namespace $nsc"; exit 1; }
+ip -n "$ns" link add xr0 type veth peer name xc0 netns "$nsc"
+ip -n "$ns" addr add 10.199.0.1/24 dev xr0
+ip -n "$ns" link set xr0 up
+for a in 10.199.0.2 10.199.0.3 10.199.0.4; do ip -n "$nsc" addr add $a/24 dev xc0; done
+ip -n "$nsc" link set xc0 up
+ip -n "$nsc" link set lo up
+start_relay "$tmp/rv" 2229 40600 10.199.0.1 10.199.0.1
+ip -n "$ns" link show xr0 | grep -q 'prog/xdp' && pass "veth: XDP program on xr0: $(ip -n "$ns" link show xr0 | grep -oE ' xdp(generic|offload)? ' | head -1)" ||
+	fail "veth: no XDP program on xr0"
+XDP_NG_HOST=10.199.0.1 XDP_A=10.199.0.2 XDP_B=10.199.0.3 XDP_X=10.199.0.4 \
+	ip netns exec "$nsc" timeout 60 python3 "$here/relay_xdp.py" 2229 "$tmp/rv/rtpengine.ctl" "$CTL" ||
+	fails=$((fails + 1))
+stop_relay "${pids[0]}"
+pids=()
+ip -n "$ns" link show xr0 | grep -q "prog/xdp" && fail "veth: XDP program still attached" ||
+	pass "veth: shutdown detached the XDP program"
+ip netns del "$nsc"
+
 [[ $fails -eq 0 ]] && rc=0
 exit $rc
