@@ -707,6 +707,25 @@ static void test_bad_calls(void **state)
 }
 
 /* Linked flows must share a group (and so a worker), whatever the number of workers. */
+/*
+ * The xdp engine without a netdev to attach to (no relay address given; as when XDP cannot be
+ * attached): the backend warns and runs as plain "sockets", its xdp counters inactive.
+ */
+static void test_xdp_falls_back(void **state)
+{
+	struct dp_sockets_conf conf = { .workers = 2, .engine = DP_SOCKETS_ENGINE_XDP };
+	struct dp_sockets_xdp_stats st;
+	struct dataplane *dp;
+
+	(void)state;
+	assert_int_equal(dp_sockets_alloc(&dp, &conf), 0);
+	assert_string_equal(dp->ops->name, "sockets");
+	assert_int_equal(dp_sockets_xdp_stats(dp, &st), 0);
+	assert_false(st.active);
+	assert_int_equal(st.rx + st.tx + st.sockets, 0);
+	dataplane_free(dp);
+}
+
 static void test_link_across_groups(void **state)
 {
 	struct dp_flow_params p;
@@ -742,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_update_restarts_window),
 		cmocka_unit_test(test_bad_calls),
 		cmocka_unit_test(test_link_across_groups),
+		cmocka_unit_test(test_xdp_falls_back),
 	};
 
 	srand((unsigned)getpid());
