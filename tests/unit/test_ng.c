@@ -1111,6 +1111,205 @@ static void test_list_limit(void **state)
 	assert_true(strv_eq_cstr(get_str(E->root, "warning"), "invalid value of 'limit'"));
 }
 
+/* --- forks ------------------------------------------------------------------------ */
+
+#define SDP_B2                                                                      \
+	"v=0\r\no=- 3 3 IN IP4 10.0.0.30\r\ns=-\r\nc=IN IP4 10.0.0.30\r\nt=0 0\r\n" \
+	"m=audio 6000 RTP/AVP 0\r\na=sendrecv\r\n"
+
+/* The offer of branch @p vb; @return the port it carries (the fork's RTP port). */
+static unsigned fork_offer(const char *call_id, const char *vb)
+{
+	RUN(S("command", "offer"), S("call-id", call_id), S("from-tag", "a"), S("via-branch", vb),
+	    S("sdp", SDP_A), L("direction", "access", "core"));
+	assert_result("ok");
+	return reply_sdp_port();
+}
+
+/* The answer of the fork @p to_tag (via-branch @p vb, none when NULL) with @p sdp; @return
+ * the port the caller is told. */
+static unsigned fork_answer(const char *call_id, const char *to_tag, const char *vb,
+			    const char *sdp)
+{
+	if (vb)
+		RUN(S("command", "answer"), S("call-id", call_id), S("from-tag", "a"),
+		    S("to-tag", to_tag), S("via-branch", vb), S("sdp", sdp));
+	else
+		RUN(S("command", "answer"), S("call-id", call_id), S("from-tag", "a"),
+		    S("to-tag", to_tag), S("sdp", sdp));
+	assert_result("ok");
+	return reply_sdp_port();
+}
+
+static struct fake_flow *flow_at(unsigned port)
+{
+	return fake_flow_on_port(&E->dp, (uint16_t)port);
+}
+
+static dp_flow_t flow_id(unsigned port)
+{
+	struct fake_flow *f = flow_at(port);
+
+	assert_non_null(f);
+	return (dp_flow_t)(f - E->dp.flows + 1);
+}
+
+static bool has_tag(const char *call_id, const char *tag)
+{
+	RUN(S("command", "query"), S("call-id", call_id));
+	assert_result("ok");
+	return get(get(E->root, "tags"), tag) != NULL;
+}
+
+/* Each via-branch is an offer of its own: its own ports toward its callee, the caller's the
+ * same; the caller's media go to the fork that answered last, every fork's reach the caller. */
+static void test_fork_via_branch(void **state)
+{
+	unsigned p1, p2, a_port;
+
+	(void)state;
+	p1 = fork_offer("fv", "z9hG4bK.1");
+	p2 = fork_offer("fv", "z9hG4bK.2");
+	assert_int_not_equal(p1, p2);
+	assert_int_equal(E->dp.live, 6);
+	assert_int_equal(flow_at(p1)->out, flow_at(p2)->out); /* early media: both to the caller */
+	/* the branch's offer again (a retransmission by another cookie): the same ports */
+	assert_int_equal(fork_offer("fv", "z9hG4bK.2"), p2);
+	a_port = fork_answer("fv", "t1", "z9hG4bK.1", SDP_B);
+	assert_int_equal(flow_at(p1)->out, flow_id(a_port));
+	assert_int_equal(flow_at(a_port)->out, flow_id(p1));
+	/* the second fork answers: the caller is told its same port, its media go there now */
+	assert_int_equal(fork_answer("fv", "t2", "z9hG4bK.2", SDP_B2), a_port);
+	assert_int_equal(flow_at(a_port)->out, flow_id(p2));
+	assert_int_equal(sa_port(&flow_at(p2)->p.latch.expected), 6000);
+	assert_int_equal(sa_port(&flow_at(p1)->p.latch.expected), 5000);
+	assert_int_equal(flow_at(p1)->out, flow_id(a_port));
+	assert_int_equal(flow_at(p2)->out, flow_id(a_port));
+	assert_true(has_tag("fv", "t1") && has_tag("fv", "t2"));
+	/* the losing fork ends: its ports are free, the call and the winner go on */
+	RUN(S("command", "delete"), S("call-id", "fv"), S("from-tag", "a"), S("to-tag", "t1"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 4);
+	assert_null(flow_at(p1));
+	assert_int_equal(free_ports(1), 49);
+	assert_int_equal(flow_at(a_port)->out, flow_id(p2));
+	assert_false(has_tag("fv", "t1"));
+	/* a re-INVITE to the winner keeps its ports */
+	RUN(S("command", "offer"), S("call-id", "fv"), S("from-tag", "a"), S("to-tag", "t2"),
+	    S("via-branch", "z9hG4bK.3"), S("sdp", SDP_A));
+	assert_result("ok");
+	assert_int_equal(reply_sdp_port(), p2);
+	assert_int_equal(E->dp.live, 4);
+	RUN(S("command", "delete"), S("call-id", "fv"), S("from-tag", "t2"), S("to-tag", "a"),
+	    S("delete-delay", "0"));
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 50);
+	assert_int_equal(free_ports(1), 50);
+}
+
+/* A branch that never answered ends by its via-branch (its 487, whatever its to-tag); the
+ * last branch's end is the call's. */
+static void test_fork_branch_cancelled(void **state)
+{
+	unsigned p1, p2, a_port;
+
+	(void)state;
+	p1 = fork_offer("fc", "z9hG4bK.1");
+	p2 = fork_offer("fc", "z9hG4bK.2");
+	a_port = fork_answer("fc", "t1", "z9hG4bK.1", SDP_B);
+	RUN(S("command", "delete"), S("call-id", "fc"), S("from-tag", "a"), S("to-tag", "x487"),
+	    S("via-branch", "z9hG4bK.2"), S("delete-delay", "0"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	assert_int_equal(E->dp.live, 4);
+	assert_null(flow_at(p2));
+	assert_int_equal(flow_at(a_port)->out, flow_id(p1));
+	RUN(S("command", "delete"), S("call-id", "fc"), S("from-tag", "a"),
+	    S("via-branch", "z9hG4bK.1"), S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 0);
+}
+
+/* The active fork ends: the caller's media go back to the fork left. */
+static void test_fork_winner_deleted(void **state)
+{
+	unsigned p1, p2, a_port;
+
+	(void)state;
+	p1 = fork_offer("fw", "z9hG4bK.1");
+	p2 = fork_offer("fw", "z9hG4bK.2");
+	a_port = fork_answer("fw", "t1", "z9hG4bK.1", SDP_B);
+	fork_answer("fw", "t2", "z9hG4bK.2", SDP_B2);
+	assert_int_equal(flow_at(a_port)->out, flow_id(p2));
+	RUN(S("command", "delete"), S("call-id", "fw"), S("from-tag", "a"), S("to-tag", "t2"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(flow_at(a_port)->out, flow_id(p1));
+	/* a new fork offered after the answer does not take the caller's media */
+	fork_offer("fw", "z9hG4bK.3");
+	assert_int_equal(flow_at(a_port)->out, flow_id(p1));
+	assert_int_equal(E->dp.live, 6);
+}
+
+/* One offer, two to-tags (forked after the relay): both forks were sent the same ports, so
+ * they share them; the flows take the SDP of the fork that answered last, and each to-tag is
+ * its own early dialogue that a delete ends alone. */
+static void test_fork_shared_offer(void **state)
+{
+	unsigned pb, a_port;
+
+	(void)state;
+	offer("fs", "a");
+	pb = reply_sdp_port();
+	a_port = fork_answer("fs", "t1", NULL, SDP_B);
+	assert_int_equal(sa_port(&flow_at(pb)->p.latch.expected), 5000);
+	assert_int_equal(fork_answer("fs", "t2", NULL, SDP_B2), a_port);
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(sa_port(&flow_at(pb)->p.latch.expected), 6000);
+	assert_int_equal(flow_at(pb)->out, flow_id(a_port));
+	assert_int_equal(flow_at(a_port)->out, flow_id(pb));
+	assert_true(has_tag("fs", "t1") && has_tag("fs", "t2"));
+	/* the first fork answers again (its 200 after the other's 183): the flows are its own */
+	fork_answer("fs", "t1", NULL, SDP_B);
+	assert_int_equal(sa_port(&flow_at(pb)->p.latch.expected), 5000);
+	fork_answer("fs", "t2", NULL, SDP_B2);
+	/* the active fork ends: the ports go on for the one left, with its SDP */
+	RUN(S("command", "delete"), S("call-id", "fs"), S("from-tag", "a"), S("to-tag", "t2"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(sa_port(&flow_at(pb)->p.latch.expected), 5000);
+	assert_int_equal(flow_at(a_port)->out, flow_id(pb));
+	assert_false(has_tag("fs", "t2"));
+	assert_true(has_tag("fs", "t1"));
+	RUN(S("command", "delete"), S("call-id", "fs"), S("from-tag", "a"), S("to-tag", "t1"),
+	    S("delete-delay", "0"));
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(1), 50);
+}
+
+/* A losing fork's ports are freed; the shared ones stay with the winner. */
+static void test_fork_shared_loser_deleted(void **state)
+{
+	unsigned pb, a_port;
+
+	(void)state;
+	offer("fl", "a");
+	pb = reply_sdp_port();
+	fork_answer("fl", "t1", NULL, SDP_B);
+	a_port = fork_answer("fl", "t2", NULL, SDP_B2);
+	assert_true(has_tag("fl", "t1"));
+	RUN(S("command", "delete"), S("call-id", "fl"), S("from-tag", "a"), S("to-tag", "t1"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(sa_port(&flow_at(pb)->p.latch.expected), 6000);
+	assert_int_equal(flow_at(a_port)->out, flow_id(pb));
+	assert_false(has_tag("fl", "t1"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1145,6 +1344,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_teardown_names_offerer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hash_seeded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_via_branch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_branch_cancelled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_winner_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_shared_offer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_shared_loser_deleted, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
