@@ -1113,6 +1113,9 @@ static void test_list_limit(void **state)
 
 /* --- forks ------------------------------------------------------------------------ */
 
+#define SDP_B_SENDONLY                                                              \
+	"v=0\r\no=- 4 4 IN IP4 10.0.0.40\r\ns=-\r\nc=IN IP4 10.0.0.40\r\nt=0 0\r\n" \
+	"m=audio 7000 RTP/AVP 0\r\na=sendonly\r\n"
 #define SDP_B2                                                                      \
 	"v=0\r\no=- 3 3 IN IP4 10.0.0.30\r\ns=-\r\nc=IN IP4 10.0.0.30\r\nt=0 0\r\n" \
 	"m=audio 6000 RTP/AVP 0\r\na=sendrecv\r\n"
@@ -1310,6 +1313,25 @@ static void test_fork_shared_loser_deleted(void **state)
 	assert_false(has_tag("fl", "t1"));
 }
 
+/* A losing fork's sendonly early media do not put the call on hold (silent timeout). */
+static void test_fork_loser_not_hold(void **state)
+{
+	uint64_t t0 = loop_now_ms(E->loop);
+
+	(void)state;
+	fork_offer("ft", "z9hG4bK.1");
+	fork_offer("ft", "z9hG4bK.2");
+	fork_answer("ft", "t1", "z9hG4bK.1", SDP_B_SENDONLY);
+	fork_answer("ft", "t2", "z9hG4bK.2", SDP_B);
+	calls_tick(E->calls, t0 + 30000);
+	assert_int_equal(calls_counters(E->calls)->current, 1);
+	calls_tick(E->calls, t0 + 61000);
+	assert_int_equal(calls_counters(E->calls)->current, 0);
+	assert_int_equal(calls_counters(E->calls)->ended[CALL_END_TIMEOUT], 1);
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(1), 50);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1349,6 +1371,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fork_winner_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_shared_offer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_shared_loser_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_loser_not_hold, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
