@@ -360,15 +360,37 @@ void mono_refresh_flows(struct calls *c, const struct call *call, const struct m
 	}
 }
 
-static void media_link(struct calls *c, const struct media *from, const struct media *to)
+/* @p from's RTP flow sends its muxed RTCP through @p out (0: with the RTP). */
+static void media_link_rtcp(struct calls *c, struct media *from, dp_flow_t out)
 {
-	if (from->rtp.flow && to->rtp.flow)
-		dp_flow_link(c->conf.dp, from->rtp.flow, to->rtp.flow);
-	if (from->rtcp.flow && to->rtcp.flow)
-		dp_flow_link(c->conf.dp, from->rtcp.flow, to->rtcp.flow);
+	int rc;
+
+	if (!from->rtp.flow || (!out && !from->demuxing))
+		return;
+	rc = dp_flow_link_rtcp(c->conf.dp, from->rtp.flow, out);
+	if (rc == -ENOTSUP)
+		log_debug("rtcp-mux on one side only: the dataplane cannot demultiplex RTCP");
+	from->demuxing = rc == 0 && out;
 }
 
-void mono_link(struct calls *c, const struct monologue *from, const struct monologue *to)
+/*
+ * Packets that @p from's endpoint sends leave through @p to's flows. RTCP multiplexing on one
+ * side only (RFC 5761) is undone here: the mux side's RTCP goes to the other's RTCP port, the
+ * other's RTCP to the mux side's RTP port.
+ */
+static void media_link(struct calls *c, struct media *from, const struct media *to)
+{
+	bool demux = from->rtcp_mux && !to->rtcp_mux, remux = !from->rtcp_mux && to->rtcp_mux;
+	dp_flow_t rtcp_to = remux ? to->rtp.flow : to->rtcp.flow;
+
+	if (from->rtp.flow && to->rtp.flow)
+		dp_flow_link(c->conf.dp, from->rtp.flow, to->rtp.flow);
+	media_link_rtcp(c, from, demux ? to->rtcp.flow : 0);
+	if (from->rtcp.flow && rtcp_to)
+		dp_flow_link(c->conf.dp, from->rtcp.flow, rtcp_to);
+}
+
+void mono_link(struct calls *c, struct monologue *from, const struct monologue *to)
 {
 	for (unsigned i = 0; i < from->nmedia && i < to->nmedia; i++)
 		media_link(c, &from->media[i], &to->media[i]);
@@ -666,6 +688,7 @@ static int offer_media(struct calls *c, struct call *call, struct monologue *a, 
 		if (p->transport_protocol.len && !strv_eq(p->transport_protocol, sm->proto))
 			res->proto_ignored = true;
 		media_take_sdp(ma, sm);
+		ma->mux_keep = sm->rtcp_mux && (p->rtcp_mux & (NG_MUX_DEMUX | NG_MUX_ACCEPT));
 		media_sip_source(ma, a, p);
 		copy_strv(mb->type, sizeof(mb->type), sm->type);
 		copy_strv(mb->proto, sizeof(mb->proto), sm->proto);
@@ -868,8 +891,9 @@ static int answer_media(struct calls *c, struct call *call, struct monologue *a,
 	for (unsigned i = 0; i < sdp->nmedia; i++) {
 		const struct sdp_media *sm = &sdp->media[i];
 		struct media *ma = &a->media[i], *mb = &b->media[i];
-		/* RFC 5761 5.1.1: mux only in answer to an offer of mux */
-		bool mux = use_rtcp_mux(sm, p->rtcp_mux, false) && ma->rtcp_mux;
+		/* RFC 5761 5.1.1: mux only in answer to an offer of mux; kept for the caller when
+		 * its offer said demux or accept (the relay demultiplexes) */
+		bool mux = (use_rtcp_mux(sm, p->rtcp_mux, false) || ma->mux_keep) && ma->rtcp_mux;
 
 		if (sm->port == 0) {
 			media_close(c, a, ma);

@@ -95,8 +95,10 @@ static int ports_move(struct calls *c, const struct call *call, struct monologue
 		t->rtp.flow = f->rtp.flow;
 		t->rtcp.port = f->rtcp.port;
 		t->rtcp.flow = f->rtcp.flow;
+		t->demuxing = f->demuxing;
 		f->rtp.port = f->rtcp.port = 0;
 		f->rtp.flow = f->rtcp.flow = 0;
+		f->demuxing = false;
 	}
 	from->ports_lent = true;
 	to->ports_lent = false;
@@ -243,6 +245,8 @@ void fork_delete(struct calls *c, struct call *call, struct monologue *m)
 	/* shared ports stay with the fork that was sent them too (else they are freed) */
 	if (heir && ports_move(c, call, m, heir) < 0)
 		heir = NULL;
+	if (heir && a)
+		mono_link(c, heir, a); /* as its SDP has it (rtcp-mux) */
 	mono_destroy(c, call, m);
 	if (active)
 		fork_repeer(c, call, a, heir);

@@ -27,7 +27,10 @@ struct media {
 	struct stream rtp, rtcp; /* rtcp.port = rtp.port + 1, open together */
 	struct sa rtcp_apart;	 /* where RTCP goes if the mux its SDP offered is refused */
 	bool rtcp_mux;
-	bool hold; /* sendonly, inactive or 0.0.0.0 */
+	/* the offer asked to accept its mux whatever the answerer does (rtcp-mux demux/accept) */
+	bool mux_keep;
+	bool demuxing; /* rtp.flow has an RTCP link (dp_flow_link_rtcp) */
+	bool hold;     /* sendonly, inactive or 0.0.0.0 */
 };
 
 struct monologue {
@@ -103,7 +106,7 @@ int mono_reserve(struct monologue *m, unsigned n);
 void mono_refresh_flows(struct calls *c, const struct call *call, const struct monologue *m);
 /* Links every media of @p from to the same media of @p to (packets on from's ports leave
  * through to's). */
-void mono_link(struct calls *c, const struct monologue *from, const struct monologue *to);
+void mono_link(struct calls *c, struct monologue *from, const struct monologue *to);
 
 /* Forks (call_fork.c, where the model is). */
 unsigned fork_count(const struct call *call, const struct monologue *a);

@@ -1332,6 +1332,57 @@ static void test_fork_loser_not_hold(void **state)
 	assert_int_equal(free_ports(1), 50);
 }
 
+/* RTCP multiplexed on one side only: the relay demultiplexes (dataplane RTCP links). */
+static void test_rtcp_mux_one_side(void **state)
+{
+	struct fake_flow *a_rtp, *a_rtcp, *b_rtp, *b_rtcp;
+	unsigned b_port, a_port;
+
+	(void)state;
+	/* the caller muxes, the callee is not offered mux (demux): the caller keeps it */
+	RUN(S("command", "offer"), S("call-id", "dm"), S("from-tag", "a"), S("sdp", SDP_A_MUX),
+	    L("rtcp-mux", "demux"));
+	assert_false(reply_sdp_has("a=rtcp-mux"));
+	b_port = reply_sdp_port();
+	RUN(S("command", "answer"), S("call-id", "dm"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B));
+	assert_result("ok");
+	assert_true(reply_sdp_has("a=rtcp-mux"));
+	a_port = reply_sdp_port();
+	a_rtp = flow_at(a_port);
+	a_rtcp = flow_at(a_port + 1);
+	b_rtp = flow_at(b_port);
+	b_rtcp = flow_at(b_port + 1);
+	assert_int_equal(a_rtp->out, flow_id(b_port));
+	assert_int_equal(a_rtp->out_rtcp, flow_id(b_port + 1)); /* A's RTCP to B's RTCP port */
+	assert_int_equal(b_rtcp->out, flow_id(a_port));		/* B's RTCP to A's RTP port */
+	assert_int_equal(b_rtp->out_rtcp, 0);
+	assert_int_equal(sa_port(&a_rtcp->p.latch.expected), 4000);
+
+	/* the other way: the callee is offered mux the caller did not offer, and takes it */
+	RUN(S("command", "offer"), S("call-id", "om"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("rtcp-mux", "offer"));
+	b_port = reply_sdp_port();
+	RUN(S("command", "answer"), S("call-id", "om"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B_MUX));
+	assert_false(reply_sdp_has("a=rtcp-mux"));
+	a_port = reply_sdp_port();
+	assert_int_equal(flow_at(b_port)->out_rtcp, flow_id(a_port + 1));
+	assert_int_equal(flow_at(a_port + 1)->out, flow_id(b_port));
+	assert_int_equal(flow_at(a_port)->out_rtcp, 0);
+
+	/* both mux: RTCP goes with the RTP */
+	RUN(S("command", "offer"), S("call-id", "bm"), S("from-tag", "a"), S("sdp", SDP_A_MUX));
+	b_port = reply_sdp_port();
+	RUN(S("command", "answer"), S("call-id", "bm"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B_MUX));
+	assert_true(reply_sdp_has("a=rtcp-mux"));
+	a_port = reply_sdp_port();
+	assert_int_equal(flow_at(a_port)->out_rtcp, 0);
+	assert_int_equal(flow_at(b_port)->out_rtcp, 0);
+	assert_int_equal(flow_at(a_port)->out, flow_id(b_port));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1372,6 +1423,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fork_shared_offer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_shared_loser_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_loser_not_hold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rtcp_mux_one_side, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
