@@ -61,14 +61,16 @@ struct call_teardown {
 	struct strv call_id, from_tag;
 	const char *reason;  /**< "timeout", "final-timeout", "offer-timeout" */
 	const struct sa *to; /**< where the call's last command came from */
-	void *via;	     /**< the origin's @ref call_origin.via (the ng server) */
+	void *via;	     /**< the origin's @ref call_origin.via (its ng transport) */
+	uint64_t conn;	     /**< the origin's @ref call_origin.conn */
 };
 typedef void(call_teardown_h)(const struct call_teardown *t, void *arg);
 
 /** Where a command came from: timeouts are reported there. */
 struct call_origin {
 	struct sa from; /**< unset: nowhere to report */
-	void *via;
+	void *via;	/**< what sends the report (ng.h: struct ng_notifier) */
+	uint64_t conn;	/**< the stream connection it came on; 0: a datagram */
 };
 
 /** What a command returned besides its reply. */

@@ -90,6 +90,7 @@ static void report(struct calls *c, const struct call *call, const char *reason)
 		.reason = reason,
 		.to = &call->origin.from,
 		.via = call->origin.via,
+		.conn = call->origin.conn,
 	};
 
 	/* the first offer's from-tag, as the sbc knows the call (mono[0] moves on deletes) */

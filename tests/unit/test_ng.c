@@ -1070,6 +1070,10 @@ static void test_teardown_names_offerer(void **state)
 	calls_tick(E->calls, t0 + 3600000);
 	assert_true(read_teardown(id, reason)); /* checks from-tag "a" */
 	assert_string_equal(id, "nt");
+	/* the client's answer to the notification is not answered */
+	run_raw("td1-1 d6:result2:oke", 20);
+	assert_int_equal(E->reply_len, 0);
+	assert_int_equal(ng_server_stats(E->ng)->errors, 0);
 }
 
 /* Finding 14: the call-id hash (bucket and dataplane group) is seeded: not plain FNV-1a. */
