@@ -1,12 +1,10 @@
-#!/usr/bin/env python3
-"""relay_fork.py NG_PORT: forked calls against a relay on 127.0.0.1 (RTP from loopback sockets
-whose ports the SDPs carry).
+"""relay_fork.py NG_PORT TCP_PORT: forked calls against a relay on 127.0.0.1 (RTP from
+loopback sockets whose ports the SDPs carry).
 
   branches  the offer sent per branch (via-branch, as Kamailio forking before the relay): each
             fork gets its own port, the caller one; both forks' early media (after their 183)
-            reach the caller;
-            the caller's media go to the fork that answered last; a delete of the losing
-            fork's to-tag frees its port, the winner's media go on both ways
+            reach the caller; the caller's media go to the fork that answered last; a delete
+            of the losing fork's to-tag frees its port, the winner's media go on both ways
   shared    one offer, two answers with different to-tags (forked after the relay): both forks
             were sent the same port; the caller's media go to the last answer, and to the
             other fork once the last one is deleted
@@ -14,85 +12,24 @@ whose ports the SDPs carry).
 Prints "ok: ..." / "FAIL: ..." per check; exit 0 when all pass, 1 otherwise.
 """
 import os
-import random
-import socket
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ng_tool import benc, bdec  # noqa: E402
+import relay_util as ru  # noqa: E402
+from relay_util import check, drain, got, port_of, rtp, sdp, udp  # noqa: E402
 
-NG = ("127.0.0.1", int(sys.argv[1]))
+NG = int(sys.argv[1])
 RF = ["IP4", "127.0.0.1"]
-failures = 0
 
 
-def ng(d):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(2)
-    cookie = b"c%d " % random.randrange(1 << 30)
-    s.sendto(cookie + benc(d), NG)
-    r = s.recv(65536)
-    s.close()
-    return bdec(r[r.index(b" ") + 1:])[0]
-
-
-def udp():
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", 0))
-    u.settimeout(0.5)
-    return u
-
-
-def sdp(sock):
-    port = sock.getsockname()[1]
-    return ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-            "m=audio %d RTP/AVP 0\r\na=sendrecv\r\n" % port)
-
-
-def port_of(reply):
-    for line in reply[b"sdp"].decode().split("\r\n"):
-        if line.startswith("m="):
-            return int(line.split()[1])
-    return 0
-
-
-def rtp(ssrc, seq):
-    return bytes([0x80, 0, seq >> 8, seq & 255, 0, 0, 0, 0]) + ssrc.to_bytes(4, "big") + b"x" * 160
-
-
-def got(u):
-    try:
-        u.recvfrom(4096)
-        return True
-    except socket.timeout:
-        return False
-
-
-def drain(u):
-    u.settimeout(0.05)
-    while got(u):
-        pass
-    u.settimeout(0.5)
-
-
-def send(u, port, ssrc, n=3):
-    for i in range(n):
-        u.sendto(rtp(ssrc, i), ("127.0.0.1", port))
-        time.sleep(0.02)
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
+def send(u, port, ssrc):
+    ru.send(u, port, rtp(ssrc, 1))
 
 
 def cmd(command, cid, **kw):
     d = {"command": command, "call-id": cid, "from-tag": "ta", "received-from": RF}
     d.update({k.replace("_", "-"): v for k, v in kw.items()})
-    r = ng(d)
+    r = ru.ng(NG, d)
     if r.get(b"result") != b"ok":
         print("FAIL: %s %s: %r" % (command, cid, r))
         sys.exit(1)
@@ -156,4 +93,4 @@ def shared():
 
 for t in (branches, shared):
     t()
-sys.exit(1 if failures else 0)
+sys.exit(1 if ru.failures else 0)

@@ -1,10 +1,11 @@
 #!/bin/bash
-# Forked calls end to end (tests/system/relay_fork.py) against our relay: an offer per branch
-# (via-branch) gives each fork its own port and the caller one; the caller's media go to the
-# fork that answered last; a losing fork's delete closes its port; forks of one offer share
-# its port. Exit 0 pass, 1 fail, 77 skip (python3 missing).
+# test_relay_scenario.sh SCRIPT [CONF]: runs the scenario tests/system/SCRIPT (python3) against
+# our relay on 127.0.0.1 (both interfaces), ng on UDP and TCP; CONF (libconfig text) is added
+# to the relay's file. SCRIPT gets the UDP and the TCP ng port and prints "ok: ..." /
+# "FAIL: ..." per check. Exit: the script's (0 pass, 1 fail), 77 skip (python3 missing).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+script=${1:?usage: test_relay_scenario.sh SCRIPT [CONF]}
 # shellcheck source=relay_lib.sh
 . "$here/relay_lib.sh"
 RELAY=ours
@@ -25,12 +26,14 @@ cleanup()
 trap cleanup EXIT
 
 ng_port=$((30000 + $$ % 20000))
+RELAY_NG_TCP_PORT=$((ng_port + 1))
 pmin=$((20000 + ($$ % 50) * 200))
 pmax=$((pmin + 99))
+RELAY_OURS_EXTRA_CONF=${2:-}
 relay_argv "$tmp" 127.0.0.1 127.0.0.1 127.0.0.1 "$ng_port" "$pmin" "$pmax"
 "${RELAY_ARGV[@]}" >"$tmp/relay.log" 2>&1 &
 relay_pid=$!
 ng_wait_pong "127.0.0.1:$ng_port" 5 || { echo "FAIL: relay does not answer ping"; tail -20 "$tmp/relay.log"; exit 1; }
-timeout 60 python3 "$here/relay_fork.py" "$ng_port"
+timeout 60 python3 "$here/$script" "$ng_port" "$RELAY_NG_TCP_PORT"
 rc=$?
 exit $rc
