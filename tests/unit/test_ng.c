@@ -1387,6 +1387,40 @@ static void test_rtcp_mux_one_side(void **state)
 	assert_int_equal(flow_at(a_port)->out, flow_id(b_port));
 }
 
+/* A fork the relay could not set up leaves nothing behind; the call and its first fork stay.
+ * Forks not answered yet are listed by their via-branch. */
+static void test_fork_failed_offer(void **state)
+{
+	struct calls_conf cc = { .nifaces = 1, .limits.timeout_ms = 60000 };
+
+	(void)state;
+	teardown(NULL);
+	env_open(&cc); /* access: 30000-30003, two pairs */
+	RUN(S("command", "offer"), S("call-id", "ff"), S("from-tag", "a"),
+	    S("via-branch", "z9hG4bK.1"), S("sdp", SDP_A));
+	assert_result("ok");
+	RUN(S("command", "offer"), S("call-id", "ff"), S("from-tag", "a"),
+	    S("via-branch", "z9hG4bK.2"), S("sdp", SDP_A));
+	assert_error("Ran out of ports");
+	assert_int_equal(E->dp.live, 4);
+	RUN(S("command", "query"), S("call-id", "ff"));
+	assert_result("ok");
+	assert_int_equal(get(E->root, "tags")->count, 2);
+	assert_non_null(get(get(E->root, "tags"), "z9hG4bK.1"));
+	assert_null(get(get(E->root, "tags"), "z9hG4bK.2"));
+	/* the answer of the fork that is there still works */
+	RUN(S("command", "answer"), S("call-id", "ff"), S("from-tag", "a"), S("to-tag", "t1"),
+	    S("via-branch", "z9hG4bK.1"), S("sdp", SDP_B));
+	assert_result("ok");
+	/* tags of no fork of this caller: errors, nothing changes */
+	RUN(S("command", "answer"), S("call-id", "ff"), S("from-tag", "a"), S("to-tag", "a"),
+	    S("sdp", SDP_B));
+	assert_error("from-tag and to-tag are the same");
+	RUN(S("command", "delete"), S("call-id", "ff"), S("delete-delay", "0"));
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1428,6 +1462,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fork_shared_loser_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_loser_not_hold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtcp_mux_one_side, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_failed_offer, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
