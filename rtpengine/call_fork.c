@@ -16,8 +16,12 @@
  *    one holds the flows; the others have `ports_lent`. The flows go to the fork that answered
  *    last: they take its SDP (latching, expected address) and come back when it is deleted.
  *
- * A delete naming a losing fork (its to-tag, or the via-branch of its offer) frees that fork's
- * ports (shared ones go to the fork of the same offer that is left) and leaves the call alone.
+ * A delete naming a fork (its to-tag, or the via-branch of its offer: a branch's 487) frees
+ * that fork's ports (shared ones go to the fork of the same offer that is left) and leaves the
+ * call alone; if it was the active fork, another one (the latest answered) becomes it. As
+ * Sipwise does, the call ends with a delete by from-tag alone, with one naming the offerer
+ * (the callee's BYE: tags swapped), or with the end of its last fork: a caller's BYE naming
+ * the winner while losing forks were never deleted leaves them until their timeout.
  */
 #include "call_priv.h"
 
@@ -26,7 +30,7 @@
 #include <string.h>
 
 /* How many monologues have @p a as their peer: 2 or more are forks. */
-unsigned fork_count(const struct call *call, const struct monologue *a)
+static unsigned fork_count(const struct call *call, const struct monologue *a)
 {
 	unsigned n = 0;
 
@@ -36,7 +40,7 @@ unsigned fork_count(const struct call *call, const struct monologue *a)
 }
 
 /* Whether @p m is one of several forks behind its peer. */
-bool fork_is(const struct call *call, const struct monologue *m)
+static bool fork_is(const struct call *call, const struct monologue *m)
 {
 	return m->peer && m->offer_id && fork_count(call, m->peer) >= 2;
 }
@@ -69,7 +73,7 @@ static bool same_offer(const struct monologue *x, const struct monologue *m)
 }
 
 /* The monologue holding the ports of @p m's offer (@p m itself unless they are lent). */
-struct monologue *fork_holder(struct call *call, const struct monologue *m)
+static struct monologue *fork_holder(struct call *call, const struct monologue *m)
 {
 	for (unsigned i = 0; m->ports_lent && i < call->nmono; i++) {
 		if (same_offer(call->mono[i], m) && !call->mono[i]->ports_lent)

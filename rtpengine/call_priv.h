@@ -109,13 +109,8 @@ void mono_refresh_flows(struct calls *c, const struct call *call, const struct m
 void mono_link(struct calls *c, struct monologue *from, const struct monologue *to);
 
 /* Forks (call_fork.c, where the model is). */
-unsigned fork_count(const struct call *call, const struct monologue *a);
-/* Whether @p m is one of several forks behind its peer. */
-bool fork_is(const struct call *call, const struct monologue *m);
 /* The fork of @p a offered with via-branch @p vb (the one holding its ports), or NULL. */
 struct monologue *fork_by_branch(struct call *call, const struct monologue *a, struct strv vb);
-/* The monologue holding the ports of @p m's offer (@p m unless they are lent). */
-struct monologue *fork_holder(struct call *call, const struct monologue *m);
 /* Gives @p m the ports of its offer if another fork of that offer holds them. */
 int fork_take_ports(struct calls *c, struct call *call, struct monologue *m);
 /* The answerer of an answer to @p a, created (@p created) for a new to-tag behind an offer
