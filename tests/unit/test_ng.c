@@ -1258,6 +1258,13 @@ static void test_fork_winner_deleted(void **state)
 	fork_offer("fw", "z9hG4bK.3");
 	assert_int_equal(flow_at(a_port)->out, flow_id(p1));
 	assert_int_equal(E->dp.live, 6);
+	/* the callee's BYE names the caller: the call ends, every fork with it */
+	RUN(S("command", "delete"), S("call-id", "fw"), S("from-tag", "t1"), S("to-tag", "a"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(calls_counters(E->calls)->current, 0);
+	assert_int_equal(free_ports(1), 50);
 }
 
 /* One offer, two to-tags (forked after the relay): both forks were sent the same ports, so
