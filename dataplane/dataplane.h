@@ -120,6 +120,12 @@ static inline int dp_flow_link(struct dataplane *dp, dp_flow_t in, dp_flow_t out
 	return dp->ops->flow_link(dp, in, out);
 }
 
+/** Whether the backend demultiplexes RTCP (has flow_link_rtcp). */
+static inline bool dp_can_link_rtcp(const struct dataplane *dp)
+{
+	return dp->ops->flow_link_rtcp != NULL;
+}
+
 static inline int dp_flow_link_rtcp(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
 {
 	return dp->ops->flow_link_rtcp ? dp->ops->flow_link_rtcp(dp, in, out) : -ENOTSUP;

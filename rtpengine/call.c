@@ -688,7 +688,9 @@ static int offer_media(struct calls *c, struct call *call, struct monologue *a, 
 		if (p->transport_protocol.len && !strv_eq(p->transport_protocol, sm->proto))
 			res->proto_ignored = true;
 		media_take_sdp(ma, sm);
-		ma->mux_keep = sm->rtcp_mux && (p->rtcp_mux & (NG_MUX_DEMUX | NG_MUX_ACCEPT));
+		/* only a dataplane that demultiplexes can keep the caller's mux on its own */
+		ma->mux_keep = sm->rtcp_mux && (p->rtcp_mux & (NG_MUX_DEMUX | NG_MUX_ACCEPT)) &&
+			       dp_can_link_rtcp(c->conf.dp);
 		media_sip_source(ma, a, p);
 		copy_strv(mb->type, sizeof(mb->type), sm->type);
 		copy_strv(mb->proto, sizeof(mb->proto), sm->proto);

@@ -1392,6 +1392,22 @@ static void test_rtcp_mux_one_side(void **state)
 	assert_int_equal(flow_at(a_port)->out_rtcp, 0);
 	assert_int_equal(flow_at(b_port)->out_rtcp, 0);
 	assert_int_equal(flow_at(a_port)->out, flow_id(b_port));
+
+	/* a dataplane that cannot demultiplex (DPDK): the caller is told no mux, as before */
+	{
+		static struct dataplane_ops no_rtcp;
+
+		no_rtcp = fake_dp_ops;
+		no_rtcp.flow_link_rtcp = NULL;
+		E->dp.base.ops = &no_rtcp;
+	}
+	RUN(S("command", "offer"), S("call-id", "nd"), S("from-tag", "a"), S("sdp", SDP_A_MUX),
+	    L("rtcp-mux", "demux"));
+	RUN(S("command", "answer"), S("call-id", "nd"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B));
+	assert_result("ok");
+	assert_false(reply_sdp_has("a=rtcp-mux"));
+	E->dp.base.ops = &fake_dp_ops;
 }
 
 /* A fork the relay could not set up leaves nothing behind; the call and its first fork stay.
