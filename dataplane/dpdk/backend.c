@@ -189,8 +189,14 @@ static int port_init(struct dp_dpdk *d, uint16_t port)
 		if (d->ifaces[i].conf.port_id == port)
 			d->ifaces[i].tx_csum_offload = offloads != 0;
 	err = dpdk_port_setup(d, port, offloads);
-	if (err == 0)
-		rte_eth_promiscuous_enable(port); /* not every PMD can; a failure is harmless */
+	if (err == 0) {
+		/* not every PMD can; a failure is harmless */
+		rte_eth_promiscuous_enable(port);
+		/* where promiscuous mode is refused (VFs), the solicited-node groups of the kernel
+		 * path's own IPv6 addresses (link-local, SLAAC: DPDK knows none) must still get in
+		 */
+		rte_eth_allmulticast_enable(port);
+	}
 	return err;
 }
 

@@ -11,8 +11,9 @@
 #   RELAY_OURS_EXTRA_CONF=$(dpdk_relay_conf)   # for relay_argv (relay_lib.sh)
 #   dpdk_taps_up 10             # once the relay runs: addresses on the TAPs (waits for them)
 #
-# IPv4 only: the kernel path does not carry IPv6 neighbour discovery to the TAPs yet.
-DPDK_ACC_TAP=dtap0 DPDK_CORE_TAP=dtap1
+# With DPDK_IPV6=1 the ports and the TAPs also get the sbc's IPv6 addresses, and the core TAP
+# one more the relay does not know (DPDK_CORE_K6): the kernel's own, reached through the TAP.
+DPDK_ACC_TAP=dtap0 DPDK_CORE_TAP=dtap1 DPDK_CORE_K6=2001:db8:100::11
 
 dpdk_require()
 {
@@ -30,6 +31,13 @@ dpdk_takeover()
 		topo_cmd in_ns sbc ip addr flush dev "$ifc" || return 1
 		topo_cmd in_ns sbc sysctl -qw "net.ipv6.conf.$ifc.disable_ipv6=1" || return 1
 	done
+}
+
+# dpdk_addr6 ADDR: ', "ADDR/64"' with DPDK_IPV6=1 (a second relay address of a port).
+dpdk_addr6()
+{
+	[[ ${DPDK_IPV6:-0} == 1 ]] && printf ', "%s/64"' "$1"
+	return 0
 }
 
 # libconfig text: dataplane.* for the DPDK backend (conf/rtpengine.conf documents it).
@@ -50,9 +58,9 @@ dpdk_relay_conf()
 		    max_flows = 4096;
 		    ports = (
 		      { device = "net_af_packet0"; exception = "net_tap0";
-		        addresses = [ "$SBC_ACCESS_IP/24" ]; },
+		        addresses = [ "$SBC_ACCESS_IP/24"$(dpdk_addr6 "$SBC_ACCESS_IP6") ]; },
 		      { device = "net_af_packet1"; exception = "net_tap1";
-		        addresses = [ "$SBC_CORE_IP/24" ]; }
+		        addresses = [ "$SBC_CORE_IP/24"$(dpdk_addr6 "$SBC_CORE_IP6") ]; }
 		    );
 		  };
 		};
@@ -62,16 +70,22 @@ dpdk_relay_conf()
 # dpdk_taps_up TIMEOUT_S: the sbc's addresses on the TAPs the relay created.
 dpdk_taps_up()
 {
-	local i
+	local i v6=${DPDK_IPV6:-0}
 	for ((i = 0; i < $1 * 10; i++)); do
 		in_ns sbc ip link show "$DPDK_CORE_TAP" >/dev/null 2>&1 && break
 		sleep 0.1
 	done
 	for i in "$DPDK_ACC_TAP" "$DPDK_CORE_TAP"; do
-		in_ns sbc sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1" 2>/dev/null
+		in_ns sbc sysctl -qw "net.ipv6.conf.$i.disable_ipv6=$((1 - v6))" 2>/dev/null
 	done
 	topo_cmd in_ns sbc ip addr add "$SBC_ACCESS_IP/24" dev "$DPDK_ACC_TAP" &&
-		topo_cmd in_ns sbc ip addr add "$SBC_CORE_IP/24" dev "$DPDK_CORE_TAP" &&
-		topo_cmd in_ns sbc ip link set "$DPDK_ACC_TAP" up &&
+		topo_cmd in_ns sbc ip addr add "$SBC_CORE_IP/24" dev "$DPDK_CORE_TAP" || return 1
+	if [[ $v6 == 1 ]]; then
+		topo_cmd in_ns sbc ip -6 addr add "$SBC_ACCESS_IP6/64" dev "$DPDK_ACC_TAP" nodad &&
+			topo_cmd in_ns sbc ip -6 addr add "$SBC_CORE_IP6/64" dev "$DPDK_CORE_TAP" nodad &&
+			topo_cmd in_ns sbc ip -6 addr add "$DPDK_CORE_K6/64" dev "$DPDK_CORE_TAP" nodad ||
+			return 1
+	fi
+	topo_cmd in_ns sbc ip link set "$DPDK_ACC_TAP" up &&
 		topo_cmd in_ns sbc ip link set "$DPDK_CORE_TAP" up
 }
