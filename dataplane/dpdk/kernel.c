@@ -30,7 +30,7 @@ static int kernel_port_start(struct dp_dpdk *d, unsigned int i)
 
 	err = rte_eth_macaddr_get(d->ports[i], &mac);
 	if (err == 0)
-		err = dpdk_port_setup(d, tap, 0);
+		err = dpdk_port_setup(d, tap, 0, false, &d->exc_n_rxq[i]);
 	if (err == 0)
 		err = rte_eth_dev_default_mac_addr_set(tap, &mac);
 	return err;
@@ -173,7 +173,7 @@ void dpdk_kernel_poll(struct dp_dpdk_worker *w)
 	for (unsigned int p = 0; p < d->n_ports; p++) {
 		uint16_t n, sent;
 
-		if (d->exc_port[p] < 0)
+		if (d->exc_port[p] < 0 || w->id >= d->exc_n_rxq[p])
 			continue;
 		n = rte_eth_rx_burst((uint16_t)d->exc_port[p], (uint16_t)w->id, pkts,
 				     DP_DPDK_BURST_MAX);
