@@ -13,6 +13,7 @@
 #
 # With DPDK_IPV6=1 the ports and the TAPs also get the sbc's IPv6 addresses, and the core TAP
 # one more the relay does not know (DPDK_CORE_K6): the kernel's own, reached through the TAP.
+# DPDK_CORE_VLAN=N puts the core port's addresses on 802.1Q VLAN N (the TAP stays untagged).
 DPDK_ACC_TAP=dtap0 DPDK_CORE_TAP=dtap1 DPDK_CORE_K6=2001:db8:100::11
 
 dpdk_require()
@@ -23,7 +24,10 @@ dpdk_require()
 	command -v ethtool >/dev/null || topo_skip "ethtool is not installed"
 }
 
-# The relay's veths carry no kernel address: DPDK answers for them.
+# The relay's veths carry no kernel address and the kernel takes nothing in from them: DPDK
+# answers for them (the packet sockets of net_af_packet see frames before the netdev ingress
+# hook drops them; without it the kernel would answer ARP and take IPv4 on the veths for the
+# addresses it has on the TAPs too).
 dpdk_takeover()
 {
 	local ifc
@@ -31,6 +35,12 @@ dpdk_takeover()
 		topo_cmd in_ns sbc ip addr flush dev "$ifc" || return 1
 		topo_cmd in_ns sbc sysctl -qw "net.ipv6.conf.$ifc.disable_ipv6=1" || return 1
 	done
+	topo_cmd in_ns sbc nft -f - <<-NFT
+		table netdev dpdk_takeover {
+		  chain acc { type filter hook ingress device "$SBC_ACCESS_IF" priority 0; policy drop; }
+		  chain core { type filter hook ingress device "$SBC_CORE_IF" priority 0; policy drop; }
+		}
+	NFT
 }
 
 # dpdk_addr6 ADDR: ', "ADDR/64"' with DPDK_IPV6=1 (a second relay address of a port).
@@ -59,7 +69,7 @@ dpdk_relay_conf()
 		    ports = (
 		      { device = "net_af_packet0"; exception = "net_tap0";
 		        addresses = [ "$SBC_ACCESS_IP/24"$(dpdk_addr6 "$SBC_ACCESS_IP6") ]; },
-		      { device = "net_af_packet1"; exception = "net_tap1";
+		      { device = "net_af_packet1"; exception = "net_tap1"; vlan = ${DPDK_CORE_VLAN:-0};
 		        addresses = [ "$SBC_CORE_IP/24"$(dpdk_addr6 "$SBC_CORE_IP6") ]; }
 		    );
 		  };
