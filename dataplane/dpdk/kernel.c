@@ -29,10 +29,12 @@ static int kernel_port_start(struct dp_dpdk *d, unsigned int i)
 	int err;
 
 	err = rte_eth_macaddr_get(d->ports[i], &mac);
-	if (err == 0)
-		err = dpdk_port_setup(d, tap, 0, false, &d->exc_n_rxq[i]);
+	/* before the start brings the interface up: the kernel's IPv6 link-local address and
+	 * its first frames (DAD, router solicitation) are then of the port's MAC */
 	if (err == 0)
 		err = rte_eth_dev_default_mac_addr_set(tap, &mac);
+	if (err == 0)
+		err = dpdk_port_setup(d, tap, 0, false, &d->exc_n_rxq[i]);
 	return err;
 }
 

@@ -6,7 +6,7 @@
 # Checked: the callee pings the relay's IPv6 address (DPDK answers its neighbour solicitation
 # and the echo), the kernel's own address and the TAP's link-local address (their solicitations
 # go to solicited-node multicast groups, the TAP must get them, and the kernel's
-# advertisements leave through DPDK); the kernel pings the callee (its solicitation out, the
+# advertisements leave through DPDK; the link-local address is the port MAC's EUI-64); the kernel pings the callee (its solicitation out, the
 # advertisement back); UDP to port 5060 of the kernel's address and of the relay address
 # (no flow: an exception) from the callee, and from the caller through the NAT66, is answered
 # by a socket in the sbc namespace, i.e. SIP over IPv6 works on the TAPs.
@@ -54,6 +54,12 @@ in_ns callee python3 "$PROBE" ping "$DPDK_CORE_K6" 3 ||
 	fail "ping of the kernel's $DPDK_CORE_K6 through $DPDK_CORE_TAP"
 ll=$(in_ns sbc ip -6 -o addr show dev "$DPDK_CORE_TAP" scope link | awk '{ sub("/.*", "", $4); print $4 }')
 [[ -n $ll ]] || fail "$DPDK_CORE_TAP has no link-local address"
+# its interface id is the port's MAC (EUI-64): the TAP got that MAC before it came up
+mac=$(in_ns sbc cat "/sys/class/net/$SBC_CORE_IF/address")
+eui=$(python3 -c 'import sys, ipaddress
+m = bytes.fromhex(sys.argv[1].replace(":", ""))
+print(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + bytes([m[0] ^ 2]) + m[1:3] + b"\xff\xfe" + m[3:]))' "$mac")
+[[ $ll == "$eui" ]] || fail "$DPDK_CORE_TAP's link-local $ll is not the EUI-64 $eui of $mac"
 in_ns callee python3 "$PROBE" ping "$ll%$CALLEE_IF" 3 || fail "ping of the kernel's $ll"
 pass "the kernel's own $DPDK_CORE_K6 and $ll answer through the TAP (ND by multicast)"
 in_ns sbc python3 "$PROBE" ping "$CALLEE_IP6" 2 || fail "ping from the sbc's kernel to $CALLEE_IP6"
