@@ -47,7 +47,7 @@ ctl status >/dev/null || fail "the relay does not answer on its control socket"
 pass "rtpengine with the dpdk backend, IPv6 on $DPDK_ACC_TAP/$DPDK_CORE_TAP"
 
 in_ns callee python3 "$PROBE" ping "$SBC_CORE_IP6" 3 || fail "ping of the relay's $SBC_CORE_IP6"
-echo_n=$(ctl status | sed -n 's/^dpdk-worker: .* icmp_echo=\([0-9]*\).*/\1/p')
+echo_n=$(ctl status | dpdk_worker_sum icmp_echo)
 [[ ${echo_n:-0} -ge 3 ]] || fail "DPDK answered ${echo_n:-0} echo requests, not 3"
 pass "ping of the relay address $SBC_CORE_IP6 answered by DPDK"
 in_ns callee python3 "$PROBE" ping "$DPDK_CORE_K6" 3 ||

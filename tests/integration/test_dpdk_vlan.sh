@@ -41,7 +41,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 ctl() { in_ns sbc "$SBC_BUILD_DIR/sbc/sbcctl" -s "$TOPO_LOG_DIR/rtpengine.ctl" "$@"; }
-worker() { ctl status | sed -n "s/^dpdk-worker: .* $1=\([0-9]*\).*/\1/p"; }
+worker() { ctl status | dpdk_worker_sum "$1"; }
 ctl status >/dev/null || fail "the relay does not answer on its control socket"
 pass "rtpengine with the dpdk backend, core port on VLAN 100, $DPDK_CORE_TAP untagged"
 

@@ -10,10 +10,12 @@
 #   dpdk_takeover               # the sbc's addresses off acc0/core0 (before the relay starts)
 #   RELAY_OURS_EXTRA_CONF=$(dpdk_relay_conf)   # for relay_argv (relay_lib.sh)
 #   dpdk_taps_up 10             # once the relay runs: addresses on the TAPs (waits for them)
+#   ctl status | dpdk_worker_sum icmp_echo     # a worker counter summed over the workers
 #
 # With DPDK_IPV6=1 the ports and the TAPs also get the sbc's IPv6 addresses, and the core TAP
 # one more the relay does not know (DPDK_CORE_K6): the kernel's own, reached through the TAP.
 # DPDK_CORE_VLAN=N puts the core port's addresses on 802.1Q VLAN N (the TAP stays untagged).
+# DPDK_WORKERS=N: N workers (lcores over the first two CPUs), a queue pair each on every port.
 DPDK_ACC_TAP=dtap0 DPDK_CORE_TAP=dtap1 DPDK_CORE_K6=2001:db8:100::11
 
 dpdk_require()
@@ -53,15 +55,16 @@ dpdk_addr6()
 # libconfig text: dataplane.* for the DPDK backend (conf/rtpengine.conf documents it).
 dpdk_relay_conf()
 {
+	local w=${DPDK_WORKERS:-1}
 	cat <<-CONF
 		dataplane: {
 		  backend = "dpdk";
-		  workers = 1;
+		  workers = $w;
 		  dpdk: {
-		    eal_args = [ "-l", "0,1", "--no-huge", "--no-shconf", "--no-pci", "-m", "256",
+		    eal_args = [ "--lcores", "(0-$w)@(0-1)", "--no-huge", "--no-shconf", "--no-pci", "-m", "256",
 		      "--no-telemetry", "--log-level=${DPDK_LOG_LEVEL:-notice}",
-		      "--vdev=net_af_packet0,iface=$SBC_ACCESS_IF",
-		      "--vdev=net_af_packet1,iface=$SBC_CORE_IF",
+		      "--vdev=net_af_packet0,iface=$SBC_ACCESS_IF,qpairs=$w",
+		      "--vdev=net_af_packet1,iface=$SBC_CORE_IF,qpairs=$w",
 		      "--vdev=net_tap0,iface=$DPDK_ACC_TAP", "--vdev=net_tap1,iface=$DPDK_CORE_TAP" ];
 		    rx_desc = 256;
 		    tx_desc = 256;
@@ -98,4 +101,12 @@ dpdk_taps_up()
 	fi
 	topo_cmd in_ns sbc ip link set "$DPDK_ACC_TAP" up &&
 		topo_cmd in_ns sbc ip link set "$DPDK_CORE_TAP" up
+}
+
+# ctl status | dpdk_worker_sum FIELD: FIELD of the dpdk-worker lines, summed over the workers.
+dpdk_worker_sum()
+{
+	awk -v k="$1=" '/^dpdk-worker:/ {
+		for (i = 1; i <= NF; i++) if (index($i, k) == 1) s += substr($i, length(k) + 1)
+	} END { print s + 0 }'
 }
