@@ -153,7 +153,7 @@ static int workers_init(struct dp_dpdk *d)
 		snprintf(name, sizeof(name), "dph%p_%u", (void *)d, i);
 		w->handoff_ring = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
 						  RING_F_SC_DEQ); /* any worker enqueues */
-		if (!w->exc_ring || !w->handoff_ring)
+		if (!w->exc_ring || !w->handoff_ring || dpdk_neigh_ring_create(w) != 0)
 			return -ENOMEM;
 		rte_rcu_qsbr_thread_register(d->rcu, i);
 		rte_rcu_qsbr_thread_online(d->rcu, i);
@@ -267,6 +267,7 @@ void dp_dpdk_worker_poll(struct dp_dpdk_worker *w, uint64_t now_ms)
 	struct rte_mbuf *pkts[DP_DPDK_BURST_MAX];
 	struct dp_dpdk_burst r;
 
+	dpdk_neigh_sync(w);
 	for (unsigned int i = 0; i < d->n_ports; i++) {
 		uint16_t n = w->id < d->n_rxq[i] ? rte_eth_rx_burst(d->ports[i], (uint16_t)w->id,
 								    pkts, DP_DPDK_BURST_MAX)
@@ -393,6 +394,7 @@ static void op_free(struct dataplane *dp)
 			rte_pktmbuf_free(m);
 		rte_ring_free(d->workers[i].exc_ring);
 		rte_ring_free(d->workers[i].handoff_ring);
+		rte_ring_free(d->workers[i].neigh_ring);
 	}
 	dpdk_flows_fini(d);
 	rte_free(d->workers);

@@ -148,6 +148,7 @@ struct dp_dpdk_worker {
 	unsigned int lcore;
 	struct rte_ring *exc_ring;
 	struct rte_ring *handoff_ring; /**< packets of flows this worker owns, from other workers */
+	struct rte_ring *neigh_ring;   /**< what other workers learned about neighbours (neigh.c) */
 	struct dp_dpdk_worker_stats st;
 	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
 	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */
