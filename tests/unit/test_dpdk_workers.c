@@ -50,10 +50,13 @@ static struct sa mksa(const char *s)
 static uint8_t *frame(struct rte_mbuf *m, const struct rte_ether_addr *src, uint16_t type,
 		      uint16_t l3)
 {
-	struct rte_ether_hdr *eh = (void *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*eh) + l3));
+	uint16_t len = (uint16_t)(sizeof(struct rte_ether_hdr) + l3);
+	struct rte_ether_hdr *eh;
 
-	assert_non_null(eh);
-	memset(eh, 0, sizeof(*eh) + l3);
+	/* through mtod: gcc -O3 sees the appended area as 0 bytes (-Warray-bounds) */
+	assert_non_null(rte_pktmbuf_append(m, len));
+	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	memset(eh, 0, len);
 	eh->dst_addr = port_mac;
 	eh->src_addr = *src;
 	eh->ether_type = rte_cpu_to_be_16(type);
