@@ -148,6 +148,7 @@ struct dp_dpdk_worker {
 	unsigned int lcore;
 	struct rte_ring *exc_ring;
 	struct rte_ring *handoff_ring; /**< packets of flows this worker owns, from other workers */
+	struct rte_ring *neigh_ring;   /**< what other workers learned about neighbours (neigh.c) */
 	struct dp_dpdk_worker_stats st;
 	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
 	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */
@@ -161,6 +162,9 @@ struct dp_dpdk {
 	unsigned int n_ports;
 	int32_t exc_port[DP_DPDK_IFACES_MAX]; /**< ports[i]'s kernel path (TAP), -1: none */
 	unsigned int exc_started;	      /**< kernel-path ports started, in ports[] order */
+
+	/* RX queues of ports[i] and of its kernel path: workers 0 .. n-1 poll one each */
+	uint16_t n_rxq[DP_DPDK_IFACES_MAX], exc_n_rxq[DP_DPDK_IFACES_MAX];
 	struct dpdk_amap amap[DPDK_AMAP_SIZE];
 	struct dpdk_flow *flows;
 	uint32_t max_flows;
@@ -267,7 +271,8 @@ int dpdk_kernel_start(struct dp_dpdk *d);
 void dpdk_kernel_stop(struct dp_dpdk *d);
 unsigned int dpdk_kernel_send(struct dp_dpdk_worker *w, struct rte_mbuf **m, unsigned int n);
 void dpdk_kernel_poll(struct dp_dpdk_worker *w);
-int dpdk_port_setup(struct dp_dpdk *d, uint16_t port, uint64_t tx_offloads);
+int dpdk_port_setup(struct dp_dpdk *d, uint16_t port, uint64_t tx_offloads, bool rss,
+		    uint16_t *n_rxq);
 
 /* iface.c */
 void dpdk_iface_prepare(struct dpdk_iface *ifc);
