@@ -81,32 +81,51 @@ struct dpdk_flow_ctr_rare {
 };
 
 /*
+ * How packets leave through a flow, precomputed: Ethernet addresses, VLAN, port and the rewritten
+ * IPv4 addresses and UDP ports, so that a forwarded packet costs a few stores and one
+ * incremental checksum. Built by the flow's owner from its destination and that destination's
+ * neighbour (fwd.c), used only by the owner, for IPv4 frames whose VLAN tagging already matches
+ * the egress interface and when the interface does no checksum offload. Valid while neigh_gen
+ * equals the owner's: a changed neighbour bumps the worker's generation, a changed destination
+ * (latch or settings, latch_write_end()) sets neigh_gen 0.
+ */
+struct dpdk_tx_tmpl {
+	struct rte_ether_addr dst_mac, src_mac; /**< in frame order: one 12-byte copy */
+	uint16_t port_id;
+	uint16_t vlan;	    /**< egress VLAN id, 0: untagged */
+	uint32_t ip[2];	    /**< IPv4 source (the flow's relay address), destination */
+	uint16_t udp[2];    /**< UDP source, destination port (network order) */
+	uint32_t neigh_gen; /**< 0: invalid */
+};
+
+/*
  * A flow, laid out for the fast path: a packet reads lines 0 and 1 of the flow it arrives on and
  * line 0 of the flow it leaves from (the linked one); the rest is cold.
  */
 struct dpdk_flow {
-	/* line 0; control thread: id, cfg_gen, key, owner, iface; worker: the rest */
+	/* line 0; control thread: id, cfg_gen, out, owner, iface; worker: the rest */
 	_Atomic uint32_t id;	  /**< dp_flow_t while in use, 0 when free or deleted */
 	_Atomic uint32_t cfg_gen; /**< cfg->gen, stored after cfg: the check costs no cfg miss */
 	uint32_t seen_gen;
 	uint16_t owner; /**< the worker that forwards it: group % workers */
 	uint8_t iface;
 	bool is_rtcp; /**< cfg->is_rtcp as of seen_gen */
-	struct dpdk_flow_key key;
-	struct latch_addr dst; /**< latch.learned_key: where this flow sends, when latched */
-	/* line 1; control thread: out; worker: the rest */
 	_Atomic uint32_t out;
-	_Atomic uint32_t latch_seq; /**< odd while the latch changes */
+	struct dpdk_tx_tmpl tx; /**< packets leaving through this flow */
+	/* line 1; worker */
+	_Atomic uint32_t latch_seq __rte_cache_aligned; /**< odd while the latch changes */
 	struct dpdk_flow_ctr ctr;
 	struct latch latch; /**< its first 32 bytes end line 1 */
 	/* cold */
+	struct dpdk_flow_key key;
+	struct latch_addr dst; /**< latch.learned_key: where this flow sends, when latched */
 	struct dpdk_flow_ctr_rare rare;
 	struct dpdk_flow_cfg *_Atomic cfg;
 	uint32_t group;
 	uint8_t gen; /**< slot generation, part of id */
 } __rte_cache_aligned;
 
-_Static_assert(offsetof(struct dpdk_flow, dst) + sizeof(struct latch_addr) <= 64,
+_Static_assert(offsetof(struct dpdk_flow, tx) + sizeof(struct dpdk_tx_tmpl) <= 64,
 	       "the linked flow's fast path state fits line 0");
 _Static_assert(offsetof(struct dpdk_flow, latch.window_end_ms) <= 128,
 	       "the latch's hot part fits line 1");
@@ -149,6 +168,7 @@ struct dp_dpdk_worker {
 	struct rte_ring *exc_ring;
 	struct rte_ring *handoff_ring; /**< packets of flows this worker owns, from other workers */
 	struct dp_dpdk_worker_stats st;
+	uint32_t neigh_gen; /**< bumped when a neighbour changes; never 0 (struct dpdk_tx_tmpl) */
 	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
 	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */
 } __rte_cache_aligned;

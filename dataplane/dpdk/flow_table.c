@@ -237,6 +237,7 @@ static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_fl
 	atomic_store_explicit(&f->latch_seq, 0, memory_order_relaxed);
 	latch_restart(&f->latch, &c->latch, c->restart_ms);
 	f->dst = f->latch.learned_key;
+	f->tx.neigh_gen = 0;
 	f->is_rtcp = c->is_rtcp;
 	atomic_store_explicit(&f->out, 0, memory_order_relaxed);
 	atomic_store_explicit(&f->cfg, c, memory_order_relaxed);

@@ -6,9 +6,8 @@
  * port offers checksum offload. Both flows of a link use the same family: a packet between
  * IPv4 and IPv6 would change header sizes and is counted as no_dest for now.
  */
-#include "csum.h"
 #include "dataplane/stun.h"
-#include "fastpath.h"
+#include "tx_tmpl.h"
 
 /* The latch is written under a sequence count so that flow_stats() reads it whole. */
 static inline void latch_write_begin(struct dpdk_flow *f)
@@ -19,12 +18,16 @@ static inline void latch_write_begin(struct dpdk_flow *f)
 	atomic_thread_fence(memory_order_release);
 }
 
-/* Also refreshes the copy in line 0 that packets leaving through this flow read. */
+/*
+ * Also refreshes the copy that packets leaving through this flow read, and drops their template:
+ * the destination may have moved.
+ */
 static inline void latch_write_end(struct dpdk_flow *f)
 {
 	uint32_t s = atomic_load_explicit(&f->latch_seq, memory_order_relaxed);
 
 	f->dst = f->latch.learned_key;
+	f->tx.neigh_gen = 0;
 	atomic_store_explicit(&f->latch_seq, s + 1, memory_order_release);
 }
 
@@ -83,15 +86,17 @@ static void rewrite_ipv4(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dp
 	struct rte_udp_hdr *u = dpdk_l4(m, p);
 	uint8_t ttl[2] = { DPDK_TTL, ip->next_proto_id };
 	uint16_t ports[2] = { o->key.port_be, dst->port };
-	uint32_t acc;
+	uint32_t src;
+	uint64_t acc;
 
-	acc = csum_delta(0, &ip->src_addr, o->key.addr, 4);
-	acc = csum_delta(acc, &ip->dst_addr, dst->addr, 4);
-	uint32_t acc_ip = csum_delta(acc, &ip->time_to_live, ttl, 2);
-	uint32_t acc_udp = csum_delta(acc, &u->src_port, ports, 4);
+	memcpy(&src, o->key.addr, 4);
+	acc = csum_delta32(0, ip->src_addr, src);
+	acc = csum_delta32(acc, ip->dst_addr, dst->addr[0]);
+	uint32_t acc_ip = csum_delta(csum_fold64(acc), &ip->time_to_live, ttl, 2);
+	uint32_t acc_udp = csum_delta(csum_fold64(acc), &u->src_port, ports, 4);
 
-	memcpy(&ip->src_addr, o->key.addr, 4);
-	memcpy(&ip->dst_addr, dst->addr, 4);
+	ip->src_addr = src;
+	ip->dst_addr = dst->addr[0];
 	ip->time_to_live = DPDK_TTL;
 	u->src_port = ports[0];
 	u->dst_port = ports[1];
@@ -168,6 +173,7 @@ static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt
 		rewrite_ipv4(m, p, o, dst, ifc->tx_csum_offload);
 	else
 		rewrite_ipv6(m, p, o, dst, ifc->tx_csum_offload);
+	dpdk_tx_tmpl_build(w, o, ifc, dst, &mac);
 	return 0;
 }
 
@@ -218,6 +224,14 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	if (unlikely(out == 0))
 		return DPDK_DROP; /* not linked (on hold): accepted, not forwarded, no error */
 	o = dpdk_flow_get(w->dp, out);
+	if (likely(o && o->owner == w->id)) {
+		cfg_sync(o); /* new signalling for o redirects at once */
+		if (likely(dpdk_tx_tmpl_usable(w, o, p))) {
+			dpdk_trim_padding(m, p);
+			dpdk_tx_tmpl_apply(m, p, &o->tx);
+			goto sent;
+		}
+	}
 	if (likely(o))
 		r = fwd_out(w, m, p, o, now_ms);
 	else
@@ -226,6 +240,7 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 		dpdk_ctr_add(&f->rare.errors, 1);
 		return r > 0 ? DPDK_TX : DPDK_DROP; /* r > 0: m is the ARP request now */
 	}
+sent:
 	dpdk_ctr_add(&f->ctr.packets, 1);
 	dpdk_ctr_add(&f->ctr.bytes, plen);
 	return DPDK_TX;

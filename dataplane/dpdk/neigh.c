@@ -65,6 +65,18 @@ static struct dpdk_neigh *neigh_find(struct dp_dpdk_worker *w, int family, const
 	return NULL;
 }
 
+/* A changed neighbour invalidates the flows' tx templates built from it (dpdk_priv.h). */
+static void neigh_set(struct dp_dpdk_worker *w, struct dpdk_neigh *n,
+		      const struct rte_ether_addr *mac)
+{
+	if (n->resolved && rte_is_same_ether_addr(&n->mac, mac))
+		return;
+	n->mac = *mac;
+	n->resolved = 1;
+	if (++w->neigh_gen == 0)
+		w->neigh_gen = 1;
+}
+
 int dp_dpdk_neigh_add(struct dp_dpdk_worker *w, const struct sa *ip,
 		      const struct rte_ether_addr *mac)
 {
@@ -78,8 +90,7 @@ int dp_dpdk_neigh_add(struct dp_dpdk_worker *w, const struct sa *ip,
 	n = neigh_find(w, k.family, k.addr, true);
 	if (!n)
 		return -ENOSPC;
-	n->mac = *mac;
-	n->resolved = 1;
+	neigh_set(w, n, mac);
 	return 0;
 }
 
@@ -92,10 +103,8 @@ void dpdk_neigh_learn(struct dp_dpdk_worker *w, int family, const uint8_t *addr,
 	if (!rte_is_unicast_ether_addr(mac))
 		return;
 	n = neigh_find(w, family, addr, create);
-	if (n) {
-		n->mac = *mac;
-		n->resolved = 1;
-	}
+	if (n)
+		neigh_set(w, n, mac);
 }
 
 int dpdk_neigh_resolve(struct dp_dpdk_worker *w, struct rte_mbuf *m, const struct dpdk_iface *ifc,

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A flow's tx template (struct dpdk_tx_tmpl in dpdk_priv.h): built on the slow way out, then
+ * applied to every packet that leaves through the flow: the Ethernet addresses, the VLAN id,
+ * the IPv4 addresses and UDP ports are stores, the checksums one incremental update each.
+ */
+#ifndef SBC_DATAPLANE_DPDK_TX_TMPL_H
+#define SBC_DATAPLANE_DPDK_TX_TMPL_H
+
+#include "csum.h"
+#include "fastpath.h"
+
+/** Whether @p p can leave through @p o by its template (the caller owns @p o). */
+static inline bool dpdk_tx_tmpl_usable(const struct dp_dpdk_worker *w, const struct dpdk_flow *o,
+				       const struct dpdk_pkt *p)
+{
+	return o->tx.neigh_gen == w->neigh_gen && p->family == AF_INET &&
+	       p->has_vlan == (o->tx.vlan != 0);
+}
+
+/** Rewrites @p m (IPv4, padding trimmed, tagged as the template) to leave by @p t. */
+static inline void dpdk_tx_tmpl_apply(struct rte_mbuf *m, const struct dpdk_pkt *p,
+				      const struct dpdk_tx_tmpl *t)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ipv4_hdr *ip = (void *)(d + p->l3_off);
+	struct rte_udp_hdr *u = (void *)(d + p->l4_off);
+	uint8_t ttl_new[2] = { DPDK_TTL, ip->next_proto_id };
+	uint32_t ports_old, ports_new;
+	uint16_t ttl_old, ttl_new16;
+	uint64_t acc;
+
+	memcpy(d, &t->dst_mac, 2 * RTE_ETHER_ADDR_LEN);
+	if (t->vlan) {
+		struct rte_vlan_hdr *vh = (void *)(d + sizeof(struct rte_ether_hdr));
+		uint16_t tci = rte_be_to_cpu_16(vh->vlan_tci);
+
+		vh->vlan_tci = rte_cpu_to_be_16((tci & 0xf000) | t->vlan); /* keeps the priority */
+	}
+	m->port = t->port_id;
+	acc = csum_delta32(0, ip->src_addr, t->ip[0]);
+	acc = csum_delta32(acc, ip->dst_addr, t->ip[1]);
+	memcpy(&ttl_old, &ip->time_to_live, 2);
+	memcpy(&ttl_new16, ttl_new, 2);
+	memcpy(&ports_old, &u->src_port, 4);
+	memcpy(&ports_new, t->udp, 4);
+	ip->hdr_checksum =
+	    csum_apply(ip->hdr_checksum, csum_fold64(acc + (uint16_t)~ttl_old + ttl_new16));
+	if (u->dgram_cksum != 0) { /* 0: sender sent no UDP checksum, keep it so */
+		u->dgram_cksum = csum_apply(u->dgram_cksum,
+					    csum_fold64(csum_delta32(acc, ports_old, ports_new)));
+		if (u->dgram_cksum == 0)
+			u->dgram_cksum = 0xffff;
+	}
+	memcpy(&ip->src_addr, t->ip, 8); /* src_addr, dst_addr */
+	ip->time_to_live = DPDK_TTL;
+	memcpy(&u->src_port, t->udp, 4); /* src_port, dst_port */
+}
+
+/*
+ * Records in @p o's template how a packet just left through it to @p dst via neighbour @p mac,
+ * or marks it unusable when the way out is not one a template covers.
+ */
+void dpdk_tx_tmpl_build(struct dp_dpdk_worker *w, struct dpdk_flow *o, const struct dpdk_iface *ifc,
+			const struct latch_addr *dst, const struct rte_ether_addr *mac);
+
+#endif
