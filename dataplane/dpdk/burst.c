@@ -9,7 +9,7 @@
  */
 #include <rte_prefetch.h>
 
-#include "fastpath.h"
+#include "fwd_fast.h"
 
 #define PREFETCH_AHEAD 4
 #define LINK_AHEAD     8 /* packets between a linked flow's prefetch and its use */
@@ -34,7 +34,7 @@ static inline _Atomic uint32_t *entry_of(const struct dp_dpdk *d, struct rte_mbu
 		ports = dpdk_amap_ports(d, AF_INET, l3 + offsetof(struct rte_ipv4_hdr, dst_addr));
 	else
 		ports = dpdk_amap_ports(d, AF_INET6, l3 + offsetof(struct rte_ipv6_hdr, dst_addr));
-	return ports ? &ports[rte_be_to_cpu_16(u->dst_port)] : NULL;
+	return ports ? &ports[ntohs(u->dst_port)] : NULL;
 }
 
 /* A packet reads lines 0 and 1 of its flow (dpdk_priv.h); the rest of the flow is cold. */
@@ -119,6 +119,8 @@ static enum dpdk_act udp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, str
 		dpdk_ctr_add(&w->st.handoffs, 1);
 		return DPDK_HANDOFF;
 	}
+	if (likely(dpdk_fwd_fast(w, m, p, f, now_ms)))
+		return DPDK_TX;
 	return dpdk_fwd(w, m, p, f, now_ms);
 }
 

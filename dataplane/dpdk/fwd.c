@@ -7,7 +7,7 @@
  * IPv4 and IPv6 would change header sizes and is counted as no_dest for now.
  */
 #include "dataplane/stun.h"
-#include "tx_tmpl.h"
+#include "fwd_fast.h"
 
 /* The latch is written under a sequence count so that flow_stats() reads it whole. */
 static inline void latch_write_begin(struct dpdk_flow *f)
@@ -46,18 +46,6 @@ static inline void cfg_sync(struct dpdk_flow *f)
 	latch_write_end(f);
 	f->is_rtcp = c->is_rtcp;
 	f->seen_gen = c->gen;
-}
-
-/* RTP (not RTCP, RFC 5761 4) carries the SSRC that is evidence for re-latching. */
-static inline bool rtp_ssrc(const uint8_t *pl, uint16_t len, bool is_rtcp, uint32_t *ssrc)
-{
-	if (is_rtcp || len < 12 || (pl[0] >> 6) != 2 || (pl[1] >= 192 && pl[1] <= 223))
-		return false;
-	rte_be32_t v;
-
-	memcpy(&v, pl + 8, sizeof(v)); /* RTP after IPv4/UDP sits at 2 mod 4 */
-	*ssrc = rte_be_to_cpu_32(v);
-	return true;
 }
 
 /*
@@ -196,7 +184,7 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	if (unlikely(plen > 0 && pl[0] <= 3 && stun_is_stun(pl, plen)))
 		return dpdk_stun_input(w, m, p, f,
 				       atomic_load_explicit(&f->cfg, memory_order_acquire));
-	has_ssrc = rtp_ssrc(pl, plen, f->is_rtcp, &ssrc);
+	has_ssrc = dpdk_rtp_ssrc(pl, plen, f->is_rtcp, &ssrc);
 	dpdk_pkt_src_key(m, p, &key);
 	if (likely(latch_is_learned(&f->latch, &key))) {
 		/* latch_check()'s verdict for the latched source, without its struct sa compares */

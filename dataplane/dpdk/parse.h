@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <arpa/inet.h> /* ntohs(): a builtin, where rte_bswap16() is an asm block */
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -68,7 +69,7 @@ static inline enum dpkt_class parse_ipv4(const uint8_t *d, uint16_t avail, struc
 	if (avail < sizeof(*ip) || (ip->version_ihl >> 4) != 4)
 		return DPKT_BAD;
 	hl = (ip->version_ihl & 0xf) * 4;
-	tot = rte_be_to_cpu_16(ip->total_length);
+	tot = ntohs(ip->total_length);
 	if (hl < sizeof(*ip) || tot < hl || tot > avail)
 		return DPKT_BAD;
 	p->family = AF_INET;
@@ -85,9 +86,9 @@ static inline enum dpkt_class parse_ipv6(const uint8_t *d, uint16_t avail, struc
 	const struct rte_ipv6_hdr *ip = (const void *)d;
 	uint32_t plen;
 
-	if (avail < sizeof(*ip) || (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6)
+	if (avail < sizeof(*ip) || (ntohl(ip->vtc_flow) >> 28) != 6)
 		return DPKT_BAD;
-	plen = rte_be_to_cpu_16(ip->payload_len);
+	plen = ntohs(ip->payload_len);
 	if (sizeof(*ip) + plen > avail)
 		return DPKT_BAD;
 	p->family = AF_INET6;
@@ -99,7 +100,7 @@ static inline enum dpkt_class parse_ipv6(const uint8_t *d, uint16_t avail, struc
 static inline enum dpkt_class check_udp(const uint8_t *d, struct dpdk_pkt *p)
 {
 	const struct rte_udp_hdr *u = (const void *)(d + p->l4_off);
-	uint16_t ulen = rte_be_to_cpu_16(u->dgram_len);
+	uint16_t ulen = ntohs(u->dgram_len);
 
 	if (ulen < sizeof(*u) || ulen > p->l4_len)
 		return DPKT_BAD;
@@ -131,7 +132,7 @@ static __rte_always_inline enum dpkt_class dpdk_parse(const struct rte_mbuf *m, 
 	/* headers must sit in the first segment; chained mbufs go to the kernel */
 	if (m->nb_segs != 1)
 		return DPKT_OTHER;
-	type = rte_be_to_cpu_16(eh->ether_type);
+	type = ntohs(eh->ether_type);
 	p->l3_off = sizeof(*eh);
 	if (type == RTE_ETHER_TYPE_VLAN) {
 		const struct rte_vlan_hdr *vh = (const void *)(d + sizeof(*eh));
@@ -139,8 +140,8 @@ static __rte_always_inline enum dpkt_class dpdk_parse(const struct rte_mbuf *m, 
 		if (len < sizeof(*eh) + sizeof(*vh))
 			return DPKT_BAD;
 		p->has_vlan = true;
-		p->vlan = rte_be_to_cpu_16(vh->vlan_tci) & 0xfff;
-		type = rte_be_to_cpu_16(vh->eth_proto);
+		p->vlan = ntohs(vh->vlan_tci) & 0xfff;
+		type = ntohs(vh->eth_proto);
 		p->l3_off += sizeof(*vh);
 	}
 	switch (type) {

@@ -33,9 +33,9 @@ static inline void dpdk_tx_tmpl_apply(struct rte_mbuf *m, const struct dpdk_pkt 
 	memcpy(d, &t->dst_mac, 2 * RTE_ETHER_ADDR_LEN);
 	if (t->vlan) {
 		struct rte_vlan_hdr *vh = (void *)(d + sizeof(struct rte_ether_hdr));
-		uint16_t tci = rte_be_to_cpu_16(vh->vlan_tci);
+		uint16_t tci = ntohs(vh->vlan_tci);
 
-		vh->vlan_tci = rte_cpu_to_be_16((tci & 0xf000) | t->vlan); /* keeps the priority */
+		vh->vlan_tci = htons((tci & 0xf000) | t->vlan); /* keeps the priority */
 	}
 	m->port = t->port_id;
 	acc = csum_delta32(0, ip->src_addr, t->ip[0]);
