@@ -74,17 +74,15 @@ static void rewrite_ipv4(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dp
 	struct rte_udp_hdr *u = dpdk_l4(m, p);
 	uint8_t ttl[2] = { DPDK_TTL, ip->next_proto_id };
 	uint16_t ports[2] = { o->key.port_be, dst->port };
-	uint32_t src;
-	uint64_t acc;
+	uint32_t acc;
 
-	memcpy(&src, o->key.addr, 4);
-	acc = csum_delta32(0, ip->src_addr, src);
-	acc = csum_delta32(acc, ip->dst_addr, dst->addr[0]);
-	uint32_t acc_ip = csum_delta(csum_fold64(acc), &ip->time_to_live, ttl, 2);
-	uint32_t acc_udp = csum_delta(csum_fold64(acc), &u->src_port, ports, 4);
+	acc = csum_delta(0, &ip->src_addr, o->key.addr, 4);
+	acc = csum_delta(acc, &ip->dst_addr, dst->addr, 4);
+	uint32_t acc_ip = csum_delta(acc, &ip->time_to_live, ttl, 2);
+	uint32_t acc_udp = csum_delta(acc, &u->src_port, ports, 4);
 
-	ip->src_addr = src;
-	ip->dst_addr = dst->addr[0];
+	memcpy(&ip->src_addr, o->key.addr, 4);
+	memcpy(&ip->dst_addr, dst->addr, 4);
 	ip->time_to_live = DPDK_TTL;
 	u->src_port = ports[0];
 	u->dst_port = ports[1];

@@ -25,10 +25,10 @@ static inline void dpdk_tx_tmpl_apply(struct rte_mbuf *m, const struct dpdk_pkt 
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 	struct rte_ipv4_hdr *ip = (void *)(d + p->l3_off);
 	struct rte_udp_hdr *u = (void *)(d + p->l4_off);
-	uint8_t ttl_new[2] = { DPDK_TTL, ip->next_proto_id };
-	uint32_t ports_old, ports_new;
-	uint16_t ttl_old, ttl_new16;
-	uint64_t acc;
+	uint64_t addrs, acc;
+	uint32_t ports;
+	uint16_t ttl_w, ttl_new;
+	uint8_t b[2];
 
 	memcpy(d, &t->dst_mac, 2 * RTE_ETHER_ADDR_LEN);
 	if (t->vlan) {
@@ -38,17 +38,21 @@ static inline void dpdk_tx_tmpl_apply(struct rte_mbuf *m, const struct dpdk_pkt 
 		vh->vlan_tci = htons((tci & 0xf000) | t->vlan); /* keeps the priority */
 	}
 	m->port = t->port_id;
-	acc = csum_delta32(0, ip->src_addr, t->ip[0]);
-	acc = csum_delta32(acc, ip->dst_addr, t->ip[1]);
-	memcpy(&ttl_old, &ip->time_to_live, 2);
-	memcpy(&ttl_new16, ttl_new, 2);
-	memcpy(&ports_old, &u->src_port, 4);
-	memcpy(&ports_new, t->udp, 4);
-	ip->hdr_checksum =
-	    csum_apply(ip->hdr_checksum, csum_fold64(acc + (uint16_t)~ttl_old + ttl_new16));
+	/* both addresses in one word; the checksums' common part: old addresses out, new in */
+	memcpy(&addrs, &ip->src_addr, 8);
+	acc = csum_delta32(0, (uint32_t)addrs, t->ip[0]);
+	acc = csum_delta32(acc, (uint32_t)(addrs >> 32), t->ip[1]);
+	memcpy(&ttl_w, &ip->time_to_live, 2); /* TTL and protocol: one 16-bit word */
+	memcpy(b, &ttl_w, 2);
+	b[0] = DPDK_TTL;
+	memcpy(&ttl_new, b, 2);
+	ip->hdr_checksum = csum_update(ip->hdr_checksum, acc + (uint16_t)~ttl_w + ttl_new);
 	if (u->dgram_cksum != 0) { /* 0: sender sent no UDP checksum, keep it so */
-		u->dgram_cksum = csum_apply(u->dgram_cksum,
-					    csum_fold64(csum_delta32(acc, ports_old, ports_new)));
+		uint32_t ports_new;
+
+		memcpy(&ports, &u->src_port, 4);
+		memcpy(&ports_new, t->udp, 4);
+		u->dgram_cksum = csum_update(u->dgram_cksum, csum_delta32(acc, ports, ports_new));
 		if (u->dgram_cksum == 0)
 			u->dgram_cksum = 0xffff;
 	}
