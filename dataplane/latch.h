@@ -111,11 +111,9 @@ static inline bool latch_is_learned(const struct latch *l, const struct latch_ad
 	       k->addr[2] == src->addr[2] && k->addr[3] == src->addr[3] && k->scope == src->scope;
 }
 
-/** latch_is_learned() for an IPv4 source @p addr:@p port (network order), no struct to fill. */
-static inline bool latch_is_learned_v4(const struct latch *l, uint32_t addr, uint16_t port)
+/** Whether compact key @p k is IPv4 source @p addr:@p port (network order): no struct to fill. */
+static inline bool latch_key_is_v4(const struct latch_addr *k, uint32_t addr, uint16_t port)
 {
-	const struct latch_addr *k = &l->learned_key;
-
 	return ((k->addr[0] ^ addr) | k->addr[1] | k->addr[2] | k->addr[3] | k->scope |
 		(uint32_t)(k->port ^ port) | (uint32_t)(k->family ^ AF_INET)) == 0;
 }

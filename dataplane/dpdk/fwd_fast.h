@@ -40,10 +40,10 @@ static __rte_always_inline bool dpdk_fwd_fast(struct dp_dpdk_worker *w, struct r
 		return false;
 	if (plen > 0 && pl[0] <= 3) /* maybe STUN (RFC 7983) */
 		return false;
-	if (!latch_is_learned_v4(&f->latch, ip->src_addr, u->src_port))
+	if (!latch_key_is_v4(&f->latched.key, ip->src_addr, u->src_port))
 		return false;
 	if (dpdk_rtp_ssrc(pl, plen, f->is_rtcp, &ssrc) &&
-	    (!f->latch.has_ssrc || f->latch.ssrc != ssrc))
+	    (!f->latched.has_ssrc || f->latched.ssrc != ssrc))
 		return false; /* a new SSRC to note */
 	out = atomic_load_explicit(&f->out, memory_order_acquire);
 	o = out ? dpdk_flow_get(w->dp, out) : NULL;
