@@ -154,8 +154,8 @@ static __rte_always_inline bool parse_udp4_fast(const uint8_t *d, uint16_t len, 
 	return true;
 }
 
-/* Inline: the first stage of the burst, per packet. */
-static __rte_always_inline enum dpkt_class dpdk_parse(const struct rte_mbuf *m, struct dpdk_pkt *p)
+/* Every frame, every check: what dpdk_parse() decides when its fast case does not apply. */
+static inline enum dpkt_class dpdk_parse_all(const struct rte_mbuf *m, struct dpdk_pkt *p)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint16_t len = rte_pktmbuf_data_len(m);
@@ -163,10 +163,6 @@ static __rte_always_inline enum dpkt_class dpdk_parse(const struct rte_mbuf *m, 
 	uint16_t type;
 	enum dpkt_class c;
 
-	/* neither checksum flagged bad ("unknown" flags both bits: the long way) */
-	if (likely(!(m->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_BAD)) &&
-		   m->nb_segs == 1 && parse_udp4_fast(d, len, p)))
-		return DPKT_UDP;
 	p->has_vlan = false;
 	p->vlan = 0;
 	p->family = 0;
@@ -205,6 +201,18 @@ static __rte_always_inline enum dpkt_class dpdk_parse(const struct rte_mbuf *m, 
 		return DPKT_OTHER;
 	}
 	return c == DPKT_UDP ? check_udp(d, p) : c;
+}
+
+/* Inline: the first stage of the burst, per packet. */
+static __rte_always_inline enum dpkt_class dpdk_parse(const struct rte_mbuf *m, struct dpdk_pkt *p)
+{
+	/* neither checksum flagged bad ("unknown" flags both bits: the long way) */
+	if (likely(
+		!(m->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_BAD)) &&
+		m->nb_segs == 1 &&
+		parse_udp4_fast(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), p)))
+		return DPKT_UDP;
+	return dpdk_parse_all(m, p);
 }
 
 #endif
