@@ -147,6 +147,7 @@ static int workers_init(struct dp_dpdk *d)
 
 		w->dp = d;
 		w->id = i;
+		w->neigh_gen = 1;
 		snprintf(name, sizeof(name), "dpx%p_%u", (void *)d, i);
 		w->exc_ring = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
 					      RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -234,7 +235,14 @@ static void worker_tx(struct dp_dpdk_worker *w, uint16_t q, struct dp_dpdk_burst
 {
 	struct rte_mbuf *by_port[DP_DPDK_BURST_MAX];
 
-	for (unsigned int i = 0; i < w->dp->n_ports; i++) {
+	/* one port: everything leaves there (mbuf->port is always one of ports[]) */
+	if (w->dp->n_ports == 1 && r->n_tx > 0) {
+		uint16_t sent = rte_eth_tx_burst(w->dp->ports[0], q, r->tx, r->n_tx);
+
+		if (sent < r->n_tx)
+			rte_pktmbuf_free_bulk(r->tx + sent, r->n_tx - sent);
+	}
+	for (unsigned int i = 0; w->dp->n_ports > 1 && i < w->dp->n_ports; i++) {
 		uint16_t port = w->dp->ports[i], n = 0, sent;
 
 		for (uint16_t j = 0; j < r->n_tx; j++)

@@ -3,6 +3,7 @@
 #ifndef SBC_DATAPLANE_DPDK_FASTPATH_H
 #define SBC_DATAPLANE_DPDK_FASTPATH_H
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include <rte_ip.h>

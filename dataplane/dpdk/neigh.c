@@ -75,6 +75,18 @@ static struct dpdk_neigh *neigh_find(struct dp_dpdk_worker *w, int family, const
 	return NULL;
 }
 
+/* A changed neighbour invalidates the flows' tx templates built from it (dpdk_priv.h). */
+static void neigh_set(struct dp_dpdk_worker *w, struct dpdk_neigh *n,
+		      const struct rte_ether_addr *mac)
+{
+	if (n->resolved && rte_is_same_ether_addr(&n->mac, mac))
+		return;
+	n->mac = *mac;
+	n->resolved = 1;
+	if (++w->neigh_gen == 0)
+		w->neigh_gen = 1;
+}
+
 int dp_dpdk_neigh_add(struct dp_dpdk_worker *w, const struct sa *ip,
 		      const struct rte_ether_addr *mac)
 {
@@ -88,8 +100,7 @@ int dp_dpdk_neigh_add(struct dp_dpdk_worker *w, const struct sa *ip,
 	n = neigh_find(w, k.family, k.addr, true);
 	if (!n)
 		return -ENOSPC;
-	n->mac = *mac;
-	n->resolved = 1;
+	neigh_set(w, n, mac);
 	return 0;
 }
 
@@ -104,15 +115,14 @@ struct neigh_msg {
 #define NEIGH_RING_SIZE 1024
 #define NEIGH_SYNC_MAX	32 /* messages applied per loop: bounded work */
 
-static void neigh_set(struct dp_dpdk_worker *w, int family, const uint8_t *addr,
-		      const struct rte_ether_addr *mac, bool create)
+/* Records @p mac for @p addr in @p w's table: always when @p create, else only if known. */
+static void neigh_record(struct dp_dpdk_worker *w, int family, const uint8_t *addr,
+			 const struct rte_ether_addr *mac, bool create)
 {
 	struct dpdk_neigh *n = neigh_find(w, family, addr, create);
 
-	if (n) {
-		n->mac = *mac;
-		n->resolved = 1;
-	}
+	if (n)
+		neigh_set(w, n, mac);
 }
 
 /** Records @p mac for @p addr: always when @p create, else only for a known neighbour. */
@@ -124,7 +134,7 @@ void dpdk_neigh_learn(struct dp_dpdk_worker *w, int family, const uint8_t *addr,
 
 	if (!rte_is_unicast_ether_addr(mac))
 		return;
-	neigh_set(w, family, addr, mac, create);
+	neigh_record(w, family, addr, mac, create);
 	memcpy(msg.addr, addr, fam_len(family));
 	for (unsigned int i = 0; i < d->n_workers; i++) /* a full ring loses the message */
 		if (i != w->id && d->workers[i].neigh_ring)
@@ -141,7 +151,7 @@ void dpdk_neigh_sync(struct dp_dpdk_worker *w)
 		return;
 	n = rte_ring_dequeue_burst_elem(w->neigh_ring, msg, sizeof(msg[0]), NEIGH_SYNC_MAX, NULL);
 	for (unsigned int i = 0; i < n; i++)
-		neigh_set(w, msg[i].family, msg[i].addr, &msg[i].mac, msg[i].create);
+		neigh_record(w, msg[i].family, msg[i].addr, &msg[i].mac, msg[i].create);
 }
 
 /** The ring that dpdk_neigh_sync() reads (any worker writes it). @return 0 or -ENOMEM. */
