@@ -8,6 +8,11 @@
  * `out`'s destination. A call's stream is two flows linked both ways (plus two for RTCP unless
  * rtcp-mux).
  *
+ * RTCP multiplexed on the RTP port (RFC 5761) towards a peer that sends and receives it apart:
+ * the mux side's RTP flow gets a second link, flow_link_rtcp(), that its RTCP (payload type
+ * 64..95 in the second byte) takes instead, e.g. to the peer's RTCP flow; the other way is a
+ * plain link of the peer's RTCP flow to the mux side's RTP flow.
+ *
  * The destination of a flow is where its endpoint really is: the address latched from the
  * packets that endpoint sends (see latch.h), or until then the address signalled in the SDP.
  *
@@ -23,6 +28,7 @@
 #ifndef SBC_DATAPLANE_H
 #define SBC_DATAPLANE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -76,6 +82,12 @@ struct dataplane_ops {
 	 * Both flows must have the same group: -EXDEV otherwise.
 	 */
 	int (*flow_link)(struct dataplane *dp, dp_flow_t in, dp_flow_t out);
+	/**
+	 * Optional: RTCP multiplexed on @p in (RFC 5761: payload type 64..95) leaves through
+	 * @p out instead of flow_link's out (0: with the RTP again). Same group rule as flow_link.
+	 * NULL: dp_flow_link_rtcp returns -ENOTSUP (muxed RTCP goes with the RTP).
+	 */
+	int (*flow_link_rtcp)(struct dataplane *dp, dp_flow_t in, dp_flow_t out);
 	/** Stops and frees the flow; its port can be bound again once this returns. */
 	int (*flow_del)(struct dataplane *dp, dp_flow_t f);
 	/**
@@ -106,6 +118,17 @@ static inline int dp_flow_update(struct dataplane *dp, dp_flow_t f, const struct
 static inline int dp_flow_link(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
 {
 	return dp->ops->flow_link(dp, in, out);
+}
+
+/** Whether the backend demultiplexes RTCP (has flow_link_rtcp). */
+static inline bool dp_can_link_rtcp(const struct dataplane *dp)
+{
+	return dp->ops->flow_link_rtcp != NULL;
+}
+
+static inline int dp_flow_link_rtcp(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
+{
+	return dp->ops->flow_link_rtcp ? dp->ops->flow_link_rtcp(dp, in, out) : -ENOTSUP;
 }
 
 static inline int dp_flow_del(struct dataplane *dp, dp_flow_t f)

@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "common/sa.h"
 
@@ -108,6 +109,13 @@ static inline bool latch_is_learned(const struct latch *l, const struct latch_ad
 	return k->family != 0 && k->family == src->family && k->port == src->port &&
 	       k->addr[0] == src->addr[0] && k->addr[1] == src->addr[1] &&
 	       k->addr[2] == src->addr[2] && k->addr[3] == src->addr[3] && k->scope == src->scope;
+}
+
+/** Whether compact key @p k is IPv4 source @p addr:@p port (network order): no struct to fill. */
+static inline bool latch_key_is_v4(const struct latch_addr *k, uint32_t addr, uint16_t port)
+{
+	return ((k->addr[0] ^ addr) | k->addr[1] | k->addr[2] | k->addr[3] | k->scope |
+		(uint32_t)(k->port ^ port) | (uint32_t)(k->family ^ AF_INET)) == 0;
 }
 
 #endif

@@ -352,7 +352,7 @@ static void stream_update(struct calls *c, const struct call *call, const struct
 }
 
 /* Gives the open flows of @p m its current parameters (e.g. new ICE credentials). */
-static void mono_refresh_flows(struct calls *c, const struct call *call, const struct monologue *m)
+void mono_refresh_flows(struct calls *c, const struct call *call, const struct monologue *m)
 {
 	for (unsigned i = 0; i < m->nmedia; i++) {
 		stream_update(c, call, m, &m->media[i].rtp, false);
@@ -360,12 +360,40 @@ static void mono_refresh_flows(struct calls *c, const struct call *call, const s
 	}
 }
 
-static void media_link(struct calls *c, const struct media *from, const struct media *to)
+/* @p from's RTP flow sends its muxed RTCP through @p out (0: with the RTP). */
+static void media_link_rtcp(struct calls *c, struct media *from, dp_flow_t out)
 {
+	int rc;
+
+	if (!from->rtp.flow || (!out && !from->demuxing))
+		return;
+	rc = dp_flow_link_rtcp(c->conf.dp, from->rtp.flow, out);
+	if (rc == -ENOTSUP)
+		log_debug("rtcp-mux on one side only: the dataplane cannot demultiplex RTCP");
+	from->demuxing = rc == 0 && out;
+}
+
+/*
+ * Packets that @p from's endpoint sends leave through @p to's flows. RTCP multiplexing on one
+ * side only (RFC 5761) is undone here: the mux side's RTCP goes to the other's RTCP port, the
+ * other's RTCP to the mux side's RTP port.
+ */
+static void media_link(struct calls *c, struct media *from, const struct media *to)
+{
+	bool demux = from->rtcp_mux && !to->rtcp_mux, remux = !from->rtcp_mux && to->rtcp_mux;
+	dp_flow_t rtcp_to = remux ? to->rtp.flow : to->rtcp.flow;
+
 	if (from->rtp.flow && to->rtp.flow)
 		dp_flow_link(c->conf.dp, from->rtp.flow, to->rtp.flow);
-	if (from->rtcp.flow && to->rtcp.flow)
-		dp_flow_link(c->conf.dp, from->rtcp.flow, to->rtcp.flow);
+	media_link_rtcp(c, from, demux ? to->rtcp.flow : 0);
+	if (from->rtcp.flow && rtcp_to)
+		dp_flow_link(c->conf.dp, from->rtcp.flow, rtcp_to);
+}
+
+void mono_link(struct calls *c, struct monologue *from, const struct monologue *to)
+{
+	for (unsigned i = 0; i < from->nmedia && i < to->nmedia; i++)
+		media_link(c, &from->media[i], &to->media[i]);
 }
 
 static void copy_strv(char *dst, size_t size, struct strv s)
@@ -430,8 +458,8 @@ struct monologue *call_find_tag(struct call *call, struct strv tag)
 	return NULL;
 }
 
-static struct monologue *mono_create(struct call *call, struct strv tag, struct iface *ifc,
-				     uint64_t now_ms)
+struct monologue *mono_create(struct call *call, struct strv tag, struct iface *ifc,
+			      uint64_t now_ms)
 {
 	struct monologue *m;
 
@@ -451,7 +479,7 @@ static struct monologue *mono_create(struct call *call, struct strv tag, struct 
 	return m;
 }
 
-static void mono_destroy(struct calls *c, struct call *call, struct monologue *m)
+void mono_destroy(struct calls *c, struct call *call, struct monologue *m)
 {
 	for (unsigned i = 0; i < m->nmedia; i++)
 		media_close(c, m, &m->media[i]);
@@ -464,6 +492,7 @@ static void mono_destroy(struct calls *c, struct call *call, struct monologue *m
 		}
 	}
 	free(m->media);
+	free(m->via_branch);
 	free(m->tag);
 	free(m->label);
 	free(m);
@@ -483,7 +512,7 @@ static int mono_set_tag(struct monologue *m, struct strv tag)
 	return 0;
 }
 
-static int mono_reserve(struct monologue *m, unsigned n)
+int mono_reserve(struct monologue *m, unsigned n)
 {
 	struct media *md;
 
@@ -659,13 +688,16 @@ static int offer_media(struct calls *c, struct call *call, struct monologue *a, 
 		if (p->transport_protocol.len && !strv_eq(p->transport_protocol, sm->proto))
 			res->proto_ignored = true;
 		media_take_sdp(ma, sm);
+		/* only a dataplane that demultiplexes can keep the caller's mux on its own */
+		ma->mux_keep = sm->rtcp_mux && (p->rtcp_mux & (NG_MUX_DEMUX | NG_MUX_ACCEPT)) &&
+			       dp_can_link_rtcp(c->conf.dp);
 		media_sip_source(ma, a, p);
 		copy_strv(mb->type, sizeof(mb->type), sm->type);
 		copy_strv(mb->proto, sizeof(mb->proto), sm->proto);
 		stream_update(c, call, a, &ma->rtp, false);
 		stream_update(c, call, a, &ma->rtcp, true);
 		media_link(c, mb, ma);
-		if (call->answered)
+		if (call->answered && a->peer == b)
 			media_link(c, ma, mb);
 		rewrite_media(&rw[i], b, mb, mux);
 	}
@@ -704,6 +736,48 @@ static int offer_call(struct calls *c, const struct ng_params *p, uint64_t now_m
 	return 0;
 }
 
+/*
+ * The monologue an offer from @p a goes to, NULL for a new one: the one its to-tag names (a
+ * re-INVITE; a stranger's tag only while @p a has no peer: the callee's first offer names the
+ * caller), else the fork its via-branch names. An initial INVITE sent again with another
+ * via-branch (the proxy forked it) is a new fork with its own ports; an untagged peer from an
+ * offer without via-branch takes the first via-branch it is given.
+ */
+static struct monologue *offer_peer(struct call *call, struct monologue *a,
+				    const struct ng_params *p)
+{
+	struct monologue *m = p->to_tag.len ? call_find_tag(call, p->to_tag) : NULL;
+
+	if (m && m != a && (m->peer == a || !a->peer))
+		return m;
+	if (p->to_tag.len || !p->via_branch.len || !a->peer)
+		return a->peer;
+	if ((m = fork_by_branch(call, a, p->via_branch)))
+		return m;
+	if (!a->peer->via_branch && !a->peer->tag) {
+		a->peer->via_branch = strv_dup(p->via_branch);
+		return a->peer;
+	}
+	return NULL;
+}
+
+/* A new monologue an offer goes to: its own ports and offer. */
+static struct monologue *offer_new_peer(struct calls *c, struct call *call,
+					const struct ng_params *p, struct iface *ifc,
+					uint64_t now_ms)
+{
+	struct monologue *b = mono_create(call, p->to_tag, ifc, now_ms);
+
+	if (!b)
+		return NULL;
+	b->offer_id = ++call->offers;
+	if (p->via_branch.len && !(b->via_branch = strv_dup(p->via_branch))) {
+		mono_destroy(c, call, b);
+		return NULL;
+	}
+	return b;
+}
+
 /* The offerer's monologue and its peer, created as needed. */
 static int offer_monologues(struct calls *c, struct call *call, const struct ng_params *p,
 			    uint64_t now_ms, struct monologue **ap, struct monologue **bp,
@@ -723,16 +797,20 @@ static int offer_monologues(struct calls *c, struct call *call, const struct ng_
 	a = call_find_tag(call, p->from_tag);
 	if (!a && !(a = mono_create(call, p->from_tag, ifa, now_ms)))
 		goto full;
-	b = a->peer;
-	if (!b && p->to_tag.len)
-		b = call_find_tag(call, p->to_tag);
-	if (!b && !(b = mono_create(call, p->to_tag, ifb, now_ms)))
+	b = offer_peer(call, a, p);
+	if (!b && !(b = offer_new_peer(c, call, p, ifb, now_ms)))
 		goto full;
 	/* monologues keep their ports, so a re-offer cannot move them: say so */
 	if ((p->ndirection >= 1 && a->iface != ifa) || (p->ndirection >= 2 && b->iface != ifb))
 		res->direction_ignored = true;
-	a->peer = b;
+	/* a new fork of an answered call does not take the caller's media from the answerer */
+	if (!a->peer || !call->answered || b->tag)
+		a->peer = b;
 	b->peer = a;
+	if (b->ports_lent && fork_take_ports(c, call, b) < 0) {
+		res->why = "Out of memory";
+		return -ENOMEM;
+	}
 	mono_take_params(c, a, p);
 	/* the offer goes to b: its relay ports answer STUN with the credentials the SDP gives */
 	if (p->ice == NG_ICE_FORCE && mono_force_ice(c, b))
@@ -754,9 +832,21 @@ static int check_ids(const struct ng_params *p, struct call_result *res)
 	return res->why ? -EINVAL : 0;
 }
 
+/* A fork the failed offer created (offer_id after @p before) leaves nothing behind. */
+static void offer_undo_fork(struct calls *c, struct call *call, unsigned before)
+{
+	for (unsigned i = 0; i < call->nmono; i++) {
+		if (call->mono[i]->offer_id > before) {
+			fork_delete(c, call, call->mono[i]);
+			return;
+		}
+	}
+}
+
 int calls_offer(struct calls *c, const struct ng_params *p, const struct call_origin *o,
 		uint64_t now_ms, char *sdp_out, size_t outsize, struct call_result *res)
 {
+	unsigned offers;
 	struct sdp_media_rewrite rw[SDP_MAX_MEDIA];
 	struct monologue *a, *b;
 	struct call *call;
@@ -768,12 +858,15 @@ int calls_offer(struct calls *c, const struct ng_params *p, const struct call_or
 	    (rc = offer_call(c, p, now_ms, &call, &created, res)))
 		return rc;
 	memset(rw, 0, sizeof(rw));
+	offers = call->offers;
 	if ((rc = offer_monologues(c, call, p, now_ms, &a, &b, res)) ||
 	    (rc = offer_media(c, call, a, b, &sdp, p, rw, res)) ||
 	    (rc = finish_rewrite(&sdp, p, b, rw, sdp_out, outsize, res))) {
 		/* a new call that could not be set up leaves nothing behind */
 		if (created)
 			call_destroy(c, call, CALL_END_FAILED);
+		else
+			offer_undo_fork(c, call, offers);
 		return rc;
 	}
 	if (!call->answered)
@@ -800,8 +893,9 @@ static int answer_media(struct calls *c, struct call *call, struct monologue *a,
 	for (unsigned i = 0; i < sdp->nmedia; i++) {
 		const struct sdp_media *sm = &sdp->media[i];
 		struct media *ma = &a->media[i], *mb = &b->media[i];
-		/* RFC 5761 5.1.1: mux only in answer to an offer of mux */
-		bool mux = use_rtcp_mux(sm, p->rtcp_mux, false) && ma->rtcp_mux;
+		/* RFC 5761 5.1.1: mux only in answer to an offer of mux; kept for the caller when
+		 * its offer said demux or accept (the relay demultiplexes) */
+		bool mux = (use_rtcp_mux(sm, p->rtcp_mux, false) || ma->mux_keep) && ma->rtcp_mux;
 
 		if (sm->port == 0) {
 			media_close(c, a, ma);
@@ -833,31 +927,46 @@ static int answer_media(struct calls *c, struct call *call, struct monologue *a,
 }
 
 /*
- * The offerer (from-tag) and answerer of an answer. A re-INVITE from the callee comes with the
- * tags swapped and finds the callee by its from-tag; an unknown from-tag is an error (a to-tag
- * alone must not pick the offerer: it renamed the caller to the callee's tag).
+ * The offerer (from-tag) and answerer of an answer (a fork: call_fork.c). A re-INVITE from the
+ * callee comes with the tags swapped and finds the callee by its from-tag; an unknown from-tag
+ * is an error (a to-tag alone must not pick the offerer: it renamed the caller to the callee's
+ * tag). Checked before anything changes: a refused answer leaves the call as it was.
  */
-static int answer_monologues(struct call *call, const struct ng_params *p, struct monologue **ap,
-			     struct monologue **bp, struct call_result *res)
+static int answer_monologues(struct calls *c, struct call *call, const struct ng_params *p,
+			     unsigned nmedia, uint64_t now_ms, struct monologue **ap,
+			     struct monologue **bp, bool *created, struct call_result *res)
 {
 	struct monologue *a = call_find_tag(call, p->from_tag);
 
+	*created = false;
 	if (!a || !a->peer) {
 		res->why = "Unknown tag";
 		return -ENOENT;
 	}
 	*ap = a;
-	*bp = a->peer;
-	return 0;
+	return fork_answerer(c, call, a, p, nmedia, now_ms, bp, created, &res->why);
+}
+
+/* A failed answer: a fork it created goes, and A's media go where they went. */
+static void answer_undo(struct calls *c, struct call *call, struct monologue *a,
+			struct monologue *b, struct monologue *prev, bool created)
+{
+	if (!created)
+		return;
+	fork_delete(c, call, b);
+	a->peer = prev;
+	if (prev && call->answered)
+		mono_link(c, a, prev);
 }
 
 int calls_answer(struct calls *c, const struct ng_params *p, const struct call_origin *o,
 		 uint64_t now_ms, char *sdp_out, size_t outsize, struct call_result *res)
 {
 	struct sdp_media_rewrite rw[SDP_MAX_MEDIA];
-	struct monologue *a, *b;
+	struct monologue *a, *b, *prev;
 	struct call *call;
 	struct sdp sdp;
+	bool created;
 	int rc;
 
 	if ((rc = check_ids(p, res)))
@@ -868,15 +977,13 @@ int calls_answer(struct calls *c, const struct ng_params *p, const struct call_o
 		return -ENOENT;
 	}
 	memset(rw, 0, sizeof(rw));
-	if ((rc = parse_sdp(p, &sdp, res)) || (rc = answer_monologues(call, p, &a, &b, res)))
+	if ((rc = parse_sdp(p, &sdp, res)) ||
+	    (rc = answer_monologues(c, call, p, sdp.nmedia, now_ms, &a, &b, &created, res)))
 		return rc;
-	/* checked before anything changes: a refused answer leaves the call as it was */
-	if (sdp.nmedia > a->nmedia || sdp.nmedia > b->nmedia) {
-		res->why = "Answer has more media than the offer";
-		return -EINVAL;
-	}
-	/* the last answer names the answerer: a forked call ends with the branch that answered */
-	if (mono_set_tag(b, p->to_tag) < 0) {
+	prev = a->peer;
+	/* an untagged answerer takes the to-tag; a fork of a shared offer takes its ports */
+	if (mono_set_tag(b, p->to_tag) < 0 || fork_take_ports(c, call, b) < 0) {
+		answer_undo(c, call, a, b, prev, created);
 		res->why = "Out of memory";
 		return -ENOMEM;
 	}
@@ -885,8 +992,13 @@ int calls_answer(struct calls *c, const struct ng_params *p, const struct call_o
 	if (p->ice == NG_ICE_FORCE && mono_force_ice(c, a))
 		mono_refresh_flows(c, call, a);
 	if ((rc = answer_media(c, call, a, b, &sdp, p, rw, res)) ||
-	    (rc = finish_rewrite(&sdp, p, a, rw, sdp_out, outsize, res)))
+	    (rc = finish_rewrite(&sdp, p, a, rw, sdp_out, outsize, res))) {
+		answer_undo(c, call, a, b, prev, created);
 		return rc;
+	}
+	/* the latest answer is the active fork: A's media go to it (answer_media linked them) */
+	a->peer = b;
+	b->peer = a;
 	call->answered = true;
 	call->delete_at_ms = 0;
 	note_signal(call, o, now_ms);
@@ -949,12 +1061,20 @@ int calls_delete(struct calls *c, const struct ng_params *p, uint64_t now_ms,
 		 struct bencode_buf *out, struct call_result *res)
 {
 	struct call *call = p->call_id.len ? calls_find(c, p->call_id) : NULL;
-	struct monologue *m = NULL, *branch = NULL;
+	struct monologue *m = NULL, *a;
 	uint64_t delay_ms;
 
 	if (!call) {
 		res->why = p->call_id.len ? "Unknown call-id" : "No call-id in message";
 		return -ENOENT;
+	}
+	/* a via-branch names one branch of a forked offer (its 487 or CANCEL): that one ends */
+	a = p->via_branch.len && p->from_tag.len ? call_find_tag(call, p->from_tag) : NULL;
+	if (a && fork_by_branch(call, a, p->via_branch)) {
+		call_encode_stats(c, call, now_ms, out);
+		if (fork_end_via_branch(c, call, a, p->via_branch))
+			return 0;
+		goto whole;
 	}
 	/* tags that match nothing (a losing fork's to-tag) leave the call alone */
 	if (p->from_tag.len && !(m = delete_match(call, p))) {
@@ -962,13 +1082,11 @@ int calls_delete(struct calls *c, const struct ng_params *p, uint64_t now_ms,
 		return -ENOENT;
 	}
 	call_encode_stats(c, call, now_ms, out);
-	/* a to-tag among several branches ends that branch only; anything else, the call */
-	if (p->to_tag.len && call->nmono > 2 && m && m->tag && strv_eq_cstr(p->to_tag, m->tag))
-		branch = m;
-	if (branch) {
-		mono_destroy(c, call, branch);
+	/* a to-tag ends a fork, or a dialogue among others; anything else, the call */
+	if (p->to_tag.len && m && m->tag && strv_eq_cstr(p->to_tag, m->tag) &&
+	    fork_end_tag(c, call, m))
 		return 0;
-	}
+whole:
 	delay_ms = p->delete_delay_s >= 0 ? (uint64_t)p->delete_delay_s * 1000u
 					  : c->conf.limits.delete_delay_ms;
 	if (!delay_ms) {

@@ -10,6 +10,12 @@
  * peer's ports go on `direction[1]` and are written into the offer's SDP. Flows are linked
  * peer -> A at the offer (early media from the callee) and both ways at the answer.
  *
+ * Forks (call_fork.c), as Sipwise: an offer sent again with another `via-branch` (the proxy
+ * forked it) is a fork with ports of its own, written into that branch's SDP; answers with
+ * other to-tags to one offer are forks that share the ports that offer carried. A keeps its
+ * ports whatever answers; its media go to the fork that answered last, every fork's reach A.
+ * A delete with a fork's to-tag, or with its offer's via-branch, ends that fork only.
+ *
  * Re-offers keep ports: media index i of a monologue keeps its ports as long as the monologue
  * lives. Ports return to their interface when a monologue (delete of a branch) or the call
  * is deleted, or the call times out.
@@ -55,14 +61,16 @@ struct call_teardown {
 	struct strv call_id, from_tag;
 	const char *reason;  /**< "timeout", "final-timeout", "offer-timeout" */
 	const struct sa *to; /**< where the call's last command came from */
-	void *via;	     /**< the origin's @ref call_origin.via (the ng server) */
+	void *via;	     /**< the origin's @ref call_origin.via (its ng transport) */
+	uint64_t conn;	     /**< the origin's @ref call_origin.conn */
 };
 typedef void(call_teardown_h)(const struct call_teardown *t, void *arg);
 
 /** Where a command came from: timeouts are reported there. */
 struct call_origin {
 	struct sa from; /**< unset: nowhere to report */
-	void *via;
+	void *via;	/**< what sends the report (ng.h: struct ng_notifier) */
+	uint64_t conn;	/**< the stream connection it came on; 0: a datagram */
 };
 
 /** What a command returned besides its reply. */
@@ -97,7 +105,8 @@ int calls_answer(struct calls *c, const struct ng_params *p, const struct call_o
  * Writes the call's statistics into the reply (dict members), then deletes call or branch.
  * A whole call is deleted after `delete-delay` seconds (the key, else the limits'
  * delete_delay_ms), as Sipwise does: until then it relays media and answers query and list,
- * and an offer or answer for it cancels the deletion. A branch goes at once.
+ * and an offer or answer for it cancels the deletion. A branch goes at once: a fork (by its
+ * to-tag or its offer's `via-branch`, unless it is the last), or a dialogue of several.
  */
 int calls_delete(struct calls *c, const struct ng_params *p, uint64_t now_ms,
 		 struct bencode_buf *out, struct call_result *res);

@@ -27,12 +27,20 @@ struct media {
 	struct stream rtp, rtcp; /* rtcp.port = rtp.port + 1, open together */
 	struct sa rtcp_apart;	 /* where RTCP goes if the mux its SDP offered is refused */
 	bool rtcp_mux;
-	bool hold; /* sendonly, inactive or 0.0.0.0 */
+	/* the offer asked to accept its mux whatever the answerer does (rtcp-mux demux/accept) */
+	bool mux_keep;
+	bool demuxing; /* rtp.flow has an RTCP link (dp_flow_link_rtcp) */
+	bool hold;     /* sendonly, inactive or 0.0.0.0 */
 };
 
 struct monologue {
 	char *tag; /* NULL until an answer names the answerer */
 	char *label;
+	char *via_branch; /* of the offer that created it (a fork): NULL when none was given */
+	/* the offer it was created by (0: an offerer); monologues of one offer are forks behind
+	 * it that were sent the same SDP, so they share its ports (call_fork.c) */
+	unsigned offer_id;
+	bool ports_lent; /* its ports serve another monologue of its offer */
 	uint64_t created_ms, created_wall_s;
 	struct monologue *peer;
 	struct iface *iface; /* where its ports are */
@@ -59,6 +67,7 @@ struct call {
 	bool answered;
 	bool teardown_notify;
 	struct call_origin origin;
+	unsigned offers; /* offer_id of the last monologue an offer created */
 	unsigned nmono;
 	struct monologue *mono[CALL_MAX_MONO];
 };
@@ -88,6 +97,37 @@ struct calls {
 
 struct call *calls_find(struct calls *c, struct strv id);
 struct monologue *call_find_tag(struct call *call, struct strv tag);
+/* Monologues and their flows (call.c). */
+struct monologue *mono_create(struct call *call, struct strv tag, struct iface *ifc,
+			      uint64_t now_ms);
+/* Frees @p m and its ports; monologues whose peer it was are left without one. */
+void mono_destroy(struct calls *c, struct call *call, struct monologue *m);
+int mono_reserve(struct monologue *m, unsigned n);
+void mono_refresh_flows(struct calls *c, const struct call *call, const struct monologue *m);
+/* Links every media of @p from to the same media of @p to (packets on from's ports leave
+ * through to's). */
+void mono_link(struct calls *c, struct monologue *from, const struct monologue *to);
+
+/* Forks (call_fork.c, where the model is). */
+/* The fork of @p a offered with via-branch @p vb (the one holding its ports), or NULL. */
+struct monologue *fork_by_branch(struct call *call, const struct monologue *a, struct strv vb);
+/* Gives @p m the ports of its offer if another fork of that offer holds them. */
+int fork_take_ports(struct calls *c, struct call *call, struct monologue *m);
+/* The answerer of an answer to @p a, created (@p created) for a new to-tag behind an offer
+ * another fork answered; @return 0 or -errno with @p why. Checks @p nmedia first. */
+int fork_answerer(struct calls *c, struct call *call, struct monologue *a,
+		  const struct ng_params *p, unsigned nmedia, uint64_t now_ms,
+		  struct monologue **bp, bool *created, const char **why);
+/* Ends fork @p m: its ports freed (shared ones to its offer's other fork); if it was its
+ * peer's active fork, another fork becomes it. */
+void fork_delete(struct calls *c, struct call *call, struct monologue *m);
+/* delete with a via-branch: ends @p a's forks of that branch unless they are all it has.
+ * @return whether it did. */
+bool fork_end_via_branch(struct calls *c, struct call *call, struct monologue *a, struct strv vb);
+/* delete with a to-tag naming @p m: ends a fork, or m's dialogue (with its forks) when other
+ * dialogues remain in the call. @return whether it did (false: the call ends). */
+bool fork_end_tag(struct calls *c, struct call *call, struct monologue *m);
+
 /* Removes the call from the table and frees it with its flows and ports; counts @p why. */
 void call_destroy(struct calls *c, struct call *call, enum call_end why);
 /* Adds one flow's counters to @p t. */

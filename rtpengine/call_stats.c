@@ -172,9 +172,12 @@ static void put_media(struct calls *c, const struct iface *ifc, const struct med
 static void put_monologue(struct calls *c, const struct monologue *m, uint64_t now_ms,
 			  struct bencode_buf *out, struct totals *tot)
 {
-	bencode_put_cstr(out, m->tag ? m->tag : "");
+	/* forks not answered yet have no tag: their via-branches keep the keys apart */
+	bencode_put_cstr(out, m->tag ? m->tag : m->via_branch ? m->via_branch : "");
 	bencode_dict_begin(out);
 	bencode_dict_put_str(out, "tag", strv_cstr(m->tag ? m->tag : ""));
+	if (m->via_branch)
+		bencode_dict_put_str(out, "via-branch", strv_cstr(m->via_branch));
 	if (m->label)
 		bencode_dict_put_str(out, "label", strv_cstr(m->label));
 	bencode_dict_put_int(out, "created", (int64_t)m->created_wall_s);

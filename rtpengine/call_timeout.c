@@ -17,12 +17,16 @@
 
 #include "common/log.h"
 
-/* Whether one party holds the call: all its media on hold. */
+/* Whether one party holds the call: all its media on hold. A fork that lost (its peer talks to
+ * another) is no party: its sendonly early media must not make the call silent. */
 static bool call_on_hold(const struct call *call)
 {
 	for (unsigned i = 0; i < call->nmono; i++) {
 		const struct monologue *m = call->mono[i];
 		unsigned held = 0, live = 0;
+
+		if (m->peer && m->peer->peer != m)
+			continue;
 
 		for (unsigned k = 0; k < m->nmedia; k++) {
 			if (!m->media[k].rtp.port)
@@ -86,6 +90,7 @@ static void report(struct calls *c, const struct call *call, const char *reason)
 		.reason = reason,
 		.to = &call->origin.from,
 		.via = call->origin.via,
+		.conn = call->origin.conn,
 	};
 
 	/* the first offer's from-tag, as the sbc knows the call (mono[0] moves on deletes) */

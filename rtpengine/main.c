@@ -31,6 +31,7 @@
 #include "rtpengine_conf.h"
 #ifdef SBC_HAVE_DPDK
 #include "relay_dpdk.h"
+#include "relay_dpdk_metrics.h"
 #endif
 
 #define TICK_MS 1000
@@ -309,6 +310,10 @@ static void write_metrics(struct metrics_writer *w, void *arg)
 	};
 
 	relay_metrics_write(w, &src);
+#ifdef SBC_HAVE_DPDK
+	if (relay->cfg.backend == RTPENGINE_BACKEND_DPDK)
+		relay_dpdk_metrics_write(w, relay->dp);
+#endif
 }
 
 static int metrics_start(struct relay *relay)

@@ -25,6 +25,7 @@
 #define NG_CACHE_BYTES	 (32u << 20)
 
 struct ng_server {
+	struct ng_notifier notifier; /* teardowns to UDP clients, from fd */
 	struct loop *loop;
 	struct calls *calls;
 	int fd;
@@ -225,7 +226,16 @@ static void put_failure(struct ng_request *r)
 	}
 }
 
-/* Encodes the reply to a request; the caller has written "<cookie> " already. */
+/* A client's answer to a teardown notification: no command, a result. Answering it would
+ * make a ping-pong of errors. */
+static bool is_notify_reply(const struct ng_request *r)
+{
+	return r->dict && r->dict->type == BENCODE_DICT &&
+	       !bencode_dict_get(&r->doc, r->dict, STRV("command")) &&
+	       bencode_dict_get(&r->doc, r->dict, STRV("result"));
+}
+
+/* Encodes the reply to a request (0: none); the caller has written "<cookie> " already. */
 static int answer(struct ng_server *s, struct ng_request *r, const char *dict, size_t len)
 {
 	size_t consumed;
@@ -234,6 +244,8 @@ static int answer(struct ng_server *s, struct ng_request *r, const char *dict, s
 	bencode_doc_init(&r->doc, s->nodes, NG_MAX_NODES);
 	r->dict =
 	    bencode_decode(&r->doc, dict, len, NULL, &consumed) < 0 ? NULL : bencode_root(&r->doc);
+	if (is_notify_reply(r))
+		return 0;
 	memset(&r->params, 0, sizeof(r->params));
 	r->cmd = NG_CMD_OTHER;
 	r->result = NG_RESULT_OK;
@@ -271,10 +283,10 @@ static struct strv cache_key(struct ng_server *s, const struct sa *from, struct 
 
 /*
  * Answers one request. @p from keys the reply cache; @p origin says where timeouts are
- * reported (NULL: nowhere).
+ * reported (origin->from unset: nowhere).
  */
 static int process(struct ng_server *s, const char *req, size_t len, const struct sa *from,
-		   const struct sa *origin, char *reply, size_t reply_size)
+		   const struct call_origin *origin, char *reply, size_t reply_size)
 {
 	const char *sp = memchr(req, ' ', len);
 	struct bencode_buf out;
@@ -299,13 +311,10 @@ static int process(struct ng_server *s, const char *req, size_t len, const struc
 	memcpy(reply, req, cookie_len + 1);
 	bencode_buf_init(&out, reply + cookie_len + 1, reply_size - cookie_len - 1);
 	r.out = &out;
-	if (origin) {
-		r.origin.from = *origin;
-		r.origin.via = s;
-	}
+	r.origin = *origin;
 	n = answer(s, &r, sp + 1, len - cookie_len - 1);
-	if (n < 0)
-		return -1;
+	if (n <= 0)
+		return n < 0 ? -1 : 0;
 	n += (int)cookie_len + 1;
 	if (ng_cache_put(s->cache, key, strv_make(reply, (size_t)n), r.now_ms) < 0)
 		log_warn("ng: reply cache full of memory, retransmissions will run again");
@@ -317,17 +326,26 @@ static int process(struct ng_server *s, const char *req, size_t len, const struc
 int ng_process_from(struct ng_server *s, const char *req, size_t len, const struct sa *from,
 		    char *reply, size_t reply_size)
 {
-	return process(s, req, len, from, from, reply, reply_size);
+	struct call_origin o = { .via = &s->notifier };
+
+	if (from)
+		o.from = *from;
+	else
+		sa_init(&o.from);
+	return process(s, req, len, from, &o, reply, reply_size);
 }
 
 int ng_process_stream(struct ng_server *s, const char *req, size_t len, const struct sa *peer,
-		      char *reply, size_t reply_size)
+		      struct ng_notifier *via, uint64_t conn, char *reply, size_t reply_size)
 {
+	struct call_origin o = { .from = *peer, .via = via, .conn = conn };
 	struct sa key = *peer;
 
+	if (!via)
+		sa_init(&o.from);
 	/* a client that reconnects retransmits from a new port: key on its address only */
 	sa_set_port(&key, 0);
-	return process(s, req, len, &key, NULL, reply, reply_size);
+	return process(s, req, len, &key, &o, reply, reply_size);
 }
 
 int ng_process(struct ng_server *s, const char *req, size_t len, char *reply, size_t reply_size)
@@ -335,13 +353,25 @@ int ng_process(struct ng_server *s, const char *req, size_t len, char *reply, si
 	return ng_process_from(s, req, len, NULL, reply, reply_size);
 }
 
-/* Tells the address of a call's last command that the relay deleted the call (see ng.h). */
+static int udp_notify(struct ng_notifier *n, const struct sa *to, uint64_t conn, const char *msg,
+		      size_t len)
+{
+	struct ng_server *s = (struct ng_server *)n; /* the first member */
+
+	(void)conn;
+	if (sendto(s->fd, msg, len, MSG_DONTWAIT, &to->u.sa, to->len) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Tells the origin of a call's last command that the relay deleted the call (see ng.h). */
 static void ng_teardown(const struct call_teardown *t, void *arg)
 {
-	struct ng_server *s = t->via;
+	struct ng_notifier *via = t->via;
+	struct ng_server *s = via ? via->server : NULL;
 	struct bencode_buf out;
 	char buf[2048];
-	int cookie_len, n;
+	int cookie_len, n, rc;
 
 	(void)arg;
 	if (!s)
@@ -358,9 +388,9 @@ static void ng_teardown(const struct call_teardown *t, void *arg)
 	n = bencode_buf_finish(&out);
 	if (n < 0)
 		return;
-	if (sendto(s->fd, buf, (size_t)(cookie_len + n), MSG_DONTWAIT, &t->to->u.sa, t->to->len) <
-	    0)
-		log_debug("ng: teardown notification lost: %s", strerror(errno));
+	rc = via->send(via, t->to, t->conn, buf, (size_t)(cookie_len + n));
+	if (rc < 0)
+		log_debug("ng: teardown notification lost: %s", strerror(-rc));
 	else
 		s->stats.teardowns++;
 }
@@ -381,6 +411,8 @@ static void ng_readable(int fd, uint32_t events, void *arg)
 			return;
 		from.len = fromlen;
 		rlen = ng_process_from(s, s->req, (size_t)n, &from, s->reply, sizeof(s->reply));
+		if (rlen == 0)
+			continue;
 		if (rlen < 0) {
 			char a[SA_STRLEN];
 
@@ -404,6 +436,8 @@ int ng_server_alloc(struct ng_server **sp, struct loop *l, const struct sa *addr
 
 	if (!s)
 		return -ENOMEM;
+	s->notifier.send = udp_notify;
+	s->notifier.server = s;
 	s->loop = l;
 	s->calls = calls;
 	s->addr = *addr;

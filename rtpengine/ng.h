@@ -26,8 +26,12 @@
  * socket that received the call's last command, to the address that sent it, a datagram
  *   "<fresh cookie> d7:command8:teardown7:call-id<..>8:from-tag<..>6:reason<..>e"
  * with reason "timeout" (no RTP for `timeout`, or `silent_timeout` on hold), "final-timeout"
- * or "offer-timeout". It expects no answer and never retransmits. Sipwise rtpengine ignores
- * the unknown flag, and Kamailio never sends it, so their set-ups see nothing new.
+ * or "offer-timeout". It expects no answer and never retransmits. Over TCP (ng_tcp.h) the
+ * notification goes as a command on the connection the call's last command came on, or, if
+ * that one closed, on the newest connection from the same IP (a client that reconnected);
+ * with none open it is lost. A client's answer to a notification (a dict with `result` and
+ * no `command`) is not answered, on either transport. Sipwise rtpengine ignores the unknown
+ * flag, and Kamailio never sends it, so their set-ups see nothing new.
  */
 #ifndef SBC_RTPENGINE_NG_H
 #define SBC_RTPENGINE_NG_H
@@ -37,6 +41,17 @@
 
 #include "common/sa.h"
 #include "common/str.h"
+
+/**
+ * What carries teardown notifications back to where a call's last command came from: the
+ * UDP socket (ng.c) or a TCP connection (ng_tcp.c). @p conn: the connection the command came
+ * on (0 for a datagram). @return 0 or a negative errno (the notification is lost).
+ */
+struct ng_notifier {
+	int (*send)(struct ng_notifier *n, const struct sa *to, uint64_t conn, const char *msg,
+		    size_t len);
+	struct ng_server *server; /**< counts the notification, numbers its cookie */
+};
 
 struct loop;
 struct calls;
@@ -92,17 +107,18 @@ const struct sa *ng_server_addr(const struct ng_server *s);
 /**
  * Answers one request datagram (the whole "<cookie> <dict>") from @p from (NULL: unknown) into
  * @p reply. Exposed for tests and fuzzing.
- * @return the reply length, or -1 when the request cannot be answered.
+ * @return the reply length, 0 when there is nothing to answer (a client's reply to a
+ * notification), or -1 when the request cannot be answered.
  */
 int ng_process_from(struct ng_server *s, const char *req, size_t len, const struct sa *from,
 		    char *reply, size_t reply_size);
 /**
- * ng_process_from() for a command read from a stream connection (ng_tcp.h) of @p peer: the
- * reply cache is keyed on the peer's address without its port, and the call gets no teardown
- * notification (they are datagrams).
+ * ng_process_from() for a command read from stream connection @p conn (ng_tcp.h) of @p peer:
+ * the reply cache is keyed on the peer's address without its port; teardown notifications of
+ * the call go through @p via (NULL: none) on that connection.
  */
 int ng_process_stream(struct ng_server *s, const char *req, size_t len, const struct sa *peer,
-		      char *reply, size_t reply_size);
+		      struct ng_notifier *via, uint64_t conn, char *reply, size_t reply_size);
 /** ng_process_from() with an unknown sender. */
 int ng_process(struct ng_server *s, const char *req, size_t len, char *reply, size_t reply_size);
 

@@ -28,6 +28,7 @@
 
 struct ng_tcp_conn {
 	struct ng_tcp *t;
+	uint64_t id; /* never 0, never reused: a call's origin names its connection by it */
 	unsigned slot;
 	int fd;
 	uint32_t events;
@@ -42,6 +43,8 @@ struct ng_tcp_conn {
 };
 
 struct ng_tcp {
+	struct ng_notifier notifier; /* teardowns to the clients on their connections */
+	uint64_t next_id;
 	struct loop *loop;
 	struct ng_server *ng;
 	int fd;
@@ -151,8 +154,8 @@ static void process_input(struct ng_tcp_conn *c)
 		off += f.skip;
 		if (rc == 0)
 			break;
-		n = ng_process_stream(t->ng, c->in + off, f.len, &c->peer, t->reply,
-				      sizeof(t->reply));
+		n = ng_process_stream(t->ng, c->in + off, f.len, &c->peer, &t->notifier, c->id,
+				      t->reply, sizeof(t->reply));
 		off += f.len;
 		t->stats.commands++;
 		if (n > 0 && out_append(c, t->reply, (size_t)n) < 0)
@@ -238,6 +241,45 @@ static void on_conn(int fd, uint32_t events, void *arg)
 	update_events(c);
 }
 
+/* The connection @p id, else the newest one from @p to's IP (the client reconnected). */
+static struct ng_tcp_conn *conn_for(struct ng_tcp *t, const struct sa *to, uint64_t id)
+{
+	struct ng_tcp_conn *best = NULL;
+
+	for (unsigned i = 0; i < t->lim.max_conns; i++) {
+		struct ng_tcp_conn *c = t->conns[i];
+
+		if (!c || c->closing)
+			continue;
+		if (c->id == id)
+			return c;
+		if (sa_equal_addr(&c->peer, to) && (!best || c->id > best->id))
+			best = c;
+	}
+	return best;
+}
+
+/* A notification is one more message queued on the connection (as a command). */
+static int tcp_notify(struct ng_notifier *n, const struct sa *to, uint64_t conn, const char *msg,
+		      size_t len)
+{
+	struct ng_tcp *t = (struct ng_tcp *)n; /* the first member */
+	struct ng_tcp_conn *c = conn_for(t, to, conn);
+
+	if (!c)
+		return -ENOTCONN;
+	if (out_pending(c) >= OUT_HIGH)
+		return -ENOBUFS; /* a client that does not read gets no more */
+	if (out_append(c, msg, len) < 0)
+		return -ENOMEM;
+	if (!flush_output(c)) {
+		conn_close(c);
+		return -EPIPE;
+	}
+	update_events(c);
+	return 0;
+}
+
 static void conn_open(struct ng_tcp *t, int fd, const struct sa *peer)
 {
 	struct ng_tcp_conn *c = calloc(1, sizeof(*c));
@@ -255,6 +297,7 @@ static void conn_open(struct ng_tcp *t, int fd, const struct sa *peer)
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->t = t;
+	c->id = ++t->next_id;
 	c->slot = slot;
 	c->fd = fd;
 	c->peer = *peer;
@@ -356,6 +399,8 @@ int ng_tcp_alloc(struct ng_tcp **tp, struct loop *l, const struct sa *addr, stru
 
 	if (!t)
 		return -ENOMEM;
+	t->notifier.send = tcp_notify;
+	t->notifier.server = ng;
 	t->loop = l;
 	t->ng = ng;
 	t->fd = -1;

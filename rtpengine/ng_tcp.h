@@ -13,6 +13,10 @@
  * the connection is not read until the client reads). A connection idle for idle_ms is
  * closed. Bytes that cannot start a command get `result: error` when they carry a cookie,
  * then the connection is closed: a stream cannot be resynchronised.
+ *
+ * Teardown notifications (ng.h) of a call whose last command came over TCP are queued on that
+ * connection, framed as a command; if it closed, on the newest connection from the client's
+ * IP. The listener must outlive the calls' timeouts (it is freed at shutdown only).
  */
 #ifndef SBC_RTPENGINE_NG_TCP_H
 #define SBC_RTPENGINE_NG_TCP_H

@@ -3,8 +3,10 @@
  * The DPDK backend's life cycle: EAL, interfaces, flow table, workers, and the lcore loop.
  * The flow ops run on the control thread while workers forward (see dpdk_priv.h).
  *
- * One RX/TX queue pair per worker per port, spread by RSS; packets of a flow another worker owns
- * are handed to that worker's ring. Exceptions go to the port's kernel path (kernel.c) when it
+ * One TX queue per worker per port, and one RX queue per worker as far as the port has them,
+ * spread by RSS where the port hashes (else as the PMD spreads them: af_packet's fanout; a NIC
+ * without RSS fills queue 0); packets of a flow another worker owns are handed to that
+ * worker's ring. Exceptions go to the port's kernel path (kernel.c) when it
  * has one, else they wait in a ring per worker (dp_dpdk_exception_dequeue()).
  */
 #include <errno.h>
@@ -104,6 +106,8 @@ static int ports_add(struct dp_dpdk *d, const struct dp_dpdk_iface_conf *c)
 			return -EINVAL;
 	}
 	d->exc_port[d->n_ports] = exc;
+	/* a queue per worker until port_init() knows better (or a caller started the ports) */
+	d->n_rxq[d->n_ports] = d->exc_n_rxq[d->n_ports] = (uint16_t)d->n_workers;
 	d->ports[d->n_ports++] = c->port_id;
 	return 0;
 }
@@ -143,13 +147,14 @@ static int workers_init(struct dp_dpdk *d)
 
 		w->dp = d;
 		w->id = i;
+		w->neigh_gen = 1;
 		snprintf(name, sizeof(name), "dpx%p_%u", (void *)d, i);
 		w->exc_ring = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
 					      RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(name, sizeof(name), "dph%p_%u", (void *)d, i);
 		w->handoff_ring = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
 						  RING_F_SC_DEQ); /* any worker enqueues */
-		if (!w->exc_ring || !w->handoff_ring)
+		if (!w->exc_ring || !w->handoff_ring || dpdk_neigh_ring_create(w) != 0)
 			return -ENOMEM;
 		rte_rcu_qsbr_thread_register(d->rcu, i);
 		rte_rcu_qsbr_thread_online(d->rcu, i);
@@ -157,24 +162,50 @@ static int workers_init(struct dp_dpdk *d)
 	return 0;
 }
 
-/* One RX/TX queue pair per worker. */
-int dpdk_port_setup(struct dp_dpdk *d, uint16_t port, uint64_t tx_offloads)
+/*
+ * RX queues: one per worker as far as the port has them (workers past the last one get packets
+ * by handoff only); with @p rss and more than one, RSS on the IP addresses and UDP ports where
+ * the port can hash them. @return how many.
+ */
+static uint16_t rxq_conf(const struct dp_dpdk *d, const struct rte_eth_dev_info *info, bool rss,
+			 struct rte_eth_conf *pc)
+{
+	uint16_t n = (uint16_t)RTE_MIN(d->n_workers, (unsigned int)info->max_rx_queues);
+	uint64_t hf = info->flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+
+	if (n == 0)
+		n = 1;
+	if (rss && n > 1 && hf != 0) {
+		pc->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		pc->rx_adv_conf.rss_conf.rss_hf = hf; /* the PMD's default key */
+	}
+	return n;
+}
+
+/* A TX queue per worker (no locks on TX), RX queues as rxq_conf() says; starts the port. */
+int dpdk_port_setup(struct dp_dpdk *d, uint16_t port, uint64_t tx_offloads, bool rss,
+		    uint16_t *n_rxq)
 {
 	struct rte_eth_conf pc = { .txmode.offloads = tx_offloads };
-	int err = rte_eth_dev_configure(port, d->n_workers, d->n_workers, &pc);
+	struct rte_eth_dev_info info;
+	int err = rte_eth_dev_info_get(port, &info);
 
-	for (uint16_t q = 0; err == 0 && q < d->n_workers; q++) {
+	if (err != 0)
+		return err;
+	*n_rxq = rxq_conf(d, &info, rss, &pc);
+	err = rte_eth_dev_configure(port, *n_rxq, d->n_workers, &pc);
+	for (uint16_t q = 0; err == 0 && q < *n_rxq; q++)
 		err = rte_eth_rx_queue_setup(port, q, d->rx_desc, rte_eth_dev_socket_id(port), NULL,
 					     d->pool);
-		if (err == 0)
-			err = rte_eth_tx_queue_setup(port, q, d->tx_desc,
-						     rte_eth_dev_socket_id(port), NULL);
-	}
+	for (uint16_t q = 0; err == 0 && q < d->n_workers; q++)
+		err =
+		    rte_eth_tx_queue_setup(port, q, d->tx_desc, rte_eth_dev_socket_id(port), NULL);
 	return err == 0 ? rte_eth_dev_start(port) : err;
 }
 
-static int port_init(struct dp_dpdk *d, uint16_t port)
+static int port_init(struct dp_dpdk *d, unsigned int pi)
 {
+	uint16_t port = d->ports[pi];
 	struct rte_eth_dev_info info;
 	const uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	uint64_t offloads = 0;
@@ -188,9 +219,14 @@ static int port_init(struct dp_dpdk *d, uint16_t port)
 	for (unsigned int i = 0; i < d->n_ifaces; i++)
 		if (d->ifaces[i].conf.port_id == port)
 			d->ifaces[i].tx_csum_offload = offloads != 0;
-	err = dpdk_port_setup(d, port, offloads);
-	if (err == 0)
-		rte_eth_promiscuous_enable(port); /* not every PMD can; a failure is harmless */
+	err = dpdk_port_setup(d, port, offloads, true, &d->n_rxq[pi]);
+	if (err == 0) {
+		/* not every PMD can; a failure is harmless */
+		rte_eth_promiscuous_enable(port);
+		/* where promiscuous mode is refused (VFs): the solicited-node groups of the
+		 * kernel path's own IPv6 addresses (link-local, SLAAC) must still get in */
+		rte_eth_allmulticast_enable(port);
+	}
 	return err;
 }
 
@@ -199,7 +235,14 @@ static void worker_tx(struct dp_dpdk_worker *w, uint16_t q, struct dp_dpdk_burst
 {
 	struct rte_mbuf *by_port[DP_DPDK_BURST_MAX];
 
-	for (unsigned int i = 0; i < w->dp->n_ports; i++) {
+	/* one port: everything leaves there (mbuf->port is always one of ports[]) */
+	if (w->dp->n_ports == 1 && r->n_tx > 0) {
+		uint16_t sent = rte_eth_tx_burst(w->dp->ports[0], q, r->tx, r->n_tx);
+
+		if (sent < r->n_tx)
+			rte_pktmbuf_free_bulk(r->tx + sent, r->n_tx - sent);
+	}
+	for (unsigned int i = 0; w->dp->n_ports > 1 && i < w->dp->n_ports; i++) {
 		uint16_t port = w->dp->ports[i], n = 0, sent;
 
 		for (uint16_t j = 0; j < r->n_tx; j++)
@@ -232,9 +275,11 @@ void dp_dpdk_worker_poll(struct dp_dpdk_worker *w, uint64_t now_ms)
 	struct rte_mbuf *pkts[DP_DPDK_BURST_MAX];
 	struct dp_dpdk_burst r;
 
+	dpdk_neigh_sync(w);
 	for (unsigned int i = 0; i < d->n_ports; i++) {
-		uint16_t n =
-		    rte_eth_rx_burst(d->ports[i], (uint16_t)w->id, pkts, DP_DPDK_BURST_MAX);
+		uint16_t n = w->id < d->n_rxq[i] ? rte_eth_rx_burst(d->ports[i], (uint16_t)w->id,
+								    pkts, DP_DPDK_BURST_MAX)
+						 : 0;
 
 		if (n == 0)
 			continue;
@@ -279,7 +324,7 @@ static int start(struct dp_dpdk *d)
 	if (!d->pool)
 		return -rte_errno;
 	for (unsigned int p = 0; p < d->n_ports; p++) {
-		err = port_init(d, d->ports[p]);
+		err = port_init(d, p);
 		if (err != 0)
 			return err;
 		d->ports_started++;
@@ -357,6 +402,7 @@ static void op_free(struct dataplane *dp)
 			rte_pktmbuf_free(m);
 		rte_ring_free(d->workers[i].exc_ring);
 		rte_ring_free(d->workers[i].handoff_ring);
+		rte_ring_free(d->workers[i].neigh_ring);
 	}
 	dpdk_flows_fini(d);
 	rte_free(d->workers);

@@ -9,7 +9,7 @@
  */
 #include <rte_prefetch.h>
 
-#include "fastpath.h"
+#include "fwd_fast.h"
 
 #define PREFETCH_AHEAD 4
 #define LINK_AHEAD     8 /* packets between a linked flow's prefetch and its use */
@@ -22,19 +22,34 @@ struct burst_ctx {
 	struct dpdk_flow *flow[DP_DPDK_BURST_MAX];
 };
 
+/* The last IPv4 relay address looked up in this burst: most packets share a few. */
+struct amap_memo {
+	uint32_t addr;
+	bool valid;
+	_Atomic uint32_t *ports;
+};
+
 /* Where the flow of a UDP packet's destination is found (NULL: not a relay address). */
 static inline _Atomic uint32_t *entry_of(const struct dp_dpdk *d, struct rte_mbuf *m,
-					 const struct dpdk_pkt *p)
+					 const struct dpdk_pkt *p, struct amap_memo *memo)
 {
 	const uint8_t *l3 = dpdk_l3(m, p);
 	const struct rte_udp_hdr *u = dpdk_l4(m, p);
 	_Atomic uint32_t *ports;
 
-	if (p->family == AF_INET)
-		ports = dpdk_amap_ports(d, AF_INET, l3 + offsetof(struct rte_ipv4_hdr, dst_addr));
-	else
+	if (p->family == AF_INET) {
+		uint32_t a = ((const struct rte_ipv4_hdr *)l3)->dst_addr;
+
+		if (!memo->valid || memo->addr != a) { /* the map is read-only once started */
+			memo->ports = dpdk_amap_ports(d, AF_INET, (const uint8_t *)&a);
+			memo->addr = a;
+			memo->valid = true;
+		}
+		ports = memo->ports;
+	} else {
 		ports = dpdk_amap_ports(d, AF_INET6, l3 + offsetof(struct rte_ipv6_hdr, dst_addr));
-	return ports ? &ports[rte_be_to_cpu_16(u->dst_port)] : NULL;
+	}
+	return ports ? &ports[ntohs(u->dst_port)] : NULL;
 }
 
 /* A packet reads lines 0 and 1 of its flow (dpdk_priv.h); the rest of the flow is cold. */
@@ -64,6 +79,8 @@ static inline void lookup(struct dp_dpdk *d, uint16_t i, struct burst_ctx *x)
  */
 static void parse_lookup(struct dp_dpdk *d, struct rte_mbuf **pkts, uint16_t n, struct burst_ctx *x)
 {
+	struct amap_memo memo = { .valid = false };
+
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
@@ -73,7 +90,7 @@ static void parse_lookup(struct dp_dpdk *d, struct rte_mbuf **pkts, uint16_t n, 
 		x->flow[i] = NULL;
 		x->entry[i] = NULL;
 		if (x->cls[i] == DPKT_UDP) {
-			x->entry[i] = entry_of(d, pkts[i], &x->pkt[i]);
+			x->entry[i] = entry_of(d, pkts[i], &x->pkt[i], &memo);
 			if (x->entry[i])
 				rte_prefetch0((const void *)x->entry[i]);
 		}
@@ -119,6 +136,8 @@ static enum dpdk_act udp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, str
 		dpdk_ctr_add(&w->st.handoffs, 1);
 		return DPDK_HANDOFF;
 	}
+	if (likely(dpdk_fwd_fast(w, m, p, f, now_ms)))
+		return DPDK_TX;
 	return dpdk_fwd(w, m, p, f, now_ms);
 }
 

@@ -27,6 +27,28 @@ static inline uint32_t csum_delta(uint32_t acc, const void *old, const void *new
 	return acc;
 }
 
+/*
+ * The sum is the same over 32-bit words with their carries folded in (RFC 1071 2(C)), and ~ of
+ * a 32-bit word complements both of its 16-bit halves: the change of a 32-bit field costs two
+ * additions into a 64-bit accumulator, folded once at the end by csum_update().
+ */
+/** Adds to @p acc the change of the 32-bit field @p old to @p new. */
+static inline uint64_t csum_delta32(uint64_t acc, uint32_t old, uint32_t new)
+{
+	return acc + (uint32_t)~old + new;
+}
+
+/** The raw checksum @p ck after a change whose 64-bit accumulated sum is @p acc (< 2^63). */
+static inline uint16_t csum_update(uint16_t ck, uint64_t acc)
+{
+	acc += (uint16_t)~ck;
+	acc = (acc & 0xffffffff) + (acc >> 32);
+	acc = (acc & 0xffffffff) + (acc >> 32); /* <= 2^32 */
+	acc = (acc & 0xffff) + (acc >> 16);	/* <= 0x1fffe */
+	acc += acc >> 16;			/* the end-around carry, in the low 16 bits */
+	return (uint16_t)~acc;
+}
+
 /** Applies the accumulated change @p acc to the raw checksum @p ck. */
 static inline uint16_t csum_apply(uint16_t ck, uint32_t acc)
 {

@@ -89,6 +89,9 @@ struct dp_dpdk_worker_stats {
 	uint64_t exc_ring_full;	 /**< exceptions dropped because the kernel path was full */
 	uint64_t handoffs;	 /**< packets passed to the worker that owns their flow */
 	uint64_t handoff_full;	 /**< ... dropped because that worker's ring was full */
+	/** frames dropped between the wire and the kernel path for their VLAN (kernel.c): untagged
+	 * on a port whose TAP carries a tagged VLAN, or no room for the kernel's tag */
+	uint64_t exc_vlan_drop;
 };
 
 struct dp_dpdk_worker;

@@ -81,35 +81,65 @@ struct dpdk_flow_ctr_rare {
 };
 
 /*
- * A flow, laid out for the fast path: a packet reads lines 0 and 1 of the flow it arrives on and
- * line 0 of the flow it leaves from (the linked one); the rest is cold.
+ * How packets leave through a flow, precomputed: Ethernet addresses, VLAN, port and the rewritten
+ * IPv4 addresses and UDP ports, so that a forwarded packet costs a few stores and one
+ * incremental checksum. Built by the flow's owner from its destination and that destination's
+ * neighbour (fwd.c), used only by the owner, for IPv4 frames whose VLAN tagging already matches
+ * the egress interface and when the interface does no checksum offload. Valid while neigh_gen
+ * equals the owner's: a changed neighbour bumps the worker's generation, a changed destination
+ * (latch or settings, latch_write_end()) sets neigh_gen 0.
+ */
+struct dpdk_tx_tmpl {
+	struct rte_ether_addr dst_mac, src_mac; /**< in frame order: one 12-byte copy */
+	uint16_t port_id;
+	uint16_t vlan;	    /**< egress VLAN id, 0: untagged */
+	uint32_t ip[2];	    /**< IPv4 source (the flow's relay address), destination */
+	uint16_t udp[2];    /**< UDP source, destination port (network order) */
+	uint32_t neigh_gen; /**< 0: invalid */
+};
+
+/* What the fast lane reads of a flow's latch: a copy, refreshed whenever the latch changes. */
+struct dpdk_latched {
+	struct latch_addr key; /**< latch.learned_key: the source accepted, where this flow sends */
+	uint32_t ssrc;	       /**< latch.ssrc */
+	bool has_ssrc;
+};
+
+/*
+ * A flow's hot part, two cache lines per slot in one dense array: a packet reads both lines of
+ * the flow it arrives on and line 0 of the flow it leaves from (the linked one). The rest of the
+ * flow (struct dpdk_flow_cold) sits in a parallel array: the hot array is a third of what the
+ * whole flows would be, which at 100k-1M flows means fewer cache and TLB misses.
  */
 struct dpdk_flow {
-	/* line 0; control thread: id, cfg_gen, key, owner, iface; worker: the rest */
+	/* line 0; control thread: id, cfg_gen, out, owner, iface; worker: the rest */
 	_Atomic uint32_t id;	  /**< dp_flow_t while in use, 0 when free or deleted */
 	_Atomic uint32_t cfg_gen; /**< cfg->gen, stored after cfg: the check costs no cfg miss */
 	uint32_t seen_gen;
 	uint16_t owner; /**< the worker that forwards it: group % workers */
 	uint8_t iface;
 	bool is_rtcp; /**< cfg->is_rtcp as of seen_gen */
-	struct dpdk_flow_key key;
-	struct latch_addr dst; /**< latch.learned_key: where this flow sends, when latched */
-	/* line 1; control thread: out; worker: the rest */
 	_Atomic uint32_t out;
-	_Atomic uint32_t latch_seq; /**< odd while the latch changes */
+	struct dpdk_tx_tmpl tx; /**< packets leaving through this flow */
+	/* line 1; worker */
+	_Atomic uint32_t latch_seq __rte_cache_aligned; /**< odd while the latch changes */
 	struct dpdk_flow_ctr ctr;
-	struct latch latch; /**< its first 32 bytes end line 1 */
-	/* cold */
+	struct dpdk_latched latched;
+} __rte_cache_aligned;
+
+/* The rest of a flow: settings changes, exceptions, statistics, the control thread. */
+struct dpdk_flow_cold {
+	struct latch latch; /**< the worker's; read by flow_stats() under latch_seq */
+	struct dpdk_flow_key key;
 	struct dpdk_flow_ctr_rare rare;
 	struct dpdk_flow_cfg *_Atomic cfg;
 	uint32_t group;
 	uint8_t gen; /**< slot generation, part of id */
-} __rte_cache_aligned;
+};
 
-_Static_assert(offsetof(struct dpdk_flow, dst) + sizeof(struct latch_addr) <= 64,
+_Static_assert(offsetof(struct dpdk_flow, tx) + sizeof(struct dpdk_tx_tmpl) <= 64,
 	       "the linked flow's fast path state fits line 0");
-_Static_assert(offsetof(struct dpdk_flow, latch.window_end_ms) <= 128,
-	       "the latch's hot part fits line 1");
+_Static_assert(sizeof(struct dpdk_flow) == 128, "two lines per flow");
 
 /* An address in wire form: what the fast path compares against (no struct sa calls). */
 struct dpdk_prefix {
@@ -148,7 +178,9 @@ struct dp_dpdk_worker {
 	unsigned int lcore;
 	struct rte_ring *exc_ring;
 	struct rte_ring *handoff_ring; /**< packets of flows this worker owns, from other workers */
+	struct rte_ring *neigh_ring;   /**< what other workers learned about neighbours (neigh.c) */
 	struct dp_dpdk_worker_stats st;
+	uint32_t neigh_gen; /**< bumped when a neighbour changes; never 0 (struct dpdk_tx_tmpl) */
 	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
 	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */
 } __rte_cache_aligned;
@@ -161,8 +193,12 @@ struct dp_dpdk {
 	unsigned int n_ports;
 	int32_t exc_port[DP_DPDK_IFACES_MAX]; /**< ports[i]'s kernel path (TAP), -1: none */
 	unsigned int exc_started;	      /**< kernel-path ports started, in ports[] order */
+
+	/* RX queues of ports[i] and of its kernel path: workers 0 .. n-1 poll one each */
+	uint16_t n_rxq[DP_DPDK_IFACES_MAX], exc_n_rxq[DP_DPDK_IFACES_MAX];
 	struct dpdk_amap amap[DPDK_AMAP_SIZE];
 	struct dpdk_flow *flows;
+	struct dpdk_flow_cold *cold; /**< cold[i] is the rest of flows[i] */
 	uint32_t max_flows;
 	uint32_t *free_slots; /**< stack of free slot indexes (control thread only) */
 	uint32_t n_free;
@@ -203,6 +239,12 @@ static inline struct dpdk_flow *dpdk_flow_get(struct dp_dpdk *d, dp_flow_t id)
 		return NULL;
 	f = &d->flows[idx];
 	return atomic_load_explicit(&f->id, memory_order_acquire) == id ? f : NULL;
+}
+
+static inline struct dpdk_flow_cold *dpdk_flow_cold(const struct dp_dpdk *d,
+						    const struct dpdk_flow *f)
+{
+	return &d->cold[f - d->flows];
 }
 
 static inline uint32_t dpdk_amap_hash(int family, const uint8_t *addr)
@@ -267,7 +309,8 @@ int dpdk_kernel_start(struct dp_dpdk *d);
 void dpdk_kernel_stop(struct dp_dpdk *d);
 unsigned int dpdk_kernel_send(struct dp_dpdk_worker *w, struct rte_mbuf **m, unsigned int n);
 void dpdk_kernel_poll(struct dp_dpdk_worker *w);
-int dpdk_port_setup(struct dp_dpdk *d, uint16_t port, uint64_t tx_offloads);
+int dpdk_port_setup(struct dp_dpdk *d, uint16_t port, uint64_t tx_offloads, bool rss,
+		    uint16_t *n_rxq);
 
 /* iface.c */
 void dpdk_iface_prepare(struct dpdk_iface *ifc);

@@ -3,6 +3,7 @@
 #ifndef SBC_DATAPLANE_DPDK_FASTPATH_H
 #define SBC_DATAPLANE_DPDK_FASTPATH_H
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include <rte_ip.h>
@@ -30,6 +31,8 @@ void dpdk_neigh_learn(struct dp_dpdk_worker *w, int family, const uint8_t *addr,
 		      const struct rte_ether_addr *mac, bool create);
 int dpdk_neigh_resolve(struct dp_dpdk_worker *w, struct rte_mbuf *m, const struct dpdk_iface *ifc,
 		       int family, const uint8_t *nh, uint64_t now_ms, struct rte_ether_addr *mac);
+void dpdk_neigh_sync(struct dp_dpdk_worker *w);
+int dpdk_neigh_ring_create(struct dp_dpdk_worker *w);
 
 /* arp.c: input, and @p m rewritten into a request for @p tip */
 enum dpdk_act dpdk_arp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p);

@@ -142,9 +142,10 @@ int dpdk_flows_init(struct dp_dpdk *d)
 
 	d->flows =
 	    rte_zmalloc("dp_dpdk_flows", sizeof(*d->flows) * d->max_flows, RTE_CACHE_LINE_SIZE);
+	d->cold = rte_zmalloc("dp_dpdk_cold", sizeof(*d->cold) * d->max_flows, RTE_CACHE_LINE_SIZE);
 	d->free_slots = rte_malloc("dp_dpdk_free", sizeof(uint32_t) * d->max_flows, 0);
 	d->rcu = rte_zmalloc("dp_dpdk_rcu", rcu_size, RTE_CACHE_LINE_SIZE);
-	if (!d->flows || !d->free_slots || !d->rcu)
+	if (!d->flows || !d->cold || !d->free_slots || !d->rcu)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < d->max_flows; i++)
 		d->free_slots[i] = d->max_flows - 1 - i;
@@ -182,9 +183,10 @@ void dpdk_flows_fini(struct dp_dpdk *d)
 	if (d->flows) {
 		for (uint32_t i = 0; i < d->max_flows; i++)
 			if (atomic_load_explicit(&d->flows[i].id, memory_order_relaxed))
-				rte_free(d->flows[i].cfg);
+				rte_free(d->cold[i].cfg);
 	}
 	rte_free(d->flows);
+	rte_free(d->cold);
 	rte_free(d->free_slots);
 	rte_free(d->rcu);
 }
@@ -224,24 +226,27 @@ static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_fl
 			   int iface, uint32_t group, struct dpdk_flow_cfg *c)
 {
 	struct dpdk_flow *f = &d->flows[idx];
+	struct dpdk_flow_cold *fc = &d->cold[idx];
 
-	f->gen++;
-	f->key = *k;
+	fc->gen++;
+	fc->key = *k;
 	f->iface = (uint8_t)iface;
-	f->group = group;
+	fc->group = group;
 	f->owner = (uint16_t)(group % d->n_workers);
 	f->seen_gen = c->gen;
-	memset(&f->latch, 0, sizeof(f->latch));
+	memset(&fc->latch, 0, sizeof(fc->latch));
 	memset(&f->ctr, 0, sizeof(f->ctr));
-	memset(&f->rare, 0, sizeof(f->rare));
+	memset(&fc->rare, 0, sizeof(fc->rare));
 	atomic_store_explicit(&f->latch_seq, 0, memory_order_relaxed);
-	latch_restart(&f->latch, &c->latch, c->restart_ms);
-	f->dst = f->latch.learned_key;
+	latch_restart(&fc->latch, &c->latch, c->restart_ms);
+	f->latched =
+	    (struct dpdk_latched){ fc->latch.learned_key, fc->latch.ssrc, fc->latch.has_ssrc };
+	f->tx.neigh_gen = 0;
 	f->is_rtcp = c->is_rtcp;
 	atomic_store_explicit(&f->out, 0, memory_order_relaxed);
-	atomic_store_explicit(&f->cfg, c, memory_order_relaxed);
+	atomic_store_explicit(&fc->cfg, c, memory_order_relaxed);
 	atomic_store_explicit(&f->cfg_gen, c->gen, memory_order_relaxed);
-	dp_flow_t id = ((uint32_t)f->gen << ID_IDX_BITS) | (idx + 1);
+	dp_flow_t id = ((uint32_t)fc->gen << ID_IDX_BITS) | (idx + 1);
 	atomic_store_explicit(&f->id, id, memory_order_release);
 	return id;
 }
@@ -287,13 +292,15 @@ int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t id, const struct dp_flow_param
 
 	if (!f)
 		return -ENOENT;
-	if (dpdk_key_from_sa(&k, &p->local) != 0 || memcmp(&k, &f->key, DPDK_FLOW_KEY_LEN) != 0)
+	struct dpdk_flow_cold *fc = dpdk_flow_cold(d, f);
+
+	if (dpdk_key_from_sa(&k, &p->local) != 0 || memcmp(&k, &fc->key, DPDK_FLOW_KEY_LEN) != 0)
 		return -EINVAL;
-	old = atomic_load_explicit(&f->cfg, memory_order_relaxed);
+	old = atomic_load_explicit(&fc->cfg, memory_order_relaxed);
 	c = cfg_new(p, old->gen + 1);
 	if (!c)
 		return -ENOMEM;
-	atomic_store_explicit(&f->cfg, c, memory_order_release);
+	atomic_store_explicit(&fc->cfg, c, memory_order_release);
 	atomic_store_explicit(&f->cfg_gen, c->gen, memory_order_release);
 	defer(d, &(struct dq_elem){ .cfg = old, .slot = UINT32_MAX });
 	return 0;
@@ -307,7 +314,7 @@ int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out)
 	if (!f || (out && !o))
 		return -ENOENT;
 	/* the worker of @p in writes @p out's latch: a pair must share its group (and worker) */
-	if (o && o->group != f->group)
+	if (o && dpdk_flow_cold(d, o)->group != dpdk_flow_cold(d, f)->group)
 		return -EXDEV;
 	atomic_store_explicit(&f->out, out, memory_order_release);
 	return 0;
@@ -320,23 +327,24 @@ int dpdk_flow_del(struct dp_dpdk *d, dp_flow_t id)
 
 	if (!f)
 		return -ENOENT;
-	e = amap_entry(d, &f->key);
+	e = amap_entry(d, &dpdk_flow_cold(d, f)->key);
 	if (e)
 		atomic_store_explicit(e, 0, memory_order_relaxed);
 	atomic_store_explicit(&f->id, 0, memory_order_release);
-	defer(d, &(struct dq_elem){ .cfg = atomic_load_explicit(&f->cfg, memory_order_relaxed),
-				    .slot = (uint32_t)(f - d->flows) });
+	defer(d, &(struct dq_elem){
+		     .cfg = atomic_load_explicit(&dpdk_flow_cold(d, f)->cfg, memory_order_relaxed),
+		     .slot = (uint32_t)(f - d->flows) });
 	return 0;
 }
 
 /* The latch as the worker last left it: retried while the worker is changing it. */
-static void latch_read(struct dpdk_flow *f, struct latch *l)
+static void latch_read(struct dpdk_flow *f, const struct dpdk_flow_cold *fc, struct latch *l)
 {
 	uint32_t s1, s2;
 
 	do {
 		s1 = atomic_load_explicit(&f->latch_seq, memory_order_acquire);
-		memcpy(l, &f->latch, sizeof(*l));
+		memcpy(l, &fc->latch, sizeof(*l));
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&f->latch_seq, memory_order_relaxed);
 	} while ((s1 & 1) || s1 != s2);
@@ -351,12 +359,14 @@ int dpdk_flow_stats(struct dp_dpdk *d, dp_flow_t id, struct dp_flow_stats *out)
 		return -ENOENT;
 	out->packets = dpdk_ctr_get(&f->ctr.packets);
 	out->bytes = dpdk_ctr_get(&f->ctr.bytes);
-	out->errors = dpdk_ctr_get(&f->rare.errors);
-	out->refused = dpdk_ctr_get(&f->rare.refused);
-	out->stun_answered = dpdk_ctr_get(&f->rare.stun_answered);
-	out->stun_refused = dpdk_ctr_get(&f->rare.stun_refused);
+	struct dpdk_flow_cold *fc = dpdk_flow_cold(d, f);
+
+	out->errors = dpdk_ctr_get(&fc->rare.errors);
+	out->refused = dpdk_ctr_get(&fc->rare.refused);
+	out->stun_answered = dpdk_ctr_get(&fc->rare.stun_answered);
+	out->stun_refused = dpdk_ctr_get(&fc->rare.stun_refused);
 	out->last_packet_ms = dpdk_ctr_get(&f->ctr.last_ms);
-	latch_read(f, &l);
+	latch_read(f, fc, &l);
 	out->latched = l.learned;
 	out->ssrc = l.has_ssrc ? l.ssrc : 0;
 	return 0;

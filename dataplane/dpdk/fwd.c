@@ -6,9 +6,8 @@
  * port offers checksum offload. Both flows of a link use the same family: a packet between
  * IPv4 and IPv6 would change header sizes and is counted as no_dest for now.
  */
-#include "csum.h"
 #include "dataplane/stun.h"
-#include "fastpath.h"
+#include "fwd_fast.h"
 
 /* The latch is written under a sequence count so that flow_stats() reads it whole. */
 static inline void latch_write_begin(struct dpdk_flow *f)
@@ -19,12 +18,16 @@ static inline void latch_write_begin(struct dpdk_flow *f)
 	atomic_thread_fence(memory_order_release);
 }
 
-/* Also refreshes the copy in line 0 that packets leaving through this flow read. */
-static inline void latch_write_end(struct dpdk_flow *f)
+/*
+ * Also refreshes the copy that packets leaving through this flow read, and drops their template:
+ * the destination may have moved.
+ */
+static inline void latch_write_end(struct dpdk_flow *f, const struct latch *l)
 {
 	uint32_t s = atomic_load_explicit(&f->latch_seq, memory_order_relaxed);
 
-	f->dst = f->latch.learned_key;
+	f->latched = (struct dpdk_latched){ l->learned_key, l->ssrc, l->has_ssrc };
+	f->tx.neigh_gen = 0;
 	atomic_store_explicit(&f->latch_seq, s + 1, memory_order_release);
 }
 
@@ -32,65 +35,54 @@ static inline void latch_write_end(struct dpdk_flow *f)
  * New signalling for the flow: restart the latch window from when it arrived. cfg_gen is
  * stored after cfg, so a changed cfg_gen guarantees the new cfg is visible.
  */
-static inline void cfg_sync(struct dpdk_flow *f)
+static inline void cfg_sync(const struct dp_dpdk *d, struct dpdk_flow *f)
 {
 	if (likely(atomic_load_explicit(&f->cfg_gen, memory_order_acquire) == f->seen_gen))
 		return;
-	const struct dpdk_flow_cfg *c = atomic_load_explicit(&f->cfg, memory_order_acquire);
+	struct dpdk_flow_cold *fc = dpdk_flow_cold(d, f);
+	const struct dpdk_flow_cfg *c = atomic_load_explicit(&fc->cfg, memory_order_acquire);
 
 	latch_write_begin(f);
-	latch_restart(&f->latch, &c->latch, c->restart_ms);
-	latch_write_end(f);
+	latch_restart(&fc->latch, &c->latch, c->restart_ms);
+	latch_write_end(f, &fc->latch);
 	f->is_rtcp = c->is_rtcp;
 	f->seen_gen = c->gen;
-}
-
-/* RTP (not RTCP, RFC 5761 4) carries the SSRC that is evidence for re-latching. */
-static inline bool rtp_ssrc(const uint8_t *pl, uint16_t len, bool is_rtcp, uint32_t *ssrc)
-{
-	if (is_rtcp || len < 12 || (pl[0] >> 6) != 2 || (pl[1] >= 192 && pl[1] <= 223))
-		return false;
-	rte_be32_t v;
-
-	memcpy(&v, pl + 8, sizeof(v)); /* RTP after IPv4/UDP sits at 2 mod 4 */
-	*ssrc = rte_be_to_cpu_32(v);
-	return true;
 }
 
 /*
  * Where flow @p o sends: its latched source, else the address from the SDP. New signalling for
  * @p o applies here too, not only when @p o receives: a re-INVITE that moved the far end must
  * redirect media at once. The worker owns @p o as well when the pair shares its group.
- * Latched, all of it is in @p o's line 0; else the signalled address is in its settings' first
- * line.
+ * Latched, it is in @p o's hot part; else the signalled address is in its settings.
  */
-static inline const struct latch_addr *flow_dest(struct dpdk_flow *o, unsigned int worker)
+static inline const struct latch_addr *flow_dest(const struct dp_dpdk *d, struct dpdk_flow *o,
+						 unsigned int worker)
 {
 	const struct dpdk_flow_cfg *c;
 
 	if (likely(o->owner == worker)) /* else the owner syncs it; we only read */
-		cfg_sync(o);
-	if (likely(o->dst.family != 0))
-		return &o->dst;
-	c = atomic_load_explicit(&o->cfg, memory_order_acquire);
+		cfg_sync(d, o);
+	if (likely(o->latched.key.family != 0))
+		return &o->latched.key;
+	c = atomic_load_explicit(&dpdk_flow_cold(d, o)->cfg, memory_order_acquire);
 	return c->dest.family != 0 ? &c->dest : NULL;
 }
 
-static void rewrite_ipv4(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dpdk_flow *o,
+static void rewrite_ipv4(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dpdk_flow_key *k,
 			 const struct latch_addr *dst, bool offload)
 {
 	struct rte_ipv4_hdr *ip = dpdk_l3(m, p);
 	struct rte_udp_hdr *u = dpdk_l4(m, p);
 	uint8_t ttl[2] = { DPDK_TTL, ip->next_proto_id };
-	uint16_t ports[2] = { o->key.port_be, dst->port };
+	uint16_t ports[2] = { k->port_be, dst->port };
 	uint32_t acc;
 
-	acc = csum_delta(0, &ip->src_addr, o->key.addr, 4);
+	acc = csum_delta(0, &ip->src_addr, k->addr, 4);
 	acc = csum_delta(acc, &ip->dst_addr, dst->addr, 4);
 	uint32_t acc_ip = csum_delta(acc, &ip->time_to_live, ttl, 2);
 	uint32_t acc_udp = csum_delta(acc, &u->src_port, ports, 4);
 
-	memcpy(&ip->src_addr, o->key.addr, 4);
+	memcpy(&ip->src_addr, k->addr, 4);
 	memcpy(&ip->dst_addr, dst->addr, 4);
 	ip->time_to_live = DPDK_TTL;
 	u->src_port = ports[0];
@@ -112,18 +104,18 @@ static void rewrite_ipv4(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dp
 	}
 }
 
-static void rewrite_ipv6(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dpdk_flow *o,
+static void rewrite_ipv6(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dpdk_flow_key *k,
 			 const struct latch_addr *dst, bool offload)
 {
 	struct rte_ipv6_hdr *ip = dpdk_l3(m, p);
 	struct rte_udp_hdr *u = dpdk_l4(m, p);
-	uint16_t ports[2] = { o->key.port_be, dst->port };
+	uint16_t ports[2] = { k->port_be, dst->port };
 	uint32_t acc;
 
-	acc = csum_delta(0, ip->src_addr, o->key.addr, 16);
+	acc = csum_delta(0, ip->src_addr, k->addr, 16);
 	acc = csum_delta(acc, ip->dst_addr, dst->addr, 16);
 	acc = csum_delta(acc, &u->src_port, ports, 4);
-	memcpy(ip->src_addr, o->key.addr, 16);
+	memcpy(ip->src_addr, k->addr, 16);
 	memcpy(ip->dst_addr, dst->addr, 16);
 	ip->hop_limits = DPDK_TTL;
 	u->src_port = ports[0];
@@ -147,13 +139,14 @@ static void rewrite_ipv6(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dp
 static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,
 		   struct dpdk_flow *o, uint64_t now_ms)
 {
-	const struct latch_addr *dst = flow_dest(o, w->id);
+	const struct latch_addr *dst = flow_dest(w->dp, o, w->id);
+	const struct dpdk_flow_key *k = &dpdk_flow_cold(w->dp, o)->key;
 	const struct dpdk_iface *ifc = &w->dp->ifaces[o->iface];
 	struct rte_ether_addr mac;
 	uint8_t nh[16];
 	int r;
 
-	if (unlikely(!dst || dst->family != p->family || o->key.family != p->family ||
+	if (unlikely(!dst || dst->family != p->family || k->family != p->family ||
 		     dpdk_iface_next_hop(ifc, p->family, (const uint8_t *)dst->addr, nh) != 0)) {
 		dpdk_ctr_add(&w->st.no_dest, 1);
 		return -1;
@@ -165,9 +158,10 @@ static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt
 	if (unlikely(dpdk_l2_output(m, p, ifc, &mac) != 0))
 		return -1;
 	if (p->family == AF_INET)
-		rewrite_ipv4(m, p, o, dst, ifc->tx_csum_offload);
+		rewrite_ipv4(m, p, k, dst, ifc->tx_csum_offload);
 	else
-		rewrite_ipv6(m, p, o, dst, ifc->tx_csum_offload);
+		rewrite_ipv6(m, p, k, dst, ifc->tx_csum_offload);
+	dpdk_tx_tmpl_build(w, o, ifc, dst, &mac);
 	return 0;
 }
 
@@ -184,32 +178,34 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	bool has_ssrc;
 	struct latch_addr key;
 	struct sa src;
+	struct dpdk_flow_cold *fc = dpdk_flow_cold(w->dp, f);
+	struct latch *l = &fc->latch;
 
-	cfg_sync(f);
+	cfg_sync(w->dp, f);
 	/* RFC 7983: STUN's first byte is 0..3, RTP's 128..191; no call for media */
 	if (unlikely(plen > 0 && pl[0] <= 3 && stun_is_stun(pl, plen)))
 		return dpdk_stun_input(w, m, p, f,
-				       atomic_load_explicit(&f->cfg, memory_order_acquire));
-	has_ssrc = rtp_ssrc(pl, plen, f->is_rtcp, &ssrc);
+				       atomic_load_explicit(&fc->cfg, memory_order_acquire));
+	has_ssrc = dpdk_rtp_ssrc(pl, plen, f->is_rtcp, &ssrc);
 	dpdk_pkt_src_key(m, p, &key);
-	if (likely(latch_is_learned(&f->latch, &key))) {
+	if (likely(latch_is_learned(l, &key))) {
 		/* latch_check()'s verdict for the latched source, without its struct sa compares */
 		v = LATCH_FORWARD;
-		if (has_ssrc && (!f->latch.has_ssrc || f->latch.ssrc != ssrc)) {
+		if (has_ssrc && (!l->has_ssrc || l->ssrc != ssrc)) {
 			latch_write_begin(f);
-			f->latch.ssrc = ssrc;
-			f->latch.has_ssrc = true;
-			latch_write_end(f);
+			l->ssrc = ssrc;
+			l->has_ssrc = true;
+			latch_write_end(f, l);
 		}
 	} else {
-		c = atomic_load_explicit(&f->cfg, memory_order_acquire);
+		c = atomic_load_explicit(&fc->cfg, memory_order_acquire);
 		dpdk_pkt_src(m, p, &src);
 		latch_write_begin(f);
-		v = latch_check(&f->latch, &c->latch, &src, ssrc, has_ssrc, now_ms);
-		latch_write_end(f);
+		v = latch_check(l, &c->latch, &src, ssrc, has_ssrc, now_ms);
+		latch_write_end(f, l);
 	}
 	if (unlikely(v == LATCH_REFUSED)) {
-		dpdk_ctr_add(&f->rare.refused, 1);
+		dpdk_ctr_add(&fc->rare.refused, 1);
 		dpdk_ctr_add(&w->st.refused, 1);
 		return DPDK_DROP;
 	}
@@ -218,14 +214,23 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	if (unlikely(out == 0))
 		return DPDK_DROP; /* not linked (on hold): accepted, not forwarded, no error */
 	o = dpdk_flow_get(w->dp, out);
+	if (likely(o && o->owner == w->id)) {
+		cfg_sync(w->dp, o); /* new signalling for o redirects at once */
+		if (likely(dpdk_tx_tmpl_usable(w, o, p))) {
+			dpdk_trim_padding(m, p);
+			dpdk_tx_tmpl_apply(m, p, &o->tx);
+			goto sent;
+		}
+	}
 	if (likely(o))
 		r = fwd_out(w, m, p, o, now_ms);
 	else
 		dpdk_ctr_add(&w->st.no_dest, 1); /* the out flow is gone */
 	if (unlikely(r != 0)) {
-		dpdk_ctr_add(&f->rare.errors, 1);
+		dpdk_ctr_add(&fc->rare.errors, 1);
 		return r > 0 ? DPDK_TX : DPDK_DROP; /* r > 0: m is the ARP request now */
 	}
+sent:
 	dpdk_ctr_add(&f->ctr.packets, 1);
 	dpdk_ctr_add(&f->ctr.bytes, plen);
 	return DPDK_TX;

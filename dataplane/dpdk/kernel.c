@@ -7,11 +7,18 @@
  *
  * The TAP gets the relay port's MAC: the kernel's ARP replies and frames then name the address
  * the neighbours know. Each worker serves its own queue of each TAP: no locks.
+ *
+ * VLANs: the TAP carries the VLAN of the port's first interface untagged, as a kernel interface
+ * on an access port would see it: that tag comes off toward the kernel and goes onto the
+ * kernel's untagged frames toward the wire (as l2.c does for relay traffic). Frames of other
+ * VLANs pass as they are (VLAN devices on the TAP can take them); untagged frames on a port
+ * whose TAP carries a tagged VLAN have no place there and are dropped (exc_vlan_drop).
  */
 #include <errno.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
+#include <rte_ether.h>
 
 #include "dpdk_priv.h"
 
@@ -22,10 +29,12 @@ static int kernel_port_start(struct dp_dpdk *d, unsigned int i)
 	int err;
 
 	err = rte_eth_macaddr_get(d->ports[i], &mac);
-	if (err == 0)
-		err = dpdk_port_setup(d, tap, 0);
+	/* before the start brings the interface up: the kernel's IPv6 link-local address and
+	 * its first frames (DAD, router solicitation) are then of the port's MAC */
 	if (err == 0)
 		err = rte_eth_dev_default_mac_addr_set(tap, &mac);
+	if (err == 0)
+		err = dpdk_port_setup(d, tap, 0, false, &d->exc_n_rxq[i]);
 	return err;
 }
 
@@ -56,6 +65,64 @@ void dpdk_kernel_stop(struct dp_dpdk *d)
 	d->exc_started = 0;
 }
 
+/* The VLAN the kernel path of @p port carries untagged: its first interface's (0: untagged). */
+static uint16_t kernel_vlan(const struct dp_dpdk *d, uint16_t port)
+{
+	for (unsigned int i = 0; i < d->n_ifaces; i++)
+		if (d->ifaces[i].conf.port_id == port)
+			return d->ifaces[i].conf.vlan;
+	return 0;
+}
+
+static bool is_tagged(const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	return rte_pktmbuf_data_len(m) >= sizeof(*eh) + sizeof(struct rte_vlan_hdr) &&
+	       eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+}
+
+/* A frame from the wire as the TAP carries it. @return false: it has no place there. */
+static bool kernel_from_wire(struct rte_mbuf *m, uint16_t vlan)
+{
+	const struct rte_vlan_hdr *vh =
+	    rte_pktmbuf_mtod_offset(m, const struct rte_vlan_hdr *, sizeof(struct rte_ether_hdr));
+
+	if (!is_tagged(m))
+		return vlan == 0;
+	if (vlan != 0 && (rte_be_to_cpu_16(vh->vlan_tci) & 0xfff) == vlan)
+		rte_vlan_strip(m);
+	return true;
+}
+
+/* A frame of the kernel's as the wire carries it: untagged ones get the port's VLAN. */
+static int kernel_to_wire(struct rte_mbuf **m, uint16_t vlan)
+{
+	if (rte_pktmbuf_data_len(*m) < sizeof(struct rte_ether_hdr))
+		return -EINVAL;
+	if (vlan == 0 || is_tagged(*m))
+		return 0;
+	(*m)->vlan_tci = vlan;
+	return rte_vlan_insert(m); /* the mbuf's headroom takes the 4 bytes */
+}
+
+/* Keeps the frames of @p m[0 .. n-1] that kernel_to_wire() could shape. @return how many. */
+static uint16_t kernel_to_wire_burst(struct dp_dpdk_worker *w, struct rte_mbuf **m, uint16_t n,
+				     uint16_t vlan)
+{
+	uint16_t kept = 0;
+
+	for (uint16_t j = 0; j < n; j++) {
+		if (kernel_to_wire(&m[j], vlan) == 0) {
+			m[kept++] = m[j];
+		} else {
+			dpdk_ctr_add(&w->st.exc_vlan_drop, 1);
+			rte_pktmbuf_free(m[j]);
+		}
+	}
+	return kept;
+}
+
 /*
  * Sends each exception to the kernel path of the port it arrived on, or queues it in the
  * worker's exception ring when that port has none. @return how many could not be taken (TAP
@@ -70,15 +137,20 @@ unsigned int dpdk_kernel_send(struct dp_dpdk_worker *w, struct rte_mbuf **m, uns
 	for (unsigned int p = 0; p < d->n_ports && n > 0; p++) {
 		struct rte_mbuf *batch[DP_DPDK_BURST_MAX];
 		unsigned int n_rest = 0;
-		uint16_t nb = 0, sent;
+		uint16_t nb = 0, sent, vlan;
 
 		if (d->exc_port[p] < 0)
 			continue;
+		vlan = kernel_vlan(d, d->ports[p]);
 		for (unsigned int j = 0; j < n; j++) {
-			if (m[j]->port == d->ports[p])
-				batch[nb++] = m[j];
-			else
+			if (m[j]->port != d->ports[p]) {
 				rest[n_rest++] = m[j];
+			} else if (kernel_from_wire(m[j], vlan)) {
+				batch[nb++] = m[j];
+			} else {
+				dpdk_ctr_add(&w->st.exc_vlan_drop, 1);
+				rte_pktmbuf_free(m[j]);
+			}
 		}
 		sent =
 		    nb ? rte_eth_tx_burst((uint16_t)d->exc_port[p], (uint16_t)w->id, batch, nb) : 0;
@@ -103,12 +175,13 @@ void dpdk_kernel_poll(struct dp_dpdk_worker *w)
 	for (unsigned int p = 0; p < d->n_ports; p++) {
 		uint16_t n, sent;
 
-		if (d->exc_port[p] < 0)
+		if (d->exc_port[p] < 0 || w->id >= d->exc_n_rxq[p])
 			continue;
 		n = rte_eth_rx_burst((uint16_t)d->exc_port[p], (uint16_t)w->id, pkts,
 				     DP_DPDK_BURST_MAX);
 		if (n == 0)
 			continue;
+		n = kernel_to_wire_burst(w, pkts, n, kernel_vlan(d, d->ports[p]));
 		sent = rte_eth_tx_burst(d->ports[p], (uint16_t)w->id, pkts, n);
 		if (sent < n)
 			rte_pktmbuf_free_bulk(pkts + sent, n - sent);

@@ -8,10 +8,20 @@
  * its mbuf becomes the ARP request or neighbour solicitation, at most one per neighbour per
  * second. Holding packets would need a queue per neighbour; RTP resends every 20 ms and
  * resolution takes one round trip, so dropping costs a packet or two per new next hop.
+ *
+ * Several workers: the answer to a worker's request reaches whichever worker RSS (or the PMD's
+ * fanout; ARP has no ports to hash) gives it to, often not the one that asked. So whatever a
+ * worker learns it also posts to every other worker's neighbour ring, and each applies what it
+ * finds there at the start of its loop (dpdk_neigh_sync()) as if it had seen the frame itself.
+ * ARP and ND are rare next to media: a ring of small messages per worker, no shared table.
  */
 #include <errno.h>
 
+#include <stdio.h>
+
 #include <rte_hash_crc.h>
+#include <rte_lcore.h>
+#include <rte_ring_elem.h>
 
 #include "fastpath.h"
 
@@ -65,6 +75,18 @@ static struct dpdk_neigh *neigh_find(struct dp_dpdk_worker *w, int family, const
 	return NULL;
 }
 
+/* A changed neighbour invalidates the flows' tx templates built from it (dpdk_priv.h). */
+static void neigh_set(struct dp_dpdk_worker *w, struct dpdk_neigh *n,
+		      const struct rte_ether_addr *mac)
+{
+	if (n->resolved && rte_is_same_ether_addr(&n->mac, mac))
+		return;
+	n->mac = *mac;
+	n->resolved = 1;
+	if (++w->neigh_gen == 0)
+		w->neigh_gen = 1;
+}
+
 int dp_dpdk_neigh_add(struct dp_dpdk_worker *w, const struct sa *ip,
 		      const struct rte_ether_addr *mac)
 {
@@ -78,24 +100,69 @@ int dp_dpdk_neigh_add(struct dp_dpdk_worker *w, const struct sa *ip,
 	n = neigh_find(w, k.family, k.addr, true);
 	if (!n)
 		return -ENOSPC;
-	n->mac = *mac;
-	n->resolved = 1;
+	neigh_set(w, n, mac);
 	return 0;
+}
+
+/* What one worker learned, for the others (a ring element: a multiple of 4 bytes). */
+struct neigh_msg {
+	uint8_t family;
+	uint8_t create;
+	struct rte_ether_addr mac;
+	uint8_t addr[16];
+};
+
+#define NEIGH_RING_SIZE 1024
+#define NEIGH_SYNC_MAX	32 /* messages applied per loop: bounded work */
+
+/* Records @p mac for @p addr in @p w's table: always when @p create, else only if known. */
+static void neigh_record(struct dp_dpdk_worker *w, int family, const uint8_t *addr,
+			 const struct rte_ether_addr *mac, bool create)
+{
+	struct dpdk_neigh *n = neigh_find(w, family, addr, create);
+
+	if (n)
+		neigh_set(w, n, mac);
 }
 
 /** Records @p mac for @p addr: always when @p create, else only for a known neighbour. */
 void dpdk_neigh_learn(struct dp_dpdk_worker *w, int family, const uint8_t *addr,
 		      const struct rte_ether_addr *mac, bool create)
 {
-	struct dpdk_neigh *n;
+	struct dp_dpdk *d = w->dp;
+	struct neigh_msg msg = { .family = (uint8_t)family, .create = create, .mac = *mac };
 
 	if (!rte_is_unicast_ether_addr(mac))
 		return;
-	n = neigh_find(w, family, addr, create);
-	if (n) {
-		n->mac = *mac;
-		n->resolved = 1;
-	}
+	neigh_record(w, family, addr, mac, create);
+	memcpy(msg.addr, addr, fam_len(family));
+	for (unsigned int i = 0; i < d->n_workers; i++) /* a full ring loses the message */
+		if (i != w->id && d->workers[i].neigh_ring)
+			rte_ring_enqueue_elem(d->workers[i].neigh_ring, &msg, sizeof(msg));
+}
+
+/** Applies what the other workers learned (dpdk_neigh_learn()) to @p w's table. */
+void dpdk_neigh_sync(struct dp_dpdk_worker *w)
+{
+	struct neigh_msg msg[NEIGH_SYNC_MAX];
+	unsigned int n;
+
+	if (!w->neigh_ring)
+		return;
+	n = rte_ring_dequeue_burst_elem(w->neigh_ring, msg, sizeof(msg[0]), NEIGH_SYNC_MAX, NULL);
+	for (unsigned int i = 0; i < n; i++)
+		neigh_record(w, msg[i].family, msg[i].addr, &msg[i].mac, msg[i].create);
+}
+
+/** The ring that dpdk_neigh_sync() reads (any worker writes it). @return 0 or -ENOMEM. */
+int dpdk_neigh_ring_create(struct dp_dpdk_worker *w)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	snprintf(name, sizeof(name), "dpn%p_%u", (void *)w->dp, w->id);
+	w->neigh_ring = rte_ring_create_elem(name, sizeof(struct neigh_msg), NEIGH_RING_SIZE,
+					     (int)rte_socket_id(), RING_F_SC_DEQ);
+	return w->neigh_ring ? 0 : -ENOMEM;
 }
 
 int dpdk_neigh_resolve(struct dp_dpdk_worker *w, struct rte_mbuf *m, const struct dpdk_iface *ifc,

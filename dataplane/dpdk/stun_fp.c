@@ -57,11 +57,13 @@ enum dpdk_act dpdk_stun_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, stru
 		room = sizeof(w->stun_buf);
 	o = stun_answer(req, p->l4_len - sizeof(struct rte_udp_hdr), &src, &cr, w->stun_buf, room,
 			&outlen);
+	struct dpdk_flow_ctr_rare *rare = &dpdk_flow_cold(w->dp, f)->rare;
+
 	if (o == STUN_DROP) {
-		dpdk_ctr_add(&f->rare.stun_refused, 1);
+		dpdk_ctr_add(&rare->stun_refused, 1);
 		return DPDK_DROP;
 	}
-	dpdk_ctr_add(o == STUN_ANSWERED ? &f->rare.stun_answered : &f->rare.stun_refused, 1);
+	dpdk_ctr_add(o == STUN_ANSWERED ? &rare->stun_answered : &rare->stun_refused, 1);
 	memcpy((uint8_t *)dpdk_l4(m, p) + sizeof(struct rte_udp_hdr), w->stun_buf, outlen);
 	m->data_len = (uint16_t)(p->l4_off + sizeof(struct rte_udp_hdr) + outlen);
 	m->pkt_len = m->data_len;

@@ -51,6 +51,27 @@ static inline bool rtp_ssrc(const uint8_t *p, size_t len, uint32_t *ssrc)
 	return true;
 }
 
+/* RTCP multiplexed on an RTP port (RFC 5761 4: payload type 64..95 in the second byte). */
+static inline bool rtcp_muxed(const uint8_t *p, size_t len)
+{
+	uint8_t pt;
+
+	if (len < 8 || (p[0] >> 6) != 2)
+		return false;
+	pt = p[1] & 0x7f;
+	return pt >= 64 && pt <= 95;
+}
+
+/* The flow a packet accepted on @p f leaves through: its RTCP link for muxed RTCP, if any. */
+static inline struct sk_flow *flow_out(const struct sk_flow *f, const uint8_t *buf, size_t len)
+{
+	struct sk_flow *rtcp = f->link[SK_LINK_RTCP].to;
+
+	if (rtcp && rtcp_muxed(buf, len))
+		return rtcp;
+	return f->link[SK_LINK_MEDIA].to;
+}
+
 /* Where a flow's endpoint is: its latched source, else the signalled address, else nowhere. */
 static inline const struct sa *flow_destination(const struct sk_flow *f)
 {
@@ -137,6 +158,7 @@ static bool forward_media(struct sk_worker *w, struct sk_flow *f, uint8_t *buf, 
 {
 	uint32_t ssrc = 0;
 	bool has_ssrc = rtp_ssrc(buf, len, &ssrc);
+	struct sk_flow *out;
 	const struct sa *dst;
 
 	switch (latch_check(&f->latch, &f->sig.latch, src, ssrc, has_ssrc, w->now_ms)) {
@@ -151,16 +173,17 @@ static bool forward_media(struct sk_worker *w, struct sk_flow *f, uint8_t *buf, 
 		break;
 	}
 	t->accepted = true;
-	if (!f->out)
+	out = flow_out(f, buf, len);
+	if (!out)
 		return false; /* not linked (e.g. on hold): accepted, not forwarded */
-	dst = flow_destination(f->out);
+	dst = flow_destination(out);
 	if (!dst) {
 		t->errors++;
 		return false;
 	}
 	t->packets++;
 	t->bytes += len;
-	*s = (struct sk_send){ .via = f->out, .dst = dst, .buf = buf, .len = len };
+	*s = (struct sk_send){ .via = out, .dst = dst, .buf = buf, .len = len };
 	return true;
 }
 
@@ -185,8 +208,13 @@ static void process_datagram(struct sk_worker *w, struct sk_flow *f, unsigned i,
 		t->errors++;
 		return;
 	}
-	if (sk_datagram(w, f, buf, w->rx[i].msg_len, &src, scratch, t, &s))
-		txq_add(s.reply ? &w->reply : &w->fwd, s.dst, s.buf, s.len);
+	if (!sk_datagram(w, f, buf, w->rx[i].msg_len, &src, scratch, t, &s))
+		return;
+	if (s.reply)
+		txq_add(&w->reply, s.dst, s.buf, s.len);
+	else
+		txq_add(s.via == f->link[SK_LINK_MEDIA].to ? &w->fwd : &w->fwd_rtcp, s.dst, s.buf,
+			s.len);
 }
 
 static void rx_rearm(struct sk_worker *w, unsigned n)
@@ -210,7 +238,9 @@ static unsigned forward_batch(struct sk_worker *w, struct sk_flow *f)
 	for (unsigned i = 0; i < (unsigned)n; i++)
 		process_datagram(w, f, i, &t);
 	if (w->fwd.n)
-		txq_flush(&w->fwd, f->out->fd, &failed, &failed_bytes);
+		txq_flush(&w->fwd, f->link[SK_LINK_MEDIA].to->fd, &failed, &failed_bytes);
+	if (w->fwd_rtcp.n)
+		txq_flush(&w->fwd_rtcp, f->link[SK_LINK_RTCP].to->fd, &failed, &failed_bytes);
 	t.packets -= failed;
 	t.bytes -= failed_bytes;
 	t.errors += failed;

@@ -189,12 +189,12 @@ static int sk_flow_update(struct dataplane *dp, dp_flow_t id, const struct dp_fl
 	return sk_worker_post(&sk->workers[f->worker], &cmd);
 }
 
-static int sk_flow_link(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
+static int link_post(struct dataplane *dp, dp_flow_t in, dp_flow_t out, enum sk_link_kind kind)
 {
 	struct sk_dataplane *sk = sk_of(dp);
 	struct sk_flow *f = flow_lookup(sk, in);
 	struct sk_flow *o = out ? flow_lookup(sk, out) : NULL;
-	struct sk_cmd cmd = { .op = SK_CMD_LINK, .flow = f, .out = o };
+	struct sk_cmd cmd = { .op = SK_CMD_LINK, .flow = f, .out = o, .kind = kind };
 
 	if (!f || (out && !o))
 		return -ENOENT;
@@ -205,6 +205,16 @@ static int sk_flow_link(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
 	if (o && o->group != f->group)
 		return -EXDEV;
 	return sk_worker_post(&sk->workers[f->worker], &cmd);
+}
+
+static int sk_flow_link(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
+{
+	return link_post(dp, in, out, SK_LINK_MEDIA);
+}
+
+static int sk_flow_link_rtcp(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
+{
+	return link_post(dp, in, out, SK_LINK_RTCP);
 }
 
 /* Queues @p f's deletion once: a flow whose earlier deletion timed out is only waited for. */
@@ -321,6 +331,7 @@ static const struct dataplane_ops sk_ops = {
 	.flow_add = sk_flow_add,
 	.flow_update = sk_flow_update,
 	.flow_link = sk_flow_link,
+	.flow_link_rtcp = sk_flow_link_rtcp,
 	.flow_del = sk_flow_del,
 	.flow_del_many = sk_flow_del_many,
 	.flow_stats = sk_flow_stats,

@@ -52,6 +52,21 @@ struct sk_xflow {
 	struct sa peer;	     /* the latched address that MAC was seen with */
 };
 
+/* The kinds of link of a flow (dp_flow_link, dp_flow_link_rtcp). */
+enum sk_link_kind {
+	SK_LINK_MEDIA = 0,
+	SK_LINK_RTCP,
+	SK_LINKS,
+};
+
+struct sk_flow;
+
+/* A flow's link into @to; it sits in to->linked_from[kind] through prev/next. */
+struct sk_link {
+	struct sk_flow *to;
+	struct sk_flow *prev, *next;
+};
+
 struct sk_flow {
 	/* set once by control before CMD_ADD, then read-only */
 	int fd;
@@ -63,11 +78,12 @@ struct sk_flow {
 	/* worker-owned */
 	struct sk_signalled sig;
 	struct latch latch;
-	struct sk_flow *out;
-	/* the flows whose out is this one (through their link_prev/link_next): deleting it
+	/* where accepted packets leave: link[SK_LINK_MEDIA] for everything, link[SK_LINK_RTCP]
+	 * for RTCP multiplexed on an RTP flow when set (RFC 5761 demux) */
+	struct sk_link link[SK_LINKS];
+	/* per kind, the flows whose link is this one (through their link prev/next): deleting it
 	 * unlinks them without walking every flow of the worker */
-	struct sk_flow *linked_from;
-	struct sk_flow *link_prev, *link_next;
+	struct sk_flow *linked_from[SK_LINKS];
 	struct sk_flow *prev, *next; /* the worker's list of its flows, then its detached list */
 	bool detached;		     /* out of epoll, deletion not acknowledged yet */
 	bool io_pending;	     /* io_uring: its multishot receive may still complete */
@@ -93,6 +109,7 @@ struct sk_cmd {
 	enum sk_cmd_op op;
 	struct sk_flow *flow;
 	struct sk_flow *out;	 /* SK_CMD_LINK */
+	enum sk_link_kind kind;	 /* SK_CMD_LINK */
 	struct sk_signalled sig; /* SK_CMD_ADD, SK_CMD_UPDATE */
 };
 
@@ -154,8 +171,9 @@ struct sk_worker {
 	struct iovec *rx_iov;
 	struct sockaddr_storage *rx_names;
 	uint8_t *rx_buf; /* batch * DP_SOCKETS_PKT_MAX */
-	/* forwarded packets (point into rx_buf) and STUN answers (in reply_buf) */
-	struct sk_txq fwd, reply;
+	/* forwarded packets (point into rx_buf; RTCP demultiplexed in fwd_rtcp) and STUN answers
+	 * (in reply_buf) */
+	struct sk_txq fwd, fwd_rtcp, reply;
 	uint8_t
 	    *reply_buf; /* batch * DP_SOCKETS_PKT_MAX: STUN answers need request-sized scratch */
 };

@@ -89,8 +89,8 @@ static void cmd_add(struct sk_worker *w, struct sk_flow *f, const struct sk_sign
 	memset(&f->latch, 0, sizeof(f->latch));
 	sa_init(&f->latch.learned);
 	latch_restart(&f->latch, &f->sig.latch, w->now_ms);
-	f->out = NULL;
-	f->linked_from = f->link_prev = f->link_next = NULL;
+	memset(f->link, 0, sizeof(f->link));
+	memset(f->linked_from, 0, sizeof(f->linked_from));
 	f->prev = NULL;
 	f->next = w->flows;
 	if (w->flows)
@@ -106,40 +106,46 @@ static void cmd_update(struct sk_worker *w, struct sk_flow *f, const struct sk_s
 	flow_publish_latch(f);
 }
 
-/* @p f stops sending into f->out (and leaves f->out's list of flows linked into it). */
-static void link_remove(struct sk_flow *f)
+/* @p f stops sending into its link of kind @p k (and leaves that flow's list of flows linked
+ * into it). */
+static void link_remove(struct sk_flow *f, enum sk_link_kind k)
 {
-	if (!f->out)
+	struct sk_link *l = &f->link[k];
+
+	if (!l->to)
 		return;
-	if (f->link_prev)
-		f->link_prev->link_next = f->link_next;
+	if (l->prev)
+		l->prev->link[k].next = l->next;
 	else
-		f->out->linked_from = f->link_next;
-	if (f->link_next)
-		f->link_next->link_prev = f->link_prev;
-	f->link_prev = f->link_next = NULL;
-	f->out = NULL;
+		l->to->linked_from[k] = l->next;
+	if (l->next)
+		l->next->link[k].prev = l->prev;
+	*l = (struct sk_link){ 0 };
 }
 
-static void cmd_link(struct sk_flow *f, struct sk_flow *out)
+static void cmd_link(struct sk_flow *f, struct sk_flow *out, enum sk_link_kind k)
 {
-	link_remove(f);
+	struct sk_link *l = &f->link[k];
+
+	link_remove(f, k);
 	if (!out)
 		return;
-	f->out = out;
-	f->link_next = out->linked_from;
-	if (out->linked_from)
-		out->linked_from->link_prev = f;
-	out->linked_from = f;
+	l->to = out;
+	l->next = out->linked_from[k];
+	if (out->linked_from[k])
+		out->linked_from[k]->link[k].prev = f;
+	out->linked_from[k] = f;
 }
 
 static void cmd_del(struct sk_worker *w, struct sk_flow *f)
 {
 	w->engine->detach(w, f);
-	link_remove(f);
 	/* no flow of this worker may keep sending into the one going away */
-	while (f->linked_from)
-		link_remove(f->linked_from);
+	for (unsigned k = 0; k < SK_LINKS; k++) {
+		link_remove(f, (enum sk_link_kind)k);
+		while (f->linked_from[k])
+			link_remove(f->linked_from[k], (enum sk_link_kind)k);
+	}
 	if (f->prev)
 		f->prev->next = f->next;
 	else
@@ -189,7 +195,7 @@ void sk_worker_apply_commands(struct sk_worker *w)
 			cmd_update(w, cmd.flow, &cmd.sig);
 			break;
 		case SK_CMD_LINK:
-			cmd_link(cmd.flow, cmd.out);
+			cmd_link(cmd.flow, cmd.out, cmd.kind);
 			break;
 		case SK_CMD_DEL:
 			cmd_del(w, cmd.flow);
@@ -293,7 +299,7 @@ static int worker_alloc_buffers(struct sk_worker *w, unsigned batch)
 	w->ring_slots = calloc(SK_RING_SLOTS, sizeof(*w->ring_slots));
 	if (!w->rx || !w->rx_iov || !w->rx_names || !w->rx_buf || !w->reply_buf || !w->ring_slots)
 		return -ENOMEM;
-	if (txq_init(&w->fwd, batch) || txq_init(&w->reply, batch))
+	if (txq_init(&w->fwd, batch) || txq_init(&w->fwd_rtcp, batch) || txq_init(&w->reply, batch))
 		return -ENOMEM;
 	for (unsigned i = 0; i < batch; i++) {
 		w->rx_iov[i].iov_base = w->rx_buf + (size_t)i * DP_SOCKETS_PKT_MAX;
@@ -368,6 +374,7 @@ void sk_worker_destroy(struct sk_worker *w)
 	free(w->reply_buf);
 	free(w->ring_slots);
 	txq_destroy(&w->fwd);
+	txq_destroy(&w->fwd_rtcp);
 	txq_destroy(&w->reply);
 }
 

@@ -71,7 +71,7 @@ static void check_reply(int n)
 	const char *sp;
 	struct strv result;
 
-	if (n < 0)
+	if (n <= 0) /* -1: unanswerable; 0: a reply to a notification */
 		return;
 	sp = memchr(reply, ' ', (size_t)n);
 	CHECK(sp);

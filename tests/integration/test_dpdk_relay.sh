@@ -10,7 +10,8 @@
 # addresses, completes SIP calls from behind the NAT to the callee (every SIP packet crosses
 # the exception path both ways); after an ng offer/answer a STUN binding request from the
 # caller gets the NAT's public address back; RTP flows both ways (>= 95%, from the relay's
-# addresses only); `status` shows links up and port counters; the relay exits cleanly.
+# addresses only); `status` shows links up and port counters; the Prometheus endpoint shows
+# the ports (link up, packet counters) and the workers' counters; the relay exits cleanly.
 # Exit 0 pass, 1 fail, 77 skip (not root, no DPDK build, no TUN).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,12 +33,14 @@ COUNT=${RTP_COUNT:-150}
 PPS=50
 PMIN=30000 PMAX=30099
 NGA=127.0.0.1:2223
+METRICS=127.0.0.1:9101
 CALLER_RTP=40000 CALLEE_RTP=40002
 
 topo_up || fail "topology"
 dpdk_takeover || fail "taking acc0/core0 from the kernel"
 # shellcheck disable=SC2034 # read by relay_argv
-RELAY_OURS_EXTRA_CONF=$(dpdk_relay_conf)
+RELAY_OURS_EXTRA_CONF="$(dpdk_relay_conf)
+metrics: { listen = \"$METRICS\"; };"
 relay_argv "$TOPO_LOG_DIR" "$SBC_ACCESS_IP" "$SBC_CORE_IP" 127.0.0.1 2223 "$PMIN" "$PMAX"
 start_daemon relay sbc relay.log "${RELAY_ARGV[@]}"
 dpdk_taps_up 10 || fail "the kernel-path TAPs did not appear (see relay.log)"
@@ -54,7 +57,7 @@ ctl() { in_ns sbc "$SBC_BUILD_DIR/sbc/sbcctl" -s "$TOPO_LOG_DIR/rtpengine.ctl" "
 # ping and ARP: DPDK answers both; the kernel never sees them.
 in_ns caller python3 "$PROBE" ping "$SBC_ACCESS_IP" 3 || fail "ping of $SBC_ACCESS_IP from behind the NAT"
 in_ns callee python3 "$PROBE" ping "$SBC_CORE_IP" 3 || fail "ping of $SBC_CORE_IP from the callee"
-echo_n=$(ctl status | sed -n 's/^dpdk-worker: .* icmp_echo=\([0-9]*\).*/\1/p')
+echo_n=$(ctl status | dpdk_worker_sum icmp_echo)
 [[ ${echo_n:-0} -ge 6 ]] || fail "DPDK answered ${echo_n:-0} echo requests, not 6"
 mac_acc=$(in_ns sbc cat "/sys/class/net/$SBC_ACCESS_IF/address")
 in_ns nat ip neigh show "$SBC_ACCESS_IP" dev "$NAT_OUT_IF" | grep -qi "lladdr $mac_acc" ||
@@ -144,6 +147,26 @@ done
 ctl status | grep '^dpdk-' | tee "$TOPO_LOG_DIR/status.txt"
 grep -q '^dpdk-port: net_af_packet0 link=up' "$TOPO_LOG_DIR/status.txt" ||
 	fail "status does not show net_af_packet0 up"
+
+# The same in Prometheus: ports by name and kind, workers by number.
+in_ns sbc python3 "$here/../system/metrics_scrape.py" "http://$METRICS/metrics" \
+	>"$TOPO_LOG_DIR/metrics.prom" || fail "the metrics scrape is not a valid exposition"
+sample() { awk -v k="$1" '$1 == k { print $2 }' "$TOPO_LOG_DIR/metrics.prom"; }
+# workers NAME: a worker counter family summed over its worker="N" samples
+workers() { awk -v k="$1{" 'index($1, k) == 1 { s += $2 } END { print s + 0 }' "$TOPO_LOG_DIR/metrics.prom"; }
+acc='{port="net_af_packet0",kind="relay"}' tap='{port="net_tap0",kind="kernel"}'
+[[ $(sample "rtpengine_dpdk_port_link_up$acc") == 1 ]] || fail "metrics: net_af_packet0 not up"
+for k in "rtpengine_dpdk_port_rx_packets_total$acc" "rtpengine_dpdk_port_tx_bytes_total$acc" \
+	"rtpengine_dpdk_port_rx_packets_total$tap"; do
+	[[ $(sample "$k") -gt 0 ]] || fail "metrics: $k is '$(sample "$k")'"
+done
+[[ $(workers rtpengine_dpdk_worker_icmp_echo_total) -ge 6 ]] ||
+	fail "metrics: the workers' icmp_echo_total is not >= 6"
+[[ $(workers rtpengine_dpdk_worker_exceptions_total) -gt 0 ]] ||
+	fail "metrics: no exceptions counted"
+[[ -n $(sample 'rtpengine_dpdk_worker_no_neigh_total{worker="0"}') ]] ||
+	fail "metrics: no rtpengine_dpdk_worker_no_neigh_total"
+pass "metrics: ports up with packet counters, the workers' echo and exception counters"
 ngs "{\"command\":\"delete\",\"call-id\":\"$cid\",\"from-tag\":\"caller\"}" >/dev/null
 stop_daemon sbc || fail "the sbc did not exit cleanly"
 stop_daemon relay || fail "the relay did not exit cleanly"

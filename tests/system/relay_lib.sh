@@ -5,7 +5,7 @@
 #                         else $SBC_BUILD_DIR/rtpengine/rtpengine), started on a generated file
 #   RELAY=sipwise         Debian's Sipwise rtpengine, userspace only (--table=-1)
 #
-# Sourced by tests/system/test_relay_ng.sh, test_relay_kamailio.sh,
+# Sourced by tests/system/test_relay_ng.sh, test_relay_kamailio.sh, test_relay_scenario.sh,
 # tests/integration/test_relay_nat.sh and tests/bench/bench_relay.sh.
 #   relay_pick                        checks RELAY and the binary; "SKIP: ..." + exit 77 if missing
 #   relay_argv DIR ACCESS CORE NG_ADDR NG_PORT PMIN PMAX

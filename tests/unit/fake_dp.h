@@ -19,6 +19,7 @@ struct fake_flow {
 	bool used;
 	struct dp_flow_params p;
 	dp_flow_t out;
+	dp_flow_t out_rtcp; /* dp_flow_link_rtcp */
 	unsigned updates;
 	struct dp_flow_stats st;
 };
@@ -97,6 +98,16 @@ static inline int fake_flow_link(struct dataplane *dp, dp_flow_t in, dp_flow_t o
 	return 0;
 }
 
+static inline int fake_flow_link_rtcp(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
+{
+	struct fake_flow *ff = fake_flow_get(dp, in);
+
+	if (!ff || (out && !fake_flow_get(dp, out)))
+		return -ENOENT;
+	ff->out_rtcp = out;
+	return 0;
+}
+
 static inline int fake_flow_del(struct dataplane *dp, dp_flow_t f)
 {
 	struct fake_dp *fd = (struct fake_dp *)dp;
@@ -113,6 +124,8 @@ static inline int fake_flow_del(struct dataplane *dp, dp_flow_t f)
 	for (unsigned i = 0; i < FAKE_DP_FLOWS; i++) {
 		if (fd->flows[i].out == f)
 			fd->flows[i].out = 0;
+		if (fd->flows[i].out_rtcp == f)
+			fd->flows[i].out_rtcp = 0;
 	}
 	return 0;
 }
@@ -137,6 +150,7 @@ static const struct dataplane_ops fake_dp_ops = {
 	.flow_add = fake_flow_add,
 	.flow_update = fake_flow_update,
 	.flow_link = fake_flow_link,
+	.flow_link_rtcp = fake_flow_link_rtcp,
 	.flow_del = fake_flow_del,
 	.flow_stats = fake_flow_stats,
 	.free = fake_free,

@@ -744,6 +744,86 @@ static void test_link_across_groups(void **state)
 	env_teardown(&e);
 }
 
+/* An RTCP receiver report (PT 201: 0xc9 in the second byte, 73 with the marker bit masked). */
+static size_t rtcp_packet(uint8_t *p, uint32_t ssrc)
+{
+	memset(p, 0, 8);
+	p[0] = 0x80;
+	p[1] = 201;
+	p[3] = 1;
+	p[4] = (uint8_t)(ssrc >> 24);
+	p[5] = (uint8_t)(ssrc >> 16);
+	p[6] = (uint8_t)(ssrc >> 8);
+	p[7] = (uint8_t)ssrc;
+	return 8;
+}
+
+/* Waits for a datagram of @p len bytes from @p from_relay on @p fd; its last byte is @p tag. */
+static void expect_len_from(int fd, const struct sa *from_relay, ssize_t len, uint8_t tag)
+{
+	uint8_t buf[512];
+	struct sa from;
+	ssize_t n = recv_wait(fd, buf, sizeof(buf), &from, WAIT_MS);
+
+	assert_int_equal(n, len);
+	assert_true(sa_equal(&from, from_relay));
+	assert_int_equal(buf[n - 1], tag);
+}
+
+/*
+ * RFC 5761 demux: A multiplexes RTCP on its RTP port (flow fa), B receives and sends RTCP
+ * apart (its RTCP flow fbc). A's RTCP leaves through fbc to B's RTCP port, A's RTP through fb;
+ * B's RTCP goes to A's RTP port from fa (a plain link). Without the RTCP link, or once fbc is
+ * deleted, A's RTCP goes with its RTP again.
+ */
+static void test_rtcp_mux_demux(void **state)
+{
+	struct dp_flow_params p;
+	uint8_t pkt[172];
+	struct sa bc_addr, fbc_local;
+	char exp[SA_STRLEN];
+	struct env e;
+	dp_flow_t fbc;
+	int bc;
+
+	(void)state;
+	assert_int_equal(env_setup(&e, "127.0.0.1", NULL), 0);
+	bc = endpoint("127.0.0.1", &bc_addr);
+	assert_true(bc >= 0);
+	params_init(&p, &e.a_addr, sa_print(&bc_addr, exp, sizeof(exp)), "127.0.0.1", 10000);
+	p.is_rtcp = true;
+	add_on_free_port(e.dp, &p, "127.0.0.1", &fbc);
+	fbc_local = p.local;
+	assert_int_equal(dp_flow_link_rtcp(e.dp, e.fa, fbc), 0);
+	assert_int_equal(dp_flow_link(e.dp, fbc, e.fa), 0);
+
+	send_to(e.a, pkt, rtp_packet(pkt, 0x11, 1), &e.fa_local);
+	expect_from(e.b, &e.fb_local, 0x11);
+	send_to(e.a, pkt, rtcp_packet(pkt, 0x11), &e.fa_local);
+	expect_len_from(bc, &fbc_local, 8, 0x11);
+	assert_int_equal(recv_wait(e.b, pkt, sizeof(pkt), NULL, 50), -1);
+	/* B's RTCP from its own port reaches A's RTP port, from A's relay port */
+	send_to(bc, pkt, rtcp_packet(pkt, 0x22), &fbc_local);
+	expect_len_from(e.a, &e.fa_local, 8, 0x22);
+	/* RTP keeps its way back */
+	send_to(e.b, pkt, rtp_packet(pkt, 0x22, 1), &e.fb_local);
+	expect_from(e.a, &e.fa_local, 0x22);
+
+	/* unlinked: muxed RTCP goes with the RTP */
+	assert_int_equal(dp_flow_link_rtcp(e.dp, e.fa, 0), 0);
+	send_to(e.a, pkt, rtcp_packet(pkt, 0x33), &e.fa_local);
+	expect_len_from(e.b, &e.fb_local, 8, 0x33);
+	/* a deleted RTCP flow takes its link with it */
+	assert_int_equal(dp_flow_link_rtcp(e.dp, e.fa, fbc), 0);
+	assert_int_equal(dp_flow_del(e.dp, fbc), 0);
+	send_to(e.a, pkt, rtcp_packet(pkt, 0x44), &e.fa_local);
+	expect_len_from(e.b, &e.fb_local, 8, 0x44);
+	assert_int_equal(recv_wait(bc, pkt, sizeof(pkt), NULL, 50), -1);
+	assert_int_equal(dp_flow_link_rtcp(e.dp, e.fa, 12345), -ENOENT);
+	close(bc);
+	env_teardown(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -762,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_bad_calls),
 		cmocka_unit_test(test_link_across_groups),
 		cmocka_unit_test(test_xdp_falls_back),
+		cmocka_unit_test(test_rtcp_mux_demux),
 	};
 
 	srand((unsigned)getpid());

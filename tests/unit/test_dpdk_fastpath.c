@@ -980,6 +980,68 @@ static void test_link_rules_and_hold(void **state)
 	call_del(&c);
 }
 
+/*
+ * The tx template (the second packet of a flow on): every packet through a flow must look as the
+ * first one did, untagged and tagged, and follow a neighbour's new MAC and new signalling.
+ */
+static void send_twice(uint16_t vlan, const struct rte_ether_addr *smac, const char *src,
+		       const char *dst, const struct rte_ether_addr *dmac, const char *out_src,
+		       const char *out_dst)
+{
+	struct rte_mbuf *m;
+
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(run1(rtp_pkt(vlan, smac, src, dst), &m), 't');
+		assert_udp4(m, dmac, vlan, out_src, out_dst);
+		rte_pktmbuf_free(m);
+	}
+}
+
+static void test_tx_template(void **state)
+{
+	static const struct rte_ether_addr new_gw = { { 0x02, 0, 0, 0, 0, 0xfd } };
+	struct sa gw = mksa("192.0.2.254");
+	dp_flow_t a = flow(ACCESS_IP ":30010", NULL, CALLER_IP);
+	dp_flow_t b = flow(ACCESS_IP ":30012", "203.0.113.11:6000", NULL);
+	dp_flow_t c = flow(CORE_IP ":40010", NULL, CALLEE_IP);
+	dp_flow_t d = flow(CORE_IP ":40012", CALLEE_IP ":5004", NULL);
+	struct dp_flow_params p;
+	struct dp_flow_stats st;
+
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(dp_flow_link(dp, c, d), 0);
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30010", &gw_mac, ACCESS_IP ":30012",
+		   "203.0.113.11:6000");
+	send_twice(CORE_VLAN, &callee_mac, CALLEE_IP ":5000", CORE_IP ":40010", &callee_mac,
+		   CORE_IP ":40012", CALLEE_IP ":5004");
+
+	dp_dpdk_neigh_add(w, &gw, &new_gw); /* the gateway was replaced */
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30010", &new_gw, ACCESS_IP ":30012",
+		   "203.0.113.11:6000");
+	dp_dpdk_neigh_add(w, &gw, &gw_mac);
+
+	memset(&p, 0, sizeof(p)); /* re-INVITE: b's far end moved */
+	p.local = mksa(ACCESS_IP ":30012");
+	p.latch.expected = mksa("203.0.113.12:6002");
+	p.latch.window_ms = 10000;
+	assert_int_equal(dp_flow_update(dp, b, &p), 0);
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30010", &gw_mac, ACCESS_IP ":30012",
+		   "203.0.113.12:6002");
+
+	/* b's far end sends from elsewhere (in its window): the latch moves, so does the way out */
+	struct rte_mbuf *m;
+
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, "203.0.113.12:6010", ACCESS_IP ":30012"), &m),
+			 'd'); /* b is not linked: accepted, not forwarded */
+	rte_pktmbuf_free(m);
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30010", &gw_mac, ACCESS_IP ":30012",
+		   "203.0.113.12:6010");
+	assert_int_equal(dp_flow_stats(dp, a, &st), 0);
+	assert_int_equal(st.packets, 8);
+	assert_int_equal(dp_flow_stats(dp, c, &st), 0);
+	assert_int_equal(st.packets, 2);
+}
+
 /* With TX checksum offload the fast path leaves the pseudo-header sum and the flags. */
 static void test_tx_offload(void **state)
 {
@@ -1244,6 +1306,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_del_rcu_readd, flows_cleanup),
 		cmocka_unit_test_teardown(test_flow_update, flows_cleanup),
 		cmocka_unit_test_teardown(test_tx_offload, flows_cleanup),
+		cmocka_unit_test_teardown(test_tx_template, flows_cleanup),
 		cmocka_unit_test_teardown(test_link_rules_and_hold, flows_cleanup),
 		cmocka_unit_test_teardown(test_churn_while_forwarding, flows_cleanup),
 		cmocka_unit_test_teardown(test_two_workers, flows_cleanup),

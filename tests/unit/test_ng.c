@@ -1070,6 +1070,10 @@ static void test_teardown_names_offerer(void **state)
 	calls_tick(E->calls, t0 + 3600000);
 	assert_true(read_teardown(id, reason)); /* checks from-tag "a" */
 	assert_string_equal(id, "nt");
+	/* the client's answer to the notification is not answered */
+	run_raw("td1-1 d6:result2:oke", 20);
+	assert_int_equal(E->reply_len, 0);
+	assert_int_equal(ng_server_stats(E->ng)->errors, 0);
 }
 
 /* Finding 14: the call-id hash (bucket and dataplane group) is seeded: not plain FNV-1a. */
@@ -1111,6 +1115,335 @@ static void test_list_limit(void **state)
 	assert_true(strv_eq_cstr(get_str(E->root, "warning"), "invalid value of 'limit'"));
 }
 
+/* --- forks ------------------------------------------------------------------------ */
+
+#define SDP_B_SENDONLY                                                              \
+	"v=0\r\no=- 4 4 IN IP4 10.0.0.40\r\ns=-\r\nc=IN IP4 10.0.0.40\r\nt=0 0\r\n" \
+	"m=audio 7000 RTP/AVP 0\r\na=sendonly\r\n"
+#define SDP_B2                                                                      \
+	"v=0\r\no=- 3 3 IN IP4 10.0.0.30\r\ns=-\r\nc=IN IP4 10.0.0.30\r\nt=0 0\r\n" \
+	"m=audio 6000 RTP/AVP 0\r\na=sendrecv\r\n"
+
+/* The offer of branch @p vb; @return the port it carries (the fork's RTP port). */
+static unsigned fork_offer(const char *call_id, const char *vb)
+{
+	RUN(S("command", "offer"), S("call-id", call_id), S("from-tag", "a"), S("via-branch", vb),
+	    S("sdp", SDP_A), L("direction", "access", "core"));
+	assert_result("ok");
+	return reply_sdp_port();
+}
+
+/* The answer of the fork @p to_tag (via-branch @p vb, none when NULL) with @p sdp; @return
+ * the port the caller is told. */
+static unsigned fork_answer(const char *call_id, const char *to_tag, const char *vb,
+			    const char *sdp)
+{
+	if (vb)
+		RUN(S("command", "answer"), S("call-id", call_id), S("from-tag", "a"),
+		    S("to-tag", to_tag), S("via-branch", vb), S("sdp", sdp));
+	else
+		RUN(S("command", "answer"), S("call-id", call_id), S("from-tag", "a"),
+		    S("to-tag", to_tag), S("sdp", sdp));
+	assert_result("ok");
+	return reply_sdp_port();
+}
+
+static struct fake_flow *flow_at(unsigned port)
+{
+	return fake_flow_on_port(&E->dp, (uint16_t)port);
+}
+
+static dp_flow_t flow_id(unsigned port)
+{
+	struct fake_flow *f = flow_at(port);
+
+	assert_non_null(f);
+	return (dp_flow_t)(f - E->dp.flows + 1);
+}
+
+static bool has_tag(const char *call_id, const char *tag)
+{
+	RUN(S("command", "query"), S("call-id", call_id));
+	assert_result("ok");
+	return get(get(E->root, "tags"), tag) != NULL;
+}
+
+/* Each via-branch is an offer of its own: its own ports toward its callee, the caller's the
+ * same; the caller's media go to the fork that answered last, every fork's reach the caller. */
+static void test_fork_via_branch(void **state)
+{
+	unsigned p1, p2, a_port;
+
+	(void)state;
+	p1 = fork_offer("fv", "z9hG4bK.1");
+	p2 = fork_offer("fv", "z9hG4bK.2");
+	assert_int_not_equal(p1, p2);
+	assert_int_equal(E->dp.live, 6);
+	assert_int_equal(flow_at(p1)->out, flow_at(p2)->out); /* early media: both to the caller */
+	/* the branch's offer again (a retransmission by another cookie): the same ports */
+	assert_int_equal(fork_offer("fv", "z9hG4bK.2"), p2);
+	a_port = fork_answer("fv", "t1", "z9hG4bK.1", SDP_B);
+	assert_int_equal(flow_at(p1)->out, flow_id(a_port));
+	assert_int_equal(flow_at(a_port)->out, flow_id(p1));
+	/* the second fork answers: the caller is told its same port, its media go there now */
+	assert_int_equal(fork_answer("fv", "t2", "z9hG4bK.2", SDP_B2), a_port);
+	assert_int_equal(flow_at(a_port)->out, flow_id(p2));
+	assert_int_equal(sa_port(&flow_at(p2)->p.latch.expected), 6000);
+	assert_int_equal(sa_port(&flow_at(p1)->p.latch.expected), 5000);
+	assert_int_equal(flow_at(p1)->out, flow_id(a_port));
+	assert_int_equal(flow_at(p2)->out, flow_id(a_port));
+	assert_true(has_tag("fv", "t1") && has_tag("fv", "t2"));
+	/* the losing fork ends: its ports are free, the call and the winner go on */
+	RUN(S("command", "delete"), S("call-id", "fv"), S("from-tag", "a"), S("to-tag", "t1"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 4);
+	assert_null(flow_at(p1));
+	assert_int_equal(free_ports(1), 49);
+	assert_int_equal(flow_at(a_port)->out, flow_id(p2));
+	assert_false(has_tag("fv", "t1"));
+	/* a re-INVITE to the winner keeps its ports */
+	RUN(S("command", "offer"), S("call-id", "fv"), S("from-tag", "a"), S("to-tag", "t2"),
+	    S("via-branch", "z9hG4bK.3"), S("sdp", SDP_A));
+	assert_result("ok");
+	assert_int_equal(reply_sdp_port(), p2);
+	assert_int_equal(E->dp.live, 4);
+	RUN(S("command", "delete"), S("call-id", "fv"), S("from-tag", "t2"), S("to-tag", "a"),
+	    S("delete-delay", "0"));
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 50);
+	assert_int_equal(free_ports(1), 50);
+}
+
+/* A branch that never answered ends by its via-branch (its 487, whatever its to-tag); the
+ * last branch's end is the call's. */
+static void test_fork_branch_cancelled(void **state)
+{
+	unsigned p1, p2, a_port;
+
+	(void)state;
+	p1 = fork_offer("fc", "z9hG4bK.1");
+	p2 = fork_offer("fc", "z9hG4bK.2");
+	a_port = fork_answer("fc", "t1", "z9hG4bK.1", SDP_B);
+	RUN(S("command", "delete"), S("call-id", "fc"), S("from-tag", "a"), S("to-tag", "x487"),
+	    S("via-branch", "z9hG4bK.2"), S("delete-delay", "0"));
+	assert_result("ok");
+	assert_null(get(E->root, "warning"));
+	assert_int_equal(E->dp.live, 4);
+	assert_null(flow_at(p2));
+	assert_int_equal(flow_at(a_port)->out, flow_id(p1));
+	RUN(S("command", "delete"), S("call-id", "fc"), S("from-tag", "a"),
+	    S("via-branch", "z9hG4bK.1"), S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 0);
+}
+
+/* The active fork ends: the caller's media go back to the fork left. */
+static void test_fork_winner_deleted(void **state)
+{
+	unsigned p1, p2, a_port;
+
+	(void)state;
+	p1 = fork_offer("fw", "z9hG4bK.1");
+	p2 = fork_offer("fw", "z9hG4bK.2");
+	a_port = fork_answer("fw", "t1", "z9hG4bK.1", SDP_B);
+	fork_answer("fw", "t2", "z9hG4bK.2", SDP_B2);
+	assert_int_equal(flow_at(a_port)->out, flow_id(p2));
+	RUN(S("command", "delete"), S("call-id", "fw"), S("from-tag", "a"), S("to-tag", "t2"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(flow_at(a_port)->out, flow_id(p1));
+	/* a new fork offered after the answer does not take the caller's media */
+	fork_offer("fw", "z9hG4bK.3");
+	assert_int_equal(flow_at(a_port)->out, flow_id(p1));
+	assert_int_equal(E->dp.live, 6);
+	/* the callee's BYE names the caller: the call ends, every fork with it */
+	RUN(S("command", "delete"), S("call-id", "fw"), S("from-tag", "t1"), S("to-tag", "a"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(calls_counters(E->calls)->current, 0);
+	assert_int_equal(free_ports(1), 50);
+}
+
+/* One offer, two to-tags (forked after the relay): both forks were sent the same ports, so
+ * they share them; the flows take the SDP of the fork that answered last, and each to-tag is
+ * its own early dialogue that a delete ends alone. */
+static void test_fork_shared_offer(void **state)
+{
+	unsigned pb, a_port;
+
+	(void)state;
+	offer("fs", "a");
+	pb = reply_sdp_port();
+	a_port = fork_answer("fs", "t1", NULL, SDP_B);
+	assert_int_equal(sa_port(&flow_at(pb)->p.latch.expected), 5000);
+	assert_int_equal(fork_answer("fs", "t2", NULL, SDP_B2), a_port);
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(sa_port(&flow_at(pb)->p.latch.expected), 6000);
+	assert_int_equal(flow_at(pb)->out, flow_id(a_port));
+	assert_int_equal(flow_at(a_port)->out, flow_id(pb));
+	assert_true(has_tag("fs", "t1") && has_tag("fs", "t2"));
+	/* the first fork answers again (its 200 after the other's 183): the flows are its own */
+	fork_answer("fs", "t1", NULL, SDP_B);
+	assert_int_equal(sa_port(&flow_at(pb)->p.latch.expected), 5000);
+	fork_answer("fs", "t2", NULL, SDP_B2);
+	/* the active fork ends: the ports go on for the one left, with its SDP */
+	RUN(S("command", "delete"), S("call-id", "fs"), S("from-tag", "a"), S("to-tag", "t2"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(sa_port(&flow_at(pb)->p.latch.expected), 5000);
+	assert_int_equal(flow_at(a_port)->out, flow_id(pb));
+	assert_false(has_tag("fs", "t2"));
+	assert_true(has_tag("fs", "t1"));
+	RUN(S("command", "delete"), S("call-id", "fs"), S("from-tag", "a"), S("to-tag", "t1"),
+	    S("delete-delay", "0"));
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(1), 50);
+}
+
+/* A losing fork's ports are freed; the shared ones stay with the winner. */
+static void test_fork_shared_loser_deleted(void **state)
+{
+	unsigned pb, a_port;
+
+	(void)state;
+	offer("fl", "a");
+	pb = reply_sdp_port();
+	fork_answer("fl", "t1", NULL, SDP_B);
+	a_port = fork_answer("fl", "t2", NULL, SDP_B2);
+	assert_true(has_tag("fl", "t1"));
+	RUN(S("command", "delete"), S("call-id", "fl"), S("from-tag", "a"), S("to-tag", "t1"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(sa_port(&flow_at(pb)->p.latch.expected), 6000);
+	assert_int_equal(flow_at(a_port)->out, flow_id(pb));
+	assert_false(has_tag("fl", "t1"));
+}
+
+/* A losing fork's sendonly early media do not put the call on hold (silent timeout). */
+static void test_fork_loser_not_hold(void **state)
+{
+	uint64_t t0 = loop_now_ms(E->loop);
+
+	(void)state;
+	fork_offer("ft", "z9hG4bK.1");
+	fork_offer("ft", "z9hG4bK.2");
+	fork_answer("ft", "t1", "z9hG4bK.1", SDP_B_SENDONLY);
+	fork_answer("ft", "t2", "z9hG4bK.2", SDP_B);
+	calls_tick(E->calls, t0 + 30000);
+	assert_int_equal(calls_counters(E->calls)->current, 1);
+	calls_tick(E->calls, t0 + 61000);
+	assert_int_equal(calls_counters(E->calls)->current, 0);
+	assert_int_equal(calls_counters(E->calls)->ended[CALL_END_TIMEOUT], 1);
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(1), 50);
+}
+
+/* RTCP multiplexed on one side only: the relay demultiplexes (dataplane RTCP links). */
+static void test_rtcp_mux_one_side(void **state)
+{
+	struct fake_flow *a_rtp, *a_rtcp, *b_rtp, *b_rtcp;
+	unsigned b_port, a_port;
+
+	(void)state;
+	/* the caller muxes, the callee is not offered mux (demux): the caller keeps it */
+	RUN(S("command", "offer"), S("call-id", "dm"), S("from-tag", "a"), S("sdp", SDP_A_MUX),
+	    L("rtcp-mux", "demux"));
+	assert_false(reply_sdp_has("a=rtcp-mux"));
+	b_port = reply_sdp_port();
+	RUN(S("command", "answer"), S("call-id", "dm"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B));
+	assert_result("ok");
+	assert_true(reply_sdp_has("a=rtcp-mux"));
+	a_port = reply_sdp_port();
+	a_rtp = flow_at(a_port);
+	a_rtcp = flow_at(a_port + 1);
+	b_rtp = flow_at(b_port);
+	b_rtcp = flow_at(b_port + 1);
+	assert_int_equal(a_rtp->out, flow_id(b_port));
+	assert_int_equal(a_rtp->out_rtcp, flow_id(b_port + 1)); /* A's RTCP to B's RTCP port */
+	assert_int_equal(b_rtcp->out, flow_id(a_port));		/* B's RTCP to A's RTP port */
+	assert_int_equal(b_rtp->out_rtcp, 0);
+	assert_int_equal(sa_port(&a_rtcp->p.latch.expected), 4000);
+
+	/* the other way: the callee is offered mux the caller did not offer, and takes it */
+	RUN(S("command", "offer"), S("call-id", "om"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("rtcp-mux", "offer"));
+	b_port = reply_sdp_port();
+	RUN(S("command", "answer"), S("call-id", "om"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B_MUX));
+	assert_false(reply_sdp_has("a=rtcp-mux"));
+	a_port = reply_sdp_port();
+	assert_int_equal(flow_at(b_port)->out_rtcp, flow_id(a_port + 1));
+	assert_int_equal(flow_at(a_port + 1)->out, flow_id(b_port));
+	assert_int_equal(flow_at(a_port)->out_rtcp, 0);
+
+	/* both mux: RTCP goes with the RTP */
+	RUN(S("command", "offer"), S("call-id", "bm"), S("from-tag", "a"), S("sdp", SDP_A_MUX));
+	b_port = reply_sdp_port();
+	RUN(S("command", "answer"), S("call-id", "bm"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B_MUX));
+	assert_true(reply_sdp_has("a=rtcp-mux"));
+	a_port = reply_sdp_port();
+	assert_int_equal(flow_at(a_port)->out_rtcp, 0);
+	assert_int_equal(flow_at(b_port)->out_rtcp, 0);
+	assert_int_equal(flow_at(a_port)->out, flow_id(b_port));
+
+	/* a dataplane that cannot demultiplex (DPDK): the caller is told no mux, as before */
+	{
+		static struct dataplane_ops no_rtcp;
+
+		no_rtcp = fake_dp_ops;
+		no_rtcp.flow_link_rtcp = NULL;
+		E->dp.base.ops = &no_rtcp;
+	}
+	RUN(S("command", "offer"), S("call-id", "nd"), S("from-tag", "a"), S("sdp", SDP_A_MUX),
+	    L("rtcp-mux", "demux"));
+	RUN(S("command", "answer"), S("call-id", "nd"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B));
+	assert_result("ok");
+	assert_false(reply_sdp_has("a=rtcp-mux"));
+	E->dp.base.ops = &fake_dp_ops;
+}
+
+/* A fork the relay could not set up leaves nothing behind; the call and its first fork stay.
+ * Forks not answered yet are listed by their via-branch. */
+static void test_fork_failed_offer(void **state)
+{
+	struct calls_conf cc = { .nifaces = 1, .limits.timeout_ms = 60000 };
+
+	(void)state;
+	teardown(NULL);
+	env_open(&cc); /* access: 30000-30003, two pairs */
+	RUN(S("command", "offer"), S("call-id", "ff"), S("from-tag", "a"),
+	    S("via-branch", "z9hG4bK.1"), S("sdp", SDP_A));
+	assert_result("ok");
+	RUN(S("command", "offer"), S("call-id", "ff"), S("from-tag", "a"),
+	    S("via-branch", "z9hG4bK.2"), S("sdp", SDP_A));
+	assert_error("Ran out of ports");
+	assert_int_equal(E->dp.live, 4);
+	RUN(S("command", "query"), S("call-id", "ff"));
+	assert_result("ok");
+	assert_int_equal(get(E->root, "tags")->count, 2);
+	assert_non_null(get(get(E->root, "tags"), "z9hG4bK.1"));
+	assert_null(get(get(E->root, "tags"), "z9hG4bK.2"));
+	/* the answer of the fork that is there still works */
+	RUN(S("command", "answer"), S("call-id", "ff"), S("from-tag", "a"), S("to-tag", "t1"),
+	    S("via-branch", "z9hG4bK.1"), S("sdp", SDP_B));
+	assert_result("ok");
+	/* tags of no fork of this caller: errors, nothing changes */
+	RUN(S("command", "answer"), S("call-id", "ff"), S("from-tag", "a"), S("to-tag", "a"),
+	    S("sdp", SDP_B));
+	assert_error("from-tag and to-tag are the same");
+	RUN(S("command", "delete"), S("call-id", "ff"), S("delete-delay", "0"));
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1145,6 +1478,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_teardown_names_offerer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hash_seeded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_via_branch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_branch_cancelled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_winner_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_shared_offer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_shared_loser_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_loser_not_hold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rtcp_mux_one_side, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_failed_offer, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -374,6 +374,68 @@ static void test_shared_sessions(void **state)
 	assert_non_null(strstr(req, "6:result2:ok"));
 }
 
+#define OFFER_TD(id)                                                                \
+	"d7:command5:offer7:call-id3:" id "8:from-tag4:tagA3:sdp" SDP_LEN ":" SDP_A \
+	"5:flagsl15:teardown-notifyee"
+
+/* Offers call @p req on @p fd and checks the answer. */
+static void offer_on(int fd, const char *req)
+{
+	bool eof;
+
+	send_str(fd, req);
+	receive(fd, &eof);
+	assert_non_null(strstr(E->buf, "6:result2:ok"));
+	assert_false(eof);
+}
+
+/*
+ * Teardown notifications over TCP: on the connection the call's last command came on; after
+ * a reconnect, on the client's new connection; with none, lost. The client's answer to a
+ * notification gets no answer.
+ */
+static void test_teardown_notify(void **state)
+{
+	uint64_t t0 = loop_now_ms(E->loop);
+	int fd = client(), fd2;
+	char reply[64];
+	bool eof;
+
+	(void)state;
+	offer_on(fd, "o1 " OFFER_TD("td1"));
+	calls_tick(E->calls, t0 + 400000); /* never answered: offer-timeout */
+	receive(fd, &eof);
+	assert_false(eof);
+	assert_memory_equal(E->buf, "td", 2);
+	assert_non_null(strstr(E->buf, " d7:command8:teardown7:call-id3:td18:from-tag4:tagA6:"
+				       "reason13:offer-timeoute"));
+	assert_int_equal(ng_server_stats(E->ng)->teardowns, 1);
+	/* the client answers it, as it would a datagram: no reply to a reply */
+	snprintf(reply, sizeof(reply), "%.*s d6:result2:oke", (int)(strchr(E->buf, ' ') - E->buf),
+		 E->buf);
+	send_str(fd, reply);
+	assert_int_equal(receive(fd, &eof), 0);
+	assert_false(eof);
+
+	/* the connection closed, the client came back on another */
+	offer_on(fd, "o2 " OFFER_TD("td2"));
+	close(fd);
+	pump(5);
+	fd2 = client();
+	calls_tick(E->calls, t0 + 800000);
+	receive(fd2, &eof);
+	assert_non_null(strstr(E->buf, "7:call-id3:td2"));
+	assert_int_equal(ng_server_stats(E->ng)->teardowns, 2);
+
+	/* nobody connected: lost */
+	offer_on(fd2, "o3 " OFFER_TD("td3"));
+	close(fd2);
+	pump(5);
+	calls_tick(E->calls, t0 + 1200000);
+	assert_int_equal(calls_counters(E->calls)->current, 0);
+	assert_int_equal(ng_server_stats(E->ng)->teardowns, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_teardown_notify, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 
   dpdk_probe.py ping DST COUNT
       ICMP echo over a raw socket (root); prints "replies=N of COUNT"; exit 0 if all came back.
+      DST may be IPv6 (ICMPv6 echo), link-local with its interface: fe80::1%eth0.
   dpdk_probe.py stun LOCAL_IP LOCAL_PORT DST_IP DST_PORT
       one STUN binding request (RFC 5389, no credentials) from LOCAL; prints
       "mapped=IP:PORT" from the XOR-MAPPED-ADDRESS of the success response; exit 1 otherwise.
@@ -25,25 +26,38 @@ def csum(data):
     return ~s & 0xFFFF
 
 
+def echo_socket(dst):
+    """A raw ICMP or ICMPv6 socket, the address to send to, the echo request/reply types."""
+    if ":" not in dst:
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        return s, (dst, 0), 8, 0
+    addr, _, ifname = dst.partition("%")
+    scope = socket.if_nametoindex(ifname) if ifname else 0
+    # the kernel fills in the ICMPv6 checksum (it covers the pseudo-header)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    return s, (addr, 0, 0, scope), 128, 129
+
+
 def ping(dst, count):
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    s, to, req, rep = echo_socket(dst)
     s.settimeout(2)
     ident = os.getpid() & 0xFFFF
     got = 0
     for seq in range(count):
         payload = b"sbc-dpdk-probe" + bytes([seq])
-        hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
-        pkt = struct.pack("!BBHHH", 8, 0, csum(hdr + payload), ident, seq) + payload
-        s.sendto(pkt, (dst, 0))
+        hdr = struct.pack("!BBHHH", req, 0, 0, ident, seq)
+        ck = csum(hdr + payload) if s.family == socket.AF_INET else 0
+        pkt = struct.pack("!BBHHH", req, 0, ck, ident, seq) + payload
+        s.sendto(pkt, to)
         deadline = time.monotonic() + 2
         while time.monotonic() < deadline:
             try:
                 data, peer = s.recvfrom(2048)
             except socket.timeout:
                 break
-            ihl = (data[0] & 0x0F) * 4
+            ihl = (data[0] & 0x0F) * 4 if s.family == socket.AF_INET else 0
             typ, _, _, rid, rseq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
-            if peer[0] == dst and typ == 0 and rid == ident and rseq == seq:
+            if peer[0].split("%")[0] == to[0] and typ == rep and rid == ident and rseq == seq:
                 got += 1
                 break
         time.sleep(0.05)

@@ -1,0 +1,82 @@
+"""relay_util.py: what the relay scenarios (relay_*.py, run by test_relay_scenario.sh) share:
+ng over UDP, loopback endpoints, RTP/RTCP packets, and the ok/FAIL report."""
+import random
+import socket
+import time
+
+from ng_tool import benc, bdec
+
+failures = 0
+
+
+def ng(port, d):
+    """One ng command over UDP to 127.0.0.1:port; the reply dict (bytes keys)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    cookie = b"c%d " % random.randrange(1 << 30)
+    s.sendto(cookie + benc(d), ("127.0.0.1", port))
+    r = s.recv(65536)
+    s.close()
+    return bdec(r[r.index(b" ") + 1:])[0]
+
+
+def udp(port=0):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", port))
+    u.settimeout(0.5)
+    return u
+
+
+def sdp(sock, extra=""):
+    """An audio SDP on 127.0.0.1 and @sock's port, plus @extra attribute lines."""
+    port = sock.getsockname()[1]
+    return ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+            "m=audio %d RTP/AVP 0\r\na=sendrecv\r\n%s" % (port, extra))
+
+
+def port_of(reply):
+    for line in reply[b"sdp"].decode().split("\r\n"):
+        if line.startswith("m="):
+            return int(line.split()[1])
+    return 0
+
+
+def rtp(ssrc, seq):
+    return bytes([0x80, 0, seq >> 8, seq & 255, 0, 0, 0, 0]) + ssrc.to_bytes(4, "big") + b"x" * 160
+
+
+def rtcp(ssrc):
+    """An RTCP receiver report (PT 201)."""
+    return bytes([0x80, 201, 0, 1]) + ssrc.to_bytes(4, "big")
+
+
+def recv(u):
+    """The next datagram on @u (0.5 s at most) as (bytes, source), or (None, None)."""
+    try:
+        return u.recvfrom(4096)
+    except socket.timeout:
+        return None, None
+
+
+def got(u):
+    return recv(u)[0] is not None
+
+
+def drain(u):
+    u.settimeout(0.05)
+    while got(u):
+        pass
+    u.settimeout(0.5)
+
+
+def send(u, port, pkt, n=3):
+    for _ in range(n):
+        u.sendto(pkt, ("127.0.0.1", port))
+        time.sleep(0.02)
+
+
+def check(cond, what):
+    global failures
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        failures += 1
