@@ -246,6 +246,7 @@ static int dataplane_start(struct relay *relay)
 		dc.engine = DP_SOCKETS_ENGINE_XDP;
 		dc.xdp_addrs = addrs;
 		dc.n_xdp_addrs = relay->cfg.nifaces;
+		dc.xdp_frames = relay->cfg.xdp_frames;
 	}
 	rc = dp_sockets_alloc(&relay->dp, &dc);
 	if (rc)

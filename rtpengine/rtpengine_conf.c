@@ -47,6 +47,11 @@ static const struct conf_setting rtpengine_settings[] = {
 	  .def = "\"sockets\"",
 	  .choices = backends },
 	{ .path = "dataplane.workers", .type = CONF_INT, .def = "1", .min = 1, .max = 64 },
+	{ .path = "dataplane.xdp_frames",
+	  .type = CONF_INT,
+	  .def = "65536",
+	  .min = 4096,
+	  .max = 262144 },
 	/* no default: no metrics endpoint */
 	{ .path = "metrics.listen", .type = CONF_STR },
 	{ .path = NULL },
@@ -201,6 +206,7 @@ int rtpengine_conf_read(struct rtpengine_conf *out, const struct conf *c, char *
 	out->control_socket = conf_str(c, "control.socket");
 	out->backend = (enum rtpengine_backend)conf_choice(c, "dataplane.backend");
 	out->workers = (unsigned)conf_int(c, "dataplane.workers");
+	out->xdp_frames = (unsigned)conf_int(c, "dataplane.xdp_frames");
 	return rtpengine_conf_dpdk_read(&out->dpdk, c, out->backend == RTPENGINE_BACKEND_DPDK, err,
 					errlen);
 }

@@ -33,6 +33,7 @@ struct rtpengine_conf {
 	uint32_t delete_delay_ms;
 	enum rtpengine_backend backend;
 	unsigned workers;
+	unsigned xdp_frames;		 /**< dataplane.xdp_frames: UMEM frames per AF_XDP socket */
 	struct sa metrics;		 /**< Prometheus endpoint; unset: none */
 	struct stun_server_conf stun;	 /**< stun.listen */
 	struct rtpengine_dpdk_conf dpdk; /**< dataplane.dpdk.*, strings valid until conf_free */

@@ -374,7 +374,7 @@ static void xdp_start(struct sk_dataplane *sk, struct dp_sockets_conf *c)
 		log_notice("dataplane engine xdp: one worker (not %u) owns the AF_XDP sockets",
 			   c->workers);
 	c->workers = 1;
-	err = sk_xdp_open(&sk->xdp, c->xdp_addrs, c->n_xdp_addrs);
+	err = sk_xdp_open(&sk->xdp, c->xdp_addrs, c->n_xdp_addrs, c->xdp_frames);
 	if (!err) {
 		sk->base.ops = &sk_xdp_ops;
 		return;

@@ -45,6 +45,10 @@ struct dp_sockets_conf {
 	/** DP_SOCKETS_ENGINE_XDP: the relay addresses whose netdevs get the XDP program */
 	const struct sa *xdp_addrs;
 	unsigned n_xdp_addrs;
+	/** DP_SOCKETS_ENGINE_XDP: frames (2 KiB each) per AF_XDP socket, one socket per RX queue
+	 *  of each netdev; its RX ring holds half. 0: 65536 (128 MiB); a power of two from 4096
+	 *  to 262144 (others are rounded down) */
+	unsigned xdp_frames;
 };
 
 /** What the xdp engine did (all 0 under the other engines). */

@@ -229,7 +229,7 @@ void sk_epoll_events(struct sk_worker *w, const struct epoll_event *ev, int n);
  * netdevs of @p addrs and opens their AF_XDP sockets (0 or -errno, nothing left attached on
  * error); sk_xdp_close undoes it once the worker is joined. Worker side: sk_xdp_run is its loop.
  */
-int sk_xdp_open(struct sk_xdp **xp, const struct sa *addrs, unsigned n);
+int sk_xdp_open(struct sk_xdp **xp, const struct sa *addrs, unsigned n, unsigned frames);
 void sk_xdp_close(struct sk_xdp *x);
 void sk_xdp_run(struct sk_worker *w);
 void sk_xdp_stats(const struct sk_xdp *x, struct dp_sockets_xdp_stats *st);

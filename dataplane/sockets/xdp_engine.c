@@ -151,7 +151,8 @@ static unsigned netdev_queues(int ifindex)
 	return n ? n : 1;
 }
 
-static int open_sockets(struct sk_xdp *x, const struct ifaddrs *ifa, int ifindex, int xsks_fd)
+static int open_sockets(struct sk_xdp *x, const struct ifaddrs *ifa, int ifindex, int xsks_fd,
+			unsigned frames)
 {
 	unsigned nq = netdev_queues(ifindex);
 
@@ -161,7 +162,7 @@ static int open_sockets(struct sk_xdp *x, const struct ifaddrs *ifa, int ifindex
 
 		if (x->nxq == SK_XSKS_MAX)
 			return -ENOSPC;
-		err = xsk_open(&xq->x, ifindex, q, xsks_fd);
+		err = xsk_open(&xq->x, ifindex, q, xsks_fd, frames);
 		if (err)
 			return err;
 		netdev_mac(ifa, ifindex, xq->mac);
@@ -172,7 +173,7 @@ static int open_sockets(struct sk_xdp *x, const struct ifaddrs *ifa, int ifindex
 
 /* The netdev of each address gets the program (once) and its sockets. */
 static int open_netdevs(struct sk_xdp *x, const struct ifaddrs *ifa, const struct sa *addrs,
-			unsigned n)
+			unsigned n, unsigned frames)
 {
 	for (unsigned i = 0; i < n; i++) {
 		char a[SA_STRLEN];
@@ -189,7 +190,7 @@ static int open_netdevs(struct sk_xdp *x, const struct ifaddrs *ifa, const struc
 		if (slot < 0)
 			return slot;
 		if (x->prog.ndevs != before) {
-			err = open_sockets(x, ifa, ifindex, x->prog.devs[slot].xsks_fd);
+			err = open_sockets(x, ifa, ifindex, x->prog.devs[slot].xsks_fd, frames);
 			if (err)
 				return err;
 		}
@@ -200,7 +201,7 @@ static int open_netdevs(struct sk_xdp *x, const struct ifaddrs *ifa, const struc
 	return x->nxq ? 0 : -ENODEV;
 }
 
-int sk_xdp_open(struct sk_xdp **xp, const struct sa *addrs, unsigned n)
+int sk_xdp_open(struct sk_xdp **xp, const struct sa *addrs, unsigned n, unsigned frames)
 {
 	struct ifaddrs *ifa = NULL;
 	struct sk_xdp *x = calloc(1, sizeof(*x));
@@ -214,7 +215,7 @@ int sk_xdp_open(struct sk_xdp **xp, const struct sa *addrs, unsigned n)
 		free(x);
 		return err;
 	}
-	err = open_netdevs(x, ifa, addrs, n);
+	err = open_netdevs(x, ifa, addrs, n, frames);
 	freeifaddrs(ifa);
 	if (err) {
 		sk_xdp_close(x);

@@ -60,7 +60,7 @@ static int umem_register(struct xsk *x)
 {
 	struct xdp_umem_reg reg = { 0 };
 
-	x->umem_len = (size_t)XSK_FRAMES * XSK_FRAME_SIZE;
+	x->umem_len = (size_t)x->nframes * XSK_FRAME_SIZE;
 	x->umem =
 	    mmap(NULL, x->umem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (x->umem == MAP_FAILED) {
@@ -82,27 +82,27 @@ static int rings_setup(struct xsk *x)
 	socklen_t len = sizeof(off);
 	int err;
 
-	err = set_int(x->fd, XDP_UMEM_FILL_RING, XSK_FRAMES);
+	err = set_int(x->fd, XDP_UMEM_FILL_RING, (int)x->nframes);
 	if (!err)
-		err = set_int(x->fd, XDP_UMEM_COMPLETION_RING, XSK_FRAMES);
+		err = set_int(x->fd, XDP_UMEM_COMPLETION_RING, (int)x->nframes);
 	if (!err)
-		err = set_int(x->fd, XDP_RX_RING, XSK_FRAMES / 2);
+		err = set_int(x->fd, XDP_RX_RING, (int)(x->nframes / 2));
 	if (!err)
-		err = set_int(x->fd, XDP_TX_RING, XSK_FRAMES / 2);
+		err = set_int(x->fd, XDP_TX_RING, (int)(x->nframes / 2));
 	if (err)
 		return err;
 	if (getsockopt(x->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &len) < 0)
 		return -errno;
 	err =
-	    ring_map(x, &x->fill, &off.fr, XSK_FRAMES, sizeof(uint64_t), XDP_UMEM_PGOFF_FILL_RING);
+	    ring_map(x, &x->fill, &off.fr, x->nframes, sizeof(uint64_t), XDP_UMEM_PGOFF_FILL_RING);
 	if (!err)
-		err = ring_map(x, &x->comp, &off.cr, XSK_FRAMES, sizeof(uint64_t),
+		err = ring_map(x, &x->comp, &off.cr, x->nframes, sizeof(uint64_t),
 			       XDP_UMEM_PGOFF_COMPLETION_RING);
 	if (!err)
-		err = ring_map(x, &x->rx, &off.rx, XSK_FRAMES / 2, sizeof(struct xdp_desc),
+		err = ring_map(x, &x->rx, &off.rx, x->nframes / 2, sizeof(struct xdp_desc),
 			       XDP_PGOFF_RX_RING);
 	if (!err)
-		err = ring_map(x, &x->tx, &off.tx, XSK_FRAMES / 2, sizeof(struct xdp_desc),
+		err = ring_map(x, &x->tx, &off.tx, x->nframes / 2, sizeof(struct xdp_desc),
 			       XDP_PGOFF_TX_RING);
 	return err;
 }
@@ -122,19 +122,20 @@ static void fill_all(struct xsk *x)
 	uint64_t *d = x->fill.desc;
 	uint32_t prod = *x->fill.producer;
 
-	for (uint32_t i = 0; i < XSK_FRAMES; i++)
+	for (uint32_t i = 0; i < x->nframes; i++)
 		d[(prod + i) & x->fill.mask] = (uint64_t)i * XSK_FRAME_SIZE;
-	store_release(x->fill.producer, prod + XSK_FRAMES);
+	store_release(x->fill.producer, prod + x->nframes);
 }
 
 /* A socket bound with @p flags, its FILL ring full. 0 or -errno (nothing left open). */
-static int open_mode(struct xsk *x, int ifindex, unsigned queue, uint16_t flags)
+static int open_mode(struct xsk *x, int ifindex, unsigned queue, uint32_t frames, uint16_t flags)
 {
 	int err;
 
 	memset(x, 0, sizeof(*x));
 	x->ifindex = ifindex;
 	x->queue = queue;
+	x->nframes = frames;
 	x->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (x->fd < 0)
 		return -errno;
@@ -150,18 +151,30 @@ static int open_mode(struct xsk *x, int ifindex, unsigned queue, uint16_t flags)
 	return err;
 }
 
-int xsk_open(struct xsk *x, int ifindex, unsigned queue, int map_fd)
+/* The ring sizes must be powers of two. */
+static uint32_t frames_valid(unsigned frames)
 {
-	uint32_t key = queue;
+	uint32_t f = XSK_FRAMES_MIN;
+
+	if (!frames)
+		return XSK_FRAMES_DEFAULT;
+	while (f * 2 <= frames && f * 2 <= XSK_FRAMES_MAX)
+		f *= 2;
+	return f;
+}
+
+int xsk_open(struct xsk *x, int ifindex, unsigned queue, int map_fd, unsigned frames)
+{
+	uint32_t key = queue, n = frames_valid(frames);
 	int err;
 
 	/* zero-copy where the driver has it, else copy mode (lo, veth, generic XDP); a fresh
 	 * socket for the second try: a failed bind may have taken the rings with it */
-	err = open_mode(x, ifindex, queue, XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP);
+	err = open_mode(x, ifindex, queue, n, XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP);
 	if (!err)
 		x->zerocopy = true;
 	else
-		err = open_mode(x, ifindex, queue, XDP_COPY | XDP_USE_NEED_WAKEUP);
+		err = open_mode(x, ifindex, queue, n, XDP_COPY | XDP_USE_NEED_WAKEUP);
 	if (err)
 		return err;
 	if (bpf_map_update_elem(map_fd, &key, &x->fd, BPF_ANY) < 0) {

@@ -16,7 +16,10 @@
 #include <stdint.h>
 
 #define XSK_FRAME_SIZE 2048u
-#define XSK_FRAMES     32768u /* FILL/COMPLETION size; RX/TX have half */
+/* frames of a socket's UMEM (FILL/COMPLETION hold them all, RX/TX half): a power of two */
+#define XSK_FRAMES_DEFAULT 65536u
+#define XSK_FRAMES_MIN	   4096u
+#define XSK_FRAMES_MAX	   262144u
 
 struct xsk_ring {
 	uint32_t *producer, *consumer, *flags;
@@ -35,14 +38,17 @@ struct xsk {
 	size_t umem_len;
 	struct xsk_ring fill, comp, rx, tx;
 	uint32_t tx_queued; /* produced on TX since the last kick */
+	uint32_t nframes;   /* UMEM frames; FILL/COMPLETION size, RX/TX have half */
 };
 
 /**
  * Creates the socket for queue @p queue of netdev @p ifindex (zero-copy when the driver has it,
- * else copy mode), fills FILL with every frame and enters the socket in the XSKMAP @p map_fd at
- * @p queue. 0 or -errno; on error nothing is left open.
+ * else copy mode) with @p frames UMEM frames (0: XSK_FRAMES_DEFAULT; clamped to
+ * XSK_FRAMES_MIN..XSK_FRAMES_MAX and rounded down to a power of two), fills FILL with every
+ * frame and enters the socket in the XSKMAP @p map_fd at @p queue. 0 or -errno; on error
+ * nothing is left open.
  */
-int xsk_open(struct xsk *x, int ifindex, unsigned queue, int map_fd);
+int xsk_open(struct xsk *x, int ifindex, unsigned queue, int map_fd, unsigned frames);
 void xsk_close(struct xsk *x);
 
 /** Takes up to @p max received descriptors (copied out, RX released). @return how many. */

@@ -62,6 +62,11 @@ static void test_backend_xdp(void **state)
 	    0);
 	assert_int_equal(cfg.backend, RTPENGINE_BACKEND_XDP);
 	assert_int_equal(cfg.workers, 2); /* the backend forces 1, with a notice */
+	assert_int_equal(cfg.xdp_frames, 65536);
+	assert_int_equal(read_text(&cfg, "dataplane = { backend = \"xdp\"; xdp_frames = 8192; };\n",
+				   err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.xdp_frames, 8192);
 }
 
 static void test_ng_tcp(void **state)
