@@ -55,7 +55,7 @@ start_relay()
 {
 	local ngaddr=${5:-127.0.0.1}
 	mkdir -p "$1"
-	RELAY_OURS_EXTRA_CONF='dataplane: { backend = "xdp"; };'
+	RELAY_OURS_EXTRA_CONF="dataplane: { backend = \"xdp\"; }; ${EXTRA_CONF:-}"
 	relay_argv "$1" "${4:-127.0.0.1}" "${4:-127.0.0.2}" "$ngaddr" "$2" "$3" $(($3 + 99))
 	ip netns exec "$ns" "${RELAY_ARGV[@]}" >"$1/relay.log" 2>&1 &
 	pids+=($!)
@@ -63,7 +63,7 @@ start_relay()
 		{ echo "FAIL: relay does not answer ping"; tail -20 "$1/relay.log"; exit 1; }
 }
 
-start_relay "$tmp/r1" 2223 40000
+EXTRA_CONF='metrics: { listen = "127.0.0.1:2224"; };' start_relay "$tmp/r1" 2223 40000
 status=$("$CTL" -s "$tmp/r1/rtpengine.ctl" status 2>&1)
 if ! grep -q '^dataplane: xdp' <<<"$status"; then
 	if grep -q 'built without libbpf' "$tmp/r1/relay.log"; then
@@ -78,6 +78,17 @@ ip -n "$ns" link show lo | grep -q 'prog/xdp' && pass "XDP program on the namesp
 
 ip netns exec "$ns" timeout 60 python3 "$here/relay_xdp.py" 2223 "$tmp/r1/rtpengine.ctl" "$CTL" ||
 	fails=$((fails + 1))
+
+# the same counters for Prometheus
+m=$(ip netns exec "$ns" python3 -c 'import urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:2224/metrics", timeout=2).read().decode())' 2>&1)
+tx=$(sed -n 's/^rtpengine_xdp_tx_packets_total \([0-9]*\)$/\1/p' <<<"$m")
+if [[ ${tx:-0} -ge 200 ]] && grep -q '^rtpengine_xdp_rx_packets_total [1-9]' <<<"$m" &&
+	grep -q '^rtpengine_xdp_sockets 1$' <<<"$m"; then
+	pass "metrics: rtpengine_xdp_tx_packets_total $tx"
+else
+	fail "metrics: $(grep xdp <<<"$m" || echo "$m" | tail -3)"
+fi
 
 # a second relay: lo's XDP hook is taken, so it warns and runs as plain "sockets"
 start_relay "$tmp/r2" 2225 40200
