@@ -16,10 +16,10 @@
 # sends BENCH_PPS packets per second in each direction of each call (172-byte RTP: 12-byte
 # header + 160 bytes of G.711) for BENCH_STEP_S seconds, counts what comes back, and deletes
 # the calls. The relay's CPU time is utime+stime from /proc/PID/stat (all threads) around the
-# traffic (cpu% is of that wall time, generator start-up and final drain included). Both
-# relays run at once (their own ng and media ports; an idle relay costs nothing) and their
-# steps alternate, ours then Sipwise's at each load, so that the ratios compare like with like
-# on a shared host. Per relay the steps ramp through BENCH_CALLS and stop after the first step whose loss reaches 0.1%, or
+# traffic (cpu% is of that wall time, generator start-up and final drain included). All
+# relays run at once (each in its namespace, all pinned to CPU 1; an idle relay costs nothing)
+# and their steps alternate, in BENCH_SIDES order at each load, so that the ratios compare like
+# with like on a shared host. Per relay the steps ramp through BENCH_CALLS and stop after the first step whose loss reaches 0.1%, or
 # whose rate the generator could not offer (tx_pps < 80% of it: on a busy 2-core host the
 # generator's core is the limit; steps under 90% are marked generator-bound, and a clean rate
 # reached only so is a lower bound; the relay's CPU-s per million packets stays meaningful).
@@ -27,14 +27,18 @@
 # ksirq_s: CPU-s of the ksoftirqd threads (both CPUs) during the step: network softirq work
 # that the kernel deferred there is charged to no relay and no generator (it should stay small
 # next to cpu_s for the comparison to hold).
-# rcvbuf_err: UDP receive-buffer drops on the host during the step (relay or generator);
+# rcvbuf_err: UDP receive-buffer drops in the side's namespace during the step (relay or
+# generator); the xdp side's own drops (AF_XDP rings) are in raw.txt (its `xdp:` status line);
 # gen_cpu%: the generator's CPU time over the step's wall time (from /usr/bin/time): well
 # under 100% while generator-bound means the generator's core is taken by someone else.
 # kpkt/cpu_s: forwarded packets per relay CPU-second (1000 / cpu_s/Mpkt). On loopback the
 # sender's CPU time includes the softirq that delivers into the receiving socket, so each
-# relay pays for delivering what it forwards, and the generator for what it offers.
-# At the end: the steps both relays forwarded cleanly side by side, with the ratio of packets
-# per CPU-second (ours/Sipwise), and the highest clean rate of each.
+# relay pays for delivering what it forwards, and the generator for what it offers (the xdp
+# side: the generator also pays the XDP redirect into the AF_XDP socket, and the relay for its
+# frames re-entering lo's generic XDP hook).
+# At the end: for each of ours and xdp, the steps it and Sipwise forwarded cleanly side by
+# side, with the ratio of packets per CPU-second (it/Sipwise), and the highest clean rate of
+# each.
 # SBC_DP_SOCKETS_ENGINE=epoll|uring picks our sockets dataplane's loop (default: io_uring if
 # the kernel has it), for A/B runs.
 #
@@ -42,7 +46,7 @@
 # Settings (environment): BENCH_CALLS ("250 500 1000 2000 3000"), BENCH_PPS (50),
 # BENCH_STEP_S (3), BENCH_SOCKETS (8 per side), BENCH_SIDES ("ours xdp sipwise"),
 # RTPENGINE_BIN (ours), RTP_LOAD (default $SBC_BUILD_DIR/tests/integration/rtp_load).
-# Prints a table and the ratios ours/sipwise; results also in $BENCH_RESULTS (default
+# Prints a table and the ratios ours/sipwise and xdp/sipwise; results also in $BENCH_RESULTS (default
 # $SBC_BUILD_DIR/bench-relay/<date>). Exit 0 done, 1 setup failure, 77 skip (no taskset, < 2 CPUs,
 # not root or no ip(8): the namespaces).
 set -u
