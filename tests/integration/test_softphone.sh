@@ -57,7 +57,9 @@ trace()
 {
 	tr -d '\r' <"$TOPO_LOG_DIR/baresip.log" | sed 's/\x1b\[[0-9;]*m//g' | awk '
 		/^UDP [^ ]+ -> [^ ]+$/ { if (m) print m " | " cseq; m = $2 " -> " $4; cseq = ""; s = 1; next }
-		s == 1 && NF { m = m " | " $0; s = 2; next }
+		# Only a SIP start line starts the message: the audio thread of baresip may print
+		# its own lines (aubridge: thread start) between a trace header and its message.
+		s == 1 && /^(SIP\/2\.0 [0-9][0-9][0-9] |[A-Z]+ [^ ]+ SIP\/2\.0$)/ { m = m " | " $0; s = 2; next }
 		s == 2 && /^CSeq:/ { cseq = $NF }
 		END { if (m) print m " | " cseq }' >"$TOPO_LOG_DIR/baresip-trace.txt"
 }

@@ -59,9 +59,11 @@ TOPO_LOG_DIR=
 TOPO_WATCHDOG_PID=
 TOPO_IS_UP=0
 TOPO_SETUP_DONE=0
+TOPO_FAIL_REASON=
 
 fail()
 {
+	TOPO_FAIL_REASON="$*"
 	echo "FAIL: $*" >&2
 	exit 1
 }
@@ -522,5 +524,7 @@ topo_on_exit()
 			done
 		fi
 	fi
+	# Once more after the log tails, which push it out of a CI summary's last lines.
+	[[ -n ${TOPO_FAIL_REASON:-} ]] && echo "FAIL: $TOPO_FAIL_REASON" >&2
 	exit "$rc"
 }
