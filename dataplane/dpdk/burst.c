@@ -20,7 +20,10 @@ struct burst_ctx {
 	uint8_t cls[DP_DPDK_BURST_MAX];
 	_Atomic uint32_t *entry[DP_DPDK_BURST_MAX]; /**< port map entry; NULL: no flow */
 	struct dpdk_flow *flow[DP_DPDK_BURST_MAX];
+	uint64_t fast; /**< bit i: packet i is IPv4/UDP (parse_udp4_fast()) and has a flow */
 };
+
+_Static_assert(DP_DPDK_BURST_MAX <= 64, "one bit per packet in burst_ctx.fast");
 
 /* The last IPv4 relay address looked up in this burst: most packets share a few. */
 struct amap_memo {
@@ -28,6 +31,18 @@ struct amap_memo {
 	bool valid;
 	_Atomic uint32_t *ports;
 };
+
+/* The port map entry of IPv4 relay address @p a, port @p port_be (NULL: not a relay address). */
+static inline _Atomic uint32_t *entry4(const struct dp_dpdk *d, uint32_t a, uint16_t port_be,
+				       struct amap_memo *memo)
+{
+	if (!memo->valid || memo->addr != a) { /* the map is read-only once started */
+		memo->ports = dpdk_amap_ports(d, AF_INET, (const uint8_t *)&a);
+		memo->addr = a;
+		memo->valid = true;
+	}
+	return memo->ports ? &memo->ports[ntohs(port_be)] : NULL;
+}
 
 /* Where the flow of a UDP packet's destination is found (NULL: not a relay address). */
 static inline _Atomic uint32_t *entry_of(const struct dp_dpdk *d, struct rte_mbuf *m,
@@ -37,19 +52,29 @@ static inline _Atomic uint32_t *entry_of(const struct dp_dpdk *d, struct rte_mbu
 	const struct rte_udp_hdr *u = dpdk_l4(m, p);
 	_Atomic uint32_t *ports;
 
-	if (p->family == AF_INET) {
-		uint32_t a = ((const struct rte_ipv4_hdr *)l3)->dst_addr;
-
-		if (!memo->valid || memo->addr != a) { /* the map is read-only once started */
-			memo->ports = dpdk_amap_ports(d, AF_INET, (const uint8_t *)&a);
-			memo->addr = a;
-			memo->valid = true;
-		}
-		ports = memo->ports;
-	} else {
-		ports = dpdk_amap_ports(d, AF_INET6, l3 + offsetof(struct rte_ipv6_hdr, dst_addr));
-	}
+	if (p->family == AF_INET)
+		return entry4(d, ((const struct rte_ipv4_hdr *)l3)->dst_addr, u->dst_port, memo);
+	ports = dpdk_amap_ports(d, AF_INET6, l3 + offsetof(struct rte_ipv6_hdr, dst_addr));
 	return ports ? &ports[ntohs(u->dst_port)] : NULL;
+}
+
+/*
+ * The common case's parse and lookup: IPv4/UDP at a fixed layout (one optional tag), so the
+ * relay address and port are read at known offsets. @return false when @p m is not that case.
+ */
+static __rte_always_inline bool classify_udp4(const struct dp_dpdk *d, struct rte_mbuf *m,
+					      unsigned int i, struct burst_ctx *x,
+					      struct amap_memo *memo)
+{
+	const struct rte_ipv4_hdr *ip;
+
+	if (!dpdk_parse_udp4(m, &x->pkt[i]))
+		return false;
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, x->pkt[i].l3_off);
+	x->cls[i] = DPKT_UDP;
+	x->entry[i] =
+	    entry4(d, ip->dst_addr, ((const struct rte_udp_hdr *)(ip + 1))->dst_port, memo);
+	return true;
 }
 
 /* A packet reads lines 0 and 1 of its flow (dpdk_priv.h); the rest of the flow is cold. */
@@ -59,8 +84,11 @@ static inline void flow_prefetch(const struct dpdk_flow *f)
 	rte_prefetch0((const uint8_t *)f + RTE_CACHE_LINE_SIZE);
 }
 
-/* Reads packet @p i's port map entry (prefetched a few packets earlier); prefetches its flow. */
-static inline void lookup(struct dp_dpdk *d, uint16_t i, struct burst_ctx *x)
+/*
+ * Reads packet @p i's port map entry (prefetched a few packets earlier); prefetches its flow.
+ * A packet of the common case with a flow joins the fast mask.
+ */
+static inline void lookup(struct dp_dpdk *d, unsigned int i, struct burst_ctx *x, uint64_t udp4)
 {
 	if (!x->entry[i])
 		return;
@@ -70,6 +98,7 @@ static inline void lookup(struct dp_dpdk *d, uint16_t i, struct burst_ctx *x)
 	if (slot == 0)
 		return;
 	x->flow[i] = &d->flows[slot - 1];
+	x->fast |= udp4 & (1ull << i);
 	flow_prefetch(x->flow[i]);
 }
 
@@ -80,35 +109,39 @@ static inline void lookup(struct dp_dpdk *d, uint16_t i, struct burst_ctx *x)
 static void parse_lookup(struct dp_dpdk *d, struct rte_mbuf **pkts, uint16_t n, struct burst_ctx *x)
 {
 	struct amap_memo memo = { .valid = false };
+	uint64_t udp4 = 0; /* bit i: packet i took classify_udp4() */
 
-	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+	x->fast = 0;
+	for (unsigned int i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	for (uint16_t i = 0; i < n; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		x->cls[i] = dpdk_parse(pkts[i], &x->pkt[i]);
 		x->flow[i] = NULL;
-		x->entry[i] = NULL;
-		if (x->cls[i] == DPKT_UDP) {
-			x->entry[i] = entry_of(d, pkts[i], &x->pkt[i], &memo);
-			if (x->entry[i])
-				rte_prefetch0((const void *)x->entry[i]);
+		if (likely(classify_udp4(d, pkts[i], i, x, &memo))) {
+			udp4 |= 1ull << i;
+		} else {
+			x->cls[i] = dpdk_parse_all(pkts[i], &x->pkt[i]);
+			x->entry[i] =
+			    x->cls[i] == DPKT_UDP ? entry_of(d, pkts[i], &x->pkt[i], &memo) : NULL;
 		}
+		if (x->entry[i])
+			rte_prefetch0((const void *)x->entry[i]);
 		if (i >= ENTRY_AHEAD)
-			lookup(d, i - ENTRY_AHEAD, x);
+			lookup(d, i - ENTRY_AHEAD, x, udp4);
 	}
-	for (uint16_t i = n > ENTRY_AHEAD ? n - ENTRY_AHEAD : 0; i < n; i++)
-		lookup(d, i, x);
+	for (unsigned int i = n > ENTRY_AHEAD ? n - ENTRY_AHEAD : 0; i < n; i++)
+		lookup(d, i, x, udp4);
 }
 
 /*
  * Line 0 of the linked flow, all a packet reads there, for packets [@p from, @p to). Settings are
  * not prefetched: only signalling changes, STUN and unlatched sources read them.
  */
-static inline void prefetch_linked(struct dp_dpdk *d, uint16_t from, uint16_t to,
+static inline void prefetch_linked(struct dp_dpdk *d, unsigned int from, unsigned int to,
 				   struct burst_ctx *x)
 {
-	for (uint16_t i = from; i < to; i++) {
+	for (unsigned int i = from; i < to; i++) {
 		struct dpdk_flow *f = x->flow[i];
 
 		if (!f)
@@ -136,13 +169,11 @@ static enum dpdk_act udp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, str
 		dpdk_ctr_add(&w->st.handoffs, 1);
 		return DPDK_HANDOFF;
 	}
-	if (likely(dpdk_fwd_fast(w, m, p, f, now_ms)))
-		return DPDK_TX;
-	return dpdk_fwd(w, m, p, f, now_ms);
+	return dpdk_fwd(w, m, p, f, now_ms); /* the fast lane did not take it */
 }
 
 static enum dpdk_act dispatch(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct burst_ctx *x,
-			      uint16_t i, uint64_t now_ms)
+			      unsigned int i, uint64_t now_ms)
 {
 	switch (x->cls[i]) {
 	case DPKT_UDP:
@@ -169,15 +200,22 @@ void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uin
 		n = DP_DPDK_BURST_MAX;
 	parse_lookup(w->dp, pkts, n, &x);
 	prefetch_linked(w->dp, 0, n < LINK_AHEAD ? n : LINK_AHEAD, &x);
-	for (uint16_t i = 0; i < n; i++) {
+	struct dpdk_fast_env e = dpdk_fast_env(w);
+	unsigned int n_tx = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
 		if (i + LINK_AHEAD < n)
 			prefetch_linked(w->dp, i + LINK_AHEAD, i + LINK_AHEAD + 1, &x);
-
+		if (((x.fast >> i) & 1) &&
+		    likely(dpdk_fwd_fast(e, m, &x.pkt[i], x.flow[i], now_ms))) {
+			res->tx[n_tx++] = m;
+			continue;
+		}
 		switch (dispatch(w, m, &x, i, now_ms)) {
 		case DPDK_TX:
-			res->tx[res->n_tx++] = m;
+			res->tx[n_tx++] = m;
 			break;
 		case DPDK_EXC:
 			res->exc[res->n_exc++] = m;
@@ -189,7 +227,9 @@ void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uin
 			res->drop[res->n_drop++] = m;
 			break;
 		}
+		e.neigh_gen = w->neigh_gen; /* ARP, or a packet's way out, may have changed it */
 	}
+	res->n_tx = n_tx;
 	dpdk_ctr_add(&w->st.rx, n);
 	dpdk_ctr_add(&w->st.tx, res->n_tx);
 	dpdk_ctr_add(&w->st.exceptions, res->n_exc);

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include <rte_ether.h>
 #include <rte_hash_crc.h>
 #include <rte_rcu_qsbr.h>
@@ -98,12 +100,31 @@ struct dpdk_tx_tmpl {
 	uint32_t neigh_gen; /**< 0: invalid */
 };
 
-/* What the fast lane reads of a flow's latch: a copy, refreshed whenever the latch changes. */
+/*
+ * What the fast lane reads of a flow's latch: a copy in compare-ready form, refreshed whenever
+ * the latch changes (dpdk_latched_set()). The full latch stays in the cold part.
+ */
 struct dpdk_latched {
-	struct latch_addr key; /**< latch.learned_key: the source accepted, where this flow sends */
-	uint32_t ssrc;	       /**< latch.ssrc */
-	bool has_ssrc;
+	uint64_t key4; /**< IPv4 source latched: dpdk_key4() of it; else 0 (never a packet's key) */
+	uint64_t ssrc; /**< SSRC noted: DPDK_SSRC_SET | the SSRC in network order; else 0 */
 };
+
+#define DPDK_KEY4_SET (1ull << 48)
+#define DPDK_SSRC_SET (1ull << 32)
+
+/** An IPv4 source (address, port in network order) as one word. */
+static inline uint64_t dpdk_key4(uint32_t addr_be, uint16_t port_be)
+{
+	return DPDK_KEY4_SET | (uint64_t)port_be << 32 | addr_be;
+}
+
+static inline void dpdk_latched_set(struct dpdk_latched *c, const struct latch *l)
+{
+	const struct latch_addr *k = &l->learned_key;
+
+	c->key4 = latch_key_is_v4(k, k->addr[0], k->port) ? dpdk_key4(k->addr[0], k->port) : 0;
+	c->ssrc = l->has_ssrc ? DPDK_SSRC_SET | htonl(l->ssrc) : 0;
+}
 
 /*
  * A flow's hot part, two cache lines per slot in one dense array: a packet reads both lines of

@@ -239,8 +239,7 @@ static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_fl
 	memset(&fc->rare, 0, sizeof(fc->rare));
 	atomic_store_explicit(&f->latch_seq, 0, memory_order_relaxed);
 	latch_restart(&fc->latch, &c->latch, c->restart_ms);
-	f->latched =
-	    (struct dpdk_latched){ fc->latch.learned_key, fc->latch.ssrc, fc->latch.has_ssrc };
+	dpdk_latched_set(&f->latched, &fc->latch);
 	f->tx.neigh_gen = 0;
 	f->is_rtcp = c->is_rtcp;
 	atomic_store_explicit(&f->out, 0, memory_order_relaxed);
