@@ -98,6 +98,18 @@ struct dpdk_tx_tmpl {
 	uint32_t ip[2];	    /**< IPv4 source (the flow's relay address), destination */
 	uint16_t udp[2];    /**< UDP source, destination port (network order) */
 	uint32_t neigh_gen; /**< 0: invalid */
+	uint64_t serial;    /**< this build, unique per worker (dp_dpdk_worker.tmpl_serial) */
+};
+
+/*
+ * The checksum changes of a packet from a flow's latched source leaving by the template of the
+ * flow it is linked to, TTL aside (struct dpdk_tx_tmpl, tx_tmpl.h): the same for every such
+ * packet, since the lookup fixes the destination and the latch the source. Valid while serial
+ * is that template's; 0 (the latch changed, a new slot): not computed.
+ */
+struct dpdk_fwd_sums {
+	uint64_t serial;
+	uint16_t ip, udp; /**< folded one's complement sums */
 };
 
 /*
@@ -146,6 +158,7 @@ struct dpdk_flow {
 	_Atomic uint32_t latch_seq __rte_cache_aligned; /**< odd while the latch changes */
 	struct dpdk_flow_ctr ctr;
 	struct dpdk_latched latched;
+	struct dpdk_fwd_sums sums;
 } __rte_cache_aligned;
 
 /* The rest of a flow: settings changes, exceptions, statistics, the control thread. */
@@ -201,7 +214,8 @@ struct dp_dpdk_worker {
 	struct rte_ring *handoff_ring; /**< packets of flows this worker owns, from other workers */
 	struct rte_ring *neigh_ring;   /**< what other workers learned about neighbours (neigh.c) */
 	struct dp_dpdk_worker_stats st;
-	uint32_t neigh_gen; /**< bumped when a neighbour changes; never 0 (struct dpdk_tx_tmpl) */
+	uint32_t neigh_gen;   /**< bumped when a neighbour changes; never 0 (struct dpdk_tx_tmpl) */
+	uint64_t tmpl_serial; /**< tx templates built so far */
 	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
 	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */
 } __rte_cache_aligned;

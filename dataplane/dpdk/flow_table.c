@@ -240,6 +240,7 @@ static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_fl
 	atomic_store_explicit(&f->latch_seq, 0, memory_order_relaxed);
 	latch_restart(&fc->latch, &c->latch, c->restart_ms);
 	dpdk_latched_set(&f->latched, &fc->latch);
+	f->sums.serial = 0;
 	f->tx.neigh_gen = 0;
 	f->is_rtcp = c->is_rtcp;
 	atomic_store_explicit(&f->out, 0, memory_order_relaxed);

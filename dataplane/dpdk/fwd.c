@@ -27,6 +27,7 @@ static inline void latch_write_end(struct dpdk_flow *f, const struct latch *l)
 	uint32_t s = atomic_load_explicit(&f->latch_seq, memory_order_relaxed);
 
 	dpdk_latched_set(&f->latched, l);
+	f->sums.serial = 0;
 	f->tx.neigh_gen = 0;
 	atomic_store_explicit(&f->latch_seq, s + 1, memory_order_release);
 }

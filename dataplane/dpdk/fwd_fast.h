@@ -100,7 +100,9 @@ static __rte_always_inline bool dpdk_fwd_fast(const struct dpdk_fast_env e, stru
 		return false;
 	__atomic_store_n(&f->ctr.last_ms, now_ms, __ATOMIC_RELAXED);
 	dpdk_trim_padding(m, p);
-	dpdk_tx_tmpl_apply(m, p, &o->tx);
+	if (unlikely(f->sums.serial != o->tx.serial))
+		dpdk_tx_tmpl_sums(m, p, &o->tx, &f->sums); /* once per template */
+	dpdk_tx_tmpl_apply_sums(m, p, &o->tx, &f->sums);
 	dpdk_ctr_add(&f->ctr.packets, 1);
 	dpdk_ctr_add(&f->ctr.bytes, plen);
 	return true;

@@ -22,4 +22,5 @@ void dpdk_tx_tmpl_build(struct dp_dpdk_worker *w, struct dpdk_flow *o, const str
 	t->udp[0] = k->port_be;
 	t->udp[1] = dst->port;
 	t->neigh_gen = w->neigh_gen;
+	t->serial = ++w->tmpl_serial;
 }
