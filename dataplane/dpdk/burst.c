@@ -199,6 +199,8 @@ void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uin
 	if (n > DP_DPDK_BURST_MAX)
 		n = DP_DPDK_BURST_MAX;
 	parse_lookup(w->dp, pkts, n, &x);
+	if (unlikely(!w->fast_lane))
+		x.fast = 0;
 	prefetch_linked(w->dp, 0, n < LINK_AHEAD ? n : LINK_AHEAD, &x);
 	struct dpdk_fast_env e = dpdk_fast_env(w);
 	unsigned int n_tx = 0;

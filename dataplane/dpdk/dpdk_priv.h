@@ -216,6 +216,7 @@ struct dp_dpdk_worker {
 	struct dp_dpdk_worker_stats st;
 	uint32_t neigh_gen;   /**< bumped when a neighbour changes; never 0 (struct dpdk_tx_tmpl) */
 	uint64_t tmpl_serial; /**< tx templates built so far */
+	bool fast_lane;	      /**< false: every packet the full way (tests compare the two) */
 	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
 	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */
 } __rte_cache_aligned;
