@@ -84,54 +84,62 @@ static inline void flow_prefetch(const struct dpdk_flow *f)
 	rte_prefetch0((const uint8_t *)f + RTE_CACHE_LINE_SIZE);
 }
 
+/* Any other frame: the full parser. Out of line: the common case's loop keeps its registers. */
+static __rte_noinline void classify_other(const struct dp_dpdk *d, struct rte_mbuf *m,
+					  unsigned int i, struct burst_ctx *x,
+					  struct amap_memo *memo)
+{
+	x->cls[i] = dpdk_parse_all(m, &x->pkt[i]);
+	x->entry[i] = x->cls[i] == DPKT_UDP ? entry_of(d, m, &x->pkt[i], memo) : NULL;
+}
+
 /*
  * Reads packet @p i's port map entry (prefetched a few packets earlier); prefetches its flow.
- * A packet of the common case with a flow joins the fast mask.
+ * @return 1 when it has a flow.
  */
-static inline void lookup(struct dp_dpdk *d, unsigned int i, struct burst_ctx *x, uint64_t udp4)
+static inline uint64_t lookup(struct dp_dpdk *d, unsigned int i, struct burst_ctx *x)
 {
 	if (!x->entry[i])
-		return;
+		return 0;
 	/* pairs with the control thread's release store after it set the slot up */
 	uint32_t slot = atomic_load_explicit(x->entry[i], memory_order_acquire);
 
 	if (slot == 0)
-		return;
+		return 0;
 	x->flow[i] = &d->flows[slot - 1];
-	x->fast |= udp4 & (1ull << i);
 	flow_prefetch(x->flow[i]);
+	return 1;
 }
 
 /*
  * Parses the burst and prefetches the port map entries of its UDP packets; ENTRY_AHEAD packets
- * later, when the entry has arrived, looks it up and prefetches the flow.
+ * later, when the entry has arrived, looks it up and prefetches the flow. The common case with a
+ * flow joins the fast mask.
  */
-static void parse_lookup(struct dp_dpdk *d, struct rte_mbuf **pkts, uint16_t n, struct burst_ctx *x)
+static void parse_lookup(struct dp_dpdk *d, struct rte_mbuf **pkts, unsigned int n,
+			 struct burst_ctx *x)
 {
 	struct amap_memo memo = { .valid = false };
-	uint64_t udp4 = 0; /* bit i: packet i took classify_udp4() */
+	uint64_t udp4 = 0, found = 0; /* bit i: packet i took classify_udp4(), has a flow */
 
-	x->fast = 0;
 	for (unsigned int i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (unsigned int i = 0; i < n; i++) {
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		x->flow[i] = NULL;
-		if (likely(classify_udp4(d, pkts[i], i, x, &memo))) {
+		if (likely(classify_udp4(d, pkts[i], i, x, &memo)))
 			udp4 |= 1ull << i;
-		} else {
-			x->cls[i] = dpdk_parse_all(pkts[i], &x->pkt[i]);
-			x->entry[i] =
-			    x->cls[i] == DPKT_UDP ? entry_of(d, pkts[i], &x->pkt[i], &memo) : NULL;
-		}
+		else
+			classify_other(d, pkts[i], i, x, &memo);
 		if (x->entry[i])
 			rte_prefetch0((const void *)x->entry[i]);
 		if (i >= ENTRY_AHEAD)
-			lookup(d, i - ENTRY_AHEAD, x, udp4);
+			found |= lookup(d, i - ENTRY_AHEAD, x) << (i - ENTRY_AHEAD);
 	}
 	for (unsigned int i = n > ENTRY_AHEAD ? n - ENTRY_AHEAD : 0; i < n; i++)
-		lookup(d, i, x, udp4);
+		found |= lookup(d, i, x) << i;
+	x->fast = udp4 & found;
 }
 
 /*
@@ -172,8 +180,9 @@ static enum dpdk_act udp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, str
 	return dpdk_fwd(w, m, p, f, now_ms); /* the fast lane did not take it */
 }
 
-static enum dpdk_act dispatch(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct burst_ctx *x,
-			      unsigned int i, uint64_t now_ms)
+/* Everything the fast lane does not take; out of line for the same reason as classify_other(). */
+static __rte_noinline enum dpdk_act dispatch(struct dp_dpdk_worker *w, struct rte_mbuf *m,
+					     struct burst_ctx *x, unsigned int i, uint64_t now_ms)
 {
 	switch (x->cls[i]) {
 	case DPKT_UDP:
