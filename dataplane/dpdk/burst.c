@@ -164,7 +164,7 @@ static inline void prefetch_linked(struct dp_dpdk *d, unsigned int from, unsigne
 		uint32_t idx =
 		    (out & DPDK_ID_IDX_MASK) - 1; /* see flow_table.c: garbage is only a hint */
 
-		if (out && idx < d->max_flows)
+		if (idx < d->max_flows) /* out 0: idx wraps above */
 			rte_prefetch0(&d->flows[idx]);
 	}
 }

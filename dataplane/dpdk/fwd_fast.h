@@ -49,12 +49,12 @@ static __rte_always_inline bool fast_payload(const struct dpdk_flow *f, const ui
 {
 	uint32_t ssrc;
 
-	if (plen == 0)
-		return true;
+	if (unlikely(plen < 12)) /* not RTP; maybe STUN unless empty */
+		return plen == 0 || pl[0] > 3;
 	if (pl[0] <= 3)
 		return false;
 	/* dpdk_rtp_ssrc(), with the SSRC kept in network order */
-	if (f->is_rtcp || plen < 12 || (pl[0] >> 6) != 2 || (uint8_t)(pl[1] - 192) <= 223 - 192)
+	if ((pl[0] >> 6) != 2 || (uint8_t)(pl[1] - 192) <= 223 - 192 || f->is_rtcp)
 		return true;
 	memcpy(&ssrc, pl + 8, sizeof(ssrc));
 	return (DPDK_SSRC_SET | ssrc) == f->latched.ssrc;
