@@ -83,11 +83,10 @@ static __rte_always_inline bool classify_udp4(const struct dp_dpdk *d, struct rt
 	return true;
 }
 
-/* A packet reads lines 0 and 1 of its flow (dpdk_priv.h); the rest of the flow is cold. */
+/* A packet reads line 0 of its flow (dpdk_priv.h); the rest of the flow is cold. */
 static inline void flow_prefetch(const struct dpdk_flow *f)
 {
 	rte_prefetch0(f);
-	rte_prefetch0((const uint8_t *)f + RTE_CACHE_LINE_SIZE);
 }
 
 /* Any other frame: the full parser. Out of line: the common case's loop keeps its registers. */
@@ -149,7 +148,7 @@ static void parse_lookup(struct dp_dpdk *d, struct rte_mbuf **pkts, unsigned int
 }
 
 /*
- * Line 0 of the linked flow, all a packet reads there, for packets [@p from, @p to). Settings are
+ * Line 1 of the linked flow, all a packet reads there, for packets [@p from, @p to). Settings are
  * not prefetched: only signalling changes, STUN and unlatched sources read them.
  */
 static inline void prefetch_linked(struct dp_dpdk *d, unsigned int from, unsigned int to,
@@ -164,8 +163,8 @@ static inline void prefetch_linked(struct dp_dpdk *d, unsigned int from, unsigne
 		uint32_t idx =
 		    (out & DPDK_ID_IDX_MASK) - 1; /* see flow_table.c: garbage is only a hint */
 
-		if (idx < d->max_flows) /* out 0: idx wraps above */
-			rte_prefetch0(&d->flows[idx]);
+		if (idx < d->max_flows)			     /* out 0: idx wraps above */
+			rte_prefetch0(&d->flows[idx].tx_id); /* line 1 */
 	}
 }
 

@@ -26,7 +26,7 @@ static inline void latch_write_end(struct dpdk_flow *f, const struct latch *l)
 {
 	uint32_t s = atomic_load_explicit(&f->latch_seq, memory_order_relaxed);
 
-	dpdk_latched_set(&f->latched, l);
+	dpdk_latched_set(f, l);
 	f->sums.serial = 0;
 	f->tx.neigh_gen = 0;
 	atomic_store_explicit(&f->latch_seq, s + 1, memory_order_release);
@@ -47,7 +47,7 @@ static inline void cfg_sync(const struct dp_dpdk *d, struct dpdk_flow *f)
 	latch_restart(&fc->latch, &c->latch, c->restart_ms);
 	latch_write_end(f, &fc->latch);
 	f->is_rtcp = c->is_rtcp;
-	f->seen_gen = c->gen;
+	dpdk_flow_seen_gen(f, c->gen);
 }
 
 /*

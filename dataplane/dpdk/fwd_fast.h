@@ -57,7 +57,7 @@ static __rte_always_inline bool fast_payload(const struct dpdk_flow *f, const ui
 	if ((pl[0] >> 6) != 2 || (uint8_t)(pl[1] - 192) <= 223 - 192 || f->is_rtcp)
 		return true;
 	memcpy(&ssrc, pl + 8, sizeof(ssrc));
-	return (DPDK_SSRC_SET | ssrc) == f->latched.ssrc;
+	return (f->latched_key4 & DPDK_KEY4_SSRC) && ssrc == f->latched_ssrc;
 }
 
 /*
@@ -65,7 +65,8 @@ static __rte_always_inline bool fast_payload(const struct dpdk_flow *f, const ui
  * found it (@p p), a flow this worker owns with unchanged settings, from its latched source,
  * linked to a flow of this worker with unchanged settings and a usable tx template. Nothing is
  * written unless every condition holds; otherwise dpdk_fwd() decides the same packet from the
- * start. The flow's conditions are folded into one test: they sit in its two hot lines.
+ * start. The flow's conditions are folded into one test: they sit in its line 0, the linked
+ * flow's in its line 1 (dpdk_priv.h).
  */
 static __rte_always_inline bool dpdk_fwd_fast(const struct dpdk_fast_env e, struct rte_mbuf *m,
 					      const struct dpdk_pkt *p, struct dpdk_flow *f,
@@ -83,7 +84,7 @@ static __rte_always_inline bool dpdk_fwd_fast(const struct dpdk_fast_env e, stru
 		return false;
 	memcpy(&src, ip + offsetof(struct rte_ipv4_hdr, src_addr), sizeof(src));
 	memcpy(&sport, ip + sizeof(struct rte_ipv4_hdr), sizeof(sport));
-	if (unlikely(((dpdk_key4(src, sport) ^ f->latched.key4) |
+	if (unlikely((((dpdk_key4(src, sport) ^ f->latched_key4) & ~DPDK_KEY4_SSRC) |
 		      (atomic_load_explicit(&f->cfg_gen, memory_order_acquire) ^ f->seen_gen) |
 		      (f->owner ^ e.wid)) != 0 ||
 		     !fast_payload(f, pl, plen)))
@@ -93,10 +94,12 @@ static __rte_always_inline bool dpdk_fwd_fast(const struct dpdk_fast_env e, stru
 	if (unlikely(idx >= e.max_flows))
 		return false;
 	o = &e.flows[idx];
-	if (unlikely(((atomic_load_explicit(&o->id, memory_order_acquire) ^ out) |
-		      (atomic_load_explicit(&o->cfg_gen, memory_order_acquire) ^ o->seen_gen) |
-		      (o->owner ^ e.wid) | (o->tx.neigh_gen ^ e.neigh_gen) |
-		      (uint32_t)(p->has_vlan ^ (o->tx.vlan != 0))) != 0))
+	/* its line 1: the copies of id, cfg_gen, seen_gen and owner next to the template */
+	if (unlikely(
+		((atomic_load_explicit(&o->tx_id, memory_order_acquire) ^ out) |
+		 (atomic_load_explicit(&o->tx_cfg_gen, memory_order_acquire) ^ o->tx_seen_gen) |
+		 (o->tx_owner ^ e.wid) | (o->tx.neigh_gen ^ e.neigh_gen) |
+		 (uint32_t)(p->has_vlan ^ (o->tx.vlan != 0))) != 0))
 		return false;
 	__atomic_store_n(&f->ctr.last_ms, now_ms, __ATOMIC_RELAXED);
 	dpdk_trim_padding(m, p);
