@@ -1286,6 +1286,39 @@ static int teardown(void **state)
 	return 0;
 }
 
+/*
+ * The template serial wraps: the flows' checksum sums are dropped, no serial is 0, and packets
+ * still leave with the right addresses and checksums (the far end of b moves across the wrap).
+ */
+static void test_tmpl_serial_wrap(void **state)
+{
+	struct dp_dpdk *d = (struct dp_dpdk *)dp;
+	dp_flow_t a = flow(ACCESS_IP ":30030", NULL, CALLER_IP);
+	dp_flow_t b = flow(ACCESS_IP ":30032", "203.0.113.11:6000", NULL);
+	struct dpdk_flow *fa = &d->flows[(a & DPDK_ID_IDX_MASK) - 1];
+	struct dp_flow_params p;
+
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(dp_flow_link(dp, b, a), 0);
+	w->tmpl_serial = UINT32_MAX - 2;
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30030", &gw_mac, ACCESS_IP ":30032",
+		   "203.0.113.11:6000");
+	assert_int_equal(fa->sums.serial, UINT32_MAX - 1);
+	send_twice(0, &gw_mac, "203.0.113.11:6000", ACCESS_IP ":30032", &gw_mac, ACCESS_IP ":30030",
+		   CALLER_IP ":4002");
+	assert_int_equal(w->tmpl_serial, UINT32_MAX);
+	/* re-INVITE: b's far end moved; b's template goes, its next build wraps the count */
+	memset(&p, 0, sizeof(p));
+	p.local = mksa(ACCESS_IP ":30032");
+	p.latch.expected = mksa("203.0.113.12:6002");
+	p.latch.window_ms = 10000;
+	assert_int_equal(dp_flow_update(dp, b, &p), 0);
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30030", &gw_mac, ACCESS_IP ":30032",
+		   "203.0.113.12:6002");
+	assert_int_equal(w->tmpl_serial, 1);
+	assert_int_equal(fa->sums.serial, 1);
+}
+
 /* ---- the fast lane against the full way ---- */
 
 #define MIX_N	  13
@@ -1496,6 +1529,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_churn_while_forwarding, flows_cleanup),
 		cmocka_unit_test_teardown(test_two_workers, flows_cleanup),
 		cmocka_unit_test_teardown(test_fast_lane_same_as_full, flows_cleanup),
+		cmocka_unit_test_teardown(test_tmpl_serial_wrap, flows_cleanup),
 	};
 	/* clang-format on */
 	return cmocka_run_group_tests(tests, setup, teardown);
