@@ -148,6 +148,7 @@ static int workers_init(struct dp_dpdk *d)
 		w->dp = d;
 		w->id = i;
 		w->neigh_gen = 1;
+		w->fast_lane = true;
 		snprintf(name, sizeof(name), "dpx%p_%u", (void *)d, i);
 		w->exc_ring = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
 					      RING_F_SP_ENQ | RING_F_SC_DEQ);

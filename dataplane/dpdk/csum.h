@@ -49,6 +49,29 @@ static inline uint16_t csum_update(uint16_t ck, uint64_t acc)
 	return (uint16_t)~acc;
 }
 
+/** @p acc folded to 16 bits (RFC 1071 2(C)): <= 0xffff, 0 only when @p acc is (< 2^63). */
+static inline uint16_t csum_fold(uint64_t acc)
+{
+	acc = (acc & 0xffffffff) + (acc >> 32);
+	acc = (acc & 0xffffffff) + (acc >> 32); /* <= 2^32 */
+	acc = (acc & 0xffff) + (acc >> 16);	/* <= 0x1fffe */
+	acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)acc;
+}
+
+/**
+ * The raw checksum @p ck after a change whose sum is @p sum (a csum_fold() result plus at most
+ * two 16-bit words): the same result as csum_update() of the unfolded change.
+ */
+static inline uint16_t csum_update16(uint16_t ck, uint32_t sum)
+{
+	uint32_t s = sum + (uint16_t)~ck; /* < 2^18 */
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
 /** Applies the accumulated change @p acc to the raw checksum @p ck. */
 static inline uint16_t csum_apply(uint16_t ck, uint32_t acc)
 {

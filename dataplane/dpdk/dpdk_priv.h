@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include <rte_ether.h>
 #include <rte_hash_crc.h>
 #include <rte_rcu_qsbr.h>
@@ -96,36 +98,80 @@ struct dpdk_tx_tmpl {
 	uint32_t ip[2];	    /**< IPv4 source (the flow's relay address), destination */
 	uint16_t udp[2];    /**< UDP source, destination port (network order) */
 	uint32_t neigh_gen; /**< 0: invalid */
-};
-
-/* What the fast lane reads of a flow's latch: a copy, refreshed whenever the latch changes. */
-struct dpdk_latched {
-	struct latch_addr key; /**< latch.learned_key: the source accepted, where this flow sends */
-	uint32_t ssrc;	       /**< latch.ssrc */
-	bool has_ssrc;
+	uint32_t serial;    /**< this build, unique per worker (dp_dpdk_worker.tmpl_serial) */
 };
 
 /*
- * A flow's hot part, two cache lines per slot in one dense array: a packet reads both lines of
- * the flow it arrives on and line 0 of the flow it leaves from (the linked one). The rest of the
- * flow (struct dpdk_flow_cold) sits in a parallel array: the hot array is a third of what the
- * whole flows would be, which at 100k-1M flows means fewer cache and TLB misses.
+ * The checksum changes of a packet from a flow's latched source leaving by the template of the
+ * flow it is linked to, TTL aside (struct dpdk_tx_tmpl, tx_tmpl.h): the same for every such
+ * packet, since the lookup fixes the destination and the latch the source. Valid while serial
+ * is that template's; 0 (the latch changed, a new slot): not computed.
+ */
+struct dpdk_fwd_sums {
+	uint32_t serial;
+	uint16_t ip, udp; /**< folded one's complement sums */
+};
+
+/*
+ * What the fast lane reads of a flow's latch, in compare-ready form (struct dpdk_flow:
+ * latched_key4, latched_ssrc), refreshed whenever the latch changes (dpdk_latched_set()). The
+ * full latch stays in the cold part.
+ */
+#define DPDK_KEY4_SET  (1ull << 48)
+#define DPDK_KEY4_SSRC (1ull << 49) /**< in latched_key4: an SSRC is noted (latched_ssrc) */
+
+/** An IPv4 source (address, port in network order) as one word. */
+static inline uint64_t dpdk_key4(uint32_t addr_be, uint16_t port_be)
+{
+	return DPDK_KEY4_SET | (uint64_t)port_be << 32 | addr_be;
+}
+
+/*
+ * A flow's hot part, two cache lines per slot in one dense array: line 0 is what a packet
+ * arriving on the flow reads and writes, line 1 what a packet leaving through it reads (the
+ * linked flow's checks and its tx template): a packet costs its flow's line 0 and its linked
+ * flow's line 1. Line 1 repeats id, cfg_gen, seen_gen and owner (tx_*), written with the
+ * originals. The rest of the flow (struct dpdk_flow_cold) sits in a parallel array: the hot
+ * array is a third of what the whole flows would be (fewer cache and TLB misses at 100k-1M).
  */
 struct dpdk_flow {
 	/* line 0; control thread: id, cfg_gen, out, owner, iface; worker: the rest */
 	_Atomic uint32_t id;	  /**< dp_flow_t while in use, 0 when free or deleted */
 	_Atomic uint32_t cfg_gen; /**< cfg->gen, stored after cfg: the check costs no cfg miss */
 	uint32_t seen_gen;
+	_Atomic uint32_t out;
 	uint16_t owner; /**< the worker that forwards it: group % workers */
 	uint8_t iface;
-	bool is_rtcp; /**< cfg->is_rtcp as of seen_gen */
-	_Atomic uint32_t out;
-	struct dpdk_tx_tmpl tx; /**< packets leaving through this flow */
-	/* line 1; worker */
-	_Atomic uint32_t latch_seq __rte_cache_aligned; /**< odd while the latch changes */
+	bool is_rtcp;	       /**< cfg->is_rtcp as of seen_gen */
+	uint32_t latched_ssrc; /**< latch.ssrc, network order, valid with DPDK_KEY4_SSRC */
+	uint64_t latched_key4; /**< IPv4 source latched: dpdk_key4() of it; else 0 */
 	struct dpdk_flow_ctr ctr;
-	struct dpdk_latched latched;
+	struct dpdk_fwd_sums sums;
+	/* line 1; control thread: tx_id, tx_cfg_gen, tx_owner; worker: the rest */
+	_Atomic uint32_t tx_id __rte_cache_aligned;
+	_Atomic uint32_t tx_cfg_gen;
+	uint32_t tx_seen_gen;
+	uint16_t tx_owner;
+	struct dpdk_tx_tmpl tx;	    /**< packets leaving through this flow */
+	_Atomic uint32_t latch_seq; /**< odd while the latch changes */
 } __rte_cache_aligned;
+
+static inline void dpdk_latched_set(struct dpdk_flow *f, const struct latch *l)
+{
+	const struct latch_addr *k = &l->learned_key;
+
+	f->latched_key4 = latch_key_is_v4(k, k->addr[0], k->port)
+			      ? dpdk_key4(k->addr[0], k->port) | (l->has_ssrc ? DPDK_KEY4_SSRC : 0)
+			      : 0;
+	f->latched_ssrc = htonl(l->ssrc);
+}
+
+/** The settings generation the owner has seen, in both lines. */
+static inline void dpdk_flow_seen_gen(struct dpdk_flow *f, uint32_t gen)
+{
+	f->seen_gen = gen;
+	f->tx_seen_gen = gen;
+}
 
 /* The rest of a flow: settings changes, exceptions, statistics, the control thread. */
 struct dpdk_flow_cold {
@@ -137,8 +183,11 @@ struct dpdk_flow_cold {
 	uint8_t gen; /**< slot generation, part of id */
 };
 
-_Static_assert(offsetof(struct dpdk_flow, tx) + sizeof(struct dpdk_tx_tmpl) <= 64,
-	       "the linked flow's fast path state fits line 0");
+_Static_assert(offsetof(struct dpdk_flow, sums) + sizeof(struct dpdk_fwd_sums) <= 64,
+	       "a packet's flow: line 0");
+_Static_assert(offsetof(struct dpdk_flow, tx_id) == 64 &&
+		   offsetof(struct dpdk_flow, tx) + sizeof(struct dpdk_tx_tmpl) <= 128,
+	       "its linked flow: line 1");
 _Static_assert(sizeof(struct dpdk_flow) == 128, "two lines per flow");
 
 /* An address in wire form: what the fast path compares against (no struct sa calls). */
@@ -180,7 +229,9 @@ struct dp_dpdk_worker {
 	struct rte_ring *handoff_ring; /**< packets of flows this worker owns, from other workers */
 	struct rte_ring *neigh_ring;   /**< what other workers learned about neighbours (neigh.c) */
 	struct dp_dpdk_worker_stats st;
-	uint32_t neigh_gen; /**< bumped when a neighbour changes; never 0 (struct dpdk_tx_tmpl) */
+	uint32_t neigh_gen;   /**< bumped when a neighbour changes; never 0 (struct dpdk_tx_tmpl) */
+	uint32_t tmpl_serial; /**< tx templates built (tx_tmpl.c: never 0) */
+	bool fast_lane;	      /**< false: every packet the full way (tests compare the two) */
 	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
 	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */
 } __rte_cache_aligned;

@@ -233,21 +233,24 @@ static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_fl
 	f->iface = (uint8_t)iface;
 	fc->group = group;
 	f->owner = (uint16_t)(group % d->n_workers);
-	f->seen_gen = c->gen;
+	f->tx_owner = f->owner;
+	dpdk_flow_seen_gen(f, c->gen);
 	memset(&fc->latch, 0, sizeof(fc->latch));
 	memset(&f->ctr, 0, sizeof(f->ctr));
 	memset(&fc->rare, 0, sizeof(fc->rare));
 	atomic_store_explicit(&f->latch_seq, 0, memory_order_relaxed);
 	latch_restart(&fc->latch, &c->latch, c->restart_ms);
-	f->latched =
-	    (struct dpdk_latched){ fc->latch.learned_key, fc->latch.ssrc, fc->latch.has_ssrc };
+	dpdk_latched_set(f, &fc->latch);
+	f->sums.serial = 0;
 	f->tx.neigh_gen = 0;
 	f->is_rtcp = c->is_rtcp;
 	atomic_store_explicit(&f->out, 0, memory_order_relaxed);
 	atomic_store_explicit(&fc->cfg, c, memory_order_relaxed);
 	atomic_store_explicit(&f->cfg_gen, c->gen, memory_order_relaxed);
+	atomic_store_explicit(&f->tx_cfg_gen, c->gen, memory_order_relaxed);
 	dp_flow_t id = ((uint32_t)fc->gen << ID_IDX_BITS) | (idx + 1);
 	atomic_store_explicit(&f->id, id, memory_order_release);
+	atomic_store_explicit(&f->tx_id, id, memory_order_release);
 	return id;
 }
 
@@ -302,6 +305,7 @@ int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t id, const struct dp_flow_param
 		return -ENOMEM;
 	atomic_store_explicit(&fc->cfg, c, memory_order_release);
 	atomic_store_explicit(&f->cfg_gen, c->gen, memory_order_release);
+	atomic_store_explicit(&f->tx_cfg_gen, c->gen, memory_order_release);
 	defer(d, &(struct dq_elem){ .cfg = old, .slot = UINT32_MAX });
 	return 0;
 }
@@ -331,6 +335,7 @@ int dpdk_flow_del(struct dp_dpdk *d, dp_flow_t id)
 	if (e)
 		atomic_store_explicit(e, 0, memory_order_relaxed);
 	atomic_store_explicit(&f->id, 0, memory_order_release);
+	atomic_store_explicit(&f->tx_id, 0, memory_order_release);
 	defer(d, &(struct dq_elem){
 		     .cfg = atomic_load_explicit(&dpdk_flow_cold(d, f)->cfg, memory_order_relaxed),
 		     .slot = (uint32_t)(f - d->flows) });

@@ -26,7 +26,8 @@ static inline void latch_write_end(struct dpdk_flow *f, const struct latch *l)
 {
 	uint32_t s = atomic_load_explicit(&f->latch_seq, memory_order_relaxed);
 
-	f->latched = (struct dpdk_latched){ l->learned_key, l->ssrc, l->has_ssrc };
+	dpdk_latched_set(f, l);
+	f->sums.serial = 0;
 	f->tx.neigh_gen = 0;
 	atomic_store_explicit(&f->latch_seq, s + 1, memory_order_release);
 }
@@ -46,14 +47,15 @@ static inline void cfg_sync(const struct dp_dpdk *d, struct dpdk_flow *f)
 	latch_restart(&fc->latch, &c->latch, c->restart_ms);
 	latch_write_end(f, &fc->latch);
 	f->is_rtcp = c->is_rtcp;
-	f->seen_gen = c->gen;
+	dpdk_flow_seen_gen(f, c->gen);
 }
 
 /*
  * Where flow @p o sends: its latched source, else the address from the SDP. New signalling for
  * @p o applies here too, not only when @p o receives: a re-INVITE that moved the far end must
  * redirect media at once. The worker owns @p o as well when the pair shares its group.
- * Latched, it is in @p o's hot part; else the signalled address is in its settings.
+ * Latched, it is in @p o's latch; else the signalled address is in its settings (both cold: the
+ * way out that misses the template).
  */
 static inline const struct latch_addr *flow_dest(const struct dp_dpdk *d, struct dpdk_flow *o,
 						 unsigned int worker)
@@ -62,9 +64,11 @@ static inline const struct latch_addr *flow_dest(const struct dp_dpdk *d, struct
 
 	if (likely(o->owner == worker)) /* else the owner syncs it; we only read */
 		cfg_sync(d, o);
-	if (likely(o->latched.key.family != 0))
-		return &o->latched.key;
-	c = atomic_load_explicit(&dpdk_flow_cold(d, o)->cfg, memory_order_acquire);
+	const struct dpdk_flow_cold *oc = dpdk_flow_cold(d, o);
+
+	if (likely(oc->latch.learned_key.family != 0))
+		return &oc->latch.learned_key;
+	c = atomic_load_explicit(&oc->cfg, memory_order_acquire);
 	return c->dest.family != 0 ? &c->dest : NULL;
 }
 

@@ -3,7 +3,8 @@
  * The fast lane of forwarding (l3fwd style): an IPv4 RTP/RTCP packet from the latched source of
  * a flow whose settings have not changed, leaving through a linked flow with a usable tx
  * template. Every condition of that case is checked before anything is written; any other
- * packet takes dpdk_fwd() (fwd.c) from the start, which decides the same for these.
+ * packet takes dpdk_fwd() (fwd.c) from the start, which decides the same for these. burst.c
+ * tries it only on packets that parse_udp4_fast() took and whose flow the lookup found.
  */
 #ifndef SBC_DATAPLANE_DPDK_FWD_FAST_H
 #define SBC_DATAPLANE_DPDK_FWD_FAST_H
@@ -22,38 +23,89 @@ static inline bool dpdk_rtp_ssrc(const uint8_t *pl, uint16_t len, bool is_rtcp, 
 	return true;
 }
 
-/** Forwards UDP packet @p m of flow @p f (owned by @p w) when it is the common case. */
-static __rte_always_inline bool dpdk_fwd_fast(struct dp_dpdk_worker *w, struct rte_mbuf *m,
+/*
+ * What the fast lane reads of the worker, copied into locals for a burst: the packet stores
+ * (byte stores alias everything) would otherwise make the compiler reload it per packet.
+ * neigh_gen is taken again after anything but the fast lane ran (neighbours may have changed).
+ */
+struct dpdk_fast_env {
+	struct dpdk_flow *flows;
+	uint32_t max_flows;
+	uint32_t neigh_gen;
+	uint32_t wid;
+};
+
+static inline struct dpdk_fast_env dpdk_fast_env(const struct dp_dpdk_worker *w)
+{
+	return (struct dpdk_fast_env){ w->dp->flows, w->dp->max_flows, w->neigh_gen, w->id };
+}
+
+/*
+ * Whether the payload after UDP (@p plen bytes at @p pl) lets a packet of @p f take the fast lane:
+ * not maybe STUN (RFC 7983: first byte 0..3), and RTP only with the SSRC already noted.
+ */
+static __rte_always_inline bool fast_payload(const struct dpdk_flow *f, const uint8_t *pl,
+					     uint16_t plen)
+{
+	uint32_t ssrc;
+
+	if (unlikely(plen < 12)) /* not RTP; maybe STUN unless empty */
+		return plen == 0 || pl[0] > 3;
+	if (pl[0] <= 3)
+		return false;
+	/* dpdk_rtp_ssrc(), with the SSRC kept in network order */
+	if ((pl[0] >> 6) != 2 || (uint8_t)(pl[1] - 192) <= 223 - 192 || f->is_rtcp)
+		return true;
+	memcpy(&ssrc, pl + 8, sizeof(ssrc));
+	return (f->latched_key4 & DPDK_KEY4_SSRC) && ssrc == f->latched_ssrc;
+}
+
+/*
+ * Forwards packet @p m of flow @p f when it is the common case: IPv4/UDP as parse_udp4_fast()
+ * found it (@p p), a flow this worker owns with unchanged settings, from its latched source,
+ * linked to a flow of this worker with unchanged settings and a usable tx template. Nothing is
+ * written unless every condition holds; otherwise dpdk_fwd() decides the same packet from the
+ * start. The flow's conditions are folded into one test: they sit in its line 0, the linked
+ * flow's in its line 1 (dpdk_priv.h).
+ */
+static __rte_always_inline bool dpdk_fwd_fast(const struct dpdk_fast_env e, struct rte_mbuf *m,
 					      const struct dpdk_pkt *p, struct dpdk_flow *f,
 					      uint64_t now_ms)
 {
-	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
-	const struct rte_ipv4_hdr *ip = (const void *)(d + p->l3_off);
-	const struct rte_udp_hdr *u = (const void *)(d + p->l4_off);
-	const uint8_t *pl = (const uint8_t *)(u + 1);
-	uint16_t plen = p->l4_len - sizeof(*u);
+	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off);
+	const uint8_t *pl = ip + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr);
+	uint16_t plen = p->l4_len - sizeof(struct rte_udp_hdr);
+	uint32_t src, out, idx;
+	uint16_t sport;
 	struct dpdk_flow *o;
-	uint32_t ssrc, out;
 
-	if (p->family != AF_INET ||
-	    atomic_load_explicit(&f->cfg_gen, memory_order_acquire) != f->seen_gen)
+	/* a flow deleted after the lookup is still readable (RCU) but takes no packets */
+	if (unlikely(atomic_load_explicit(&f->id, memory_order_acquire) == 0))
 		return false;
-	if (plen > 0 && pl[0] <= 3) /* maybe STUN (RFC 7983) */
+	memcpy(&src, ip + offsetof(struct rte_ipv4_hdr, src_addr), sizeof(src));
+	memcpy(&sport, ip + sizeof(struct rte_ipv4_hdr), sizeof(sport));
+	if (unlikely((((dpdk_key4(src, sport) ^ f->latched_key4) & ~DPDK_KEY4_SSRC) |
+		      (atomic_load_explicit(&f->cfg_gen, memory_order_acquire) ^ f->seen_gen) |
+		      (f->owner ^ e.wid)) != 0 ||
+		     !fast_payload(f, pl, plen)))
 		return false;
-	if (!latch_key_is_v4(&f->latched.key, ip->src_addr, u->src_port))
-		return false;
-	if (dpdk_rtp_ssrc(pl, plen, f->is_rtcp, &ssrc) &&
-	    (!f->latched.has_ssrc || f->latched.ssrc != ssrc))
-		return false; /* a new SSRC to note */
 	out = atomic_load_explicit(&f->out, memory_order_acquire);
-	o = out ? dpdk_flow_get(w->dp, out) : NULL;
-	if (!o || o->owner != w->id ||
-	    atomic_load_explicit(&o->cfg_gen, memory_order_acquire) != o->seen_gen ||
-	    !dpdk_tx_tmpl_usable(w, o, p))
+	idx = (out & DPDK_ID_IDX_MASK) - 1; /* out 0 (not linked): above max_flows */
+	if (unlikely(idx >= e.max_flows))
+		return false;
+	o = &e.flows[idx];
+	/* its line 1: the copies of id, cfg_gen, seen_gen and owner next to the template */
+	if (unlikely(
+		((atomic_load_explicit(&o->tx_id, memory_order_acquire) ^ out) |
+		 (atomic_load_explicit(&o->tx_cfg_gen, memory_order_acquire) ^ o->tx_seen_gen) |
+		 (o->tx_owner ^ e.wid) | (o->tx.neigh_gen ^ e.neigh_gen) |
+		 (uint32_t)(p->has_vlan ^ (o->tx.vlan != 0))) != 0))
 		return false;
 	__atomic_store_n(&f->ctr.last_ms, now_ms, __ATOMIC_RELAXED);
 	dpdk_trim_padding(m, p);
-	dpdk_tx_tmpl_apply(m, p, &o->tx);
+	if (unlikely(f->sums.serial != o->tx.serial))
+		dpdk_tx_tmpl_sums(m, p, &o->tx, &f->sums); /* once per template */
+	dpdk_tx_tmpl_apply_sums(m, p, &o->tx, &f->sums);
 	dpdk_ctr_add(&f->ctr.packets, 1);
 	dpdk_ctr_add(&f->ctr.bytes, plen);
 	return true;

@@ -203,14 +203,19 @@ static inline enum dpkt_class dpdk_parse_all(const struct rte_mbuf *m, struct dp
 	return c == DPKT_UDP ? check_udp(d, p) : c;
 }
 
+/** The common case of dpdk_parse(): @p m is IPv4/UDP as parse_udp4_fast() takes it. */
+static __rte_always_inline bool dpdk_parse_udp4(const struct rte_mbuf *m, struct dpdk_pkt *p)
+{
+	/* neither checksum flagged bad ("unknown" flags both bits: the long way) */
+	return !(m->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_BAD)) &&
+	       m->nb_segs == 1 &&
+	       parse_udp4_fast(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), p);
+}
+
 /* Inline: the first stage of the burst, per packet. */
 static __rte_always_inline enum dpkt_class dpdk_parse(const struct rte_mbuf *m, struct dpdk_pkt *p)
 {
-	/* neither checksum flagged bad ("unknown" flags both bits: the long way) */
-	if (likely(
-		!(m->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_BAD)) &&
-		m->nb_segs == 1 &&
-		parse_udp4_fast(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), p)))
+	if (likely(dpdk_parse_udp4(m, p)))
 		return DPKT_UDP;
 	return dpdk_parse_all(m, p);
 }

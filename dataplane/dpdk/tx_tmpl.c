@@ -1,6 +1,22 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "tx_tmpl.h"
 
+/*
+ * A new template serial, never 0. When the 32-bit count wraps, the checksum sums of this
+ * worker's flows are dropped first (0: not computed), so that none carries a serial that a new
+ * build repeats. Clearing is always safe: the fast lane computes them again.
+ */
+static uint32_t next_serial(struct dp_dpdk_worker *w)
+{
+	if (unlikely(++w->tmpl_serial == 0)) {
+		for (uint32_t i = 0; i < w->dp->max_flows; i++)
+			if (w->dp->flows[i].owner == w->id)
+				w->dp->flows[i].sums.serial = 0;
+		w->tmpl_serial = 1;
+	}
+	return w->tmpl_serial;
+}
+
 void dpdk_tx_tmpl_build(struct dp_dpdk_worker *w, struct dpdk_flow *o, const struct dpdk_iface *ifc,
 			const struct latch_addr *dst, const struct rte_ether_addr *mac)
 {
@@ -22,4 +38,5 @@ void dpdk_tx_tmpl_build(struct dp_dpdk_worker *w, struct dpdk_flow *o, const str
 	t->udp[0] = k->port_be;
 	t->udp[1] = dst->port;
 	t->neigh_gen = w->neigh_gen;
+	t->serial = next_serial(w);
 }

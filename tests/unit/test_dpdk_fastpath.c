@@ -1286,6 +1286,224 @@ static int teardown(void **state)
 	return 0;
 }
 
+/*
+ * The template serial wraps: the flows' checksum sums are dropped, no serial is 0, and packets
+ * still leave with the right addresses and checksums (the far end of b moves across the wrap).
+ */
+static void test_tmpl_serial_wrap(void **state)
+{
+	struct dp_dpdk *d = (struct dp_dpdk *)dp;
+	dp_flow_t a = flow(ACCESS_IP ":30030", NULL, CALLER_IP);
+	dp_flow_t b = flow(ACCESS_IP ":30032", "203.0.113.11:6000", NULL);
+	struct dpdk_flow *fa = &d->flows[(a & DPDK_ID_IDX_MASK) - 1];
+	struct dp_flow_params p;
+
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(dp_flow_link(dp, b, a), 0);
+	w->tmpl_serial = UINT32_MAX - 2;
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30030", &gw_mac, ACCESS_IP ":30032",
+		   "203.0.113.11:6000");
+	assert_int_equal(fa->sums.serial, UINT32_MAX - 1);
+	send_twice(0, &gw_mac, "203.0.113.11:6000", ACCESS_IP ":30032", &gw_mac, ACCESS_IP ":30030",
+		   CALLER_IP ":4002");
+	assert_int_equal(w->tmpl_serial, UINT32_MAX);
+	/* re-INVITE: b's far end moved; b's template goes, its next build wraps the count */
+	memset(&p, 0, sizeof(p));
+	p.local = mksa(ACCESS_IP ":30032");
+	p.latch.expected = mksa("203.0.113.12:6002");
+	p.latch.window_ms = 10000;
+	assert_int_equal(dp_flow_update(dp, b, &p), 0);
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30030", &gw_mac, ACCESS_IP ":30032",
+		   "203.0.113.12:6002");
+	assert_int_equal(w->tmpl_serial, 1);
+	assert_int_equal(fa->sums.serial, 1);
+}
+
+/* ---- the fast lane against the full way ---- */
+
+#define MIX_N	  13
+#define MIX_FLOWS 5
+
+struct mix_out {
+	char where[MIX_N];    /* 't', 'e', 'd' per packet of the burst */
+	uint16_t pos[MIX_N];  /* its place in that array */
+	uint16_t port[MIX_N]; /* m->port */
+	uint16_t len[MIX_N];  /* data_len */
+	uint8_t data[MIX_N][256];
+	uint64_t wst[sizeof(struct dp_dpdk_worker_stats) / 8];
+	struct dp_flow_stats fst[MIX_FLOWS];
+};
+
+static struct rte_mbuf *rtp_ssrc_pkt(const char *src, const char *dst, uint8_t ssrc_lsb,
+				     bool no_udp_csum, uint16_t pad)
+{
+	uint8_t pl[sizeof(rtp)];
+	struct pkt_spec s = { .src_mac = gw_mac,
+			      .src = mksa(src),
+			      .dst = mksa(dst),
+			      .payload = pl,
+			      .len = sizeof(pl) };
+	struct rte_mbuf *m;
+
+	memcpy(pl, rtp, sizeof(pl));
+	pl[11] ^= ssrc_lsb;
+	m = udp_pkt(&s);
+	if (no_udp_csum)
+		rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, 34)->dgram_cksum = 0;
+	if (pad)
+		memset(rte_pktmbuf_append(m, pad), 0xee, pad); /* Ethernet padding */
+	return m;
+}
+
+/* Two flows of one side linked both ways (the template keeps the tagging), @p lp and @p lp + 2. */
+static void pair(const char *ip, unsigned int lp, const char *far_a, const char *far_b,
+		 dp_flow_t *a, dp_flow_t *b)
+{
+	char la[64], lb[64];
+
+	snprintf(la, sizeof(la), "%s:%u", ip, lp);
+	snprintf(lb, sizeof(lb), "%s:%u", ip, lp + 2);
+	*a = flow(la, far_a, NULL);
+	*b = flow(lb, far_b, NULL);
+	assert_int_equal(dp_flow_link(dp, *a, *b), 0);
+	assert_int_equal(dp_flow_link(dp, *b, *a), 0);
+}
+
+static void send_t(struct rte_mbuf *m)
+{
+	assert_int_equal(run1(m, &m), 't');
+	rte_pktmbuf_free(m);
+}
+
+/*
+ * Calls latched both ways (a <-> b untagged, c <-> e on the core VLAN), a flow d not latched
+ * yet that leaves by b, then a burst of the fast case mixed with everything that must leave it:
+ * STUN, d's first packets (the second one finds d latched by the first), a stranger, ARP, a new
+ * SSRC and the next packet with it, no UDP checksum, Ethernet padding, SIP.
+ */
+static void mix_run(bool fast_lane, struct mix_out *o)
+{
+	static const uint8_t stun[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1,  2,
+					  3,	4,    5,    6,	  7,	8,    9,    10,	  11, 12 };
+	static const struct rte_ether_addr asker = { { 0x02, 0, 0, 0, 0, 0x77 } };
+	struct pkt_spec st = { .src_mac = gw_mac,
+			       .src = mksa(CALLER_IP ":4002"),
+			       .dst = mksa(ACCESS_IP ":30000"),
+			       .payload = stun,
+			       .len = sizeof(stun) };
+	struct pkt_spec sip = { .src_mac = gw_mac,
+				.src = mksa(CALLER_IP ":5060"),
+				.dst = mksa(ACCESS_IP ":5060"),
+				.payload = rtp,
+				.len = 40 };
+	dp_flow_t a, b, c, e, d;
+	struct rte_mbuf *pk[MIX_N];
+	struct dp_dpdk_burst r;
+	struct dp_dpdk_worker_stats before, after;
+	uint64_t now = dp_dpdk_now_ms();
+
+	pair(ACCESS_IP, 30000, CALLER_IP ":4002", "203.0.113.11:6000", &a, &b);
+	pair(CORE_IP, 40000, CALLEE_IP ":5000", CALLEE_IP ":5002", &c, &e);
+	d = flow(ACCESS_IP ":30020", NULL, CALLER_IP);
+	assert_int_equal(dp_flow_link(dp, d, b), 0);
+	w->fast_lane = fast_lane;
+	for (int k = 0; k < 2; k++) { /* latch both ways; the second round builds the templates */
+		send_t(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"));
+		send_t(rtp_pkt(0, &gw_mac, "203.0.113.11:6000", ACCESS_IP ":30002"));
+		send_t(rtp_pkt(CORE_VLAN, &callee_mac, CALLEE_IP ":5000", CORE_IP ":40000"));
+		send_t(rtp_pkt(CORE_VLAN, &callee_mac, CALLEE_IP ":5002", CORE_IP ":40002"));
+	}
+	pk[0] = rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000");
+	pk[1] = udp_pkt(&st);
+	pk[2] = rtp_pkt(CORE_VLAN, &callee_mac, CALLEE_IP ":5000", CORE_IP ":40000");
+	pk[3] = rtp_pkt(0, &gw_mac, CALLER_IP ":4010", ACCESS_IP ":30020");
+	pk[4] = rtp_pkt(0, &gw_mac, CALLER_IP ":4010", ACCESS_IP ":30020");
+	pk[5] = rtp_pkt(0, &gw_mac, ATTACK_IP ":7000", ACCESS_IP ":30000");
+	pk[6] = arp_pkt(RTE_ARP_OP_REQUEST, &asker, "192.0.2.77", ACCESS_IP);
+	pk[7] = rtp_ssrc_pkt(CALLER_IP ":4002", ACCESS_IP ":30000", 0x5a, false, 0);
+	pk[8] = rtp_ssrc_pkt(CALLER_IP ":4002", ACCESS_IP ":30000", 0x5a, false, 0);
+	pk[9] = rtp_ssrc_pkt(CALLER_IP ":4002", ACCESS_IP ":30000", 0x5a, true, 0);
+	pk[10] = rtp_ssrc_pkt("203.0.113.11:6000", ACCESS_IP ":30002", 0, false, 6);
+	pk[11] = udp_pkt(&sip);
+	pk[12] = rtp_pkt(CORE_VLAN, &callee_mac, CALLEE_IP ":5002", CORE_IP ":40002");
+	before = wstats();
+	dp_dpdk_process_burst(w, pk, MIX_N, now, &r);
+	after = wstats();
+	w->fast_lane = true;
+	assert_int_equal(r.n_tx + r.n_exc + r.n_drop + r.n_handoff, MIX_N);
+	for (int i = 0; i < MIX_N; i++) {
+		const struct {
+			char c;
+			struct rte_mbuf **a;
+			uint16_t n;
+		} arr[] = { { 't', r.tx, r.n_tx },
+			    { 'e', r.exc, r.n_exc },
+			    { 'd', r.drop, r.n_drop } };
+
+		o->where[i] = '?';
+		for (size_t k = 0; k < 3; k++)
+			for (uint16_t j = 0; j < arr[k].n; j++)
+				if (arr[k].a[j] == pk[i]) {
+					o->where[i] = arr[k].c;
+					o->pos[i] = j;
+				}
+		o->port[i] = pk[i]->port;
+		o->len[i] = rte_pktmbuf_data_len(pk[i]);
+		assert_true(o->len[i] <= sizeof(o->data[i]));
+		memcpy(o->data[i], rte_pktmbuf_mtod(pk[i], void *), o->len[i]);
+		rte_pktmbuf_free(pk[i]);
+	}
+	for (size_t k = 0; k < sizeof(o->wst) / 8; k++)
+		o->wst[k] = ((uint64_t *)&after)[k] - ((uint64_t *)&before)[k];
+	const dp_flow_t ids[MIX_FLOWS] = { a, b, c, e, d };
+
+	for (int k = 0; k < MIX_FLOWS; k++) {
+		assert_int_equal(dp_flow_stats(dp, ids[k], &o->fst[k]), 0);
+		/* this run's time, or none */
+		assert_true(o->fst[k].last_packet_ms == 0 || o->fst[k].last_packet_ms <= now);
+		o->fst[k].last_packet_ms = o->fst[k].last_packet_ms == now;
+	}
+	flows_cleanup(NULL);
+}
+
+static void test_fast_lane_same_as_full(void **state)
+{
+	static struct mix_out fast, full;
+
+	memset(&fast, 0, sizeof(fast));
+	memset(&full, 0, sizeof(full));
+	mix_run(true, &fast);
+	mix_run(false, &full);
+	assert_memory_equal(fast.where, "tttttdtttttet", MIX_N);
+	for (int i = 0; i < MIX_N; i++) {
+		assert_int_equal(fast.where[i], full.where[i]);
+		assert_int_equal(fast.pos[i], full.pos[i]);
+		assert_int_equal(fast.port[i], full.port[i]);
+		assert_int_equal(fast.len[i], full.len[i]);
+		assert_memory_equal(fast.data[i], full.data[i], fast.len[i]);
+	}
+	for (size_t k = 0; k < sizeof(fast.wst) / 8; k++)
+		assert_int_equal(fast.wst[k], full.wst[k]);
+	for (int k = 0; k < MIX_FLOWS; k++) {
+		struct dp_flow_stats *a = &fast.fst[k], *b = &full.fst[k];
+
+		assert_int_equal(a->packets, b->packets);
+		assert_int_equal(a->bytes, b->bytes);
+		assert_int_equal(a->errors, b->errors);
+		assert_int_equal(a->refused, b->refused);
+		assert_int_equal(a->stun_answered, b->stun_answered);
+		assert_int_equal(a->stun_refused, b->stun_refused);
+		assert_int_equal(a->last_packet_ms, b->last_packet_ms);
+		assert_int_equal(a->ssrc, b->ssrc);
+		assert_int_equal(sa_isset(&a->latched), sa_isset(&b->latched));
+		assert_true(!sa_isset(&a->latched) || sa_equal(&a->latched, &b->latched));
+	}
+	assert_int_equal(fast.fst[0].ssrc, 0xcafebabe ^ 0x5a);
+	assert_int_equal(fast.fst[4].packets, 2); /* d: latched by its first packet */
+	assert_int_equal(fast.fst[1].packets, 3);
+	assert_int_equal(fast.fst[3].packets, 3);
+}
+
 int main(void)
 {
 	/* clang-format off */
@@ -1310,6 +1528,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_link_rules_and_hold, flows_cleanup),
 		cmocka_unit_test_teardown(test_churn_while_forwarding, flows_cleanup),
 		cmocka_unit_test_teardown(test_two_workers, flows_cleanup),
+		cmocka_unit_test_teardown(test_fast_lane_same_as_full, flows_cleanup),
+		cmocka_unit_test_teardown(test_tmpl_serial_wrap, flows_cleanup),
 	};
 	/* clang-format on */
 	return cmocka_run_group_tests(tests, setup, teardown);
