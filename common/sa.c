@@ -260,11 +260,6 @@ char *sa_print_addr(const struct sa *sa, char *buf, size_t size)
 	return buf;
 }
 
-int sa_family(const struct sa *sa)
-{
-	return sa->len ? sa->u.sa.sa_family : AF_UNSPEC;
-}
-
 uint16_t sa_port(const struct sa *sa)
 {
 	switch (sa_family(sa)) {

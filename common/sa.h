@@ -70,8 +70,11 @@ char *sa_print(const struct sa *sa, char *buf, size_t size);
 /** Address only, no port and no brackets, with the zone if any. @return @p buf. */
 char *sa_print_addr(const struct sa *sa, char *buf, size_t size);
 
-/** AF_INET, AF_INET6, or AF_UNSPEC when unset. */
-int sa_family(const struct sa *sa);
+/** AF_INET, AF_INET6 or AF_UNSPEC when unset. Inline: per packet on the relay's paths. */
+static inline int sa_family(const struct sa *sa)
+{
+	return sa->len ? sa->u.sa.sa_family : AF_UNSPEC;
+}
 /** Port in host order; 0 when unset. */
 uint16_t sa_port(const struct sa *sa);
 /** Sets the port (host order); no effect on an unset address. */

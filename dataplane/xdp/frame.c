@@ -32,26 +32,38 @@ static inline void wr16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+/*
+ * The one's complement sum is the same in either byte order up to a swap of the result
+ * (RFC 1071, 2.(B)): words are added as they lie in memory, one load each, and the folded
+ * sum is swapped to network order once.
+ */
 uint32_t xf_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
-	uint64_t s = sum;
+	uint64_t s = 0; /* 32-bit words into 64 bits: no carry lost below 2^32 words */
+	uint32_t w32;
+	uint16_t w16;
 
-	/* 32-bit words into a 64-bit accumulator: no carry lost, folded once at the end */
-	while (len >= 4) {
-		s += (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-		p += 4;
-		len -= 4;
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(&w32, p, 4);
+		s += w32;
 	}
 	if (len >= 2) {
-		s += (uint32_t)rd16(p) << 16;
+		memcpy(&w16, p, 2);
+		s += w16;
 		p += 2;
 		len -= 2;
 	}
-	if (len)
-		s += (uint32_t)p[0] << 8;
+	if (len) {
+		const uint8_t last[2] = { p[0], 0 }; /* padded as the high byte of a word */
+
+		memcpy(&w16, last, 2);
+		s += w16;
+	}
 	s = (s & 0xffffffffu) + (s >> 32);
 	s = (s & 0xffffffffu) + (s >> 32);
-	return (uint32_t)((s & 0xffff) + (s >> 16));
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return sum + ntohs((uint16_t)s);
 }
 
 uint16_t xf_csum_fold(uint32_t sum)

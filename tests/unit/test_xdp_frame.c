@@ -221,6 +221,17 @@ static void test_csum_matches_reference(void **state)
 		buf[i] = (uint8_t)(0xff - i * 13);
 	for (size_t n = 0; n <= sizeof(buf); n++)
 		assert_int_equal(xf_csum_fold(xf_csum_add(0, buf, n)), ref_sum(buf, n, 0));
+	/* unaligned starts, all-ones words (the carries), and sums chained at even cuts */
+	memset(buf + 100, 0xff, 100);
+	for (size_t off = 1; off < 4; off++) {
+		for (size_t n = 0; n + off <= sizeof(buf); n++) {
+			uint32_t head = xf_csum_add(0x1fffe, buf + off, n & ~(size_t)7);
+
+			assert_int_equal(
+			    xf_csum_fold(xf_csum_add(head, buf + off + (n & ~(size_t)7), n & 7)),
+			    ref_sum(buf + off, n, 0x1fffe));
+		}
+	}
 }
 
 static void rewrite_one(bool v6, bool vlan, size_t plen)
