@@ -54,6 +54,11 @@ static int op_link(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
 	return dpdk_flow_link(dpdk_of(dp), in, out);
 }
 
+static int op_link_rtcp(struct dataplane *dp, dp_flow_t in, dp_flow_t out)
+{
+	return dpdk_flow_link_rtcp(dpdk_of(dp), in, out);
+}
+
 static int op_del(struct dataplane *dp, dp_flow_t f)
 {
 	return dpdk_flow_del(dpdk_of(dp), f);
@@ -71,6 +76,7 @@ static const struct dataplane_ops dpdk_ops = {
 	.flow_add = op_add,
 	.flow_update = op_update,
 	.flow_link = op_link,
+	.flow_link_rtcp = op_link_rtcp,
 	.flow_del = op_del,
 	.flow_stats = op_stats,
 	.free = op_free,

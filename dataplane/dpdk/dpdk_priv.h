@@ -61,9 +61,18 @@ struct dpdk_ice {
 	char pwd[DP_ICE_PWD_MAX];
 };
 
+/*
+ * A flow's cfg_gen is its settings generation (cfg->gen, below DPDK_CFG_DEMUX) plus
+ * DPDK_CFG_DEMUX while it has an RTCP link (dpdk_flow_link_rtcp()). The worker's seen_gen never
+ * has that bit, so the fast lane's settings check declines every packet of such a flow: only the
+ * full way (fwd.c) demultiplexes RTCP, and the fast lane needs no test of its own for it.
+ */
+#define DPDK_CFG_DEMUX	  (1u << 31)
+#define DPDK_CFG_GEN_MASK (DPDK_CFG_DEMUX - 1)
+
 /** Settings of a flow as signalled; immutable once published. Read first: gen, then latch. */
 struct dpdk_flow_cfg {
-	uint32_t gen; /**< bumped per update; the worker restarts the latch on a change */
+	uint32_t gen; /**< bumped per update (below DPDK_CFG_DEMUX); restarts the latch */
 	bool is_rtcp;
 	/** latch.expected in compact form when media can be sent there, else family 0 */
 	struct latch_addr dest;
@@ -137,7 +146,7 @@ static inline uint64_t dpdk_key4(uint32_t addr_be, uint16_t port_be)
 struct dpdk_flow {
 	/* line 0; control thread: id, cfg_gen, out, owner, iface; worker: the rest */
 	_Atomic uint32_t id;	  /**< dp_flow_t while in use, 0 when free or deleted */
-	_Atomic uint32_t cfg_gen; /**< cfg->gen, stored after cfg: the check costs no cfg miss */
+	_Atomic uint32_t cfg_gen; /**< cfg->gen (| DPDK_CFG_DEMUX), stored after cfg: no cfg miss */
 	uint32_t seen_gen;
 	_Atomic uint32_t out;
 	uint16_t owner; /**< the worker that forwards it: group % workers */
@@ -179,6 +188,9 @@ struct dpdk_flow_cold {
 	struct dpdk_flow_key key;
 	struct dpdk_flow_ctr_rare rare;
 	struct dpdk_flow_cfg *_Atomic cfg;
+	/** RTCP multiplexed on this flow leaves through this flow id instead of out (RFC 5761
+	 * demux, dp_flow_link_rtcp()); 0: with the RTP. Control thread writes, owner reads. */
+	_Atomic uint32_t rtcp_out;
 	uint32_t group;
 	uint8_t gen; /**< slot generation, part of id */
 };
@@ -351,6 +363,7 @@ void dpdk_flows_fini(struct dp_dpdk *d);
 int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *out);
 int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t f, const struct dp_flow_params *p);
 int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out);
+int dpdk_flow_link_rtcp(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out);
 int dpdk_flow_del(struct dp_dpdk *d, dp_flow_t f);
 int dpdk_flow_stats(struct dp_dpdk *d, dp_flow_t f, struct dp_flow_stats *out);
 int dpdk_key_from_sa(struct dpdk_flow_key *k, const struct sa *sa);

@@ -245,6 +245,7 @@ static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_fl
 	f->tx.neigh_gen = 0;
 	f->is_rtcp = c->is_rtcp;
 	atomic_store_explicit(&f->out, 0, memory_order_relaxed);
+	atomic_store_explicit(&fc->rtcp_out, 0, memory_order_relaxed);
 	atomic_store_explicit(&fc->cfg, c, memory_order_relaxed);
 	atomic_store_explicit(&f->cfg_gen, c->gen, memory_order_relaxed);
 	atomic_store_explicit(&f->tx_cfg_gen, c->gen, memory_order_relaxed);
@@ -287,6 +288,13 @@ int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *
 	return 0;
 }
 
+/* What cfg_gen says for settings generation @p gen of the flow whose cold part is @p fc. */
+static uint32_t cfg_gen_word(const struct dpdk_flow_cold *fc, uint32_t gen)
+{
+	return gen |
+	       (atomic_load_explicit(&fc->rtcp_out, memory_order_relaxed) ? DPDK_CFG_DEMUX : 0);
+}
+
 int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t id, const struct dp_flow_params *p)
 {
 	struct dpdk_flow *f = dpdk_flow_get(d, id);
@@ -300,27 +308,59 @@ int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t id, const struct dp_flow_param
 	if (dpdk_key_from_sa(&k, &p->local) != 0 || memcmp(&k, &fc->key, DPDK_FLOW_KEY_LEN) != 0)
 		return -EINVAL;
 	old = atomic_load_explicit(&fc->cfg, memory_order_relaxed);
-	c = cfg_new(p, old->gen + 1);
+	c = cfg_new(p, (old->gen + 1) & DPDK_CFG_GEN_MASK);
 	if (!c)
 		return -ENOMEM;
 	atomic_store_explicit(&fc->cfg, c, memory_order_release);
-	atomic_store_explicit(&f->cfg_gen, c->gen, memory_order_release);
+	atomic_store_explicit(&f->cfg_gen, cfg_gen_word(fc, c->gen), memory_order_release);
 	atomic_store_explicit(&f->tx_cfg_gen, c->gen, memory_order_release);
 	defer(d, &(struct dq_elem){ .cfg = old, .slot = UINT32_MAX });
 	return 0;
 }
 
-int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out)
+/* *@p f: flow @p in, when it and @p out (0: none) exist and may be linked. */
+static int link_check(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out, struct dpdk_flow **f)
 {
-	struct dpdk_flow *f = dpdk_flow_get(d, in);
 	struct dpdk_flow *o = out ? dpdk_flow_get(d, out) : NULL;
 
-	if (!f || (out && !o))
+	*f = dpdk_flow_get(d, in);
+	if (!*f || (out && !o))
 		return -ENOENT;
 	/* the worker of @p in writes @p out's latch: a pair must share its group (and worker) */
-	if (o && dpdk_flow_cold(d, o)->group != dpdk_flow_cold(d, f)->group)
+	if (o && dpdk_flow_cold(d, o)->group != dpdk_flow_cold(d, *f)->group)
 		return -EXDEV;
+	return 0;
+}
+
+int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out)
+{
+	struct dpdk_flow *f;
+	int err = link_check(d, in, out, &f);
+
+	if (err)
+		return err;
 	atomic_store_explicit(&f->out, out, memory_order_release);
+	return 0;
+}
+
+/*
+ * The RTCP link goes in the cold part, and DPDK_CFG_DEMUX in cfg_gen while it is set: the fast
+ * lane then declines the flow's packets and the full way picks the link. rtcp_out is stored
+ * first, so a worker that sees the bit sees the link. In flight, a packet may still take the way
+ * it had before: as with the sockets backend, whose links reach the worker by message.
+ */
+int dpdk_flow_link_rtcp(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out)
+{
+	struct dpdk_flow *f;
+	int err = link_check(d, in, out, &f);
+
+	if (err)
+		return err;
+	struct dpdk_flow_cold *fc = dpdk_flow_cold(d, f);
+	uint32_t gen = atomic_load_explicit(&fc->cfg, memory_order_relaxed)->gen;
+
+	atomic_store_explicit(&fc->rtcp_out, out, memory_order_release);
+	atomic_store_explicit(&f->cfg_gen, cfg_gen_word(fc, gen), memory_order_release);
 	return 0;
 }
 

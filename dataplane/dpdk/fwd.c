@@ -2,10 +2,12 @@
 /*
  * Relay forwarding of one UDP packet that hit flow @p f: latch check, then the packet leaves
  * from the linked flow's relay address:port to that flow's destination (latched, else
- * signalled). Checksums are patched incrementally (RFC 1624) or left to the NIC when the egress
- * port offers checksum offload. Both flows of a link use the same family: a packet between
- * IPv4 and IPv6 would change header sizes and is counted as no_dest for now.
+ * signalled); RTCP muxed on @p f from its RTCP link's, when it has one (RFC 5761 demux).
+ * Checksums are patched incrementally (RFC 1624) or left to the NIC when the egress port offers
+ * checksum offload. Both flows of a link use the same family: a packet between IPv4 and IPv6
+ * would change header sizes and is counted as no_dest for now.
  */
+#include "dataplane/rtcp_mux.h"
 #include "dataplane/stun.h"
 #include "fwd_fast.h"
 
@@ -34,11 +36,14 @@ static inline void latch_write_end(struct dpdk_flow *f, const struct latch *l)
 
 /*
  * New signalling for the flow: restart the latch window from when it arrived. cfg_gen is
- * stored after cfg, so a changed cfg_gen guarantees the new cfg is visible.
+ * stored after cfg, so a changed cfg_gen guarantees the new cfg is visible. Its
+ * DPDK_CFG_DEMUX bit is no new signalling.
  */
 static inline void cfg_sync(const struct dp_dpdk *d, struct dpdk_flow *f)
 {
-	if (likely(atomic_load_explicit(&f->cfg_gen, memory_order_acquire) == f->seen_gen))
+	uint32_t gen = atomic_load_explicit(&f->cfg_gen, memory_order_acquire);
+
+	if (likely((gen & DPDK_CFG_GEN_MASK) == f->seen_gen))
 		return;
 	struct dpdk_flow_cold *fc = dpdk_flow_cold(d, f);
 	const struct dpdk_flow_cfg *c = atomic_load_explicit(&fc->cfg, memory_order_acquire);
@@ -48,6 +53,24 @@ static inline void cfg_sync(const struct dp_dpdk *d, struct dpdk_flow *f)
 	latch_write_end(f, &fc->latch);
 	f->is_rtcp = c->is_rtcp;
 	dpdk_flow_seen_gen(f, c->gen);
+}
+
+/*
+ * The flow id a packet accepted on @p f leaves through: the RTCP link for RTCP muxed on @p f
+ * when it has one (RFC 5761 demux), else its link (0: none). As in the sockets backend, an RTCP
+ * link to a deleted flow is no link: the RTCP goes with the RTP again.
+ */
+static inline uint32_t flow_out(struct dp_dpdk *d, const struct dpdk_flow *f, const uint8_t *pl,
+				uint16_t plen)
+{
+	if (unlikely(atomic_load_explicit(&f->cfg_gen, memory_order_acquire) & DPDK_CFG_DEMUX)) {
+		uint32_t rtcp =
+		    atomic_load_explicit(&dpdk_flow_cold(d, f)->rtcp_out, memory_order_acquire);
+
+		if (rtcp != 0 && rtcp_mux_is_rtcp(pl, plen) && dpdk_flow_get(d, rtcp))
+			return rtcp;
+	}
+	return atomic_load_explicit(&f->out, memory_order_acquire);
 }
 
 /*
@@ -214,7 +237,7 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 		return DPDK_DROP;
 	}
 	__atomic_store_n(&f->ctr.last_ms, now_ms, __ATOMIC_RELAXED); /* accepted */
-	out = atomic_load_explicit(&f->out, memory_order_acquire);
+	out = flow_out(w->dp, f, pl, plen);
 	if (unlikely(out == 0))
 		return DPDK_DROP; /* not linked (on hold): accepted, not forwarded, no error */
 	o = dpdk_flow_get(w->dp, out);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "dataplane/rtcp_mux.h"
 #include "dataplane/stun.h"
 #include "sockets_int.h"
 
@@ -51,23 +52,12 @@ static inline bool rtp_ssrc(const uint8_t *p, size_t len, uint32_t *ssrc)
 	return true;
 }
 
-/* RTCP multiplexed on an RTP port (RFC 5761 4: payload type 64..95 in the second byte). */
-static inline bool rtcp_muxed(const uint8_t *p, size_t len)
-{
-	uint8_t pt;
-
-	if (len < 8 || (p[0] >> 6) != 2)
-		return false;
-	pt = p[1] & 0x7f;
-	return pt >= 64 && pt <= 95;
-}
-
 /* The flow a packet accepted on @p f leaves through: its RTCP link for muxed RTCP, if any. */
 static inline struct sk_flow *flow_out(const struct sk_flow *f, const uint8_t *buf, size_t len)
 {
 	struct sk_flow *rtcp = f->link[SK_LINK_RTCP].to;
 
-	if (rtcp && rtcp_muxed(buf, len))
+	if (rtcp && rtcp_mux_is_rtcp(buf, len))
 		return rtcp;
 	return f->link[SK_LINK_MEDIA].to;
 }

@@ -1,5 +1,5 @@
-"""relay_fork.py NG_PORT TCP_PORT: forked calls against a relay on 127.0.0.1 (RTP from
-loopback sockets whose ports the SDPs carry).
+"""relay_fork.py NG_PORT TCP_PORT: forked calls against a relay (RTP from sockets whose
+addresses the SDPs carry; addresses: relay_util.py).
 
   branches  the offer sent per branch (via-branch, as Kamailio forking before the relay): each
             fork gets its own port, the caller one; both forks' early media (after their 183)
@@ -19,7 +19,7 @@ import relay_util as ru  # noqa: E402
 from relay_util import check, drain, got, port_of, rtp, sdp, udp  # noqa: E402
 
 NG = int(sys.argv[1])
-RF = ["IP4", "127.0.0.1"]
+RF = ru.RF
 
 
 def send(u, port, ssrc):

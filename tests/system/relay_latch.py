@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""relay_latch.py NG_PORT: latching scenarios against a relay on 127.0.0.1 whose latch window
-is 1 s (RTP from loopback sockets; the SDP addresses are private, so only latching delivers).
+"""relay_latch.py NG_PORT: latching scenarios against a relay whose latch window is 1 s (RTP
+from the endpoints' sockets; the SDP addresses are private, so only latching delivers;
+addresses: relay_util.py).
 
   ring     the callee answers 2 s after the offer (longer than the window): media both ways
   reinvite the caller re-offers with a new SDP port and sends from a new socket (new NAT
@@ -12,78 +13,24 @@ is 1 s (RTP from loopback sockets; the SDP addresses are private, so only latchi
 Prints "ok: ..." / "FAIL: ..." per check; exit 0 when all pass, 1 otherwise.
 """
 import os
-import random
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ng_tool import benc, bdec  # noqa: E402
+import relay_util as ru  # noqa: E402
+from relay_util import check, drain, got, port_of, rtp, sdp_at, udp  # noqa: E402
 
-NG = ("127.0.0.1", int(sys.argv[1]))
-RF = ["IP4", "127.0.0.1"]
-failures = 0
+NG = int(sys.argv[1])
+RF = ru.RF
 
 
 def ng(d):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(2)
-    cookie = b"c%d " % random.randrange(1 << 30)
-    s.sendto(cookie + benc(d), NG)
-    r = s.recv(65536)
-    s.close()
-    return bdec(r[r.index(b" ") + 1:])[0]
-
-
-def sdp(ip, port):
-    return ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
-            "m=audio %d RTP/AVP 0\r\n" % (ip, ip, port))
-
-
-def port_of(s):
-    for line in s.decode().split("\r\n"):
-        if line.startswith("m="):
-            return int(line.split()[1])
-    return 0
-
-
-def rtp(ssrc, seq):
-    return bytes([0x80, 0, seq >> 8, seq & 255, 0, 0, 0, 0]) + ssrc.to_bytes(4, "big") + b"x" * 160
-
-
-def udp():
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", 0))
-    u.settimeout(0.5)
-    return u
-
-
-def got(u):
-    try:
-        u.recvfrom(4096)
-        return True
-    except socket.timeout:
-        return False
-
-
-def drain(u):
-    u.settimeout(0.05)
-    while got(u):
-        pass
-    u.settimeout(0.5)
+    return ru.ng(NG, d)
 
 
 def send(u, port, ssrc, n=3):
     for i in range(n):
-        u.sendto(rtp(ssrc, i), ("127.0.0.1", port))
-        time.sleep(0.02)
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
+        ru.send(u, port, rtp(ssrc, i), n=1)
 
 
 def call(cid, a_sdp, b_sock, delay=0.0, rf=True):
@@ -91,13 +38,14 @@ def call(cid, a_sdp, b_sock, delay=0.0, rf=True):
     o = ng(dict(command="offer", **{"call-id": cid, "from-tag": "ta", "sdp": a_sdp}, **extra))
     time.sleep(delay)
     a = ng(dict(command="answer", **{"call-id": cid, "from-tag": "ta", "to-tag": "tb",
-                                     "sdp": sdp("127.0.0.1", b_sock.getsockname()[1])}, **extra))
-    return port_of(o[b"sdp"]), port_of(a[b"sdp"])
+                                     "sdp": sdp_at(ru.PEER_IP, b_sock.getsockname()[1])},
+                **extra))
+    return port_of(o), port_of(a)
 
 
 def ring():
     A, B = udp(), udp()
-    bport, aport = call("latch-ring", sdp("192.168.1.10", 5000), B, delay=2.0)
+    bport, aport = call("latch-ring", sdp_at("192.168.1.10", 5000), B, delay=2.0)
     send(A, aport, 0xAAAA)
     check(got(B), "ring > window: callee gets the caller's media")
     send(B, bport, 0xBBBB)
@@ -106,15 +54,15 @@ def ring():
 
 def reinvite():
     A, A2, B = udp(), udp(), udp()
-    bport, aport = call("latch-reinvite", sdp("192.168.1.10", 5000), B)
+    bport, aport = call("latch-reinvite", sdp_at("192.168.1.10", 5000), B)
     send(A, aport, 0xAAAA)
     send(B, bport, 0xBBBB)
     drain(A)
     drain(B)
     ng({"command": "offer", "call-id": "latch-reinvite", "from-tag": "ta", "to-tag": "tb",
-        "sdp": sdp("192.168.1.10", 5002), "received-from": RF})
+        "sdp": sdp_at("192.168.1.10", 5002), "received-from": RF})
     ng({"command": "answer", "call-id": "latch-reinvite", "from-tag": "ta", "to-tag": "tb",
-        "sdp": sdp("127.0.0.1", B.getsockname()[1]), "received-from": RF})
+        "sdp": sdp_at(ru.PEER_IP, B.getsockname()[1]), "received-from": RF})
     send(A2, aport, 0xCCCC)
     drain(B)
     send(B, bport, 0xBBBB)
@@ -124,12 +72,12 @@ def reinvite():
 def bleed():
     A, B, X = udp(), udp(), udp()
     o = ng({"command": "offer", "call-id": "latch-bleed", "from-tag": "ta",
-            "sdp": sdp("192.168.1.10", 5000)})
-    bport = port_of(o[b"sdp"])
+            "sdp": sdp_at("192.168.1.10", 5000)})
+    bport = port_of(o)
     send(X, bport, 0x666)
     a = ng({"command": "answer", "call-id": "latch-bleed", "from-tag": "ta", "to-tag": "tb",
-            "sdp": sdp("192.168.2.20", 6000)})
-    aport = port_of(a[b"sdp"])
+            "sdp": sdp_at("192.168.2.20", 6000)})
+    aport = port_of(a)
     send(B, bport, 0xBBBB)
     send(A, aport, 0xAAAA)
     check(not got(X), "no received-from: the sprayer gets nothing")
@@ -138,9 +86,9 @@ def bleed():
 
 def tags():
     B = udp()
-    call("latch-tags", sdp("192.168.1.10", 5000), B)
+    call("latch-tags", sdp_at("192.168.1.10", 5000), B)
     x = ng({"command": "answer", "call-id": "latch-tags", "from-tag": "zz", "to-tag": "tb",
-            "sdp": sdp("127.0.0.1", 7000)})
+            "sdp": sdp_at(ru.PEER_IP, 7000)})
     check(x.get(b"result") == b"error", "answer with an unknown from-tag: error")
     q = ng({"command": "query", "call-id": "latch-tags"})
     check(sorted(q.get(b"tags", {}).keys()) == [b"ta", b"tb"], "tags unchanged")
@@ -148,4 +96,4 @@ def tags():
 
 for t in (ring, reinvite, bleed, tags):
     t()
-sys.exit(1 if failures else 0)
+sys.exit(1 if ru.failures else 0)

@@ -10,7 +10,8 @@
 #   relay_pick                        checks RELAY and the binary; "SKIP: ..." + exit 77 if missing
 #   relay_argv DIR ACCESS CORE NG_ADDR NG_PORT PMIN PMAX
 #                                     sets RELAY_ARGV (the command line; ours: writes DIR/rtpengine.conf)
-#   ng ADDR:PORT JSON                 one ng request (tests/system/ng_tool.py), reply as JSON
+#   ng ADDR:PORT JSON                 one ng request (tests/system/ng_tool.py), reply as JSON;
+#                                     from network namespace $RELAY_NG_NETNS when set
 #   ng_field JSON-REPLY KEY           one top-level string/number field of a reply
 #   ng_wait_pong ADDR:PORT SECONDS    polls ping until pong
 #   sdp_media_port SDP / sdp_conn_ip SDP   first m=audio port / c= address of an SDP
@@ -78,7 +79,11 @@ relay_argv()
 
 ng()
 {
-	python3 "$NG_TOOL" "$@"
+	if [[ -n ${RELAY_NG_NETNS:-} ]]; then
+		ip netns exec "$RELAY_NG_NETNS" python3 "$NG_TOOL" "$@"
+	else
+		python3 "$NG_TOOL" "$@"
+	fi
 }
 
 # ng_field REPLY KEY: a top-level field of a JSON reply ("" when absent).

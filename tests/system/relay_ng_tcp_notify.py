@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """relay_ng_tcp_notify.py NG_PORT TCP_PORT: teardown notifications over ng TCP, against a relay
-on 127.0.0.1 whose offer timeout is 1 s.
+(addresses: relay_util.py) whose offer timeout is 1 s.
 
   an offer with the flag teardown-notify over a TCP connection, never answered: the relay
   sends "<cookie> d7:command8:teardown...e" on that connection (reason offer-timeout); the
@@ -46,7 +46,7 @@ def read_frame(s, buf, timeout):
 
 
 def main():
-    s = socket.create_connection(("127.0.0.1", TCP), timeout=2)
+    s = socket.create_connection((ru.NG_HOST, TCP), timeout=2)
     A = udp()
     s.sendall(b"o1 " + benc({"command": "offer", "call-id": "tcp-td", "from-tag": "ta",
                              "flags": ["teardown-notify"], "sdp": sdp(A)}))

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""relay_rtcp_mux.py NG_PORT TCP_PORT: RTCP multiplexed on one side only, against a relay on
-127.0.0.1. The caller A multiplexes RTCP on its RTP port (a=rtcp-mux) and the offer says
-`rtcp-mux: demux`: the callee B is offered no mux and sends RTCP on its own port (RTP + 1).
+"""relay_rtcp_mux.py NG_PORT TCP_PORT: RTCP multiplexed on one side only, against a relay
+(addresses: relay_util.py). The caller A multiplexes RTCP on its RTP port (a=rtcp-mux) and the
+offer says `rtcp-mux: demux`: the callee B is offered no mux and sends RTCP on its own port
+(RTP + 1).
 
   the answer to A keeps a=rtcp-mux; A's RTP reaches B's RTP port, A's RTCP B's RTCP port (not
   its RTP port); B's RTCP and RTP both reach A's one port, from A's relay port
@@ -18,7 +19,7 @@ import relay_util as ru  # noqa: E402
 from relay_util import check, drain, port_of, recv, rtcp, rtp, sdp, udp  # noqa: E402
 
 NG = int(sys.argv[1])
-RF = ["IP4", "127.0.0.1"]
+RF = ru.RF
 
 
 def port_pair():

@@ -1,5 +1,11 @@
 """relay_util.py: what the relay scenarios (relay_*.py, run by test_relay_scenario.sh) share:
-ng over UDP, loopback endpoints, RTP/RTCP packets, and the ok/FAIL report."""
+ng over UDP, the endpoints' sockets, RTP/RTCP packets, and the ok/FAIL report.
+
+Addresses come from the environment, all 127.0.0.1 by default (the relay on loopback):
+RELAY_NG_HOST the relay's ng address, RELAY_MEDIA_IP its media (interface) address,
+RELAY_PEER_IP the address every endpoint of the scenario binds and puts in its SDP (the relay
+on DPDK: test_relay_scenario.sh with BACKEND=dpdk, the endpoints in a namespace of their own)."""
+import os
 import random
 import socket
 import time
@@ -7,14 +13,18 @@ import time
 from ng_tool import benc, bdec
 
 failures = 0
+NG_HOST = os.environ.get("RELAY_NG_HOST", "127.0.0.1")
+RELAY_IP = os.environ.get("RELAY_MEDIA_IP", "127.0.0.1")
+PEER_IP = os.environ.get("RELAY_PEER_IP", "127.0.0.1")
+RF = ["IP4", PEER_IP]  # received-from: where the signalling came from
 
 
 def ng(port, d):
-    """One ng command over UDP to 127.0.0.1:port; the reply dict (bytes keys)."""
+    """One ng command over UDP to NG_HOST:port; the reply dict (bytes keys)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(2)
     cookie = b"c%d " % random.randrange(1 << 30)
-    s.sendto(cookie + benc(d), ("127.0.0.1", port))
+    s.sendto(cookie + benc(d), (NG_HOST, port))
     r = s.recv(65536)
     s.close()
     return bdec(r[r.index(b" ") + 1:])[0]
@@ -22,16 +32,20 @@ def ng(port, d):
 
 def udp(port=0):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", port))
+    u.bind((PEER_IP, port))
     u.settimeout(0.5)
     return u
 
 
+def sdp_at(ip, port, extra=""):
+    """An audio SDP on @ip and @port, plus @extra attribute lines."""
+    return ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+            "m=audio %d RTP/AVP 0\r\na=sendrecv\r\n%s" % (ip, ip, port, extra))
+
+
 def sdp(sock, extra=""):
-    """An audio SDP on 127.0.0.1 and @sock's port, plus @extra attribute lines."""
-    port = sock.getsockname()[1]
-    return ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-            "m=audio %d RTP/AVP 0\r\na=sendrecv\r\n%s" % (port, extra))
+    """An audio SDP on @sock's address and port, plus @extra attribute lines."""
+    return sdp_at(PEER_IP, sock.getsockname()[1], extra)
 
 
 def port_of(reply):
@@ -71,7 +85,7 @@ def drain(u):
 
 def send(u, port, pkt, n=3):
     for _ in range(n):
-        u.sendto(pkt, ("127.0.0.1", port))
+        u.sendto(pkt, (RELAY_IP, port))
         time.sleep(0.02)
 
 

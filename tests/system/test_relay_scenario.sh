@@ -1,15 +1,28 @@
 #!/bin/bash
 # test_relay_scenario.sh SCRIPT [CONF]: runs the scenario tests/system/SCRIPT (python3) against
-# our relay on 127.0.0.1 (both interfaces), ng on UDP and TCP; CONF (libconfig text) is added
-# to the relay's file. SCRIPT gets the UDP and the TCP ng port and prints "ok: ..." /
-# "FAIL: ..." per check. Exit: the script's (0 pass, 1 fail), 77 skip (python3 missing).
+# our relay, ng on UDP and TCP; CONF (libconfig text) is added to the relay's file. SCRIPT gets
+# the UDP and the TCP ng port and prints "ok: ..." / "FAIL: ..." per check.
+#   BACKEND=sockets (default)  the relay on 127.0.0.1 (both interfaces), the endpoints too
+#   BACKEND=dpdk               the relay on the DPDK backend in a namespace, the endpoints in
+#                              another, linked by a veth (relay_dpdk_ns.sh); addresses reach
+#                              SCRIPT as RELAY_NG_HOST, RELAY_MEDIA_IP, RELAY_PEER_IP
+#                              (relay_util.py)
+# Exit: the script's (0 pass, 1 fail), 77 skip (python3 missing; dpdk: not root, no DPDK).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 script=${1:?usage: test_relay_scenario.sh SCRIPT [CONF]}
 # shellcheck source=relay_lib.sh
 . "$here/relay_lib.sh"
+# shellcheck source=relay_dpdk_ns.sh
+. "$here/relay_dpdk_ns.sh"
 RELAY=ours
 relay_pick
+BACKEND=${BACKEND:-sockets}
+case $BACKEND in
+sockets) ;;
+dpdk) dpdk_ns_require ;;
+*) echo "FAIL: BACKEND must be sockets or dpdk, not $BACKEND"; exit 1 ;;
+esac
 
 tmp=$(mktemp -d)
 relay_pid=""
@@ -18,9 +31,11 @@ cleanup()
 {
 	if [[ -n $relay_pid ]]; then
 		kill -TERM "$relay_pid" 2>/dev/null
-		for _ in $(seq 30); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
+		for _ in $(seq 50); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$relay_pid" 2>/dev/null
+		wait "$relay_pid" 2>/dev/null
 	fi
+	dpdk_ns_down
 	[[ $rc -eq 0 ]] && rm -rf "$tmp" || echo "logs kept in $tmp"
 }
 trap cleanup EXIT
@@ -30,10 +45,34 @@ RELAY_NG_TCP_PORT=$((ng_port + 1))
 pmin=$((20000 + ($$ % 50) * 200))
 pmax=$((pmin + 99))
 RELAY_OURS_EXTRA_CONF=${2:-}
-relay_argv "$tmp" 127.0.0.1 127.0.0.1 127.0.0.1 "$ng_port" "$pmin" "$pmax"
-"${RELAY_ARGV[@]}" >"$tmp/relay.log" 2>&1 &
+relay_ip=127.0.0.1 peer_ip=127.0.0.1 ng_ip=127.0.0.1
+in_relay=() in_client=()
+if [[ $BACKEND == dpdk ]]; then
+	dpdk_ns_up || { echo "FAIL: namespaces for the DPDK relay"; exit 1; }
+	relay_ip=$DPDK_NS_RELAY_IP peer_ip=$DPDK_NS_PEER_IP ng_ip=$DPDK_NS_NG_IP
+	in_relay=(ip netns exec "$DPDK_NS_RELAY") in_client=(ip netns exec "$DPDK_NS_CLIENT")
+	# shellcheck disable=SC2034 # read by ng (relay_lib.sh)
+	RELAY_NG_NETNS=$DPDK_NS_CLIENT
+	RELAY_OURS_EXTRA_CONF+=$'\n'$(dpdk_ns_conf)
+fi
+relay_argv "$tmp" "$relay_ip" "$relay_ip" "$ng_ip" "$ng_port" "$pmin" "$pmax"
+"${in_relay[@]}" "${RELAY_ARGV[@]}" >"$tmp/relay.log" 2>&1 &
 relay_pid=$!
-ng_wait_pong "127.0.0.1:$ng_port" 5 || { echo "FAIL: relay does not answer ping"; tail -20 "$tmp/relay.log"; exit 1; }
-timeout 60 python3 "$here/$script" "$ng_port" "$RELAY_NG_TCP_PORT"
+ng_wait_pong "$ng_ip:$ng_port" 20 ||
+	{ echo "FAIL: relay does not answer ping"; tail -20 "$tmp/relay.log"; exit 1; }
+"${in_client[@]}" env RELAY_NG_HOST="$ng_ip" RELAY_MEDIA_IP="$relay_ip" RELAY_PEER_IP="$peer_ip" \
+	timeout 60 python3 "$here/$script" "$ng_port" "$RELAY_NG_TCP_PORT"
 rc=$?
+# the relay must stop cleanly (SIGTERM; ASan stops it with an error on any fault or leak)
+kill -TERM "$relay_pid" 2>/dev/null
+for _ in $(seq 100); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$relay_pid" 2>/dev/null && kill -KILL "$relay_pid"
+wait "$relay_pid"
+relay_rc=$?
+relay_pid=""
+if [[ $relay_rc -ne 0 ]]; then
+	echo "FAIL: the relay exited with status $relay_rc"
+	tail -20 "$tmp/relay.log"
+	rc=1
+fi
 exit $rc

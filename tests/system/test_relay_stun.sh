@@ -1,16 +1,33 @@
 #!/bin/bash
-# The relay's STUN port (stun.listen) on loopback: a binding request gets a success response
-# with XOR-MAPPED-ADDRESS equal to the sender's address and port (RFC 8489), from the STUN
-# port itself; a request with a comprehension-required attribute the relay does not know gets
-# 420; RTP-looking datagrams get nothing back; the control socket counts what was answered.
+# The relay's STUN port (stun.listen): a binding request gets a success response with
+# XOR-MAPPED-ADDRESS equal to the sender's address and port (RFC 8489), from the STUN port
+# itself; a request with a comprehension-required attribute the relay does not know gets 420;
+# RTP-looking datagrams get nothing back; the control socket counts what was answered.
 # A wildcard STUN address is refused at start-up with file:line.
-# Exit 0 pass, 1 fail, 77 skip (python3 missing).
+#   BACKEND=sockets (default)  the relay and the asker on 127.0.0.1
+#   BACKEND=dpdk               the relay on the DPDK backend in a namespace, the asker in
+#                              another (relay_dpdk_ns.sh): DPDK answers
+# Exit 0 pass, 1 fail, 77 skip (python3 missing; dpdk: not root, no DPDK).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${BUILD_DIR:?}"
 command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
 RELAY_BIN=$BUILD_DIR/rtpengine/rtpengine
 CTL=$BUILD_DIR/sbc/sbcctl
+# shellcheck source=relay_dpdk_ns.sh
+. "$here/relay_dpdk_ns.sh"
+BACKEND=${BACKEND:-sockets}
+relay_ip=127.0.0.1 peer_ip=127.0.0.1 dp_conf=""
+in_relay=() in_client=()
+case $BACKEND in
+sockets) ;;
+dpdk)
+	dpdk_ns_require
+	relay_ip=$DPDK_NS_RELAY_IP peer_ip=$DPDK_NS_PEER_IP dp_conf=$(dpdk_ns_conf)
+	in_relay=(ip netns exec "$DPDK_NS_RELAY") in_client=(ip netns exec "$DPDK_NS_CLIENT")
+	;;
+*) echo "FAIL: BACKEND must be sockets or dpdk, not $BACKEND"; exit 1 ;;
+esac
 
 tmp=$(mktemp -d)
 failures=0
@@ -21,7 +38,9 @@ cleanup()
 		kill -TERM "$relay_pid" 2>/dev/null
 		for _ in $(seq 30); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$relay_pid" 2>/dev/null
+		wait "$relay_pid" 2>/dev/null
 	fi
+	dpdk_ns_down
 	[[ $failures -eq 0 ]] && rm -rf "$tmp" || echo "logs kept in $tmp"
 }
 trap cleanup EXIT
@@ -34,9 +53,10 @@ pmin=$((20000 + ($$ % 50) * 200))
 cat >"$tmp/rtpengine.conf" <<CONF
 log: { level = "info"; target = "stderr"; };
 ng: { listen = [ "127.0.0.1:$ng_port" ]; };
-interfaces = ( { name = "default"; address = "127.0.0.1"; port_min = $pmin; port_max = $((pmin + 99)); } );
-stun: { listen = [ "127.0.0.1:$stun_port" ]; };
+interfaces = ( { name = "default"; address = "$relay_ip"; port_min = $pmin; port_max = $((pmin + 99)); } );
+stun: { listen = [ "$relay_ip:$stun_port" ]; };
 control: { socket = "$tmp/rtpengine.ctl"; };
+$dp_conf
 CONF
 
 # a wildcard is refused with the file and line
@@ -53,26 +73,31 @@ else
 	fail "wildcard STUN address: unexpected message: $out"
 fi
 
-"$RELAY_BIN" -f "$tmp/rtpengine.conf" >"$tmp/relay.log" 2>&1 &
+if [[ $BACKEND == dpdk ]]; then
+	dpdk_ns_up || { fail "namespaces for the DPDK relay"; exit 1; }
+fi
+"${in_relay[@]}" "$RELAY_BIN" -f "$tmp/rtpengine.conf" >"$tmp/relay.log" 2>&1 &
 relay_pid=$!
-for _ in $(seq 50); do
-	ss -lnuH "sport = :$stun_port" | grep -q . && break
+# the STUN port is a dataplane flow: bound (sockets) or in DPDK's table once status counts it
+for _ in $(seq 200); do
+	"$CTL" -s "$tmp/rtpengine.ctl" status 2>/dev/null | grep -q "^stun: ports=1" && break
 	sleep 0.1
 done
-ss -lnuH "sport = :$stun_port" | grep -q . || { fail "STUN port $stun_port not bound"; exit 1; }
+"$CTL" -s "$tmp/rtpengine.ctl" status 2>/dev/null | grep -q "^stun: ports=1" ||
+	{ fail "STUN port $stun_port not open"; tail -20 "$tmp/relay.log"; exit 1; }
 
-if python3 - "$stun_port" <<'PY'; then pass "binding request answered with the sender's address"; else fail "binding request"; fi
+if "${in_client[@]}" python3 - "$stun_port" "$relay_ip" "$peer_ip" <<'PY'; then pass "binding request answered with the sender's address"; else fail "binding request"; fi
 import os, socket, struct, sys
-port = int(sys.argv[1])
+port, relay, me = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 MAGIC = 0x2112A442
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
+s.bind((me, 0))
 s.settimeout(2)
 def request(attrs=b""):
     tid = os.urandom(12)
-    s.sendto(struct.pack("!HHI", 0x0001, len(attrs), MAGIC) + tid + attrs, ("127.0.0.1", port))
+    s.sendto(struct.pack("!HHI", 0x0001, len(attrs), MAGIC) + tid + attrs, (relay, port))
     data, src = s.recvfrom(2048)
-    assert src == ("127.0.0.1", port), f"answer from {src}"
+    assert src == (relay, port), f"answer from {src}"
     mtype, mlen, magic = struct.unpack("!HHI", data[:8])
     assert magic == MAGIC and data[8:20] == tid, "cookie or transaction id"
     return mtype, data[20:20 + mlen]
@@ -97,7 +122,7 @@ code = attrs_of(body)[0x0009]
 assert code[2] == 4 and code[3] == 20, f"error code {code[2]}{code[3]:02d}"
 assert 0x000A in attrs_of(body), "no UNKNOWN-ATTRIBUTES"
 # an RTP packet gets nothing back
-s.sendto(b"\x80\x00\x00\x01" + b"\x00" * 168, ("127.0.0.1", port))
+s.sendto(b"\x80\x00\x00\x01" + b"\x00" * 168, (relay, port))
 s.settimeout(0.5)
 try:
     s.recvfrom(2048)
@@ -111,6 +136,19 @@ if grep -Eq "^stun: ports=1 answered=1 refused=1" <<<"$status"; then
 	pass "control socket counts: $(grep '^stun:' <<<"$status")"
 else
 	fail "status: $(grep '^stun:' <<<"$status" || echo "$status")"
+fi
+
+# the relay must stop cleanly (SIGTERM; ASan stops it with an error on any fault or leak)
+kill -TERM "$relay_pid" 2>/dev/null
+for _ in $(seq 100); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$relay_pid" 2>/dev/null && kill -KILL "$relay_pid"
+wait "$relay_pid"
+relay_rc=$?
+relay_pid=""
+if [[ $relay_rc -eq 0 ]]; then
+	pass "the relay stopped cleanly"
+else
+	fail "the relay exited with status $relay_rc"
 fi
 
 echo "$failures failure(s)"

@@ -1393,7 +1393,7 @@ static void test_rtcp_mux_one_side(void **state)
 	assert_int_equal(flow_at(b_port)->out_rtcp, 0);
 	assert_int_equal(flow_at(a_port)->out, flow_id(b_port));
 
-	/* a dataplane that cannot demultiplex (DPDK): the caller is told no mux, as before */
+	/* a dataplane that cannot demultiplex (no flow_link_rtcp): the caller is told no mux */
 	{
 		static struct dataplane_ops no_rtcp;
 
