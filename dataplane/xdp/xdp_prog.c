@@ -11,8 +11,11 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_link.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "common/log.h"
 
 /* relay_bpf.S */
 extern const unsigned char sbc_relay_bpf_start[];
@@ -24,12 +27,21 @@ void xdp_prog_init(struct xdp_prog *p)
 	p->flows_fd = -1;
 }
 
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+/* libbpf's warnings (a verifier refusal's log among them) at debug level; the callers report
+ * failures once, with their errno, at warning level. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0; /* failures are reported by our callers, once, with their errno */
+	char line[512];
+
+	if (level > LIBBPF_WARN)
+		return 0;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral" /* libbpf's own format */
+	vsnprintf(line, sizeof(line), fmt, ap);
+#pragma GCC diagnostic pop
+	line[strcspn(line, "\n")] = '\0'; /* a multi-line log: its first line (the reason) */
+	log_debug("%s", line); /* libbpf prefixes its own */
+	return 0;
 }
 
 static int obj_load(struct xdp_prog *p, struct xdp_prog_dev *d)
@@ -38,7 +50,7 @@ static int obj_load(struct xdp_prog *p, struct xdp_prog_dev *d)
 	struct bpf_map *flows;
 	int err;
 
-	libbpf_set_print(libbpf_quiet);
+	libbpf_set_print(libbpf_log);
 	d->obj = bpf_object__open_mem(sbc_relay_bpf_start,
 				      (size_t)(sbc_relay_bpf_end - sbc_relay_bpf_start), NULL);
 	if (!d->obj) {
@@ -148,15 +160,15 @@ int xdp_flow_key(struct xdp_flow_key *k, const struct sa *local)
 	}
 }
 
-int xdp_prog_flow_add(struct xdp_prog *p, const struct sa *local)
+int xdp_prog_flow_add(struct xdp_prog *p, const struct sa *local, int ifindex)
 {
 	struct xdp_flow_key k;
-	uint8_t one = 1;
+	uint32_t home = (uint32_t)ifindex;
 	int err = xdp_flow_key(&k, local);
 
 	if (err)
 		return err;
-	return bpf_map_update_elem(p->flows_fd, &k, &one, BPF_ANY) < 0 ? -errno : 0;
+	return bpf_map_update_elem(p->flows_fd, &k, &home, BPF_ANY) < 0 ? -errno : 0;
 }
 
 int xdp_prog_flow_del(struct xdp_prog *p, const struct sa *local)

@@ -48,8 +48,9 @@ int xdp_prog_attach(struct xdp_prog *p, int ifindex);
 /** Detaches and unloads every program that @p p attached. */
 void xdp_prog_detach_all(struct xdp_prog *p);
 
-/** Lets packets to @p local (address and port) reach the AF_XDP sockets. 0 or -errno. */
-int xdp_prog_flow_add(struct xdp_prog *p, const struct sa *local);
+/** Lets packets to @p local (address and port) arriving on netdev @p ifindex reach the AF_XDP
+ * sockets. 0 or -errno. */
+int xdp_prog_flow_add(struct xdp_prog *p, const struct sa *local, int ifindex);
 /** Leaves packets to @p local to the kernel again. 0 or -errno (-ENOENT: was not there). */
 int xdp_prog_flow_del(struct xdp_prog *p, const struct sa *local);
 /** Fills the map key of @p local. 0, or -EAFNOSUPPORT. */

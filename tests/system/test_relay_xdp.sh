@@ -23,6 +23,7 @@ CTL=$(dirname "$RELAY_BIN")/../sbc/sbcctl
 tmp=$(mktemp -d)
 ns=sbcxdp-$$
 pids=()
+RELAY_WRAP=()
 rc=1
 fails=0
 pass() { echo "ok - $*"; }
@@ -50,14 +51,15 @@ ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.route_localnet=1 \
 	net.ipv4.conf.lo.accept_local=1
 
 # start_relay DIR NG_PORT PMIN [ADDRESS [NG_ADDRESS]]: our relay with backend "xdp" in the
-# namespace, interfaces access and core on ADDRESS (default 127.0.0.1 and 127.0.0.2)
+# namespace, interfaces access and core on ADDRESS (default 127.0.0.1 and 127.0.0.2); run
+# through the command in the array RELAY_WRAP when set
 start_relay()
 {
 	local ngaddr=${5:-127.0.0.1}
 	mkdir -p "$1"
 	RELAY_OURS_EXTRA_CONF="dataplane: { backend = \"xdp\"; }; ${EXTRA_CONF:-}"
 	relay_argv "$1" "${4:-127.0.0.1}" "${4:-127.0.0.2}" "$ngaddr" "$2" "$3" $(($3 + 99))
-	ip netns exec "$ns" "${RELAY_ARGV[@]}" >"$1/relay.log" 2>&1 &
+	ip netns exec "$ns" "${RELAY_WRAP[@]}" "${RELAY_ARGV[@]}" >"$1/relay.log" 2>&1 &
 	pids+=($!)
 	ip netns exec "$ns" bash -c ". '$here/relay_lib.sh'; ng_wait_pong $ngaddr:$2 5" ||
 		{ echo "FAIL: relay does not answer ping"; tail -20 "$1/relay.log"; exit 1; }
@@ -110,8 +112,16 @@ if ip -n "$ns" link show lo | grep -q xdp; then
 else
 	pass "shutdown detached the XDP program"
 fi
-# IPv6: a relay on ::1 (the program attaches again after the first one detached)
+# IPv6: a relay on ::1 (the program attaches again after the first one detached), with only
+# the capabilities a service unit would give it: the verifier takes the program without
+# CAP_PERFMON or CAP_SYS_ADMIN (no pointer arithmetic between packet pointers)
+RELAY_WRAP=(setpriv --bounding-set=-all,+net_admin,+bpf,+net_raw,+ipc_lock)
 start_relay "$tmp/r6" 2227 40400 ::1
+RELAY_WRAP=()
+status=$("$CTL" -s "$tmp/r6/rtpengine.ctl" status 2>&1)
+grep -q '^dataplane: xdp' <<<"$status" &&
+	pass "IPv6 relay with CAP_NET_ADMIN, CAP_BPF, CAP_NET_RAW, CAP_IPC_LOCK only: dataplane xdp" ||
+	fail "IPv6 relay with bounded capabilities: $(grep dataplane <<<"$status"; grep -E 'xdp|libbpf' "$tmp/r6/relay.log" | tail -3)"
 ip netns exec "$ns" timeout 60 python3 "$here/relay_xdp.py" 2227 "$tmp/r6/rtpengine.ctl" "$CTL" v6 ||
 	fails=$((fails + 1))
 stop_relay "${pids[0]}"
