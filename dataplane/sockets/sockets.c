@@ -344,6 +344,7 @@ static const struct dataplane_ops sk_xdp_ops = {
 	.flow_add = sk_flow_add,
 	.flow_update = sk_flow_update,
 	.flow_link = sk_flow_link,
+	.flow_link_rtcp = sk_flow_link_rtcp,
 	.flow_del = sk_flow_del,
 	.flow_del_many = sk_flow_del_many,
 	.flow_stats = sk_flow_stats,
@@ -381,7 +382,9 @@ static void xdp_start(struct sk_dataplane *sk, struct dp_sockets_conf *c)
 	}
 	sk->xdp = NULL;
 	log_warn("dataplane engine xdp: cannot attach XDP (%s%s): running as plain \"sockets\"",
-		 strerror(-err), err == -EBUSY ? ", another XDP program is attached" : "");
+		 strerror(-err),
+		 err == -EBUSY ? ", another XDP program is attached"
+			       : "; log level debug shows libbpf's reason");
 #else
 	log_warn("dataplane engine xdp: built without libbpf/clang: running as plain \"sockets\"");
 #endif

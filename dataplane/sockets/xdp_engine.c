@@ -273,7 +273,7 @@ static void xdp_attach(struct sk_worker *w, struct sk_flow *f)
 	f->xf.ifindex = home->ifindex;
 	home->ports[sa_port(&f->local)] = f;
 	/* fails only without memory: the socket's path still forwards */
-	f->xf.mapped = xdp_prog_flow_add(&w->xdp->prog, &f->local) == 0;
+	f->xf.mapped = xdp_prog_flow_add(&w->xdp->prog, &f->local, home->ifindex) == 0;
 }
 
 static void xdp_detach(struct sk_worker *w, struct sk_flow *f)
@@ -305,12 +305,20 @@ static inline bool same_sa(const struct sa *a, const struct sa *b)
 	return false;
 }
 
-/* The next hop towards @p f's latched peer is the source MAC of that peer's frames. */
-static void remember_peer(struct sk_flow *f, const uint8_t *frame, const struct xf_info *fi,
-			  int ifindex)
+/*
+ * The next hop towards @p f's latched peer is the source MAC of that peer's media frames:
+ * called only for media the latch accepted and forwards, sent to our MAC (not a STUN request,
+ * which anyone may send from the peer's address, nor a frame the latch refused).
+ */
+static void remember_peer(struct sk_flow *f, const struct sk_xq *xq, const uint8_t *frame,
+			  const struct xf_info *fi)
 {
+	int ifindex = xq->x.ifindex;
+
 	if (!same_sa(&fi->src, &f->latch.learned))
 		return; /* not latched (unset never matches), or another allowed source */
+	if (memcmp(frame, xq->mac, XF_MAC_LEN) != 0)
+		return;
 	if (f->xf.peer_ifindex == ifindex && !memcmp(f->xf.peer_mac, frame + XF_MAC_LEN, 6) &&
 	    same_sa(&f->xf.peer, &fi->src))
 		return;
@@ -384,11 +392,10 @@ static enum xdp_fate xdp_frame(struct sk_worker *w, struct sk_xq *xq, const stru
 		memset(t, 0, sizeof(*t));
 		*cur = f;
 	}
-	if (!sk_datagram(w, f, frame + fi.payload, fi.payload_len, &fi.src, w->reply_buf, t, &s)) {
-		remember_peer(f, frame, &fi, xq->x.ifindex);
+	if (!sk_datagram(w, f, frame + fi.payload, fi.payload_len, &fi.src, w->reply_buf, t, &s))
 		return XDP_DROPPED;
-	}
-	remember_peer(f, frame, &fi, xq->x.ifindex);
+	if (!s.reply)
+		remember_peer(f, xq, frame, &fi);
 	if ((s.reply || fast_forward_ok(xq, &s)) && send_fast(xq, d->addr, frame, &fi, &s))
 		return XDP_SENT;
 	send_slow(w->xdp, &s, t);

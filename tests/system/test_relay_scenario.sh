@@ -7,7 +7,11 @@
 #                              another, linked by a veth (relay_dpdk_ns.sh); addresses reach
 #                              SCRIPT as RELAY_NG_HOST, RELAY_MEDIA_IP, RELAY_PEER_IP
 #                              (relay_util.py)
-# Exit: the script's (0 pass, 1 fail), 77 skip (python3 missing; dpdk: not root, no DPDK).
+#   BACKEND=xdp                the relay with dataplane.backend "xdp" in a namespace of its own
+#                              (the XDP program on that namespace's lo), the endpoints there too;
+#                              the relay must have run as "xdp" and taken frames through AF_XDP
+# Exit: the script's (0 pass, 1 fail), 77 skip (python3 missing; dpdk: not root, no DPDK; xdp:
+# not root, built without XDP).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 script=${1:?usage: test_relay_scenario.sh SCRIPT [CONF]}
@@ -21,8 +25,10 @@ BACKEND=${BACKEND:-sockets}
 case $BACKEND in
 sockets) ;;
 dpdk) dpdk_ns_require ;;
-*) echo "FAIL: BACKEND must be sockets or dpdk, not $BACKEND"; exit 1 ;;
+xdp) [[ $(id -u) == 0 ]] || { echo "SKIP: the xdp scenarios need root (XDP)"; exit 77; } ;;
+*) echo "FAIL: BACKEND must be sockets, dpdk or xdp, not $BACKEND"; exit 1 ;;
 esac
+xdp_ns=sbcxdps-$$
 
 tmp=$(mktemp -d)
 relay_pid=""
@@ -36,6 +42,7 @@ cleanup()
 		wait "$relay_pid" 2>/dev/null
 	fi
 	dpdk_ns_down
+	[[ $BACKEND == xdp ]] && ip netns del "$xdp_ns" 2>/dev/null
 	[[ $rc -eq 0 ]] && rm -rf "$tmp" || echo "logs kept in $tmp"
 }
 trap cleanup EXIT
@@ -54,6 +61,16 @@ if [[ $BACKEND == dpdk ]]; then
 	# shellcheck disable=SC2034 # read by ng (relay_lib.sh)
 	RELAY_NG_NETNS=$DPDK_NS_CLIENT
 	RELAY_OURS_EXTRA_CONF+=$'\n'$(dpdk_ns_conf)
+elif [[ $BACKEND == xdp ]]; then
+	ip netns add "$xdp_ns" || { echo "FAIL: network namespace for the xdp relay"; exit 1; }
+	ip -n "$xdp_ns" link set lo up
+	# frames sent by AF_XDP on lo re-enter it as received: 127/8 must not be martians there
+	ip netns exec "$xdp_ns" sysctl -qw net.ipv4.conf.all.route_localnet=1 \
+		net.ipv4.conf.lo.route_localnet=1 net.ipv4.conf.all.accept_local=1 \
+		net.ipv4.conf.lo.accept_local=1
+	in_relay=(ip netns exec "$xdp_ns") in_client=(ip netns exec "$xdp_ns")
+	RELAY_NG_NETNS=$xdp_ns
+	RELAY_OURS_EXTRA_CONF+=$'\n''dataplane: { backend = "xdp"; };'
 fi
 relay_argv "$tmp" "$relay_ip" "$relay_ip" "$ng_ip" "$ng_port" "$pmin" "$pmax"
 "${in_relay[@]}" "${RELAY_ARGV[@]}" >"$tmp/relay.log" 2>&1 &
@@ -63,6 +80,18 @@ ng_wait_pong "$ng_ip:$ng_port" 20 ||
 "${in_client[@]}" env RELAY_NG_HOST="$ng_ip" RELAY_MEDIA_IP="$relay_ip" RELAY_PEER_IP="$peer_ip" \
 	timeout 60 python3 "$here/$script" "$ng_port" "$RELAY_NG_TCP_PORT"
 rc=$?
+if [[ $BACKEND == xdp ]]; then
+	st=$("$(dirname "$RELAY_BIN")/../sbc/sbcctl" -s "$tmp/rtpengine.ctl" status 2>&1)
+	if grep -q 'built without libbpf' "$tmp/relay.log"; then
+		echo "SKIP: rtpengine built without XDP (libbpf, clang)"
+		rc=77
+	elif grep -q '^dataplane: xdp' <<<"$st" && grep -qE '^xdp: .* tx=[1-9]' <<<"$st"; then
+		echo "ok: the relay ran as xdp: $(grep '^xdp:' <<<"$st")"
+	else
+		echo "FAIL: the relay did not forward through AF_XDP: $(grep -E '^(dataplane|xdp):' <<<"$st")"
+		rc=1
+	fi
+fi
 # the relay must stop cleanly (SIGTERM; ASan stops it with an error on any fault or leak)
 kill -TERM "$relay_pid" 2>/dev/null
 for _ in $(seq 100); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
