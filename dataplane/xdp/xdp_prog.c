@@ -40,7 +40,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	vsnprintf(line, sizeof(line), fmt, ap);
 #pragma GCC diagnostic pop
 	line[strcspn(line, "\n")] = '\0'; /* a multi-line log: its first line (the reason) */
-	log_debug("%s", line); /* libbpf prefixes its own */
+	log_debug("%s", line);		  /* libbpf prefixes its own */
 	return 0;
 }
 
