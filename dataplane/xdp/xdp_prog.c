@@ -73,21 +73,26 @@ static int obj_load(struct xdp_prog *p, struct xdp_prog_dev *d)
 	return d->prog_fd >= 0 && d->xsks_fd >= 0 && p->flows_fd >= 0 ? 0 : -ENOENT;
 }
 
-/* Native first; where the driver has no XDP (lo, some veth set-ups) the generic hook. */
+/*
+ * Native first; where the driver has no XDP (lo, some veth set-ups) the generic hook. Through
+ * a BPF link, which the kernel detaches when its last descriptor closes: a relay killed or
+ * crashed leaves no program behind to refuse the next start (a netlink attach would).
+ */
 static int dev_attach(struct xdp_prog_dev *d)
 {
 	const uint32_t modes[] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE };
 	int err = -EOPNOTSUPP;
 
 	for (unsigned i = 0; i < 2; i++) {
-		uint32_t flags = XDP_FLAGS_UPDATE_IF_NOEXIST | modes[i];
+		LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = modes[i]);
+		int fd = bpf_link_create(d->prog_fd, d->ifindex, BPF_XDP, &opts);
 
-		err = bpf_xdp_attach(d->ifindex, d->prog_fd, flags, NULL);
-		if (!err) {
-			d->flags = flags;
-			d->attached = true;
+		if (fd >= 0) {
+			d->link_fd = fd;
+			d->flags = modes[i];
 			return 0;
 		}
+		err = -errno;
 		if (err == -EBUSY || err == -EEXIST || err == -EPERM)
 			return err == -EEXIST ? -EBUSY : err;
 	}
@@ -96,13 +101,9 @@ static int dev_attach(struct xdp_prog_dev *d)
 
 static void dev_release(struct xdp_prog_dev *d)
 {
-	if (d->attached) {
-		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = d->prog_fd);
-
-		/* only ours: a program someone attached since stays */
-		(void)bpf_xdp_detach(d->ifindex, d->flags & ~XDP_FLAGS_UPDATE_IF_NOEXIST, &opts);
-	}
-	d->attached = false;
+	if (d->link_fd >= 0)
+		close(d->link_fd); /* detaches ours only: the link holds exactly our program */
+	d->link_fd = -1;
 	bpf_object__close(d->obj);
 	d->obj = NULL;
 }
@@ -121,6 +122,7 @@ int xdp_prog_attach(struct xdp_prog *p, int ifindex)
 	d = &p->devs[p->ndevs];
 	memset(d, 0, sizeof(*d));
 	d->ifindex = ifindex;
+	d->link_fd = -1;
 	err = obj_load(p, d);
 	if (!err)
 		err = dev_attach(d);

@@ -27,8 +27,8 @@ struct xdp_prog_dev {
 	struct bpf_object *obj;
 	int prog_fd;
 	int xsks_fd;
-	uint32_t flags; /* XDP_FLAGS_* it was attached with */
-	bool attached;
+	uint32_t flags; /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE: how it is attached */
+	int link_fd;	/* its BPF link; -1 when not attached */
 };
 
 struct xdp_prog {

@@ -5,7 +5,8 @@
 # in the XDP map, a datagram too long for AF_XDP takes the socket path), then one over IPv6
 # (::1), then the same call over a veth pair (native XDP, endpoints in a second namespace, the
 # next hop's MAC learned from the latched peers); a second relay finding the program in place warns and runs as "sockets";
-# SIGTERM detaches the program (`ip link` shows no xdp on lo afterwards).
+# SIGTERM detaches the program (`ip link` shows no xdp on lo afterwards), and so does SIGKILL
+# (a BPF link); a relay with only CAP_NET_ADMIN, CAP_BPF, CAP_NET_RAW and CAP_IPC_LOCK attaches.
 # lo needs route_localnet and accept_local: a frame sent by AF_XDP re-enters lo as received,
 # and 127/8 sources and destinations are martians there otherwise.
 # Exit 0 pass, 1 fail, 77 skip (not root, no ip(8) or python3, built without XDP).
@@ -128,6 +129,15 @@ stop_relay "${pids[0]}"
 pids=()
 ip -n "$ns" link show lo | grep -q xdp && fail "IPv6 relay: XDP program still attached" ||
 	pass "IPv6 relay: shutdown detached the XDP program"
+# a relay killed (no shutdown of its own) leaves no program: the BPF link goes with it
+start_relay "$tmp/rk" 2231 40800
+ip -n "$ns" link show lo | grep -q 'prog/xdp' || fail "killed relay: no XDP program while it ran"
+kill -KILL "${pids[0]}"
+wait "${pids[0]}" 2>/dev/null
+pids=()
+for _ in $(seq 30); do ip -n "$ns" link show lo | grep -q xdp || break; sleep 0.1; done
+ip -n "$ns" link show lo | grep -q xdp && fail "SIGKILL left the XDP program on lo" ||
+	pass "SIGKILL: the XDP program went with the relay"
 # veth: native XDP, real MACs. The endpoints live in a second namespace behind a veth pair;
 # the relay learns the next hop (their MAC) from the latched peer's frames.
 nsc=sbcxdpc-$$
