@@ -531,8 +531,10 @@ void sk_xdp_run(struct sk_worker *w)
 		sk_epoll_events(w, ev, n);
 		for (unsigned i = 0; i < nready; i++)
 			got += xdp_readable(w, ready[i]);
-		for (unsigned i = 0; i < x->nxq; i++)
+		for (unsigned i = 0; i < x->nxq; i++) {
 			x->xq[i].in_flight -= xsk_recycle(&x->xq[i].x);
+			xsk_wake(&x->xq[i].x);
+		}
 		sk_worker_ack_deleted(w);
 	}
 	sk_worker_ack_deleted(w);

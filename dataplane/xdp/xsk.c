@@ -255,7 +255,17 @@ void xsk_tx_kick(struct xsk *x)
 		if (load_acquire(x->tx.consumer) == *x->tx.producer)
 			break; /* the kernel took everything */
 	}
-	x->tx_queued = 0;
+	/* what the kernel has not taken (a busy device queue) waits for xsk_wake() */
+	x->tx_queued = *x->tx.producer - load_acquire(x->tx.consumer);
+}
+
+void xsk_wake(struct xsk *x)
+{
+	if (x->tx_queued)
+		xsk_tx_kick(x);
+	/* zero-copy: a driver that found FILL empty waits for a wake-up before it takes more */
+	if (x->zerocopy && (load_acquire(x->fill.flags) & XDP_RING_NEED_WAKEUP))
+		(void)recvfrom(x->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 }
 
 int xsk_kernel_stats(const struct xsk *x, struct xdp_statistics *st)

@@ -59,6 +59,9 @@ void xsk_fill_put(struct xsk *x, uint64_t addr);
 bool xsk_tx_put(struct xsk *x, uint64_t addr, uint32_t len);
 /** Makes the kernel send what TX holds (copy mode sends at most 32 frames a call: loops). */
 void xsk_tx_kick(struct xsk *x);
+/** After a wake-up's frames: kicks TX again for frames a busy device left on the ring, and
+ * wakes a zero-copy driver that asked for it (FILL ring's need_wakeup). */
+void xsk_wake(struct xsk *x);
 /** The kernel's counters of this socket (XDP_STATISTICS). Any thread. @return 0 or -errno. */
 int xsk_kernel_stats(const struct xsk *x, struct xdp_statistics *st);
 /** Moves completed TX frames back to FILL. @return how many. */
