@@ -48,7 +48,7 @@
 #define POOL_SIZE	  4095
 #define RING_PKTS	  2048 /* circulating on net_ring */
 #define RING_SLOTS	  4096
-#define WINDOWS		  200
+#define WINDOWS		  200 /* BENCH_WINDOWS overrides (fewer for callgrind) */
 #define BURSTS_PER_WINDOW 512
 #define PORTS_PER_IP	  60000u
 #define HDR_LEN		  (14 + 20 + 8)
@@ -233,9 +233,11 @@ static uint64_t window(uint16_t port, int peer, struct dp_dpdk_worker *w, uint64
 /* Best window in cycles per packet; every poll must move a whole burst (nothing lost). */
 static double measure(uint16_t port, int peer, struct dp_dpdk_worker *w)
 {
+	const char *env = getenv("BENCH_WINDOWS");
+	unsigned int windows = env ? (unsigned int)strtoul(env, NULL, 10) : WINDOWS;
 	double best = 1e9;
 
-	for (unsigned int k = 0; k < WINDOWS; k++) {
+	for (unsigned int k = 0; k < windows; k++) {
 		uint64_t io = 0, s0 = sent_by(w, 0);
 		uint64_t t = window(port, peer, w, &io);
 		uint64_t pk = sent_by(w, io) - s0;
