@@ -31,10 +31,12 @@ struct burst_ctx {
 
 _Static_assert(DP_DPDK_BURST_MAX <= 64, "one bit per packet in burst_ctx.fast");
 
-/* The last IPv4 relay address looked up in this burst: most packets share a few. */
+/*
+ * The last IPv4 relay address looked up in this burst: most packets share a few. It starts as
+ * 0.0.0.0 with its lookup done, so that no flag says whether it holds one.
+ */
 struct amap_memo {
 	uint32_t addr;
-	bool valid;
 	_Atomic uint32_t *ports;
 };
 
@@ -42,10 +44,9 @@ struct amap_memo {
 static inline _Atomic uint32_t *entry4(const struct dp_dpdk *d, uint32_t a, uint16_t port_be,
 				       struct amap_memo *memo)
 {
-	if (!memo->valid || memo->addr != a) { /* the map is read-only once started */
+	if (memo->addr != a) { /* the map is read-only once started */
 		memo->ports = dpdk_amap_ports(d, AF_INET, (const uint8_t *)&a);
 		memo->addr = a;
-		memo->valid = true;
 	}
 	return memo->ports ? &memo->ports[ntohs(port_be)] : NULL;
 }
@@ -72,11 +73,10 @@ static __rte_always_inline bool classify_udp4(const struct dp_dpdk *d, struct rt
 					      unsigned int i, struct burst_ctx *x,
 					      struct amap_memo *memo)
 {
-	const struct rte_ipv4_hdr *ip;
+	const struct rte_ipv4_hdr *ip = dpdk_parse_udp4(m, &x->pkt[i]);
 
-	if (!dpdk_parse_udp4(m, &x->pkt[i]))
+	if (!ip)
 		return false;
-	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, x->pkt[i].l3_off);
 	x->cls[i] = DPKT_UDP;
 	x->entry[i] =
 	    entry4(d, ip->dst_addr, ((const struct rte_udp_hdr *)(ip + 1))->dst_port, memo);
@@ -104,13 +104,13 @@ static __rte_noinline void classify_other(const struct dp_dpdk *d, struct rte_mb
  */
 static inline uint64_t lookup(struct dp_dpdk *d, unsigned int i, struct burst_ctx *x)
 {
-	if (!x->entry[i])
-		return 0;
 	/* pairs with the control thread's release store after it set the slot up */
-	uint32_t slot = atomic_load_explicit(x->entry[i], memory_order_acquire);
+	uint32_t slot = x->entry[i] ? atomic_load_explicit(x->entry[i], memory_order_acquire) : 0;
 
-	if (slot == 0)
+	if (slot == 0) {
+		x->flow[i] = NULL;
 		return 0;
+	}
 	x->flow[i] = &d->flows[slot - 1];
 	flow_prefetch(x->flow[i]);
 	return 1;
@@ -124,15 +124,16 @@ static inline uint64_t lookup(struct dp_dpdk *d, unsigned int i, struct burst_ct
 static void parse_lookup(struct dp_dpdk *d, struct rte_mbuf **pkts, unsigned int n,
 			 struct burst_ctx *x)
 {
-	struct amap_memo memo = { .valid = false };
+	struct amap_memo memo = { .addr = 0 };
 	uint64_t udp4 = 0, found = 0; /* bit i: packet i took classify_udp4(), has a flow */
+
+	memo.ports = dpdk_amap_ports(d, AF_INET, (const uint8_t *)&memo.addr);
 
 	for (unsigned int i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (unsigned int i = 0; i < n; i++) {
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		x->flow[i] = NULL;
 		if (likely(classify_udp4(d, pkts[i], i, x, &memo)))
 			udp4 |= 1ull << i;
 		else
