@@ -25,7 +25,8 @@ struct burst_ctx {
 	struct dpdk_pkt pkt[DP_DPDK_BURST_MAX];
 	uint8_t cls[DP_DPDK_BURST_MAX];
 	_Atomic uint32_t *entry[DP_DPDK_BURST_MAX]; /**< port map entry; NULL: no flow */
-	struct dpdk_flow *flow[DP_DPDK_BURST_MAX];
+	/* LINK_AHEAD NULLs past the burst: the linked flows' prefetch runs without a bound */
+	struct dpdk_flow *flow[DP_DPDK_BURST_MAX + LINK_AHEAD];
 	uint64_t fast; /**< bit i: packet i is IPv4/UDP (parse_udp4_fast()) and has a flow */
 };
 
@@ -149,24 +150,21 @@ static void parse_lookup(struct dp_dpdk *d, struct rte_mbuf **pkts, unsigned int
 }
 
 /*
- * Line 1 of the linked flow, all a packet reads there, for packets [@p from, @p to). Settings are
- * not prefetched: only signalling changes, STUN and unlatched sources read them.
+ * Line 1 of the linked flow of packet @p i, all a packet reads there (NULL flow: none). Settings
+ * are not prefetched: only signalling changes, STUN and unlatched sources read them.
  */
-static inline void prefetch_linked(struct dp_dpdk *d, unsigned int from, unsigned int to,
-				   struct burst_ctx *x)
+static inline void prefetch_linked(const struct dpdk_fast_env *e, unsigned int i,
+				   const struct burst_ctx *x)
 {
-	for (unsigned int i = from; i < to; i++) {
-		struct dpdk_flow *f = x->flow[i];
+	const struct dpdk_flow *f = x->flow[i];
 
-		if (!f)
-			continue;
-		uint32_t out = atomic_load_explicit(&f->out, memory_order_relaxed);
-		uint32_t idx =
-		    (out & DPDK_ID_IDX_MASK) - 1; /* see flow_table.c: garbage is only a hint */
+	if (!f)
+		return;
+	uint32_t out = atomic_load_explicit(&f->out, memory_order_relaxed);
+	uint32_t idx = (out & DPDK_ID_IDX_MASK) - 1; /* see flow_table.c: garbage is only a hint */
 
-		if (idx < d->max_flows)			     /* out 0: idx wraps above */
-			rte_prefetch0(&d->flows[idx].tx_id); /* line 1 */
-	}
+	if (idx < e->max_flows)			     /* out 0: idx wraps above */
+		rte_prefetch0(&e->flows[idx].tx_id); /* line 1 */
 }
 
 static enum dpdk_act udp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,
@@ -216,15 +214,17 @@ void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uin
 	parse_lookup(w->dp, pkts, n, &x);
 	if (unlikely(!w->fast_lane))
 		x.fast = 0;
-	prefetch_linked(w->dp, 0, n < LINK_AHEAD ? n : LINK_AHEAD, &x);
+	for (unsigned int i = n; i < (unsigned int)n + LINK_AHEAD; i++)
+		x.flow[i] = NULL;
 	struct dpdk_fast_env e = dpdk_fast_env(w);
 	unsigned int n_tx = 0;
 
+	for (unsigned int i = 0; i < LINK_AHEAD; i++)
+		prefetch_linked(&e, i, &x);
 	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
-		if (i + LINK_AHEAD < n)
-			prefetch_linked(w->dp, i + LINK_AHEAD, i + LINK_AHEAD + 1, &x);
+		prefetch_linked(&e, i + LINK_AHEAD, &x);
 		if (((x.fast >> i) & 1) &&
 		    likely(dpdk_fwd_fast(e, m, &x.pkt[i], x.flow[i], now_ms))) {
 			res->tx[n_tx++] = m;

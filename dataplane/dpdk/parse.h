@@ -130,8 +130,8 @@ static __rte_always_inline const struct rte_ipv4_hdr *parse_udp4_at(const uint8_
 	    (ip->fragment_offset & htons(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) ||
 	    tot - hdrs > (uint32_t)(len - l3 - hdrs) || ulen - sizeof(*u) > tot - hdrs)
 		return NULL;
-	/* one struct store: byte stores of its fields would alias the packet, and every later
-	 * read of it would be done again */
+	/* one struct store: with -fno-strict-aliasing each store of a field may alias the packet
+	 * and the mbuf, which the compiler then read again */
 	*p = (struct dpdk_pkt){ .l3_off = l3,
 				.l4_off = l3 + sizeof(*ip),
 				.l4_len = (uint16_t)ulen,
