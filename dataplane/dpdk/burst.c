@@ -18,8 +18,9 @@
 #include "fwd_fast.h"
 
 #define PREFETCH_AHEAD 4
-#define LINK_AHEAD     8 /* packets between a linked flow's prefetch and its use */
-#define ENTRY_AHEAD    4 /* packets between an entry's prefetch and its read */
+/* packets between a linked flow's prefetch and its use; 8 was ~5% slower at 100k flows */
+#define LINK_AHEAD  16
+#define ENTRY_AHEAD 4 /* packets between an entry's prefetch and its read */
 
 struct burst_ctx {
 	struct dpdk_pkt pkt[DP_DPDK_BURST_MAX];
