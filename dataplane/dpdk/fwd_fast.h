@@ -51,10 +51,10 @@ static __rte_always_inline bool fast_payload(const struct dpdk_flow *f, const ui
 
 	if (unlikely(plen < 12)) /* not RTP; maybe STUN unless empty */
 		return plen == 0 || pl[0] > 3;
-	if (pl[0] <= 3)
-		return false;
+	if (unlikely((pl[0] >> 6) != 2)) /* not RTP or RTCP version 2 (128..191: not STUN) */
+		return pl[0] > 3;
 	/* dpdk_rtp_ssrc(), with the SSRC kept in network order */
-	if ((pl[0] >> 6) != 2 || (uint8_t)(pl[1] - 192) <= 223 - 192 || f->is_rtcp)
+	if ((uint8_t)(pl[1] - 192) <= 223 - 192 || f->is_rtcp)
 		return true;
 	memcpy(&ssrc, pl + 8, sizeof(ssrc));
 	return (f->latched_key4 & DPDK_KEY4_SSRC) && ssrc == f->latched_ssrc;

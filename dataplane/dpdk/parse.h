@@ -112,46 +112,57 @@ static inline enum dpkt_class check_udp(const uint8_t *d, struct dpdk_pkt *p)
 }
 
 /*
- * The common case first: IPv4 without options or fragmentation carrying UDP, untagged or with
- * one tag. The same checks as below with fewer branches; what it does not take goes through them
- * all.
+ * IPv4 without options or fragmentation carrying UDP, at @p l3 (a constant where it is inlined:
+ * the offsets and their stores fold). Lengths in two unsigned compares (a difference below 0
+ * wraps above any bound): the IPv4 total length in [28, the frame after l3], then the UDP
+ * length in [8, the IPv4 payload].
  */
-static __rte_always_inline bool parse_udp4_fast(const uint8_t *d, uint16_t len, struct dpdk_pkt *p)
+static __rte_always_inline const struct rte_ipv4_hdr *parse_udp4_at(const uint8_t *d, uint16_t len,
+								    uint16_t l3, uint16_t tci,
+								    struct dpdk_pkt *p)
 {
-	const struct rte_ether_hdr *eh = (const void *)d;
-	uint16_t l3 = sizeof(*eh);
-	const struct rte_ipv4_hdr *ip;
-	const struct rte_udp_hdr *u;
-	uint16_t tot, ulen, tci = 0;
+	const struct rte_ipv4_hdr *ip = (const void *)(d + l3);
+	const struct rte_udp_hdr *u = (const void *)(ip + 1);
+	uint32_t tot = ntohs(ip->total_length), ulen = ntohs(u->dgram_len);
+	const uint32_t hdrs = sizeof(*ip) + sizeof(*u);
 
-	if (len < sizeof(*eh) + sizeof(struct rte_vlan_hdr) + sizeof(*ip) + sizeof(*u))
-		return false;
-	if (eh->ether_type == htons(RTE_ETHER_TYPE_VLAN)) {
-		const struct rte_vlan_hdr *vh = (const void *)(eh + 1);
-
-		if (vh->eth_proto != htons(RTE_ETHER_TYPE_IPV4))
-			return false;
-		tci = vh->vlan_tci;
-		l3 += sizeof(*vh);
-	} else if (eh->ether_type != htons(RTE_ETHER_TYPE_IPV4)) {
-		return false;
-	}
-	ip = (const void *)(d + l3);
-	u = (const void *)(ip + 1);
-	tot = ntohs(ip->total_length);
-	ulen = ntohs(u->dgram_len);
 	if (ip->version_ihl != 0x45 || ip->next_proto_id != IPPROTO_UDP ||
 	    (ip->fragment_offset & htons(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) ||
-	    tot > len - l3 || ulen < sizeof(*u) || ulen > tot - (int)sizeof(*ip))
-		return false;
-	p->has_vlan = l3 != sizeof(*eh);
-	p->vlan = ntohs(tci) & 0xfff;
-	p->family = AF_INET;
-	p->l3_off = l3;
-	p->l4_off = l3 + sizeof(*ip);
-	p->l3_len = tot;
-	p->l4_len = ulen;
-	return true;
+	    tot - hdrs > (uint32_t)(len - l3 - hdrs) || ulen - sizeof(*u) > tot - hdrs)
+		return NULL;
+	/* one struct store: with -fno-strict-aliasing each store of a field may alias the packet
+	 * and the mbuf, which the compiler then read again */
+	*p = (struct dpdk_pkt){ .l3_off = l3,
+				.l4_off = l3 + sizeof(*ip),
+				.l4_len = (uint16_t)ulen,
+				.l3_len = (uint16_t)tot,
+				.vlan = ntohs(tci) & 0xfff,
+				.has_vlan = l3 != sizeof(struct rte_ether_hdr),
+				.family = AF_INET };
+	return ip;
+}
+
+/*
+ * The common case first: IPv4 without options or fragmentation carrying UDP, untagged or with
+ * one tag. The same checks as below with fewer branches; what it does not take goes through them
+ * all. @return its IPv4 header, NULL when it is not that case.
+ */
+static __rte_always_inline const struct rte_ipv4_hdr *parse_udp4_fast(const uint8_t *d,
+								      uint16_t len,
+								      struct dpdk_pkt *p)
+{
+	const struct rte_ether_hdr *eh = (const void *)d;
+	const struct rte_vlan_hdr *vh = (const void *)(eh + 1);
+
+	if (len <
+	    sizeof(*eh) + sizeof(*vh) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
+		return NULL;
+	if (likely(eh->ether_type == htons(RTE_ETHER_TYPE_IPV4)))
+		return parse_udp4_at(d, len, sizeof(*eh), 0, p);
+	if (eh->ether_type == htons(RTE_ETHER_TYPE_VLAN) &&
+	    vh->eth_proto == htons(RTE_ETHER_TYPE_IPV4))
+		return parse_udp4_at(d, len, sizeof(*eh) + sizeof(*vh), vh->vlan_tci, p);
+	return NULL;
 }
 
 /* Every frame, every check: what dpdk_parse() decides when its fast case does not apply. */
@@ -203,13 +214,18 @@ static inline enum dpkt_class dpdk_parse_all(const struct rte_mbuf *m, struct dp
 	return c == DPKT_UDP ? check_udp(d, p) : c;
 }
 
-/** The common case of dpdk_parse(): @p m is IPv4/UDP as parse_udp4_fast() takes it. */
-static __rte_always_inline bool dpdk_parse_udp4(const struct rte_mbuf *m, struct dpdk_pkt *p)
+/**
+ * The common case of dpdk_parse(): @p m is IPv4/UDP as parse_udp4_fast() takes it.
+ * @return its IPv4 header, NULL when it is not.
+ */
+static __rte_always_inline const struct rte_ipv4_hdr *dpdk_parse_udp4(const struct rte_mbuf *m,
+								      struct dpdk_pkt *p)
 {
 	/* neither checksum flagged bad ("unknown" flags both bits: the long way) */
-	return !(m->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_BAD)) &&
-	       m->nb_segs == 1 &&
-	       parse_udp4_fast(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), p);
+	if ((m->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_BAD)) ||
+	    m->nb_segs != 1)
+		return NULL;
+	return parse_udp4_fast(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), p);
 }
 
 /* Inline: the first stage of the burst, per packet. */

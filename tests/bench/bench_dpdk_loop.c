@@ -6,14 +6,23 @@
  *   relay: dp_dpdk_worker_poll(), the workers' own loop body: RX, dp_dpdk_process_burst()
  *          (parse, bulk lookup, latching on, rewrite, neighbour), TX, handoff ring, kernel path
  *
- * on a net_ring port whose RX and TX queues are the same ring, preloaded with RTP-sized
- * packets that keep circulating. The packets stay valid for the relay forever: flow x's peer is
+ * on three kinds of port, preloaded with RTP-sized packets that keep circulating:
+ *
+ *   net_ring: RX and TX are one ring; the PMD moves pointers only.
+ *   net_null: RX allocates mbufs, TX frees them, as a NIC's driver does (no data touched).
+ *   memif:    a memif pair in this process (copy mode): RX copies each packet out of the shared
+ *             ring into an mbuf, TX copies it back in, as a NIC's DMA moves the data. The port
+ *             under test is the client; a reflector on the server end sends everything back
+ *             (untimed: only the polls of the port under test are counted).
+ *
+ * The packets The packets stay valid for the relay forever: flow x's peer is
  * the relay address of flow pi(x), pi an involution, so forwarding a packet from flow y out of
  * its linked flow y^1 sends it to the relay address of pi(y^1), coming from that flow's peer.
  * Every pass visits random flows: the whole table is the working set. Flows are latched first.
  *
  * Both loops are timed the same way: TSC / packets over windows of BURSTS_PER_WINDOW polls,
- * best window (a shared machine preempts), on this one lcore.
+ * best window (a shared machine preempts), on this one lcore; on memif the TSC of the polls of
+ * the port under test only.
  *
  *   build-rel/tests/bench/bench_dpdk_loop [--huge DIR] [flows ...]   (default: 1k 100k 1M)
  */
@@ -23,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eth_ring.h>
@@ -38,13 +48,19 @@
 #define POOL_SIZE	  4095
 #define RING_PKTS	  2048 /* circulating on net_ring */
 #define RING_SLOTS	  4096
-#define WINDOWS		  200
+#define WINDOWS		  200 /* BENCH_WINDOWS overrides (fewer for callgrind) */
 #define BURSTS_PER_WINDOW 512
 #define PORTS_PER_IP	  60000u
 #define HDR_LEN		  (14 + 20 + 8)
 #define RTP_LEN		  172 /* G.711 20 ms: 12 + 160 */
+#define MEMIF_PKTS	  512 /* circulating through the memif pair (rings of 1024) */
+
+enum vdev { VDEV_RING, VDEV_NULL, VDEV_MEMIF };
+
+static const char *const vdev_name[] = { "net_ring", "net_null", "memif" };
 
 static struct rte_mempool *pool;
+static char memif_sock[64]; /* the server's socket file */
 static const struct rte_ether_addr nh_mac = { { 0x02, 0, 0, 0, 0, 0xfe } };
 
 static uint32_t relay_ip(uint32_t i)
@@ -182,22 +198,48 @@ static uint64_t sent_by(struct dp_dpdk_worker *w, uint64_t io_sent)
 	return st.tx;
 }
 
-/* Best window in cycles per packet; every poll must move a whole burst (nothing lost). */
-static double measure(uint16_t port, struct dp_dpdk_worker *w)
+/* One poll of the port under test: io forward, or the relay's worker loop. */
+static uint16_t poll_once(uint16_t port, struct dp_dpdk_worker *w)
 {
+	if (!w)
+		return io_poll(port);
+	dp_dpdk_worker_poll(w, dp_dpdk_now_ms());
+	return 0;
+}
+
+/*
+ * TSC of one window: the whole window, or with a memif @p peer (>= 0) only the polls of the port
+ * under test, the reflector's polls between them left out.
+ */
+static uint64_t window(uint16_t port, int peer, struct dp_dpdk_worker *w, uint64_t *io)
+{
+	uint64_t t = 0, t0;
+
+	if (peer < 0) {
+		t0 = rte_rdtsc();
+		for (unsigned int i = 0; i < BURSTS_PER_WINDOW; i++)
+			*io += poll_once(port, w);
+		return rte_rdtsc() - t0;
+	}
+	for (unsigned int i = 0; i < BURSTS_PER_WINDOW; i++) {
+		io_poll((uint16_t)peer);
+		t0 = rte_rdtsc();
+		*io += poll_once(port, w);
+		t += rte_rdtsc() - t0;
+	}
+	return t;
+}
+
+/* Best window in cycles per packet; every poll must move a whole burst (nothing lost). */
+static double measure(uint16_t port, int peer, struct dp_dpdk_worker *w)
+{
+	const char *env = getenv("BENCH_WINDOWS");
+	unsigned int windows = env ? (unsigned int)strtoul(env, NULL, 10) : WINDOWS;
 	double best = 1e9;
 
-	for (unsigned int k = 0; k < WINDOWS; k++) {
-		uint64_t io = 0, s0 = sent_by(w, 0), t0 = rte_rdtsc();
-
-		for (unsigned int i = 0; i < BURSTS_PER_WINDOW; i++) {
-			if (w)
-				dp_dpdk_worker_poll(w, dp_dpdk_now_ms());
-			else
-				io += io_poll(port);
-		}
-		uint64_t t = rte_rdtsc() - t0;
-
+	for (unsigned int k = 0; k < windows; k++) {
+		uint64_t io = 0, s0 = sent_by(w, 0);
+		uint64_t t = window(port, peer, w, &io);
 		uint64_t pk = sent_by(w, io) - s0;
 
 		if (pk != (uint64_t)BURST * BURSTS_PER_WINDOW) {
@@ -219,19 +261,31 @@ static size_t heap_used(void)
 	return st.heap_allocsz_bytes;
 }
 
+static int port_by_name(const char *name)
+{
+	uint16_t port;
+
+	return rte_eth_dev_get_port_by_name(name, &port) == 0 ? port : -ENODEV;
+}
+
 /*
  * The port to forward on. net_ring: RX and TX are one ring, preloaded; the PMD moves pointers
  * only. net_null (size=214): RX allocates mbufs, TX frees them, as a NIC's driver does; the
  * mempool hands back the mbufs just freed, whose data is what was sent: still valid packets.
+ * memif: the client end of the pair (@p peer: the server end, the reflector).
  */
-static int port_open(bool null, uint32_t n_flows, struct rte_ring **ring)
+static int port_open(enum vdev v, uint32_t n_flows, struct rte_ring **ring, int *peer)
 {
 	char name[32];
-	uint16_t port;
 
 	*ring = NULL;
-	if (null)
-		return rte_eth_dev_get_port_by_name("net_null0", &port) == 0 ? port : -ENODEV;
+	*peer = -1;
+	if (v == VDEV_NULL)
+		return port_by_name("net_null0");
+	if (v == VDEV_MEMIF) {
+		*peer = port_by_name("net_memif0");
+		return *peer < 0 ? *peer : port_by_name("net_memif1");
+	}
 	snprintf(name, sizeof(name), "bl%u", n_flows);
 	*ring =
 	    rte_ring_create(name, RING_SLOTS, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -242,7 +296,7 @@ static int port_open(bool null, uint32_t n_flows, struct rte_ring **ring)
 
 static int port_start(uint16_t port)
 {
-	struct rte_eth_conf pc = { 0 }; /* as the backend: neither PMD offers checksum offload */
+	struct rte_eth_conf pc = { 0 }; /* as the backend: no PMD here offers checksum offload */
 
 	if (rte_eth_dev_configure(port, 1, 1, &pc) != 0 ||
 	    rte_eth_rx_queue_setup(port, 0, 1024, 0, NULL, pool) != 0 ||
@@ -251,33 +305,102 @@ static int port_start(uint16_t port)
 	return 0;
 }
 
-/* Packets to random flows: into the ring, or into every mbuf of the pool for net_null. */
-static int preload(struct rte_ring *ring, uint32_t n_flows, const uint32_t *pi)
+/* The memif pair connects in the interrupt thread after both ends started: up to 5 s. */
+static int link_wait(uint16_t port)
+{
+	struct rte_eth_link l;
+
+	for (unsigned int i = 0; i < 500; i++) {
+		if (rte_eth_link_get_nowait(port, &l) == 0 && l.link_status == RTE_ETH_LINK_UP)
+			return 0;
+		rte_delay_ms(10);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Gives back what circulates in the memif pair: a flow count's packets are its own. */
+static void memif_drain(uint16_t port, uint16_t peer)
+{
+	struct rte_mbuf *m[BURST];
+
+	for (unsigned int i = 0; i < 1000; i++) {
+		uint16_t n = rte_eth_rx_burst(port, 0, m, BURST);
+		uint16_t k = rte_eth_rx_burst(peer, 0, m + n, (uint16_t)(BURST - n));
+
+		if (n + k == 0)
+			break;
+		rte_pktmbuf_free_bulk(m, n + k);
+	}
+}
+
+/* Both ends of the memif pair, started the first time (they stay up for every flow count). */
+static int memif_start(uint16_t port, uint16_t peer)
+{
+	static bool started;
+	int err;
+
+	if (started)
+		return 0;
+	err = port_start(peer);
+	if (err == 0)
+		err = port_start(port);
+	if (err == 0)
+		err = link_wait(port);
+	if (err == 0)
+		err = link_wait(peer);
+	started = err == 0;
+	memif_drain(port, peer); /* the receiving end offers its buffers when it polls */
+	return err;
+}
+
+/*
+ * Removes the server's socket file. The pair is left up until the process ends: stopping or
+ * closing it makes the PMD of DPDK 22.11 free memory it did not take from the heap.
+ */
+static void memif_close(void)
+{
+	unlink(memif_sock);
+}
+
+/*
+ * Packets to random flows: into the ring, into every mbuf of the pool for net_null, or sent by
+ * the memif reflector toward the port under test.
+ */
+static int preload(enum vdev v, struct rte_ring *ring, int peer, uint32_t n_flows,
+		   const uint32_t *pi)
 {
 	static struct rte_mbuf *pkts[POOL_SIZE];
-	unsigned int n = ring ? RING_PKTS : rte_mempool_avail_count(pool);
+	unsigned int n = v == VDEV_RING	   ? RING_PKTS
+			 : v == VDEV_MEMIF ? MEMIF_PKTS
+					   : rte_mempool_avail_count(pool);
+	unsigned int sent = 0;
 
 	if (n > POOL_SIZE || rte_pktmbuf_alloc_bulk(pool, pkts, n) != 0)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < n; i++)
 		fill_pkt(pkts[i], (uint32_t)(((uint64_t)rand() << 31 ^ (uint64_t)rand()) % n_flows),
 			 pi);
-	if (ring)
+	if (v == VDEV_RING) {
 		rte_ring_enqueue_bulk(ring, (void **)pkts, n, NULL);
-	else
-		rte_pktmbuf_free_bulk(pkts, n);
-	return 0;
+		return 0;
+	}
+	for (unsigned int i = 0; v == VDEV_MEMIF && i < 1000 && sent < n; i++)
+		sent += rte_eth_tx_burst((uint16_t)peer, 0, pkts + sent,
+					 (uint16_t)RTE_MIN(n - sent, (unsigned int)BURST));
+	if (sent < n)
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+	return v == VDEV_MEMIF && sent < n ? -EIO : 0;
 }
 
-static int run(uint32_t n_flows, bool null)
+static int run(uint32_t n_flows, enum vdev v)
 {
 	struct dp_dpdk_conf c;
 	struct dataplane *dp;
 	struct dp_dpdk_worker *w;
 	struct rte_ring *ring;
-	int port, err;
+	int port, peer, err;
 
-	port = port_open(null, n_flows, &ring);
+	port = port_open(v, n_flows, &ring, &peer);
 	if (port < 0)
 		return port;
 	memset(&c, 0, sizeof(c));
@@ -310,26 +433,30 @@ static int run(uint32_t n_flows, bool null)
 
 	err = latch_all(w, n_flows, pi);
 	if (err == 0)
-		err = port_start((uint16_t)port);
+		err = v == VDEV_MEMIF ? memif_start((uint16_t)port, (uint16_t)peer)
+				      : port_start((uint16_t)port);
 	if (err == 0)
-		err = preload(ring, n_flows, pi);
+		err = preload(v, ring, peer, n_flows, pi);
 	if (err != 0)
 		return err;
 
-	double io = measure((uint16_t)port, NULL);
-	double relay = measure((uint16_t)port, w);
+	double io = measure((uint16_t)port, peer, NULL);
+	double relay = measure((uint16_t)port, peer, w);
 	double hz = (double)rte_get_tsc_hz();
 
 	if (io < 0 || relay < 0)
 		return -EPROTO;
 	printf("%8u flows %-8s| relay %6.1f cycles/pkt %6.2f Mpps | io fwd %5.1f cycles/pkt "
 	       "%7.2f Mpps | relay/io %4.2f | heap per flow %zu B (%zu table + %zu settings)\n",
-	       n_flows, null ? "net_null" : "net_ring", relay, hz / relay / 1e6, io, hz / io / 1e6,
-	       io / relay, (mem_flows - mem0) / n_flows, (mem_empty - mem0) / n_flows,
+	       n_flows, vdev_name[v], relay, hz / relay / 1e6, io, hz / io / 1e6, io / relay,
+	       (mem_flows - mem0) / n_flows, (mem_empty - mem0) / n_flows,
 	       (mem_flows - mem_empty) / n_flows);
 	fflush(stdout);
 
-	rte_eth_dev_stop((uint16_t)port);
+	if (v == VDEV_MEMIF)
+		memif_drain((uint16_t)port, (uint16_t)peer);
+	else
+		rte_eth_dev_stop((uint16_t)port);
 	if (ring) {
 		void *m;
 
@@ -353,8 +480,23 @@ int main(int argc, char **argv)
 				"--log-level=*:error",
 				"--vdev=net_null0,size=214,copy=0" };
 	int ne = 7, a = 1;
-	char huge_dir[300];
+	char huge_dir[300], sock[2][160];
 
+	/*
+	 * The memif pair, both ends here (copy mode, the default). One process may not be both
+	 * ends of a socket (the PMD keys its sockets by name and a listener takes no client): the
+	 * client names the same file another way.
+	 */
+	snprintf(memif_sock, sizeof(memif_sock), "/tmp/bench_dpdk_memif.%d.sock", (int)getpid());
+	snprintf(sock[0], sizeof(sock[0]),
+		 "--vdev=net_memif0,role=server,socket-abstract=no,socket=%s", memif_sock);
+	snprintf(sock[1], sizeof(sock[1]),
+		 "--vdev=net_memif1,role=client,socket-abstract=no,socket=/tmp/.%s",
+		 memif_sock + strlen("/tmp"));
+	eal[ne++] = sock[0];
+	eal[ne++] = sock[1];
+	if (getenv("BENCH_DEBUG"))
+		eal[ne++] = "--log-level=*:debug";
 	if (argc > 2 && strcmp(argv[1], "--huge") == 0) { /* hugepages the caller reserved */
 		snprintf(huge_dir, sizeof(huge_dir), "--huge-dir=%s", argv[2]);
 		eal[ne++] = huge_dir;
@@ -379,14 +521,18 @@ int main(int argc, char **argv)
 	       a == 3 ? "2 MiB huge" : "4 KiB", (double)rte_get_tsc_hz() / 1e9, HDR_LEN + RTP_LEN);
 	for (int i = 0; i < n; i++) {
 		uint32_t flows = argc > a ? (uint32_t)strtoul(argv[i + a], NULL, 10) : def[i];
-		int err = run(flows, false);
 
-		if (err == 0)
-			err = run(flows, true);
-		if (err != 0) {
-			fprintf(stderr, "%u flows: %s\n", flows, strerror(-err));
-			return 1;
+		for (enum vdev v = VDEV_RING; v <= VDEV_MEMIF; v++) {
+			int err = run(flows, v);
+
+			if (err != 0) {
+				fprintf(stderr, "%u flows, %s: %s\n", flows, vdev_name[v],
+					strerror(-err));
+				memif_close();
+				return 1;
+			}
 		}
 	}
+	memif_close();
 	return 0;
 }
