@@ -14,7 +14,8 @@
 /* RTP (not RTCP, RFC 5761 4) carries the SSRC that is evidence for re-latching. */
 static inline bool dpdk_rtp_ssrc(const uint8_t *pl, uint16_t len, bool is_rtcp, uint32_t *ssrc)
 {
-	if (is_rtcp || len < 12 || (pl[0] >> 6) != 2 || (pl[1] >= 192 && pl[1] <= 223))
+	/* muxed RTCP (rtcp_mux.h: 64..95 in the low seven bits) carries no RTP SSRC */
+	if (is_rtcp || len < 12 || (pl[0] >> 6) != 2 || (uint8_t)((pl[1] & 0x7f) - 64) <= 95 - 64)
 		return false;
 	rte_be32_t v;
 
@@ -54,7 +55,7 @@ static __rte_always_inline bool fast_payload(const struct dpdk_flow *f, const ui
 	if (unlikely((pl[0] >> 6) != 2)) /* not RTP or RTCP version 2 (128..191: not STUN) */
 		return pl[0] > 3;
 	/* dpdk_rtp_ssrc(), with the SSRC kept in network order */
-	if ((uint8_t)(pl[1] - 192) <= 223 - 192 || f->is_rtcp)
+	if ((uint8_t)((pl[1] & 0x7f) - 64) <= 95 - 64 || f->is_rtcp)
 		return true;
 	memcpy(&ssrc, pl + 8, sizeof(ssrc));
 	return (f->latched_key4 & DPDK_KEY4_SSRC) && ssrc == f->latched_ssrc;

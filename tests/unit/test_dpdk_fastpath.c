@@ -298,6 +298,40 @@ static struct dp_dpdk_worker_stats wstats(void)
 
 /* ---- tests ---- */
 
+/*
+ * RTCP muxed with the marker bit clear (second byte 64..95, RFC 5761 4) is no SSRC evidence,
+ * the same rule as the sockets backend's (rtcp_mux.h): the flow keeps its RTP SSRC, whether
+ * the fast lane or the full way takes the packet.
+ */
+static void test_rtcp_without_marker_keeps_ssrc(void **state)
+{
+	struct call c = call_new();
+	struct dp_flow_stats st;
+	struct rte_mbuf *m;
+	uint8_t pl[sizeof(rtp)];
+
+	(void)state;
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"), &m), 't');
+	rte_pktmbuf_free(m);
+	for (unsigned pt = 64; pt <= 95; pt += 31) {
+		struct pkt_spec s = { .src_mac = gw_mac,
+				      .src = mksa(CALLER_IP ":4002"),
+				      .dst = mksa(ACCESS_IP ":30000"),
+				      .payload = pl,
+				      .len = sizeof(pl) };
+
+		memcpy(pl, rtp, sizeof(pl));
+		pl[1] = (uint8_t)pt; /* RTCP packet type 192 + (pt - 64) without its top bit */
+		pl[8] ^= 0x11;	     /* where RTP keeps the SSRC */
+		assert_int_equal(run1(udp_pkt(&s), &m), 't');
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(dp_flow_stats(dp, c.a, &st), 0);
+	assert_int_equal(st.packets, 3);
+	assert_int_equal(st.ssrc, 0xcafebabe);
+	call_del(&c);
+}
+
 static void test_rtp_both_ways(void **state)
 {
 	struct call c = call_new();
@@ -1509,6 +1543,7 @@ int main(void)
 	/* clang-format off */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_rtp_both_ways, flows_cleanup),
+		cmocka_unit_test_teardown(test_rtcp_without_marker_keeps_ssrc, flows_cleanup),
 		cmocka_unit_test_teardown(test_latch_refuses_stranger, flows_cleanup),
 		cmocka_unit_test_teardown(test_ipv6, flows_cleanup),
 		cmocka_unit_test_teardown(test_malformed, flows_cleanup),
