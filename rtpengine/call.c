@@ -269,7 +269,7 @@ void calls_reap_zombies(struct calls *c)
 	}
 }
 
-static void media_close(struct calls *c, struct monologue *m, struct media *md)
+void media_close(struct calls *c, struct monologue *m, struct media *md)
 {
 	uint16_t port = md->rtp.port;
 	dp_flow_t left[2];
@@ -807,7 +807,10 @@ static int offer_monologues(struct calls *c, struct call *call, const struct ng_
 	if (!a->peer || !call->answered || b->tag)
 		a->peer = b;
 	b->peer = a;
-	if (b->ports_lent && fork_take_ports(c, call, b) < 0) {
+	/* either side may be a fork whose ports another fork of its offer holds (the offerer:
+	 * its UPDATE in its early dialogue): it takes them back rather than open a pair */
+	if ((a->ports_lent && fork_take_ports(c, call, a) < 0) ||
+	    (b->ports_lent && fork_take_ports(c, call, b) < 0)) {
 		res->why = "Out of memory";
 		return -ENOMEM;
 	}
@@ -981,8 +984,10 @@ int calls_answer(struct calls *c, const struct ng_params *p, const struct call_o
 	    (rc = answer_monologues(c, call, p, sdp.nmedia, now_ms, &a, &b, &created, res)))
 		return rc;
 	prev = a->peer;
-	/* an untagged answerer takes the to-tag; a fork of a shared offer takes its ports */
-	if (mono_set_tag(b, p->to_tag) < 0 || fork_take_ports(c, call, b) < 0) {
+	/* an untagged answerer takes the to-tag; a fork of a shared offer takes its ports (the
+	 * offerer too: a callee's fork answering the caller's re-offer) */
+	if (mono_set_tag(b, p->to_tag) < 0 || fork_take_ports(c, call, b) < 0 ||
+	    (a->ports_lent && fork_take_ports(c, call, a) < 0)) {
 		answer_undo(c, call, a, b, prev, created);
 		res->why = "Out of memory";
 		return -ENOMEM;

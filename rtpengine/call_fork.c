@@ -13,8 +13,10 @@
  *    SDP; the answer with the same via-branch (or the to-tag the branch got) finds it;
  *  - one offer, several answers with different to-tags (forked after the relay): every fork was
  *    sent the same ports, so the monologues of that offer (same offer_id) share them. Exactly
- *    one holds the flows; the others have `ports_lent`. The flows go to the fork that answered
- *    last: they take its SDP (latching, expected address) and come back when it is deleted.
+ *    one holds the flows; the others have `ports_lent`. The flows go to the fork that signalled
+ *    last (its answer, or its own offer: an UPDATE in its early dialogue): they take its SDP
+ *    (latching, expected address) and come back when it is deleted. A lent fork never opens
+ *    ports of its own: the endpoint behind it was sent its offer's.
  *
  * A delete naming a fork (its to-tag, or the via-branch of its offer: a branch's 487) frees
  * that fork's ports (shared ones go to the fork of the same offer that is left) and leaves the
@@ -28,6 +30,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/log.h"
 
 /* How many monologues have @p a as their peer: 2 or more are forks. */
 static unsigned fork_count(const struct call *call, const struct monologue *a)
@@ -90,6 +94,16 @@ static int ports_move(struct calls *c, const struct call *call, struct monologue
 
 	if (rc)
 		return rc;
+	/* one monologue of an offer holds its flows: any @p to has would be lost, never closed */
+	for (unsigned i = 0; i < to->nmedia; i++) {
+		struct media *t = &to->media[i];
+
+		if (!t->rtp.port && !t->rtp.flow && !t->rtcp.flow)
+			continue;
+		log_warn("call %s: fork %s held port %u while lent: closed", call->id,
+			 to->tag ? to->tag : "-", t->rtp.port);
+		media_close(c, to, t);
+	}
 	for (unsigned i = 0; i < from->nmedia; i++) {
 		struct media *f = &from->media[i], *t = &to->media[i];
 

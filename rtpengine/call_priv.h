@@ -103,6 +103,8 @@ struct monologue *mono_create(struct call *call, struct strv tag, struct iface *
 /* Frees @p m and its ports; monologues whose peer it was are left without one. */
 void mono_destroy(struct calls *c, struct call *call, struct monologue *m);
 int mono_reserve(struct monologue *m, unsigned n);
+/* Deletes a media's flows and gives its port pair back. */
+void media_close(struct calls *c, struct monologue *m, struct media *md);
 void mono_refresh_flows(struct calls *c, const struct call *call, const struct monologue *m);
 /* Links every media of @p from to the same media of @p to (packets on from's ports leave
  * through to's). */

@@ -1343,6 +1343,75 @@ static void test_fork_loser_not_hold(void **state)
 	assert_int_equal(free_ports(1), 50);
 }
 
+/* A fork whose ports are lent (one offer, the other fork answered last) sends its own offer (an
+ * UPDATE in its early dialogue): it takes its offer's ports back, as an answer does, instead of
+ * opening a pair that the other fork's end (or its next answer) would overwrite and leak. */
+static void test_fork_lent_reoffer(void **state)
+{
+	unsigned pb, a_port;
+
+	(void)state;
+	offer("fr", "a");
+	pb = reply_sdp_port();
+	a_port = fork_answer("fr", "t1", NULL, SDP_B);
+	assert_int_equal(fork_answer("fr", "t2", NULL, SDP_B2), a_port);
+	assert_int_equal(E->dp.live, 4);
+	/* t1's UPDATE: the caller is offered its same port */
+	RUN(S("command", "offer"), S("call-id", "fr"), S("from-tag", "t1"), S("to-tag", "a"),
+	    S("sdp", SDP_B));
+	assert_result("ok");
+	assert_int_equal(reply_sdp_port(), a_port);
+	assert_int_equal(E->dp.live, 4);
+	/* the caller's answer: t1 is told the ports it was offered, its flows are t1's */
+	RUN(S("command", "answer"), S("call-id", "fr"), S("from-tag", "t1"), S("to-tag", "a"),
+	    S("sdp", SDP_A));
+	assert_result("ok");
+	assert_int_equal(reply_sdp_port(), pb);
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(sa_port(&flow_at(pb)->p.latch.expected), 5000);
+	assert_int_equal(flow_at(pb)->out, flow_id(a_port));
+	assert_int_equal(flow_at(a_port)->out, flow_id(pb));
+	/* t1 answers again (its 200), then t2 ends: t1's media keep reaching the caller */
+	fork_answer("fr", "t1", NULL, SDP_B);
+	RUN(S("command", "delete"), S("call-id", "fr"), S("from-tag", "a"), S("to-tag", "t2"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(free_ports(1), 49);
+	assert_int_equal(flow_at(pb)->out, flow_id(a_port));
+	assert_int_equal(flow_at(a_port)->out, flow_id(pb));
+	RUN(S("command", "delete"), S("call-id", "fr"), S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 50);
+	assert_int_equal(free_ports(1), 50);
+}
+
+/* The review's sequence, checking only the accounting: with the pair t1's UPDATE opened
+ * overwritten when t2 ends, 2 ports and 2 flows outlived the call. */
+static void test_fork_lent_reoffer_leak(void **state)
+{
+	(void)state;
+	offer("fh", "a");
+	fork_answer("fh", "t1", NULL, SDP_B);
+	fork_answer("fh", "t2", NULL, SDP_B2);
+	RUN(S("command", "offer"), S("call-id", "fh"), S("from-tag", "t1"), S("to-tag", "a"),
+	    S("sdp", SDP_B));
+	assert_result("ok");
+	RUN(S("command", "answer"), S("call-id", "fh"), S("from-tag", "t1"), S("to-tag", "a"),
+	    S("sdp", SDP_A));
+	assert_result("ok");
+	RUN(S("command", "delete"), S("call-id", "fh"), S("from-tag", "a"), S("to-tag", "t2"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	RUN(S("command", "delete"), S("call-id", "fh"), S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(calls_counters(E->calls)->current, 0);
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 50);
+	assert_int_equal(free_ports(1), 50);
+}
+
 /* RTCP multiplexed on one side only: the relay demultiplexes (dataplane RTCP links). */
 static void test_rtcp_mux_one_side(void **state)
 {
@@ -1484,6 +1553,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fork_shared_offer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_shared_loser_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_loser_not_hold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_lent_reoffer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_lent_reoffer_leak, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtcp_mux_one_side, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_failed_offer, setup, teardown),
 	};
