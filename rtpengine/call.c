@@ -872,6 +872,7 @@ int calls_offer(struct calls *c, const struct ng_params *p, const struct call_or
 			offer_undo_fork(c, call, offers);
 		return rc;
 	}
+	a->sdp_seq = ++call->sdps;
 	if (!call->answered)
 		call->offer_ms = now_ms;
 	call->delete_at_ms = 0; /* signalled again: the call goes on (Sipwise does the same) */
@@ -1004,6 +1005,7 @@ int calls_answer(struct calls *c, const struct ng_params *p, const struct call_o
 	/* the latest answer is the active fork: A's media go to it (answer_media linked them) */
 	a->peer = b;
 	b->peer = a;
+	b->sdp_seq = ++call->sdps;
 	call->answered = true;
 	call->delete_at_ms = 0;
 	note_signal(call, o, now_ms);

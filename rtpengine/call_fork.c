@@ -217,8 +217,17 @@ int fork_answerer(struct calls *c, struct call *call, struct monologue *a,
 	return 0;
 }
 
+/* Whether fork @p m signalled after @p best: its answer (or offer) was taken later, else,
+ * neither having answered, it was offered later. */
+static bool fork_later(const struct monologue *m, const struct monologue *best)
+{
+	if (m->sdp_seq != best->sdp_seq)
+		return m->sdp_seq > best->sdp_seq;
+	return m->offer_id > best->offer_id;
+}
+
 /* The fork that becomes @p a's peer when its peer went: the latest that answered, else the
- * latest offered. */
+ * latest offered (not the table's order: mono_destroy moves monologues). */
 static struct monologue *fork_pick(struct call *call, const struct monologue *a)
 {
 	struct monologue *best = NULL;
@@ -226,7 +235,7 @@ static struct monologue *fork_pick(struct call *call, const struct monologue *a)
 	for (unsigned i = 0; i < call->nmono; i++) {
 		struct monologue *m = call->mono[i];
 
-		if (m->peer == a && (!best || m->sdp_known || !best->sdp_known))
+		if (m->peer == a && (!best || fork_later(m, best)))
 			best = m;
 	}
 	return best;

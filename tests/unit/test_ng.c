@@ -1267,6 +1267,39 @@ static void test_fork_winner_deleted(void **state)
 	assert_int_equal(free_ports(1), 50);
 }
 
+/* The active fork ends: the caller's media go to the fork that answered latest before it,
+ * whatever the order the forks were offered in (or the monologue table is in). */
+static void test_fork_pick_latest_answered(void **state)
+{
+	unsigned p1, p2, p3, a_port;
+
+	(void)state;
+	p1 = fork_offer("fp", "z9hG4bK.1");
+	p2 = fork_offer("fp", "z9hG4bK.2");
+	p3 = fork_offer("fp", "z9hG4bK.3");
+	a_port = fork_answer("fp", "t2", "z9hG4bK.2", SDP_B2);
+	fork_answer("fp", "t1", "z9hG4bK.1", SDP_B);
+	fork_answer("fp", "t3", "z9hG4bK.3", SDP_B_SENDONLY);
+	assert_int_equal(flow_at(a_port)->out, flow_id(p3));
+	RUN(S("command", "delete"), S("call-id", "fp"), S("from-tag", "a"), S("to-tag", "t3"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(flow_at(a_port)->out, flow_id(p1));
+	/* answers again (200 after 183) count: t2 then t1; t1 ends, t2 gets the media, not the
+	 * fork offered since and never answered */
+	fork_answer("fp", "t2", "z9hG4bK.2", SDP_B2);
+	assert_int_equal(flow_at(a_port)->out, flow_id(p2));
+	fork_answer("fp", "t1", "z9hG4bK.1", SDP_B);
+	fork_offer("fp", "z9hG4bK.4");
+	RUN(S("command", "delete"), S("call-id", "fp"), S("from-tag", "a"), S("to-tag", "t1"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(flow_at(a_port)->out, flow_id(p2));
+	RUN(S("command", "delete"), S("call-id", "fp"), S("delete-delay", "0"));
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(1), 50);
+}
+
 /* One offer, two to-tags (forked after the relay): both forks were sent the same ports, so
  * they share them; the flows take the SDP of the fork that answered last, and each to-tag is
  * its own early dialogue that a delete ends alone. */
@@ -1550,6 +1583,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fork_via_branch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_branch_cancelled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_winner_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_pick_latest_answered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_shared_offer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_shared_loser_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_loser_not_hold, setup, teardown),
