@@ -1546,6 +1546,64 @@ static void test_fork_failed_offer(void **state)
 	assert_int_equal(free_ports(0), 2);
 }
 
+/* An offer with a new from-tag that fails leaves no monologue for that tag behind: neither when
+ * the call has no room for its peer, nor when the peer's ports could not be opened (the
+ * offerer's were). */
+static void test_failed_offer_new_from_tag(void **state)
+{
+	struct calls_conf cc = { .nifaces = 1, .limits.timeout_ms = 60000 };
+	unsigned pb, a_port;
+	char vb[16];
+
+	(void)state;
+	for (unsigned i = 1; i <= 6; i++) {
+		snprintf(vb, sizeof(vb), "z9hG4bK.%u", i);
+		fork_offer("fm", vb);
+	}
+	RUN(S("command", "offer"), S("call-id", "fm"), S("from-tag", "x"), S("sdp", SDP_A));
+	assert_error("Too many tags in call");
+	RUN(S("command", "query"), S("call-id", "fm"));
+	assert_int_equal(get(E->root, "tags")->count, 7);
+	assert_null(get(get(E->root, "tags"), "x"));
+	/* the slot it took is free: one more branch fits */
+	fork_offer("fm", "z9hG4bK.7");
+
+	teardown(NULL);
+	env_open(&cc); /* access: 30000-30003, two pairs */
+	/* the caller on access, its fork on core */
+	fork_offer("fo", "z9hG4bK.1");
+	assert_int_equal(free_ports(0), 1);
+	RUN(S("command", "offer"), S("call-id", "fo"), S("from-tag", "x"), S("sdp", SDP_A),
+	    L("direction", "access", "access"));
+	assert_error("Ran out of ports");
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(free_ports(0), 1);
+	assert_false(has_tag("fo", "x"));
+	RUN(S("command", "delete"), S("call-id", "fo"), S("delete-delay", "0"));
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 2);
+
+	/* a new from-tag naming b took b as its peer, and linked b's media to its own before
+	 * b's third media found no port: b's media go back to the caller */
+	RUN(S("command", "offer"), S("call-id", "fb"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("direction", "core", "access"));
+	pb = reply_sdp_port();
+	RUN(S("command", "answer"), S("call-id", "fb"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B));
+	a_port = reply_sdp_port();
+	assert_int_equal(flow_at(pb)->out, flow_id(a_port));
+	RUN(S("command", "offer"), S("call-id", "fb"), S("from-tag", "x"), S("to-tag", "b"),
+	    S("sdp", SDP_B_TWO "m=audio 5004 RTP/AVP 0\r\n"), L("direction", "core", "access"));
+	assert_error("Ran out of ports");
+	assert_false(has_tag("fb", "x"));
+	assert_int_equal(flow_at(pb)->out, flow_id(a_port));
+	assert_int_equal(flow_at(a_port)->out, flow_id(pb));
+	RUN(S("command", "delete"), S("call-id", "fb"), S("delete-delay", "0"));
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 2);
+	assert_int_equal(free_ports(1), 50);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1591,6 +1649,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fork_lent_reoffer_leak, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtcp_mux_one_side, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_failed_offer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_offer_new_from_tag, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
