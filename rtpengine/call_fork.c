@@ -23,7 +23,10 @@
  * call alone; if it was the active fork, another one (the latest answered) becomes it. As
  * Sipwise does, the call ends with a delete by from-tag alone, with one naming the offerer
  * (the callee's BYE: tags swapped), or with the end of its last fork: a caller's BYE naming
- * the winner while losing forks were never deleted leaves them until their timeout.
+ * the winner while losing forks were never deleted leaves them until their timeout. Sipwise
+ * does the same: its offer associates every branch's monologue (tagged or not) with the
+ * caller's, and a delete naming one ends the call only when no association is left
+ * (call_delete_branch, monologue_delete_iter).
  */
 #include "call_priv.h"
 
