@@ -269,7 +269,7 @@ void calls_reap_zombies(struct calls *c)
 	}
 }
 
-static void media_close(struct calls *c, struct monologue *m, struct media *md)
+void media_close(struct calls *c, struct monologue *m, struct media *md)
 {
 	uint16_t port = md->rtp.port;
 	dp_flow_t left[2];
@@ -778,10 +778,18 @@ static struct monologue *offer_new_peer(struct calls *c, struct call *call,
 	return b;
 }
 
-/* The offerer's monologue and its peer, created as needed. */
+/* What an offer to an existing call created or changed, undone if it fails (offer_undo). */
+struct offer_undo {
+	unsigned offers; /* call->offers before: a fork it created has a later offer_id */
+	/* the offerer, when a new from-tag created it; an existing monologue it took as its peer,
+	 * and that one's peer before */
+	struct monologue *a, *b, *b_peer;
+};
+
+/* The offerer's monologue and its peer, created as needed (recorded in @p u). */
 static int offer_monologues(struct calls *c, struct call *call, const struct ng_params *p,
-			    uint64_t now_ms, struct monologue **ap, struct monologue **bp,
-			    struct call_result *res)
+			    uint64_t now_ms, struct offer_undo *u, struct monologue **ap,
+			    struct monologue **bp, struct call_result *res)
 {
 	struct iface *ifa, *ifb;
 	struct monologue *a, *b;
@@ -795,9 +803,16 @@ static int offer_monologues(struct calls *c, struct call *call, const struct ng_
 		return -EINVAL;
 	}
 	a = call_find_tag(call, p->from_tag);
-	if (!a && !(a = mono_create(call, p->from_tag, ifa, now_ms)))
-		goto full;
+	if (!a) {
+		if (!(a = mono_create(call, p->from_tag, ifa, now_ms)))
+			goto full;
+		u->a = a;
+	}
 	b = offer_peer(call, a, p);
+	if (b && u->a) {
+		u->b = b;
+		u->b_peer = b->peer;
+	}
 	if (!b && !(b = offer_new_peer(c, call, p, ifb, now_ms)))
 		goto full;
 	/* monologues keep their ports, so a re-offer cannot move them: say so */
@@ -807,7 +822,10 @@ static int offer_monologues(struct calls *c, struct call *call, const struct ng_
 	if (!a->peer || !call->answered || b->tag)
 		a->peer = b;
 	b->peer = a;
-	if (b->ports_lent && fork_take_ports(c, call, b) < 0) {
+	/* either side may be a fork whose ports another fork of its offer holds (the offerer:
+	 * its UPDATE in its early dialogue): it takes them back rather than open a pair */
+	if ((a->ports_lent && fork_take_ports(c, call, a) < 0) ||
+	    (b->ports_lent && fork_take_ports(c, call, b) < 0)) {
 		res->why = "Out of memory";
 		return -ENOMEM;
 	}
@@ -832,21 +850,32 @@ static int check_ids(const struct ng_params *p, struct call_result *res)
 	return res->why ? -EINVAL : 0;
 }
 
-/* A fork the failed offer created (offer_id after @p before) leaves nothing behind. */
-static void offer_undo_fork(struct calls *c, struct call *call, unsigned before)
+/*
+ * A failed offer leaves nothing behind: the fork it created (offer_id after u->offers), the
+ * offerer of a new from-tag (its ports with it); a monologue that offerer took as its peer
+ * goes back to its peer before, its media too.
+ */
+static void offer_undo(struct calls *c, struct call *call, const struct offer_undo *u)
 {
 	for (unsigned i = 0; i < call->nmono; i++) {
-		if (call->mono[i]->offer_id > before) {
+		if (call->mono[i]->offer_id > u->offers) {
 			fork_delete(c, call, call->mono[i]);
-			return;
+			break;
 		}
+	}
+	if (!u->a)
+		return;
+	mono_destroy(c, call, u->a);
+	if (u->b && u->b_peer) {
+		u->b->peer = u->b_peer;
+		mono_link(c, u->b, u->b_peer);
 	}
 }
 
 int calls_offer(struct calls *c, const struct ng_params *p, const struct call_origin *o,
 		uint64_t now_ms, char *sdp_out, size_t outsize, struct call_result *res)
 {
-	unsigned offers;
+	struct offer_undo undo = { 0 };
 	struct sdp_media_rewrite rw[SDP_MAX_MEDIA];
 	struct monologue *a, *b;
 	struct call *call;
@@ -858,17 +887,18 @@ int calls_offer(struct calls *c, const struct ng_params *p, const struct call_or
 	    (rc = offer_call(c, p, now_ms, &call, &created, res)))
 		return rc;
 	memset(rw, 0, sizeof(rw));
-	offers = call->offers;
-	if ((rc = offer_monologues(c, call, p, now_ms, &a, &b, res)) ||
+	undo.offers = call->offers;
+	if ((rc = offer_monologues(c, call, p, now_ms, &undo, &a, &b, res)) ||
 	    (rc = offer_media(c, call, a, b, &sdp, p, rw, res)) ||
 	    (rc = finish_rewrite(&sdp, p, b, rw, sdp_out, outsize, res))) {
 		/* a new call that could not be set up leaves nothing behind */
 		if (created)
 			call_destroy(c, call, CALL_END_FAILED);
 		else
-			offer_undo_fork(c, call, offers);
+			offer_undo(c, call, &undo);
 		return rc;
 	}
+	a->sdp_seq = ++call->sdps;
 	if (!call->answered)
 		call->offer_ms = now_ms;
 	call->delete_at_ms = 0; /* signalled again: the call goes on (Sipwise does the same) */
@@ -981,8 +1011,10 @@ int calls_answer(struct calls *c, const struct ng_params *p, const struct call_o
 	    (rc = answer_monologues(c, call, p, sdp.nmedia, now_ms, &a, &b, &created, res)))
 		return rc;
 	prev = a->peer;
-	/* an untagged answerer takes the to-tag; a fork of a shared offer takes its ports */
-	if (mono_set_tag(b, p->to_tag) < 0 || fork_take_ports(c, call, b) < 0) {
+	/* an untagged answerer takes the to-tag; a fork of a shared offer takes its ports (the
+	 * offerer too: a callee's fork answering the caller's re-offer) */
+	if (mono_set_tag(b, p->to_tag) < 0 || fork_take_ports(c, call, b) < 0 ||
+	    (a->ports_lent && fork_take_ports(c, call, a) < 0)) {
 		answer_undo(c, call, a, b, prev, created);
 		res->why = "Out of memory";
 		return -ENOMEM;
@@ -999,6 +1031,7 @@ int calls_answer(struct calls *c, const struct ng_params *p, const struct call_o
 	/* the latest answer is the active fork: A's media go to it (answer_media linked them) */
 	a->peer = b;
 	b->peer = a;
+	b->sdp_seq = ++call->sdps;
 	call->answered = true;
 	call->delete_at_ms = 0;
 	note_signal(call, o, now_ms);

@@ -13,21 +13,28 @@
  *    SDP; the answer with the same via-branch (or the to-tag the branch got) finds it;
  *  - one offer, several answers with different to-tags (forked after the relay): every fork was
  *    sent the same ports, so the monologues of that offer (same offer_id) share them. Exactly
- *    one holds the flows; the others have `ports_lent`. The flows go to the fork that answered
- *    last: they take its SDP (latching, expected address) and come back when it is deleted.
+ *    one holds the flows; the others have `ports_lent`. The flows go to the fork that signalled
+ *    last (its answer, or its own offer: an UPDATE in its early dialogue): they take its SDP
+ *    (latching, expected address) and come back when it is deleted. A lent fork never opens
+ *    ports of its own: the endpoint behind it was sent its offer's.
  *
  * A delete naming a fork (its to-tag, or the via-branch of its offer: a branch's 487) frees
  * that fork's ports (shared ones go to the fork of the same offer that is left) and leaves the
  * call alone; if it was the active fork, another one (the latest answered) becomes it. As
  * Sipwise does, the call ends with a delete by from-tag alone, with one naming the offerer
  * (the callee's BYE: tags swapped), or with the end of its last fork: a caller's BYE naming
- * the winner while losing forks were never deleted leaves them until their timeout.
+ * the winner while losing forks were never deleted leaves them until their timeout. Sipwise
+ * does the same: its offer associates every branch's monologue (tagged or not) with the
+ * caller's, and a delete naming one ends the call only when no association is left
+ * (call_delete_branch, monologue_delete_iter).
  */
 #include "call_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/log.h"
 
 /* How many monologues have @p a as their peer: 2 or more are forks. */
 static unsigned fork_count(const struct call *call, const struct monologue *a)
@@ -90,6 +97,16 @@ static int ports_move(struct calls *c, const struct call *call, struct monologue
 
 	if (rc)
 		return rc;
+	/* one monologue of an offer holds its flows: any @p to has would be lost, never closed */
+	for (unsigned i = 0; i < to->nmedia; i++) {
+		struct media *t = &to->media[i];
+
+		if (!t->rtp.port && !t->rtp.flow && !t->rtcp.flow)
+			continue;
+		log_warn("call %s: fork %s held port %u while lent: closed", call->id,
+			 to->tag ? to->tag : "-", t->rtp.port);
+		media_close(c, to, t);
+	}
 	for (unsigned i = 0; i < from->nmedia; i++) {
 		struct media *f = &from->media[i], *t = &to->media[i];
 
@@ -203,8 +220,17 @@ int fork_answerer(struct calls *c, struct call *call, struct monologue *a,
 	return 0;
 }
 
+/* Whether fork @p m signalled after @p best: its answer (or offer) was taken later, else,
+ * neither having answered, it was offered later. */
+static bool fork_later(const struct monologue *m, const struct monologue *best)
+{
+	if (m->sdp_seq != best->sdp_seq)
+		return m->sdp_seq > best->sdp_seq;
+	return m->offer_id > best->offer_id;
+}
+
 /* The fork that becomes @p a's peer when its peer went: the latest that answered, else the
- * latest offered. */
+ * latest offered (not the table's order: mono_destroy moves monologues). */
 static struct monologue *fork_pick(struct call *call, const struct monologue *a)
 {
 	struct monologue *best = NULL;
@@ -212,7 +238,7 @@ static struct monologue *fork_pick(struct call *call, const struct monologue *a)
 	for (unsigned i = 0; i < call->nmono; i++) {
 		struct monologue *m = call->mono[i];
 
-		if (m->peer == a && (!best || m->sdp_known || !best->sdp_known))
+		if (m->peer == a && (!best || fork_later(m, best)))
 			best = m;
 	}
 	return best;

@@ -41,6 +41,9 @@ struct monologue {
 	 * it that were sent the same SDP, so they share its ports (call_fork.c) */
 	unsigned offer_id;
 	bool ports_lent; /* its ports serve another monologue of its offer */
+	/* when its latest answer (or offer) was taken, from call->sdps: 0 never; the fork that
+	 * becomes active when the active one goes is the latest (call_fork.c) */
+	unsigned sdp_seq;
 	uint64_t created_ms, created_wall_s;
 	struct monologue *peer;
 	struct iface *iface; /* where its ports are */
@@ -68,6 +71,7 @@ struct call {
 	bool teardown_notify;
 	struct call_origin origin;
 	unsigned offers; /* offer_id of the last monologue an offer created */
+	unsigned sdps;	 /* sdp_seq of the last offer or answer taken */
 	unsigned nmono;
 	struct monologue *mono[CALL_MAX_MONO];
 };
@@ -103,6 +107,8 @@ struct monologue *mono_create(struct call *call, struct strv tag, struct iface *
 /* Frees @p m and its ports; monologues whose peer it was are left without one. */
 void mono_destroy(struct calls *c, struct call *call, struct monologue *m);
 int mono_reserve(struct monologue *m, unsigned n);
+/* Deletes a media's flows and gives its port pair back. */
+void media_close(struct calls *c, struct monologue *m, struct media *md);
 void mono_refresh_flows(struct calls *c, const struct call *call, const struct monologue *m);
 /* Links every media of @p from to the same media of @p to (packets on from's ports leave
  * through to's). */

@@ -1267,6 +1267,39 @@ static void test_fork_winner_deleted(void **state)
 	assert_int_equal(free_ports(1), 50);
 }
 
+/* The active fork ends: the caller's media go to the fork that answered latest before it,
+ * whatever the order the forks were offered in (or the monologue table is in). */
+static void test_fork_pick_latest_answered(void **state)
+{
+	unsigned p1, p2, p3, a_port;
+
+	(void)state;
+	p1 = fork_offer("fp", "z9hG4bK.1");
+	p2 = fork_offer("fp", "z9hG4bK.2");
+	p3 = fork_offer("fp", "z9hG4bK.3");
+	a_port = fork_answer("fp", "t2", "z9hG4bK.2", SDP_B2);
+	fork_answer("fp", "t1", "z9hG4bK.1", SDP_B);
+	fork_answer("fp", "t3", "z9hG4bK.3", SDP_B_SENDONLY);
+	assert_int_equal(flow_at(a_port)->out, flow_id(p3));
+	RUN(S("command", "delete"), S("call-id", "fp"), S("from-tag", "a"), S("to-tag", "t3"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(flow_at(a_port)->out, flow_id(p1));
+	/* answers again (200 after 183) count: t2 then t1; t1 ends, t2 gets the media, not the
+	 * fork offered since and never answered */
+	fork_answer("fp", "t2", "z9hG4bK.2", SDP_B2);
+	assert_int_equal(flow_at(a_port)->out, flow_id(p2));
+	fork_answer("fp", "t1", "z9hG4bK.1", SDP_B);
+	fork_offer("fp", "z9hG4bK.4");
+	RUN(S("command", "delete"), S("call-id", "fp"), S("from-tag", "a"), S("to-tag", "t1"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(flow_at(a_port)->out, flow_id(p2));
+	RUN(S("command", "delete"), S("call-id", "fp"), S("delete-delay", "0"));
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(1), 50);
+}
+
 /* One offer, two to-tags (forked after the relay): both forks were sent the same ports, so
  * they share them; the flows take the SDP of the fork that answered last, and each to-tag is
  * its own early dialogue that a delete ends alone. */
@@ -1340,6 +1373,75 @@ static void test_fork_loser_not_hold(void **state)
 	assert_int_equal(calls_counters(E->calls)->current, 0);
 	assert_int_equal(calls_counters(E->calls)->ended[CALL_END_TIMEOUT], 1);
 	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(1), 50);
+}
+
+/* A fork whose ports are lent (one offer, the other fork answered last) sends its own offer (an
+ * UPDATE in its early dialogue): it takes its offer's ports back, as an answer does, instead of
+ * opening a pair that the other fork's end (or its next answer) would overwrite and leak. */
+static void test_fork_lent_reoffer(void **state)
+{
+	unsigned pb, a_port;
+
+	(void)state;
+	offer("fr", "a");
+	pb = reply_sdp_port();
+	a_port = fork_answer("fr", "t1", NULL, SDP_B);
+	assert_int_equal(fork_answer("fr", "t2", NULL, SDP_B2), a_port);
+	assert_int_equal(E->dp.live, 4);
+	/* t1's UPDATE: the caller is offered its same port */
+	RUN(S("command", "offer"), S("call-id", "fr"), S("from-tag", "t1"), S("to-tag", "a"),
+	    S("sdp", SDP_B));
+	assert_result("ok");
+	assert_int_equal(reply_sdp_port(), a_port);
+	assert_int_equal(E->dp.live, 4);
+	/* the caller's answer: t1 is told the ports it was offered, its flows are t1's */
+	RUN(S("command", "answer"), S("call-id", "fr"), S("from-tag", "t1"), S("to-tag", "a"),
+	    S("sdp", SDP_A));
+	assert_result("ok");
+	assert_int_equal(reply_sdp_port(), pb);
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(sa_port(&flow_at(pb)->p.latch.expected), 5000);
+	assert_int_equal(flow_at(pb)->out, flow_id(a_port));
+	assert_int_equal(flow_at(a_port)->out, flow_id(pb));
+	/* t1 answers again (its 200), then t2 ends: t1's media keep reaching the caller */
+	fork_answer("fr", "t1", NULL, SDP_B);
+	RUN(S("command", "delete"), S("call-id", "fr"), S("from-tag", "a"), S("to-tag", "t2"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(free_ports(1), 49);
+	assert_int_equal(flow_at(pb)->out, flow_id(a_port));
+	assert_int_equal(flow_at(a_port)->out, flow_id(pb));
+	RUN(S("command", "delete"), S("call-id", "fr"), S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 50);
+	assert_int_equal(free_ports(1), 50);
+}
+
+/* The review's sequence, checking only the accounting: with the pair t1's UPDATE opened
+ * overwritten when t2 ends, 2 ports and 2 flows outlived the call. */
+static void test_fork_lent_reoffer_leak(void **state)
+{
+	(void)state;
+	offer("fh", "a");
+	fork_answer("fh", "t1", NULL, SDP_B);
+	fork_answer("fh", "t2", NULL, SDP_B2);
+	RUN(S("command", "offer"), S("call-id", "fh"), S("from-tag", "t1"), S("to-tag", "a"),
+	    S("sdp", SDP_B));
+	assert_result("ok");
+	RUN(S("command", "answer"), S("call-id", "fh"), S("from-tag", "t1"), S("to-tag", "a"),
+	    S("sdp", SDP_A));
+	assert_result("ok");
+	RUN(S("command", "delete"), S("call-id", "fh"), S("from-tag", "a"), S("to-tag", "t2"),
+	    S("delete-delay", "0"));
+	assert_result("ok");
+	RUN(S("command", "delete"), S("call-id", "fh"), S("delete-delay", "0"));
+	assert_result("ok");
+	assert_int_equal(calls_counters(E->calls)->current, 0);
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 50);
 	assert_int_equal(free_ports(1), 50);
 }
 
@@ -1444,6 +1546,64 @@ static void test_fork_failed_offer(void **state)
 	assert_int_equal(free_ports(0), 2);
 }
 
+/* An offer with a new from-tag that fails leaves no monologue for that tag behind: neither when
+ * the call has no room for its peer, nor when the peer's ports could not be opened (the
+ * offerer's were). */
+static void test_failed_offer_new_from_tag(void **state)
+{
+	struct calls_conf cc = { .nifaces = 1, .limits.timeout_ms = 60000 };
+	unsigned pb, a_port;
+	char vb[16];
+
+	(void)state;
+	for (unsigned i = 1; i <= 6; i++) {
+		snprintf(vb, sizeof(vb), "z9hG4bK.%u", i);
+		fork_offer("fm", vb);
+	}
+	RUN(S("command", "offer"), S("call-id", "fm"), S("from-tag", "x"), S("sdp", SDP_A));
+	assert_error("Too many tags in call");
+	RUN(S("command", "query"), S("call-id", "fm"));
+	assert_int_equal(get(E->root, "tags")->count, 7);
+	assert_null(get(get(E->root, "tags"), "x"));
+	/* the slot it took is free: one more branch fits */
+	fork_offer("fm", "z9hG4bK.7");
+
+	teardown(NULL);
+	env_open(&cc); /* access: 30000-30003, two pairs */
+	/* the caller on access, its fork on core */
+	fork_offer("fo", "z9hG4bK.1");
+	assert_int_equal(free_ports(0), 1);
+	RUN(S("command", "offer"), S("call-id", "fo"), S("from-tag", "x"), S("sdp", SDP_A),
+	    L("direction", "access", "access"));
+	assert_error("Ran out of ports");
+	assert_int_equal(E->dp.live, 4);
+	assert_int_equal(free_ports(0), 1);
+	assert_false(has_tag("fo", "x"));
+	RUN(S("command", "delete"), S("call-id", "fo"), S("delete-delay", "0"));
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 2);
+
+	/* a new from-tag naming b took b as its peer, and linked b's media to its own before
+	 * b's third media found no port: b's media go back to the caller */
+	RUN(S("command", "offer"), S("call-id", "fb"), S("from-tag", "a"), S("sdp", SDP_A),
+	    L("direction", "core", "access"));
+	pb = reply_sdp_port();
+	RUN(S("command", "answer"), S("call-id", "fb"), S("from-tag", "a"), S("to-tag", "b"),
+	    S("sdp", SDP_B));
+	a_port = reply_sdp_port();
+	assert_int_equal(flow_at(pb)->out, flow_id(a_port));
+	RUN(S("command", "offer"), S("call-id", "fb"), S("from-tag", "x"), S("to-tag", "b"),
+	    S("sdp", SDP_B_TWO "m=audio 5004 RTP/AVP 0\r\n"), L("direction", "core", "access"));
+	assert_error("Ran out of ports");
+	assert_false(has_tag("fb", "x"));
+	assert_int_equal(flow_at(pb)->out, flow_id(a_port));
+	assert_int_equal(flow_at(a_port)->out, flow_id(pb));
+	RUN(S("command", "delete"), S("call-id", "fb"), S("delete-delay", "0"));
+	assert_int_equal(E->dp.live, 0);
+	assert_int_equal(free_ports(0), 2);
+	assert_int_equal(free_ports(1), 50);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1481,11 +1641,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fork_via_branch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_branch_cancelled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_winner_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_pick_latest_answered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_shared_offer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_shared_loser_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_loser_not_hold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_lent_reoffer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_lent_reoffer_leak, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtcp_mux_one_side, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_failed_offer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_offer_new_from_tag, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
