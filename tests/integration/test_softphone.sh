@@ -56,9 +56,15 @@ baresip_config "$bdir" PCMU
 trace()
 {
 	tr -d '\r' <"$TOPO_LOG_DIR/baresip.log" | sed 's/\x1b\[[0-9;]*m//g' | awk '
-		/^UDP [^ ]+ -> [^ ]+$/ { if (m) print m " | " cseq; m = $2 " -> " $4; cseq = ""; s = 1; next }
-		# Only a SIP start line starts the message: the audio thread of baresip may print
-		# its own lines (aubridge: thread start) between a trace header and its message.
+		# baresip writes a trace header, then its message, in separate writes: its audio
+		# thread may print (aubridge: thread start) between them, even before the header
+		# line ends. So the header is what matches up to its second port, and only a SIP
+		# start line starts the message.
+		match($0, /^UDP [0-9.]+:[0-9]+ -> [0-9.]+:[0-9]+/) {
+			if (m) print m " | " cseq
+			split(substr($0, 5, RLENGTH - 4), ends, " -> ")
+			m = ends[1] " -> " ends[2]; cseq = ""; s = 1; next
+		}
 		s == 1 && /^(SIP\/2\.0 [0-9][0-9][0-9] |[A-Z]+ [^ ]+ SIP\/2\.0$)/ { m = m " | " $0; s = 2; next }
 		s == 2 && /^CSeq:/ { cseq = $NF }
 		END { if (m) print m " | " cseq }' >"$TOPO_LOG_DIR/baresip-trace.txt"
