@@ -2,10 +2,10 @@
 /*
  * One burst, l3fwd style, software-pipelined so that the cache misses of its packets overlap:
  * parsing packet i prefetches its port map entry (dpdk_priv.h) and reads the entry of packet
- * i - ENTRY_AHEAD, prefetching that flow; dispatching packet i prefetches the linked flow of
- * packet i + LINK_AHEAD. (Whole-burst stages did worse: each waited for its first miss; at 1M
- * flows 340 -> 214 cycles/packet.) The worker reports quiescent once the burst is done: it holds
- * no flow pointer across bursts.
+ * i - ENTRY_AHEAD, prefetching that flow's two lines, all the fast lane reads (the linked flow's
+ * template is copied into them: dpdk_priv.h). (Whole-burst stages did worse: each waited for its
+ * first miss; at 1M flows 340 -> 214 cycles/packet.) The worker reports quiescent once the burst is
+ * done: it holds no flow pointer across bursts.
  *
  * The first stage also builds the burst's fast mask: IPv4/UDP at fixed offsets (one optional
  * tag) whose flow was found. The second goes through the burst in order: a packet in the mask
@@ -18,16 +18,13 @@
 #include "fwd_fast.h"
 
 #define PREFETCH_AHEAD 4
-/* packets between a linked flow's prefetch and its use; 8 was ~5% slower at 100k flows */
-#define LINK_AHEAD  16
-#define ENTRY_AHEAD 4 /* packets between an entry's prefetch and its read */
+#define ENTRY_AHEAD    4 /* packets between an entry's prefetch and its read */
 
 struct burst_ctx {
 	struct dpdk_pkt pkt[DP_DPDK_BURST_MAX];
 	uint8_t cls[DP_DPDK_BURST_MAX];
 	_Atomic uint32_t *entry[DP_DPDK_BURST_MAX]; /**< port map entry; NULL: no flow */
-	/* LINK_AHEAD NULLs past the burst: the linked flows' prefetch runs without a bound */
-	struct dpdk_flow *flow[DP_DPDK_BURST_MAX + LINK_AHEAD];
+	struct dpdk_flow *flow[DP_DPDK_BURST_MAX];
 	uint64_t fast; /**< bit i: packet i is IPv4/UDP (parse_udp4_fast()) and has a flow */
 };
 
@@ -85,10 +82,14 @@ static __rte_always_inline bool classify_udp4(const struct dp_dpdk *d, struct rt
 	return true;
 }
 
-/* A packet reads line 0 of its flow (dpdk_priv.h); the rest of the flow is cold. */
+/*
+ * A packet reads its flow's two lines (dpdk_priv.h: line 1 holds the copy of the linked flow's
+ * template); the rest of the flow is cold.
+ */
 static inline void flow_prefetch(const struct dpdk_flow *f)
 {
 	rte_prefetch0(f);
+	rte_prefetch0(&f->link_gen);
 }
 
 /* Any other frame: the full parser. Out of line: the common case's loop keeps its registers. */
@@ -150,24 +151,6 @@ static void parse_lookup(struct dp_dpdk *d, struct rte_mbuf **pkts, unsigned int
 	x->fast = udp4 & found;
 }
 
-/*
- * Line 1 of the linked flow of packet @p i, all a packet reads there (NULL flow: none). Settings
- * are not prefetched: only signalling changes, STUN and unlatched sources read them.
- */
-static inline void prefetch_linked(const struct dpdk_fast_env *e, unsigned int i,
-				   const struct burst_ctx *x)
-{
-	const struct dpdk_flow *f = x->flow[i];
-
-	if (!f)
-		return;
-	uint32_t out = atomic_load_explicit(&f->out, memory_order_relaxed);
-	uint32_t idx = (out & DPDK_ID_IDX_MASK) - 1; /* see flow_table.c: garbage is only a hint */
-
-	if (idx < e->max_flows)			     /* out 0: idx wraps above */
-		rte_prefetch0(&e->flows[idx].tx_id); /* line 1 */
-}
-
 static enum dpdk_act udp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,
 			       struct dpdk_flow *f, uint64_t now_ms)
 {
@@ -215,17 +198,12 @@ void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uin
 	parse_lookup(w->dp, pkts, n, &x);
 	if (unlikely(!w->fast_lane))
 		x.fast = 0;
-	for (unsigned int i = n; i < (unsigned int)n + LINK_AHEAD; i++)
-		x.flow[i] = NULL;
 	struct dpdk_fast_env e = dpdk_fast_env(w);
 	unsigned int n_tx = 0;
 
-	for (unsigned int i = 0; i < LINK_AHEAD; i++)
-		prefetch_linked(&e, i, &x);
 	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
-		prefetch_linked(&e, i + LINK_AHEAD, &x);
 		if (((x.fast >> i) & 1) &&
 		    likely(dpdk_fwd_fast(e, m, &x.pkt[i], x.flow[i], now_ms))) {
 			res->tx[n_tx++] = m;

@@ -136,12 +136,21 @@ static inline uint64_t dpdk_key4(uint32_t addr_be, uint16_t port_be)
 }
 
 /*
- * A flow's hot part, two cache lines per slot in one dense array: line 0 is what a packet
- * arriving on the flow reads and writes, line 1 what a packet leaving through it reads (the
- * linked flow's checks and its tx template): a packet costs its flow's line 0 and its linked
- * flow's line 1. Line 1 repeats id, cfg_gen, seen_gen and owner (tx_*), written with the
- * originals. The rest of the flow (struct dpdk_flow_cold) sits in a parallel array: the hot
- * array is a third of what the whole flows would be (fewer cache and TLB misses at 100k-1M).
+ * A flow's hot part, two cache lines per slot in one dense array, all a packet arriving on the
+ * flow reads and writes: line 0 its checks and counters, line 1 a copy of the tx template of the
+ * flow it is linked to (how its packets leave). A packet costs one 128-byte chunk. The linked
+ * flow's own template (the original, built by the owner on the slow way out) and the rest of the
+ * flow (struct dpdk_flow_cold) sit in a parallel array: the hot array is a third of what the
+ * whole flows would be (fewer cache and TLB misses at 100k-1M).
+ *
+ * The copy is valid while copy.neigh_gen is the owner's neighbour generation and copy_link_gen
+ * is link_gen. It is made (dpdk_tx_copy_refresh()) only when the linked flow links back (a pair),
+ * so that whoever changes that flow finds the copy through its out:
+ * - the control thread bumps link_gen of a flow when its link changes, and of the flow another
+ *   links to when that one's link changes, its settings change or it is deleted;
+ * - the owner drops the copy held by the flow a changed flow links to when it drops or rebuilds
+ *   the changed flow's template (a latch change, dpdk_tx_tmpl_build());
+ * - a changed neighbour bumps the worker's generation.
  */
 struct dpdk_flow {
 	/* line 0; control thread: id, cfg_gen, out, owner, iface; worker: the rest */
@@ -155,14 +164,11 @@ struct dpdk_flow {
 	uint32_t latched_ssrc; /**< latch.ssrc, network order, valid with DPDK_KEY4_SSRC */
 	uint64_t latched_key4; /**< IPv4 source latched: dpdk_key4() of it; else 0 */
 	struct dpdk_flow_ctr ctr;
-	struct dpdk_fwd_sums sums;
-	/* line 1; control thread: tx_id, tx_cfg_gen, tx_owner; worker: the rest */
-	_Atomic uint32_t tx_id __rte_cache_aligned;
-	_Atomic uint32_t tx_cfg_gen;
-	uint32_t tx_seen_gen;
-	uint16_t tx_owner;
-	struct dpdk_tx_tmpl tx;	    /**< packets leaving through this flow */
-	_Atomic uint32_t latch_seq; /**< odd while the latch changes */
+	struct dpdk_fwd_sums sums; /**< toward copy (or the linked flow's template) */
+	/* line 1; control thread: link_gen; worker: the rest */
+	_Atomic uint32_t link_gen __rte_cache_aligned;
+	uint32_t copy_link_gen;	  /**< link_gen when copy was made */
+	struct dpdk_tx_tmpl copy; /**< the linked flow's template as of copy_link_gen */
 } __rte_cache_aligned;
 
 static inline void dpdk_latched_set(struct dpdk_flow *f, const struct latch *l)
@@ -175,16 +181,17 @@ static inline void dpdk_latched_set(struct dpdk_flow *f, const struct latch *l)
 	f->latched_ssrc = htonl(l->ssrc);
 }
 
-/** The settings generation the owner has seen, in both lines. */
+/** The settings generation the owner has seen. */
 static inline void dpdk_flow_seen_gen(struct dpdk_flow *f, uint32_t gen)
 {
 	f->seen_gen = gen;
-	f->tx_seen_gen = gen;
 }
 
 /* The rest of a flow: settings changes, exceptions, statistics, the control thread. */
 struct dpdk_flow_cold {
-	struct latch latch; /**< the worker's; read by flow_stats() under latch_seq */
+	struct latch latch;	    /**< the worker's; read by flow_stats() under latch_seq */
+	_Atomic uint32_t latch_seq; /**< odd while the latch changes */
+	struct dpdk_tx_tmpl tx;	    /**< packets leaving through this flow (the original) */
 	struct dpdk_flow_key key;
 	struct dpdk_flow_ctr_rare rare;
 	struct dpdk_flow_cfg *_Atomic cfg;
@@ -197,9 +204,9 @@ struct dpdk_flow_cold {
 
 _Static_assert(offsetof(struct dpdk_flow, sums) + sizeof(struct dpdk_fwd_sums) <= 64,
 	       "a packet's flow: line 0");
-_Static_assert(offsetof(struct dpdk_flow, tx_id) == 64 &&
-		   offsetof(struct dpdk_flow, tx) + sizeof(struct dpdk_tx_tmpl) <= 128,
-	       "its linked flow: line 1");
+_Static_assert(offsetof(struct dpdk_flow, link_gen) == 64 &&
+		   offsetof(struct dpdk_flow, copy) + sizeof(struct dpdk_tx_tmpl) <= 128,
+	       "the copy of its linked flow's template: line 1");
 _Static_assert(sizeof(struct dpdk_flow) == 128, "two lines per flow");
 
 /* An address in wire form: what the fast path compares against (no struct sa calls). */
@@ -310,6 +317,18 @@ static inline struct dpdk_flow_cold *dpdk_flow_cold(const struct dp_dpdk *d,
 	return &d->cold[f - d->flows];
 }
 
+/*
+ * The owner, changing or dropping @p o's template: drops the copy of it that the flow @p o links
+ * to may hold (only a flow @p o links to makes one: struct dpdk_flow).
+ */
+static inline void dpdk_copy_drop_at(struct dp_dpdk *d, const struct dpdk_flow *o)
+{
+	struct dpdk_flow *f = dpdk_flow_get(d, atomic_load_explicit(&o->out, memory_order_acquire));
+
+	if (f && f->owner == o->owner)
+		f->copy.neigh_gen = 0;
+}
+
 static inline uint32_t dpdk_amap_hash(int family, const uint8_t *addr)
 {
 	uint32_t a[4];
@@ -367,6 +386,10 @@ int dpdk_flow_link_rtcp(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out);
 int dpdk_flow_del(struct dp_dpdk *d, dp_flow_t f);
 int dpdk_flow_stats(struct dp_dpdk *d, dp_flow_t f, struct dp_flow_stats *out);
 int dpdk_key_from_sa(struct dpdk_flow_key *k, const struct sa *sa);
+
+/* tx_tmpl.c */
+const struct dpdk_tx_tmpl *dpdk_tx_copy_refresh(struct dp_dpdk *d, uint32_t wid, uint32_t neigh_gen,
+						struct dpdk_flow *f);
 
 /* kernel.c: the exception (TAP) ports */
 int dpdk_kernel_start(struct dp_dpdk *d);

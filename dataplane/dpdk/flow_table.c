@@ -141,7 +141,7 @@ int dpdk_flows_init(struct dp_dpdk *d)
 		return -EINVAL; /* slot index + 1 must fit the id */
 
 	d->flows =
-	    rte_zmalloc("dp_dpdk_flows", sizeof(*d->flows) * d->max_flows, RTE_CACHE_LINE_SIZE);
+	    rte_zmalloc("dp_dpdk_flows", sizeof(*d->flows) * d->max_flows, sizeof(*d->flows));
 	d->cold = rte_zmalloc("dp_dpdk_cold", sizeof(*d->cold) * d->max_flows, RTE_CACHE_LINE_SIZE);
 	d->free_slots = rte_malloc("dp_dpdk_free", sizeof(uint32_t) * d->max_flows, 0);
 	d->rcu = rte_zmalloc("dp_dpdk_rcu", rcu_size, RTE_CACHE_LINE_SIZE);
@@ -221,6 +221,24 @@ static struct dpdk_flow_cfg *cfg_new(const struct dp_flow_params *p, uint32_t ge
 	return c;
 }
 
+/*
+ * The copy of a linked flow's template in @p f's line 1 is void (struct dpdk_flow): stored after
+ * what changed, so that a worker that makes a copy after this sees the change.
+ */
+static void copy_drop(struct dpdk_flow *f)
+{
+	atomic_fetch_add_explicit(&f->link_gen, 1, memory_order_release);
+}
+
+/* @p o changed (settings, deleted): the copy of its template the flow it links to may hold. */
+static void copy_drop_at(struct dp_dpdk *d, const struct dpdk_flow *o)
+{
+	struct dpdk_flow *f = dpdk_flow_get(d, atomic_load_explicit(&o->out, memory_order_relaxed));
+
+	if (f)
+		copy_drop(f);
+}
+
 /* Sets up a free slot (no worker can see it) for a new flow. */
 static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_flow_key *k,
 			   int iface, uint32_t group, struct dpdk_flow_cfg *c)
@@ -233,25 +251,23 @@ static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_fl
 	f->iface = (uint8_t)iface;
 	fc->group = group;
 	f->owner = (uint16_t)(group % d->n_workers);
-	f->tx_owner = f->owner;
 	dpdk_flow_seen_gen(f, c->gen);
 	memset(&fc->latch, 0, sizeof(fc->latch));
 	memset(&f->ctr, 0, sizeof(f->ctr));
 	memset(&fc->rare, 0, sizeof(fc->rare));
-	atomic_store_explicit(&f->latch_seq, 0, memory_order_relaxed);
+	atomic_store_explicit(&fc->latch_seq, 0, memory_order_relaxed);
 	latch_restart(&fc->latch, &c->latch, c->restart_ms);
 	dpdk_latched_set(f, &fc->latch);
 	f->sums.serial = 0;
-	f->tx.neigh_gen = 0;
+	fc->tx.neigh_gen = 0;
+	f->copy.neigh_gen = 0;
 	f->is_rtcp = c->is_rtcp;
 	atomic_store_explicit(&f->out, 0, memory_order_relaxed);
 	atomic_store_explicit(&fc->rtcp_out, 0, memory_order_relaxed);
 	atomic_store_explicit(&fc->cfg, c, memory_order_relaxed);
 	atomic_store_explicit(&f->cfg_gen, c->gen, memory_order_relaxed);
-	atomic_store_explicit(&f->tx_cfg_gen, c->gen, memory_order_relaxed);
 	dp_flow_t id = ((uint32_t)fc->gen << ID_IDX_BITS) | (idx + 1);
 	atomic_store_explicit(&f->id, id, memory_order_release);
-	atomic_store_explicit(&f->tx_id, id, memory_order_release);
 	return id;
 }
 
@@ -313,7 +329,7 @@ int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t id, const struct dp_flow_param
 		return -ENOMEM;
 	atomic_store_explicit(&fc->cfg, c, memory_order_release);
 	atomic_store_explicit(&f->cfg_gen, cfg_gen_word(fc, c->gen), memory_order_release);
-	atomic_store_explicit(&f->tx_cfg_gen, c->gen, memory_order_release);
+	copy_drop_at(d, f);
 	defer(d, &(struct dq_elem){ .cfg = old, .slot = UINT32_MAX });
 	return 0;
 }
@@ -339,7 +355,13 @@ int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out)
 
 	if (err)
 		return err;
+	struct dpdk_flow *old =
+	    dpdk_flow_get(d, atomic_load_explicit(&f->out, memory_order_relaxed));
+
 	atomic_store_explicit(&f->out, out, memory_order_release);
+	copy_drop(f);
+	if (old) /* it may hold a copy of f's template, which f's changes no longer find */
+		copy_drop(old);
 	return 0;
 }
 
@@ -375,7 +397,7 @@ int dpdk_flow_del(struct dp_dpdk *d, dp_flow_t id)
 	if (e)
 		atomic_store_explicit(e, 0, memory_order_relaxed);
 	atomic_store_explicit(&f->id, 0, memory_order_release);
-	atomic_store_explicit(&f->tx_id, 0, memory_order_release);
+	copy_drop_at(d, f);
 	defer(d, &(struct dq_elem){
 		     .cfg = atomic_load_explicit(&dpdk_flow_cold(d, f)->cfg, memory_order_relaxed),
 		     .slot = (uint32_t)(f - d->flows) });
@@ -383,15 +405,15 @@ int dpdk_flow_del(struct dp_dpdk *d, dp_flow_t id)
 }
 
 /* The latch as the worker last left it: retried while the worker is changing it. */
-static void latch_read(struct dpdk_flow *f, const struct dpdk_flow_cold *fc, struct latch *l)
+static void latch_read(struct dpdk_flow_cold *fc, struct latch *l)
 {
 	uint32_t s1, s2;
 
 	do {
-		s1 = atomic_load_explicit(&f->latch_seq, memory_order_acquire);
+		s1 = atomic_load_explicit(&fc->latch_seq, memory_order_acquire);
 		memcpy(l, &fc->latch, sizeof(*l));
 		atomic_thread_fence(memory_order_acquire);
-		s2 = atomic_load_explicit(&f->latch_seq, memory_order_relaxed);
+		s2 = atomic_load_explicit(&fc->latch_seq, memory_order_relaxed);
 	} while ((s1 & 1) || s1 != s2);
 }
 
@@ -411,7 +433,7 @@ int dpdk_flow_stats(struct dp_dpdk *d, dp_flow_t id, struct dp_flow_stats *out)
 	out->stun_answered = dpdk_ctr_get(&fc->rare.stun_answered);
 	out->stun_refused = dpdk_ctr_get(&fc->rare.stun_refused);
 	out->last_packet_ms = dpdk_ctr_get(&f->ctr.last_ms);
-	latch_read(f, fc, &l);
+	latch_read(fc, &l);
 	out->latched = l.learned;
 	out->ssrc = l.has_ssrc ? l.ssrc : 0;
 	return 0;

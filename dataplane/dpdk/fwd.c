@@ -12,26 +12,28 @@
 #include "fwd_fast.h"
 
 /* The latch is written under a sequence count so that flow_stats() reads it whole. */
-static inline void latch_write_begin(struct dpdk_flow *f)
+static inline void latch_write_begin(struct dpdk_flow_cold *fc)
 {
-	uint32_t s = atomic_load_explicit(&f->latch_seq, memory_order_relaxed);
+	uint32_t s = atomic_load_explicit(&fc->latch_seq, memory_order_relaxed);
 
-	atomic_store_explicit(&f->latch_seq, s + 1, memory_order_relaxed);
+	atomic_store_explicit(&fc->latch_seq, s + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 }
 
 /*
- * Also refreshes the copy that packets leaving through this flow read, and drops their template:
- * the destination may have moved.
+ * Also refreshes the compare-ready latch in line 0, and drops the template of packets leaving
+ * through this flow and its copy (dpdk_priv.h): the destination may have moved.
  */
-static inline void latch_write_end(struct dpdk_flow *f, const struct latch *l)
+static inline void latch_write_end(struct dp_dpdk *d, struct dpdk_flow *f, const struct latch *l)
 {
-	uint32_t s = atomic_load_explicit(&f->latch_seq, memory_order_relaxed);
+	struct dpdk_flow_cold *fc = dpdk_flow_cold(d, f);
+	uint32_t s = atomic_load_explicit(&fc->latch_seq, memory_order_relaxed);
 
 	dpdk_latched_set(f, l);
 	f->sums.serial = 0;
-	f->tx.neigh_gen = 0;
-	atomic_store_explicit(&f->latch_seq, s + 1, memory_order_release);
+	fc->tx.neigh_gen = 0;
+	dpdk_copy_drop_at(d, f);
+	atomic_store_explicit(&fc->latch_seq, s + 1, memory_order_release);
 }
 
 /*
@@ -39,7 +41,7 @@ static inline void latch_write_end(struct dpdk_flow *f, const struct latch *l)
  * stored after cfg, so a changed cfg_gen guarantees the new cfg is visible. Its
  * DPDK_CFG_DEMUX bit is no new signalling.
  */
-static inline void cfg_sync(const struct dp_dpdk *d, struct dpdk_flow *f)
+static inline void cfg_sync(struct dp_dpdk *d, struct dpdk_flow *f)
 {
 	uint32_t gen = atomic_load_explicit(&f->cfg_gen, memory_order_acquire);
 
@@ -48,9 +50,9 @@ static inline void cfg_sync(const struct dp_dpdk *d, struct dpdk_flow *f)
 	struct dpdk_flow_cold *fc = dpdk_flow_cold(d, f);
 	const struct dpdk_flow_cfg *c = atomic_load_explicit(&fc->cfg, memory_order_acquire);
 
-	latch_write_begin(f);
+	latch_write_begin(fc);
 	latch_restart(&fc->latch, &c->latch, c->restart_ms);
-	latch_write_end(f, &fc->latch);
+	latch_write_end(d, f, &fc->latch);
 	f->is_rtcp = c->is_rtcp;
 	dpdk_flow_seen_gen(f, c->gen);
 }
@@ -80,7 +82,7 @@ static inline uint32_t flow_out(struct dp_dpdk *d, const struct dpdk_flow *f, co
  * Latched, it is in @p o's latch; else the signalled address is in its settings (both cold: the
  * way out that misses the template).
  */
-static inline const struct latch_addr *flow_dest(const struct dp_dpdk *d, struct dpdk_flow *o,
+static inline const struct latch_addr *flow_dest(struct dp_dpdk *d, struct dpdk_flow *o,
 						 unsigned int worker)
 {
 	const struct dpdk_flow_cfg *c;
@@ -219,17 +221,17 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 		/* latch_check()'s verdict for the latched source, without its struct sa compares */
 		v = LATCH_FORWARD;
 		if (has_ssrc && (!l->has_ssrc || l->ssrc != ssrc)) {
-			latch_write_begin(f);
+			latch_write_begin(fc);
 			l->ssrc = ssrc;
 			l->has_ssrc = true;
-			latch_write_end(f, l);
+			latch_write_end(w->dp, f, l);
 		}
 	} else {
 		c = atomic_load_explicit(&fc->cfg, memory_order_acquire);
 		dpdk_pkt_src(m, p, &src);
-		latch_write_begin(f);
+		latch_write_begin(fc);
 		v = latch_check(l, &c->latch, &src, ssrc, has_ssrc, now_ms);
-		latch_write_end(f, l);
+		latch_write_end(w->dp, f, l);
 	}
 	if (unlikely(v == LATCH_REFUSED)) {
 		dpdk_ctr_add(&fc->rare.refused, 1);
@@ -245,7 +247,7 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 		cfg_sync(w->dp, o); /* new signalling for o redirects at once */
 		if (likely(dpdk_tx_tmpl_usable(w, o, p))) {
 			dpdk_trim_padding(m, p);
-			dpdk_tx_tmpl_apply(m, p, &o->tx);
+			dpdk_tx_tmpl_apply(m, p, &dpdk_flow_cold(w->dp, o)->tx);
 			goto sent;
 		}
 	}

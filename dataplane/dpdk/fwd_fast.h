@@ -30,15 +30,14 @@ static inline bool dpdk_rtp_ssrc(const uint8_t *pl, uint16_t len, bool is_rtcp, 
  * neigh_gen is taken again after anything but the fast lane ran (neighbours may have changed).
  */
 struct dpdk_fast_env {
-	struct dpdk_flow *flows;
-	uint32_t max_flows;
+	struct dp_dpdk *d;
 	uint32_t neigh_gen;
 	uint32_t wid;
 };
 
 static inline struct dpdk_fast_env dpdk_fast_env(const struct dp_dpdk_worker *w)
 {
-	return (struct dpdk_fast_env){ w->dp->flows, w->dp->max_flows, w->neigh_gen, w->id };
+	return (struct dpdk_fast_env){ w->dp, w->neigh_gen, w->id };
 }
 
 /*
@@ -66,8 +65,8 @@ static __rte_always_inline bool fast_payload(const struct dpdk_flow *f, const ui
  * found it (@p p), a flow this worker owns with unchanged settings, from its latched source,
  * linked to a flow of this worker with unchanged settings and a usable tx template. Nothing is
  * written unless every condition holds; otherwise dpdk_fwd() decides the same packet from the
- * start. The flow's conditions are folded into one test: they sit in its line 0, the linked
- * flow's in its line 1 (dpdk_priv.h).
+ * start. The flow's conditions are folded into one test; all of it, the copy of the linked
+ * flow's template included, sits in the flow's two lines (dpdk_priv.h).
  */
 static __rte_always_inline bool dpdk_fwd_fast(const struct dpdk_fast_env e, struct rte_mbuf *m,
 					      const struct dpdk_pkt *p, struct dpdk_flow *f,
@@ -76,9 +75,9 @@ static __rte_always_inline bool dpdk_fwd_fast(const struct dpdk_fast_env e, stru
 	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off);
 	const uint8_t *pl = ip + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr);
 	uint16_t plen = p->l4_len - sizeof(struct rte_udp_hdr);
-	uint32_t src, out, idx;
+	const struct dpdk_tx_tmpl *t = &f->copy;
+	uint32_t src;
 	uint16_t sport;
-	struct dpdk_flow *o;
 
 	/* a flow deleted after the lookup is still readable (RCU) but takes no packets */
 	if (unlikely(atomic_load_explicit(&f->id, memory_order_acquire) == 0))
@@ -90,23 +89,21 @@ static __rte_always_inline bool dpdk_fwd_fast(const struct dpdk_fast_env e, stru
 		      (f->owner ^ e.wid)) != 0 ||
 		     !fast_payload(f, pl, plen)))
 		return false;
-	out = atomic_load_explicit(&f->out, memory_order_acquire);
-	idx = (out & DPDK_ID_IDX_MASK) - 1; /* out 0 (not linked): above max_flows */
-	if (unlikely(idx >= e.max_flows))
-		return false;
-	o = &e.flows[idx];
-	/* its line 1: the copies of id, cfg_gen, seen_gen and owner next to the template */
+	/* the copy in line 1, while nothing it depends on changed (struct dpdk_flow) */
 	if (unlikely(
-		((atomic_load_explicit(&o->tx_id, memory_order_acquire) ^ out) |
-		 (atomic_load_explicit(&o->tx_cfg_gen, memory_order_acquire) ^ o->tx_seen_gen) |
-		 (o->tx_owner ^ e.wid) | (o->tx.neigh_gen ^ e.neigh_gen) |
-		 (uint32_t)(p->has_vlan ^ (o->tx.vlan != 0))) != 0))
+		((atomic_load_explicit(&f->link_gen, memory_order_acquire) ^ f->copy_link_gen) |
+		 (t->neigh_gen ^ e.neigh_gen)) != 0)) {
+		t = dpdk_tx_copy_refresh(e.d, e.wid, e.neigh_gen, f);
+		if (!t)
+			return false;
+	}
+	if (unlikely(p->has_vlan != (t->vlan != 0)))
 		return false;
 	__atomic_store_n(&f->ctr.last_ms, now_ms, __ATOMIC_RELAXED);
 	dpdk_trim_padding(m, p);
-	if (unlikely(f->sums.serial != o->tx.serial))
-		dpdk_tx_tmpl_sums(m, p, &o->tx, &f->sums); /* once per template */
-	dpdk_tx_tmpl_apply_sums(m, p, &o->tx, &f->sums);
+	if (unlikely(f->sums.serial != t->serial))
+		dpdk_tx_tmpl_sums(m, p, t, &f->sums); /* once per template */
+	dpdk_tx_tmpl_apply_sums(m, p, t, &f->sums);
 	dpdk_ctr_add(&f->ctr.packets, 1);
 	dpdk_ctr_add(&f->ctr.bytes, plen);
 	return true;

@@ -20,8 +20,11 @@ static uint32_t next_serial(struct dp_dpdk_worker *w)
 void dpdk_tx_tmpl_build(struct dp_dpdk_worker *w, struct dpdk_flow *o, const struct dpdk_iface *ifc,
 			const struct latch_addr *dst, const struct rte_ether_addr *mac)
 {
-	struct dpdk_tx_tmpl *t = &o->tx;
-	const struct dpdk_flow_key *k = &dpdk_flow_cold(w->dp, o)->key;
+	struct dpdk_flow_cold *oc = dpdk_flow_cold(w->dp, o);
+	struct dpdk_tx_tmpl *t = &oc->tx;
+	const struct dpdk_flow_key *k = &oc->key;
+
+	dpdk_copy_drop_at(w->dp, o); /* the copy of the template this build replaces */
 
 	/* only the owner uses it; IPv6 and checksum offload take the general way */
 	if (o->owner != w->id || ifc->tx_csum_offload || dst->family != AF_INET ||
@@ -39,4 +42,34 @@ void dpdk_tx_tmpl_build(struct dp_dpdk_worker *w, struct dpdk_flow *o, const str
 	t->udp[1] = dst->port;
 	t->neigh_gen = w->neigh_gen;
 	t->serial = next_serial(w);
+}
+
+/*
+ * The template a packet of @p f (owned by worker @p wid, settings and latch checked) leaves by,
+ * when the copy in its line 1 is not valid: the linked flow's own, read from its cold part; a
+ * copy of it is made when the linked flow links back to @p f (struct dpdk_flow). NULL: none
+ * usable (not linked, another owner, settings not yet seen, no valid template): the full way.
+ */
+const struct dpdk_tx_tmpl *dpdk_tx_copy_refresh(struct dp_dpdk *d, uint32_t wid, uint32_t neigh_gen,
+						struct dpdk_flow *f)
+{
+	/* before anything of the linked flow: a change the control thread makes after it shows */
+	uint32_t lg = atomic_load_explicit(&f->link_gen, memory_order_acquire);
+	struct dpdk_flow *o = dpdk_flow_get(d, atomic_load_explicit(&f->out, memory_order_acquire));
+	const struct dpdk_tx_tmpl *t;
+
+	if (!o || o->owner != wid ||
+	    (atomic_load_explicit(&o->cfg_gen, memory_order_acquire) & DPDK_CFG_GEN_MASK) !=
+		o->seen_gen)
+		return NULL;
+	t = &dpdk_flow_cold(d, o)->tx;
+	if (t->neigh_gen != neigh_gen)
+		return NULL;
+	if (atomic_load_explicit(&o->out, memory_order_acquire) !=
+	    atomic_load_explicit(&f->id, memory_order_relaxed))
+		return t; /* not a pair: whoever changes o would not find a copy */
+	f->copy = *t;
+	f->copy_link_gen = lg;
+	f->sums.serial = 0; /* its serial may repeat one of an older copy (next_serial()) */
+	return &f->copy;
 }

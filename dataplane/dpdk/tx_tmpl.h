@@ -14,8 +14,10 @@
 static inline bool dpdk_tx_tmpl_usable(const struct dp_dpdk_worker *w, const struct dpdk_flow *o,
 				       const struct dpdk_pkt *p)
 {
-	return o->tx.neigh_gen == w->neigh_gen && p->family == AF_INET &&
-	       p->has_vlan == (o->tx.vlan != 0);
+	const struct dpdk_tx_tmpl *t = &dpdk_flow_cold(w->dp, o)->tx;
+
+	return t->neigh_gen == w->neigh_gen && p->family == AF_INET &&
+	       p->has_vlan == (t->vlan != 0);
 }
 
 /* The Ethernet addresses, the VLAN id (the priority kept) and the port of @p t. */

@@ -1031,6 +1031,109 @@ static void send_twice(uint16_t vlan, const struct rte_ether_addr *smac, const c
 	}
 }
 
+/*
+ * The copy of the linked flow's tx template in a flow's own line (dpdk_priv.h): in use from the
+ * third packet of a pair on, and void whenever what it copies may have changed. Each case below
+ * would send the packet the old way if the copy survived.
+ */
+static bool copy_valid(dp_flow_t id)
+{
+	struct dp_dpdk *d = (struct dp_dpdk *)dp;
+	struct dpdk_flow *f = dpdk_flow_get(d, id);
+
+	return f && f->copy.neigh_gen != 0 &&
+	       f->copy_link_gen == atomic_load_explicit(&f->link_gen, memory_order_relaxed);
+}
+
+/* A pair: a (the caller's, latched from its first packet) <-> b (toward @p b_dst). */
+static struct call copy_pair(const char *b_dst)
+{
+	struct call c;
+
+	c.a = flow(ACCESS_IP ":30020", NULL, CALLER_IP);
+	c.b = flow(ACCESS_IP ":30022", b_dst, NULL);
+	assert_int_equal(dp_flow_link(dp, c.a, c.b), 0);
+	assert_int_equal(dp_flow_link(dp, c.b, c.a), 0);
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30020", &gw_mac, ACCESS_IP ":30022",
+		   b_dst);
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30020", &gw_mac, ACCESS_IP ":30022",
+		   b_dst);
+	assert_true(copy_valid(c.a)); /* the cases below start from a copy in use */
+	return c;
+}
+
+static void test_tx_copy_invalidated(void **state)
+{
+	static const struct rte_ether_addr new_gw = { { 0x02, 0, 0, 0, 0, 0xfd } };
+	struct sa gw = mksa("192.0.2.254");
+	struct dp_flow_params p;
+	struct rte_mbuf *m;
+	struct call c;
+	dp_flow_t x;
+
+	/* a links to another flow */
+	c = copy_pair("203.0.113.11:6000");
+	x = flow(ACCESS_IP ":30024", "203.0.113.14:6004", NULL);
+	assert_int_equal(dp_flow_link(dp, x, c.a), 0);
+	assert_int_equal(dp_flow_link(dp, c.a, x), 0);
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30020", &gw_mac, ACCESS_IP ":30024",
+		   "203.0.113.14:6004");
+	assert_int_equal(dp_flow_del(dp, x), 0);
+	call_del(&c);
+
+	/* the linked flow's latch moves (its far end sends from elsewhere, in its window) */
+	c = copy_pair("203.0.113.11:6000");
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, "203.0.113.11:6010", ACCESS_IP ":30022"), &m),
+			 't');
+	assert_udp4(m, &gw_mac, 0, ACCESS_IP ":30020", CALLER_IP ":4002");
+	rte_pktmbuf_free(m);
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30020", &gw_mac, ACCESS_IP ":30022",
+		   "203.0.113.11:6010");
+	call_del(&c);
+
+	/* the linked flow is re-linked elsewhere, then its latch moves: a still sends to it */
+	c = copy_pair("203.0.113.11:6000");
+	x = flow(ACCESS_IP ":30024", "203.0.113.14:6004", NULL);
+	assert_int_equal(dp_flow_link(dp, c.b, x), 0);
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, "203.0.113.11:6012", ACCESS_IP ":30022"), &m),
+			 't');
+	assert_udp4(m, &gw_mac, 0, ACCESS_IP ":30024", "203.0.113.14:6004");
+	rte_pktmbuf_free(m);
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30020", &gw_mac, ACCESS_IP ":30022",
+		   "203.0.113.11:6012");
+	assert_int_equal(dp_flow_link(dp, c.b, 0), 0);
+	assert_int_equal(dp_flow_del(dp, x), 0);
+	call_del(&c);
+
+	/* the linked flow's settings change (re-INVITE) */
+	c = copy_pair("203.0.113.11:6000");
+	memset(&p, 0, sizeof(p));
+	p.local = mksa(ACCESS_IP ":30022");
+	p.latch.expected = mksa("203.0.113.12:6002");
+	p.latch.window_ms = 10000;
+	assert_int_equal(dp_flow_update(dp, c.b, &p), 0);
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30020", &gw_mac, ACCESS_IP ":30022",
+		   "203.0.113.12:6002");
+	call_del(&c);
+
+	/* the neighbour's MAC changes */
+	c = copy_pair("203.0.113.11:6000");
+	dp_dpdk_neigh_add(w, &gw, &new_gw);
+	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30020", &new_gw, ACCESS_IP ":30022",
+		   "203.0.113.11:6000");
+	dp_dpdk_neigh_add(w, &gw, &gw_mac);
+	call_del(&c);
+
+	/* the linked flow is deleted while a still links to it: nothing leaves */
+	c = copy_pair("203.0.113.11:6000");
+	assert_int_equal(dp_flow_del(dp, c.b), 0);
+	assert_int_equal(run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30020"), &m), 'd');
+	rte_pktmbuf_free(m);
+	assert_int_equal(dp_flow_link(dp, c.a, 0), 0);
+	assert_int_equal(dp_flow_del(dp, c.a), 0);
+	quiesce();
+}
+
 static void test_tx_template(void **state)
 {
 	static const struct rte_ether_addr new_gw = { { 0x02, 0, 0, 0, 0, 0xfd } };
@@ -1560,6 +1663,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_flow_update, flows_cleanup),
 		cmocka_unit_test_teardown(test_tx_offload, flows_cleanup),
 		cmocka_unit_test_teardown(test_tx_template, flows_cleanup),
+		cmocka_unit_test_teardown(test_tx_copy_invalidated, flows_cleanup),
 		cmocka_unit_test_teardown(test_link_rules_and_hold, flows_cleanup),
 		cmocka_unit_test_teardown(test_churn_while_forwarding, flows_cleanup),
 		cmocka_unit_test_teardown(test_two_workers, flows_cleanup),
