@@ -24,7 +24,8 @@ void dpdk_tx_tmpl_build(struct dp_dpdk_worker *w, struct dpdk_flow *o, const str
 	struct dpdk_tx_tmpl *t = &oc->tx;
 	const struct dpdk_flow_key *k = &oc->key;
 
-	dpdk_copy_drop_at(w->dp, o); /* the copy of the template this build replaces */
+	if (o->owner == w->id) /* the copy of the template this build replaces */
+		dpdk_copy_drop_at(w->dp, o);
 
 	/* only the owner uses it; IPv6 and checksum offload take the general way */
 	if (o->owner != w->id || ifc->tx_csum_offload || dst->family != AF_INET ||
