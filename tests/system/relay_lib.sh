@@ -94,6 +94,16 @@ d = json.loads(sys.argv[1]); v = d.get(sys.argv[2], "")
 print(v if not isinstance(v, (dict, list)) else json.dumps(v))' "$1" "$2"
 }
 
+# relay_stop PID: SIGTERM, SIGKILL after 10 s; returns the relay's exit status (a child of
+# this shell). Tests require 0: ASan makes the relay exit non-zero on any fault or leak.
+relay_stop()
+{
+	kill -TERM "$1" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$1" 2>/dev/null && kill -KILL "$1"
+	wait "$1"
+}
+
 ng_wait_pong()
 {
 	local i

@@ -35,12 +35,7 @@ relay_pid=""
 rc=1
 cleanup()
 {
-	if [[ -n $relay_pid ]]; then
-		kill -TERM "$relay_pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$relay_pid" 2>/dev/null
-		wait "$relay_pid" 2>/dev/null
-	fi
+	[[ -n $relay_pid ]] && relay_stop "$relay_pid" 2>/dev/null
 	dpdk_ns_down
 	[[ $BACKEND == xdp ]] && ip netns del "$xdp_ns" 2>/dev/null
 	[[ $rc -eq 0 ]] && rm -rf "$tmp" || echo "logs kept in $tmp"
@@ -93,10 +88,7 @@ if [[ $BACKEND == xdp ]]; then
 	fi
 fi
 # the relay must stop cleanly (SIGTERM; ASan stops it with an error on any fault or leak)
-kill -TERM "$relay_pid" 2>/dev/null
-for _ in $(seq 100); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$relay_pid" 2>/dev/null && kill -KILL "$relay_pid"
-wait "$relay_pid"
+relay_stop "$relay_pid"
 relay_rc=$?
 relay_pid=""
 if [[ $relay_rc -ne 0 ]]; then

@@ -14,6 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
 RELAY_BIN=$BUILD_DIR/rtpengine/rtpengine
 CTL=$BUILD_DIR/sbc/sbcctl
+# shellcheck source=relay_lib.sh
+. "$here/relay_lib.sh"
 # shellcheck source=relay_dpdk_ns.sh
 . "$here/relay_dpdk_ns.sh"
 BACKEND=${BACKEND:-sockets}
@@ -34,12 +36,7 @@ failures=0
 relay_pid=""
 cleanup()
 {
-	if [[ -n $relay_pid ]]; then
-		kill -TERM "$relay_pid" 2>/dev/null
-		for _ in $(seq 30); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$relay_pid" 2>/dev/null
-		wait "$relay_pid" 2>/dev/null
-	fi
+	[[ -n $relay_pid ]] && relay_stop "$relay_pid" 2>/dev/null
 	dpdk_ns_down
 	[[ $failures -eq 0 ]] && rm -rf "$tmp" || echo "logs kept in $tmp"
 }
@@ -139,10 +136,7 @@ else
 fi
 
 # the relay must stop cleanly (SIGTERM; ASan stops it with an error on any fault or leak)
-kill -TERM "$relay_pid" 2>/dev/null
-for _ in $(seq 100); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$relay_pid" 2>/dev/null && kill -KILL "$relay_pid"
-wait "$relay_pid"
+relay_stop "$relay_pid"
 relay_rc=$?
 relay_pid=""
 if [[ $relay_rc -eq 0 ]]; then
