@@ -77,11 +77,11 @@ struct dp_dpdk_worker_stats {
 	uint64_t rx;
 	uint64_t tx;
 	uint64_t exceptions;
-	uint64_t malformed;	 /**< truncated or inconsistent headers */
-	uint64_t no_flow;	 /**< relay-address UDP without a flow (sent as exception too) */
-	uint64_t refused;	 /**< latching refused */
-	uint64_t no_dest;	 /**< linked flow gone, no destination or route, family mismatch */
-	uint64_t no_neigh;	 /**< next hop MAC unknown: dropped (see neigh.c) */
+	uint64_t malformed; /**< truncated or inconsistent headers */
+	uint64_t no_flow;   /**< relay-address UDP without a flow (sent as exception too) */
+	uint64_t refused;   /**< latching refused */
+	uint64_t no_dest;   /**< no destination (or not of the linked flow's family), no route */
+	uint64_t no_neigh;  /**< next hop MAC unknown: dropped (see neigh.c) */
 	uint64_t neigh_requests; /**< ARP requests / IPv6 solicitations sent */
 	uint64_t neigh_replies;	 /**< ARP replies / IPv6 advertisements for relay addresses */
 	uint64_t icmp_echo;	 /**< echo requests to relay addresses answered */

@@ -26,6 +26,9 @@ enum dpdk_act {
 int dpdk_l2_output(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dpdk_iface *ifc,
 		   const struct rte_ether_addr *dst);
 
+/* xlat.c: @p m's IP header replaced by one of @p family's, UDP checksum computed (0 addresses) */
+int dpdk_xlat(struct rte_mbuf *m, struct dpdk_pkt *p, int family);
+
 /* neigh.c */
 void dpdk_neigh_learn(struct dp_dpdk_worker *w, int family, const uint8_t *addr,
 		      const struct rte_ether_addr *mac, bool create);

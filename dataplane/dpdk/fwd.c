@@ -4,8 +4,8 @@
  * from the linked flow's relay address:port to that flow's destination (latched, else
  * signalled); RTCP muxed on @p f from its RTCP link's, when it has one (RFC 5761 demux).
  * Checksums are patched incrementally (RFC 1624) or left to the NIC when the egress port offers
- * checksum offload. Both flows of a link use the same family: a packet between IPv4 and IPv6
- * would change header sizes and is counted as no_dest for now.
+ * checksum offload. A packet between an IPv4 and an IPv6 flow gets the other family's header
+ * first (xlat.c).
  */
 #include "dataplane/rtcp_mux.h"
 #include "dataplane/stun.h"
@@ -175,22 +175,27 @@ static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt
 	uint8_t nh[16];
 	int r;
 
-	if (unlikely(!dst || dst->family != p->family || k->family != p->family ||
-		     dpdk_iface_next_hop(ifc, p->family, (const uint8_t *)dst->addr, nh) != 0)) {
+	if (unlikely(!dst || dst->family != k->family ||
+		     dpdk_iface_next_hop(ifc, k->family, (const uint8_t *)dst->addr, nh) != 0)) {
 		dpdk_ctr_add(&w->st.no_dest, 1);
 		return -1;
 	}
-	r = dpdk_neigh_resolve(w, m, ifc, p->family, nh, now_ms, &mac);
+	r = dpdk_neigh_resolve(w, m, ifc, k->family, nh, now_ms, &mac);
 	if (unlikely(r != 0))
 		return r;
 	dpdk_trim_padding(m, p);
+	bool xlat = p->family != k->family;
+
+	if (unlikely(xlat && dpdk_xlat(m, p, k->family) != 0))
+		return -1;
 	if (unlikely(dpdk_l2_output(m, p, ifc, &mac) != 0))
 		return -1;
 	if (p->family == AF_INET)
 		rewrite_ipv4(m, p, k, dst, ifc->tx_csum_offload);
 	else
 		rewrite_ipv6(m, p, k, dst, ifc->tx_csum_offload);
-	dpdk_tx_tmpl_build(w, o, ifc, dst, &mac);
+	if (likely(!xlat)) /* the template is for packets of o's family */
+		dpdk_tx_tmpl_build(w, o, ifc, dst, &mac);
 	return 0;
 }
 
@@ -203,7 +208,7 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	struct dpdk_flow *o;
 	enum latch_verdict v;
 	uint32_t ssrc = 0, out;
-	int r = -1;
+	int r;
 	bool has_ssrc;
 	struct latch_addr key;
 	struct sa src;
@@ -251,10 +256,9 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 			goto sent;
 		}
 	}
-	if (likely(o))
-		r = fwd_out(w, m, p, o, now_ms);
-	else
-		dpdk_ctr_add(&w->st.no_dest, 1); /* the out flow is gone */
+	if (unlikely(!o))
+		return DPDK_DROP; /* linked to a deleted flow: not linked (sockets: the same) */
+	r = fwd_out(w, m, p, o, now_ms);
 	if (unlikely(r != 0)) {
 		dpdk_ctr_add(&fc->rare.errors, 1);
 		return r > 0 ? DPDK_TX : DPDK_DROP; /* r > 0: m is the ARP request now */

@@ -411,6 +411,155 @@ static void test_ipv6(void **state)
 	assert_int_equal(dp_flow_del(dp, b), 0);
 }
 
+/* The IP header of a frame built by udp_pkt() (untagged or one tag). */
+static uint8_t *l3_of(struct rte_mbuf *m)
+{
+	struct seen s;
+
+	look(m, &s);
+	return s.l3;
+}
+
+/* An IPv4 RTP packet with TOS @p tos and no UDP checksum (0: allowed for IPv4, not for IPv6). */
+static struct rte_mbuf *rtp4_tos_nocsum(uint16_t vlan, const struct rte_ether_addr *mac,
+					const char *src, const char *dst, uint8_t tos)
+{
+	struct rte_mbuf *m = rtp_pkt(vlan, mac, src, dst);
+	struct rte_ipv4_hdr *ip = (void *)l3_of(m);
+
+	ip->type_of_service = tos;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	((struct rte_udp_hdr *)(ip + 1))->dgram_cksum = 0;
+	return m;
+}
+
+static void assert_udp6(struct rte_mbuf *m, const struct rte_ether_addr *dmac, uint16_t vlan,
+			const char *src, const char *dst, uint8_t tclass)
+{
+	struct sa a = mksa(src), b = mksa(dst);
+	struct seen s;
+	struct rte_ipv6_hdr *ip;
+
+	look(m, &s);
+	ip = (void *)s.l3;
+	assert_memory_equal(&s.eh.dst_addr, dmac, 6);
+	assert_memory_equal(&s.eh.src_addr, &port_mac, 6);
+	assert_int_equal(s.vlan, vlan);
+	assert_int_equal(s.l3[0] >> 4, 6);
+	assert_int_equal((rte_be_to_cpu_32(ip->vtc_flow) >> 20) & 0xff, tclass);
+	assert_int_equal(ip->proto, IPPROTO_UDP);
+	assert_int_equal(ip->hop_limits, 64);
+	assert_memory_equal(ip->src_addr, &a.u.in6.sin6_addr, 16);
+	assert_memory_equal(ip->dst_addr, &b.u.in6.sin6_addr, 16);
+	assert_int_equal(s.u->src_port, a.u.in6.sin6_port);
+	assert_int_equal(s.u->dst_port, b.u.in6.sin6_port);
+	assert_int_equal(rte_be_to_cpu_16(ip->payload_len), sizeof(*s.u) + sizeof(rtp));
+	assert_int_equal(rte_be_to_cpu_16(s.u->dgram_len), sizeof(*s.u) + sizeof(rtp));
+	assert_int_equal(rte_pktmbuf_pkt_len(m),
+			 s.l3_off + sizeof(*ip) + sizeof(*s.u) + sizeof(rtp));
+	assert_memory_equal(s.u + 1, rtp, sizeof(rtp));
+	assert_int_not_equal(s.u->dgram_cksum, 0); /* IPv6 requires one */
+	assert_csums_ok(&s);
+}
+
+/*
+ * A caller on IPv4 and a callee on IPv6 (and back), as the sockets backend relays them: the
+ * packet leaves with the other family's header, its TOS / traffic class kept, the UDP
+ * checksum computed where IPv4 sent none; into and out of the tagged core interface as well.
+ */
+static void test_ipv4_ipv6_link(void **state)
+{
+	dp_flow_t a = flow(ACCESS_IP ":30020", "10.0.0.5:4000", CALLER_IP);
+	dp_flow_t b = flow("[2001:db8::1]:30022", "[2001:db8::20]:7002", NULL);
+	dp_flow_t c = flow(CORE_IP ":40020", CALLEE_IP ":5000", NULL);
+	struct dp_dpdk_worker_stats before = wstats(), after;
+	struct dp_flow_stats st;
+	struct rte_mbuf *m;
+
+	(void)state;
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(dp_flow_link(dp, b, a), 0);
+	for (int i = 0; i < 2; i++) { /* twice: no template may catch the second packet */
+		assert_int_equal(
+		    run1(rtp4_tos_nocsum(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30020", 0xb8),
+			 &m),
+		    't');
+		assert_udp6(m, &v6peer_mac, 0, "[2001:db8::1]:30022", "[2001:db8::20]:7002", 0xb8);
+		rte_pktmbuf_free(m);
+
+		struct rte_mbuf *q =
+		    rtp_pkt(0, &v6peer_mac, "[2001:db8::20]:7002", "[2001:db8::1]:30022");
+		struct rte_ipv6_hdr *ip6 = (void *)l3_of(q);
+
+		ip6->vtc_flow = rte_cpu_to_be_32(6u << 28 | 0x88u << 20 | 0x12345); /* flow label */
+		assert_int_equal(run1(q, &m), 't');
+		assert_udp4(m, &gw_mac, 0, ACCESS_IP ":30020", CALLER_IP ":4002");
+		assert_int_equal(((struct rte_ipv4_hdr *)l3_of(m))->type_of_service, 0x88);
+		assert_int_equal(((struct rte_ipv4_hdr *)l3_of(m))->time_to_live, 64);
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(dp_flow_stats(dp, a, &st), 0);
+	assert_int_equal(st.packets, 2);
+	assert_int_equal(st.bytes, 2 * sizeof(rtp));
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(dp_flow_stats(dp, b, &st), 0);
+	assert_int_equal(st.packets, 2);
+	assert_int_equal(st.errors, 0);
+
+	/* b now talks to the core flow: IPv6 in untagged, IPv4 out on the core VLAN, and back */
+	assert_int_equal(dp_flow_link(dp, b, c), 0);
+	assert_int_equal(dp_flow_link(dp, c, b), 0);
+	assert_int_equal(
+	    run1(rtp_pkt(0, &v6peer_mac, "[2001:db8::20]:7002", "[2001:db8::1]:30022"), &m), 't');
+	assert_udp4(m, &callee_mac, CORE_VLAN, CORE_IP ":40020", CALLEE_IP ":5000");
+	rte_pktmbuf_free(m);
+	assert_int_equal(
+	    run1(rtp4_tos_nocsum(CORE_VLAN, &callee_mac, CALLEE_IP ":5000", CORE_IP ":40020", 0),
+		 &m),
+	    't');
+	assert_udp6(m, &v6peer_mac, 0, "[2001:db8::1]:30022", "[2001:db8::20]:7002", 0);
+	rte_pktmbuf_free(m);
+	after = wstats();
+	assert_int_equal(after.no_dest, before.no_dest);
+	assert_int_equal(after.tx - before.tx, 6);
+}
+
+/*
+ * A flow linked to a flow that was deleted is not linked (as in the sockets backend): its
+ * packets are accepted, not forwarded, and count no error, whether the fast lane had a copy of
+ * the deleted flow's template or not.
+ */
+static void test_link_to_deleted_flow(void **state)
+{
+	struct call c = call_new();
+	struct dp_dpdk_worker_stats before, after;
+	struct dp_flow_stats st;
+	struct rte_mbuf *m;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) { /* the third through the fast lane */
+		assert_int_equal(
+		    run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"), &m), 't');
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(dp_flow_del(dp, c.b), 0);
+	before = wstats();
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(
+		    run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"), &m), 'd');
+		rte_pktmbuf_free(m);
+	}
+	after = wstats();
+	assert_int_equal(after.no_dest, before.no_dest);
+	assert_int_equal(dp_flow_stats(dp, c.a, &st), 0);
+	assert_int_equal(st.packets, 3);
+	assert_int_equal(st.errors, 0);
+	assert_true(st.last_packet_ms > 0);
+	assert_int_equal(dp_flow_link(dp, c.a, 0), 0);
+	assert_int_equal(dp_flow_del(dp, c.a), 0);
+}
+
 /* Cuts the frame down / breaks one field; every variant must be dropped and counted. */
 static void test_malformed(void **state)
 {
@@ -1649,6 +1798,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_rtcp_without_marker_keeps_ssrc, flows_cleanup),
 		cmocka_unit_test_teardown(test_latch_refuses_stranger, flows_cleanup),
 		cmocka_unit_test_teardown(test_ipv6, flows_cleanup),
+		cmocka_unit_test_teardown(test_ipv4_ipv6_link, flows_cleanup),
+		cmocka_unit_test_teardown(test_link_to_deleted_flow, flows_cleanup),
 		cmocka_unit_test_teardown(test_malformed, flows_cleanup),
 		cmocka_unit_test_teardown(test_garbage, flows_cleanup),
 		cmocka_unit_test_teardown(test_stun_binding, flows_cleanup),
