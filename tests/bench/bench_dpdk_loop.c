@@ -18,7 +18,8 @@
  * The packets The packets stay valid for the relay forever: flow x's peer is
  * the relay address of flow pi(x), pi an involution, so forwarding a packet from flow y out of
  * its linked flow y^1 sends it to the relay address of pi(y^1), coming from that flow's peer.
- * Every pass visits random flows: the whole table is the working set. Flows are latched first.
+ * Every pass visits random flows: the whole table is the working set. Flows are latched and
+ * warmed first (latch_all()).
  *
  * Both loops are timed the same way: TSC / packets over windows of BURSTS_PER_WINDOW polls,
  * best window (a shared machine preempts), on this one lcore; on memif the TSC of the polls of
@@ -152,19 +153,29 @@ static void fill_pkt(struct rte_mbuf *m, uint32_t f, const uint32_t *pi)
 	u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
 }
 
-/* Every flow receives one packet from its peer, so that the timed passes find them latched. */
+/*
+ * Every flow receives WARM_PASSES packets from its peer before the timed passes, so that these
+ * measure a table in its steady state, as on a relay whose calls last: the first pass latches
+ * each flow (the full way; a flow's latch change drops the template of its way out), the second
+ * builds the templates again, the third makes each flow's copy of its linked flow's template
+ * (dpdk_priv.h). Without them, at 1M flows the timed passes (about six packets a flow) still
+ * made copies to the end: that measured first packets, not forwarding.
+ */
+#define WARM_PASSES 3
+
 static int latch_all(struct dp_dpdk_worker *w, uint32_t n, const uint32_t *pi)
 {
 	struct rte_mbuf *m[BURST];
 	struct dp_dpdk_burst r;
+	uint64_t total = (uint64_t)WARM_PASSES * n;
 
 	if (rte_pktmbuf_alloc_bulk(pool, m, BURST) != 0)
 		return -ENOMEM;
-	for (uint32_t f = 0; f < n; f += BURST) {
-		uint16_t k = (uint16_t)(n - f < BURST ? n - f : BURST);
+	for (uint64_t f = 0; f < total; f += BURST) {
+		uint16_t k = (uint16_t)(total - f < BURST ? total - f : BURST);
 
 		for (uint16_t i = 0; i < k; i++)
-			fill_pkt(m[i], f + i, pi);
+			fill_pkt(m[i], (uint32_t)((f + i) % n), pi);
 		dp_dpdk_process_burst(w, m, k, dp_dpdk_now_ms(), &r);
 		if (r.n_tx != k) {
 			fprintf(stderr, "latching: %u tx, %u exc, %u drop of %u\n", r.n_tx, r.n_exc,
