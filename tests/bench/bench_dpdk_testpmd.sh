@@ -10,7 +10,10 @@
 #       tx_burst) over the same packets, cycles/packet = TSC / packets, best window, and relay
 #       rate / io rate.
 #   dpdk-testpmd itself, io forward on two net_null ports, and on a memif pair in one process
-#       (packets sent first, then forwarded in a circle), as cross-checks of the io figures.
+#       (packets sent first, then forwarded in a circle), on the same pages, run before the
+#       bench; each bench line of those vdevs ends with our rate as a fraction of testpmd's
+#       (relay/testpmd; testpmd's loop costs more than the harness's io forward: relay/io is
+#       the stricter figure).
 #
 # Hugepages: as root, when the kernel lets us, this reserves BENCH_HUGEPAGES (800) 2 MiB pages
 # on a private hugetlbfs mount and gives them back afterwards.
@@ -26,28 +29,58 @@ nr=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 
 [ -x "$bench" ] || { echo "skip: $bench not built (meson setup $build --buildtype=release)"; exit 77; }
 
-if command -v dpdk-testpmd >/dev/null; then
+# dpdk-testpmd io forward, cycles/packet ("?" without it): $1 null|memif, then EAL memory options
+testpmd_io() {
+	local vdevs sock=/tmp/bench_testpmd_memif.$$.sock memif="socket-abstract=no,socket" out
+	command -v dpdk-testpmd >/dev/null || { echo "?"; return; }
+	local kind=$1
+	shift
+	if [[ $kind == null ]]; then
+		vdevs=(--vdev=net_null0 --vdev=net_null1)
+		set -- "$@" -- --forward-mode=io
+	else
+		# the client names the server's socket another way (one process may not be both
+		# ends of one socket name); 64 packets a port sent first, then io forward
+		vdevs=("--vdev=net_memif0,role=server,$memif=$sock"
+			"--vdev=net_memif1,role=client,$memif=/tmp/.${sock#/tmp}")
+		set -- "$@" -- --forward-mode=io --tx-first --burst=64 --txpkts=214
+	fi
 	# testpmd waits for a line on stdin before it stops and prints its statistics
-	out=$( (sleep "$secs"; echo) | timeout -s INT $((secs + 30)) dpdk-testpmd -l 0-1 --no-huge \
-		--no-shconf --no-pci -m 512 --vdev=net_null0 --vdev=net_null1 --log-level='*:error' -- \
-		--forward-mode=io --auto-start --record-core-cycles --total-num-mbufs=8192 2>&1)
-	tp=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
-	echo "dpdk-testpmd io forward (net_null x2, 4 KiB pages): ${tp:-?} cycles/packet"
-	# the memif pair: the client names the server's socket another way (one process may not
-	# be both ends of one socket name); 64 packets a port sent first, then io forward
-	sock=/tmp/bench_testpmd_memif.$$.sock
-	memif="socket-abstract=no,socket"
-	out=$( (sleep "$secs"; echo) | timeout -s INT $((secs + 30)) dpdk-testpmd -l 0-1 --no-huge \
-		--no-shconf --no-pci -m 512 --vdev=net_memif0,role=server,$memif=$sock \
-		--vdev=net_memif1,role=client,$memif=/tmp/.${sock#/tmp} --log-level='*:error' -- \
-		--forward-mode=io --auto-start --tx-first --burst=64 --txpkts=214 \
+	out=$( (sleep "$secs"; echo) | timeout -s INT $((secs + 30)) dpdk-testpmd -l 0-1 \
+		--no-shconf --no-pci "${vdevs[@]}" --log-level='*:error' "$@" --auto-start \
 		--record-core-cycles --total-num-mbufs=8192 2>&1)
 	rm -f "$sock"
-	tp=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
-	echo "dpdk-testpmd io forward (memif pair, 4 KiB pages): ${tp:-?} cycles/packet"
-fi
+	out=$(sed -n 's/.*CPU cycles\/packet=\([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
+	echo "${out:-?}"
+}
 
-"$bench" "$@"
+# The bench's lines, each with our rate as a fraction of dpdk-testpmd's on that vdev:
+# $1, $2: testpmd's net_null and memif cycles/packet.
+with_testpmd() {
+	local line vdev relay tp
+	while IFS= read -r line; do
+		if [[ $line =~ flows\ (net_null|memif)\ *\|\ relay\ +([0-9.]+) ]]; then
+			vdev=${BASH_REMATCH[1]} relay=${BASH_REMATCH[2]}
+			[[ $vdev == net_null ]] && tp=$1 || tp=$2
+			[[ $tp != "?" ]] && line+=$(printf ' | relay/testpmd %.2f' \
+				"$(bc -l <<<"$tp / $relay")")
+		fi
+		echo "$line"
+	done
+}
+
+run_pages() { # $1: label, $2..: testpmd's memory options; bench options in BENCH_OPTS
+	local label=$1 null memif
+	shift
+	null=$(testpmd_io null "$@")
+	memif=$(testpmd_io memif "$@")
+	echo "dpdk-testpmd io forward ($label): net_null x2 $null, memif pair $memif cycles/packet"
+	"$bench" "${BENCH_OPTS[@]}" "${FLOWS[@]}" | with_testpmd "$null" "$memif"
+}
+
+FLOWS=("$@")
+BENCH_OPTS=()
+run_pages "4 KiB pages" --no-huge -m 512
 
 old=$(cat "$nr" 2>/dev/null) || { echo "no 2 MiB hugepages here"; exit 0; }
 dir=$(mktemp -d /tmp/bench_dpdk_hp.XXXXXX)
@@ -59,7 +92,8 @@ cleanup() {
 trap cleanup EXIT
 if mount -t hugetlbfs -o pagesize=2M none "$dir" 2>/dev/null && echo "$pages" >"$nr" 2>/dev/null &&
 	[ "$(cat "$nr")" -ge "$pages" ]; then
-	"$bench" --huge "$dir" "$@"
+	BENCH_OPTS=(--huge "$dir")
+	run_pages "2 MiB pages" --huge-dir "$dir" -m 512
 else
 	echo "could not reserve $pages hugepages (root and free memory needed): 4 KiB pages only"
 fi
