@@ -276,6 +276,17 @@ static void worker_tx(struct dp_dpdk_worker *w, uint16_t q, struct dp_dpdk_burst
 	}
 }
 
+/* The requests that refresh neighbours in use (dp_dpdk_neigh_age()), out of their ports. */
+static void neigh_probes_send(struct dp_dpdk_worker *w, uint64_t now_ms)
+{
+	struct rte_mbuf *m[4];
+	unsigned int n = dp_dpdk_neigh_age(w, now_ms, w->dp->pool, m, RTE_DIM(m));
+
+	for (unsigned int i = 0; i < n; i++)
+		if (rte_eth_tx_burst(m[i]->port, (uint16_t)w->id, &m[i], 1) == 0)
+			rte_pktmbuf_free(m[i]);
+}
+
 void dp_dpdk_worker_poll(struct dp_dpdk_worker *w, uint64_t now_ms)
 {
 	struct dp_dpdk *d = w->dp;
@@ -301,6 +312,7 @@ void dp_dpdk_worker_poll(struct dp_dpdk_worker *w, uint64_t now_ms)
 		worker_tx(w, (uint16_t)w->id, &r);
 	}
 	dpdk_kernel_poll(w);
+	neigh_probes_send(w, now_ms);
 	rte_rcu_qsbr_quiescent(d->rcu, w->id);
 }
 

@@ -92,6 +92,8 @@ struct dp_dpdk_worker_stats {
 	/** frames dropped between the wire and the kernel path for their VLAN (kernel.c): untagged
 	 * on a port whose TAP carries a tagged VLAN, or no room for the kernel's tag */
 	uint64_t exc_vlan_drop;
+	uint64_t neigh_lost;	/**< neighbours given up: refresh requests unanswered (neigh.c) */
+	uint64_t neigh_removed; /**< neighbour entries aged out: unneeded, or unresolved and idle */
 };
 
 struct dp_dpdk_worker;
@@ -136,6 +138,15 @@ void dp_dpdk_worker_stats(const struct dp_dpdk_worker *w, struct dp_dpdk_worker_
  */
 unsigned int dp_dpdk_exception_dequeue(struct dataplane *dp, unsigned int i, struct rte_mbuf **m,
 				       unsigned int n);
+
+/**
+ * Ages the neighbour table a few entries further (neigh.c): the worker loop calls it each time
+ * round; tests call it with the clock they want. Up to @p max ARP requests / neighbour
+ * solicitations that refresh neighbours in use, built in mbufs of @p mp, land in @p probes to be
+ * sent (mbuf->port). @return how many.
+ */
+unsigned int dp_dpdk_neigh_age(struct dp_dpdk_worker *w, uint64_t now_ms, struct rte_mempool *mp,
+			       struct rte_mbuf **probes, unsigned int max);
 
 /** A static neighbour (IPv4 or IPv6 next hop -> MAC). Before the worker runs, or from it. */
 int dp_dpdk_neigh_add(struct dp_dpdk_worker *w, const struct sa *ip,

@@ -232,12 +232,18 @@ struct dpdk_iface {
 
 #define DPDK_NEIGH_SIZE 1024 /* power of two */
 
+#define DPDK_NEIGH_IFACE_NONE 0xff
+
 struct dpdk_neigh {
 	uint8_t family; /**< 0: free */
 	uint8_t resolved;
+	uint8_t iface;	   /**< where it was last needed (probes go there); DPDK_NEIGH_IFACE_NONE */
+	uint8_t probes;	   /**< refresh requests since the last confirmation (neigh.c) */
+	uint8_t is_static; /**< dp_dpdk_neigh_add(): never ages */
 	struct rte_ether_addr mac;
 	uint8_t addr[16];
-	uint64_t req_ms; /**< last ARP request sent */
+	uint64_t req_ms;       /**< last ARP request / solicitation sent */
+	uint64_t confirmed_ms; /**< last heard from (its ARP or ND) */
 };
 
 struct dp_dpdk_worker {
@@ -251,6 +257,7 @@ struct dp_dpdk_worker {
 	uint32_t neigh_gen;   /**< bumped when a neighbour changes; never 0 (struct dpdk_tx_tmpl) */
 	uint32_t tmpl_serial; /**< tx templates built (tx_tmpl.c: never 0) */
 	bool fast_lane;	      /**< false: every packet the full way (tests compare the two) */
+	uint32_t neigh_cursor; /**< the next entry dp_dpdk_neigh_age() looks at */
 	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
 	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */
 } __rte_cache_aligned;

@@ -1,8 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Neighbours (next hop IP -> MAC), per worker: only the worker writes its table, so it needs
- * no lock. Open addressing with linear probing; entries never age yet. Filled by ARP (arp.c),
- * neighbour discovery (ndp.c) and static entries.
+ * no lock. Open addressing with linear probing. Filled by ARP (arp.c), neighbour discovery
+ * (ndp.c) and static entries (dp_dpdk_neigh_add(), which never age).
+ *
+ * Ageing (dp_dpdk_neigh_age(), a few entries per worker loop), after Linux's NUD in short: a
+ * neighbour heard from (its ARP or ND: a reply, a request, an advertisement) is good for
+ * NEIGH_REACHABLE_MS; after that, while its MAC stays in use, it is asked again, once a second,
+ * on the interface it was last needed on; NEIGH_PROBES requests unanswered and it is unresolved
+ * (the templates built on it drop: the next packet asks again, as for a new next hop); an
+ * unresolved one that nothing asked for in NEIGH_GC_MS is removed, as is a resolved one that
+ * was never needed (learned from a request to us) once it is no longer fresh. So a next hop
+ * that changed its MAC without telling (no gratuitous ARP) is followed within about half a
+ * minute, and the table does not fill with neighbours of the past.
  *
  * Unresolved next hop: the packet is dropped and counted (no_neigh, and the flow's errors), and
  * its mbuf becomes the ARP request or neighbour solicitation, at most one per neighbour per
@@ -25,7 +35,12 @@
 
 #include "fastpath.h"
 
-#define SOLICIT_RETRY_MS 1000
+#define SOLICIT_RETRY_MS   1000
+#define NEIGH_REACHABLE_MS 30000
+#define NEIGH_PROBES	   3
+#define NEIGH_GC_MS	   60000
+#define NEIGH_AGE_STEP	   4 /* entries dp_dpdk_neigh_age() looks at per call */
+#define NEIGH_MASK	   (DPDK_NEIGH_SIZE - 1)
 
 static size_t fam_len(int family)
 {
@@ -48,24 +63,32 @@ static inline bool addr_eq(const uint8_t *a, const uint8_t *b, int family)
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
+/* Where (@p family, @p addr)'s probe sequence starts. */
+static uint32_t neigh_home(int family, const uint8_t *addr)
+{
+	uint32_t a[4] = { 0 };
+
+	/* packets align to 2; per packet: CRC32 instructions, unrolled for IPv4 */
+	memcpy(a, addr, fam_len(family));
+	return (family == AF_INET ? rte_hash_crc_4byte(a[0], AF_INET)
+				  : rte_hash_crc(a, 16, (uint32_t)family)) &
+	       NEIGH_MASK;
+}
+
 /* The entry for (@p family, @p addr); with @p create a free one when there is none. */
 static struct dpdk_neigh *neigh_find(struct dp_dpdk_worker *w, int family, const uint8_t *addr,
 				     bool create)
 {
-	uint32_t a[4] = { 0 }, h;
-
-	/* packets align to 2; per packet: CRC32 instructions, unrolled for IPv4 */
-	memcpy(a, addr, fam_len(family));
-	h = family == AF_INET ? rte_hash_crc_4byte(a[0], AF_INET)
-			      : rte_hash_crc(a, 16, (uint32_t)family);
+	uint32_t h = neigh_home(family, addr);
 
 	for (unsigned int i = 0; i < DPDK_NEIGH_SIZE; i++) {
-		struct dpdk_neigh *n = &w->neigh[(h + i) & (DPDK_NEIGH_SIZE - 1)];
+		struct dpdk_neigh *n = &w->neigh[(h + i) & NEIGH_MASK];
 
 		if (n->family == 0) {
 			if (!create)
 				return NULL;
 			n->family = (uint8_t)family;
+			n->iface = DPDK_NEIGH_IFACE_NONE;
 			memcpy(n->addr, addr, fam_len(family));
 			return n;
 		}
@@ -75,16 +98,120 @@ static struct dpdk_neigh *neigh_find(struct dp_dpdk_worker *w, int family, const
 	return NULL;
 }
 
-/* A changed neighbour invalidates the flows' tx templates built from it (dpdk_priv.h). */
+/* The flows' tx templates built from a neighbour that changed are void (dpdk_priv.h). */
+static void neigh_changed(struct dp_dpdk_worker *w)
+{
+	if (++w->neigh_gen == 0)
+		w->neigh_gen = 1;
+}
+
+/* @p n was heard from with @p mac: confirmed, and a new MAC voids the templates. */
 static void neigh_set(struct dp_dpdk_worker *w, struct dpdk_neigh *n,
 		      const struct rte_ether_addr *mac)
 {
+	n->confirmed_ms = dp_dpdk_now_ms();
+	n->probes = 0;
 	if (n->resolved && rte_is_same_ether_addr(&n->mac, mac))
 		return;
 	n->mac = *mac;
 	n->resolved = 1;
-	if (++w->neigh_gen == 0)
-		w->neigh_gen = 1;
+	neigh_changed(w);
+}
+
+/*
+ * Removes @p n. Linear probing has no holes in a sequence: the entries after it that probed
+ * past it move back (Knuth's algorithm R), so every lookup still finds them.
+ */
+static void neigh_remove(struct dp_dpdk_worker *w, struct dpdk_neigh *n)
+{
+	uint32_t hole = (uint32_t)(n - w->neigh), j = hole;
+
+	for (;;) {
+		j = (j + 1) & NEIGH_MASK;
+		struct dpdk_neigh *e = &w->neigh[j];
+
+		if (e->family == 0)
+			break;
+		uint32_t home = neigh_home(e->family, e->addr);
+
+		/* the hole lies on e's way from its home to where it sits: e moves there */
+		if (((hole - home) & NEIGH_MASK) < ((j - home) & NEIGH_MASK)) {
+			w->neigh[hole] = *e;
+			hole = j;
+		}
+	}
+	memset(&w->neigh[hole], 0, sizeof(w->neigh[hole]));
+	dpdk_ctr_add(&w->st.neigh_removed, 1);
+}
+
+/* An ARP request or neighbour solicitation for @p n on its interface, in an mbuf of @p mp. */
+static struct rte_mbuf *neigh_probe(struct dp_dpdk_worker *w, const struct dpdk_neigh *n,
+				    struct rte_mempool *mp)
+{
+	const struct dpdk_iface *ifc = &w->dp->ifaces[n->iface];
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+
+	if (m && (n->family == AF_INET ? dpdk_arp_request(m, ifc, n->addr)
+				       : dpdk_ndp_solicit(m, ifc, n->addr)) != 0) {
+		rte_pktmbuf_free(m);
+		m = NULL;
+	}
+	return m;
+}
+
+/*
+ * One entry's turn in dp_dpdk_neigh_age(); *@p probe: a request to send, or NULL. @return true
+ * when @p n was removed: its slot may now hold an entry moved back from further on, whose turn
+ * it is next.
+ */
+static bool neigh_age_one(struct dp_dpdk_worker *w, struct dpdk_neigh *n, uint64_t now_ms,
+			  struct rte_mempool *mp, struct rte_mbuf **probe)
+{
+	*probe = NULL;
+	if (n->family == 0 || n->is_static)
+		return false;
+	if (!n->resolved) {
+		if (now_ms - n->req_ms < NEIGH_GC_MS)
+			return false;
+		neigh_remove(w, n); /* nothing needed it for a minute */
+		return true;
+	}
+	if (now_ms - n->confirmed_ms < NEIGH_REACHABLE_MS || now_ms - n->req_ms < SOLICIT_RETRY_MS)
+		return false;
+	if (n->iface == DPDK_NEIGH_IFACE_NONE) {
+		neigh_remove(w, n); /* heard from, never needed */
+		return true;
+	}
+	if (n->probes >= NEIGH_PROBES) { /* gone: the next packet for it asks again */
+		n->resolved = 0;
+		n->probes = 0;
+		neigh_changed(w);
+		dpdk_ctr_add(&w->st.neigh_lost, 1);
+		return false;
+	}
+	*probe = neigh_probe(w, n, mp);
+	if (*probe) {
+		n->probes++;
+		n->req_ms = now_ms;
+		dpdk_ctr_add(&w->st.neigh_requests, 1);
+	}
+	return false;
+}
+
+unsigned int dp_dpdk_neigh_age(struct dp_dpdk_worker *w, uint64_t now_ms, struct rte_mempool *mp,
+			       struct rte_mbuf **probes, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < NEIGH_AGE_STEP && n < max; i++) {
+		struct dpdk_neigh *e = &w->neigh[w->neigh_cursor & NEIGH_MASK];
+
+		if (!neigh_age_one(w, e, now_ms, mp, &probes[n]))
+			w->neigh_cursor++;
+		if (probes[n])
+			n++;
+	}
+	return n;
 }
 
 int dp_dpdk_neigh_add(struct dp_dpdk_worker *w, const struct sa *ip,
@@ -101,6 +228,7 @@ int dp_dpdk_neigh_add(struct dp_dpdk_worker *w, const struct sa *ip,
 	if (!n)
 		return -ENOSPC;
 	neigh_set(w, n, mac);
+	n->is_static = 1;
 	return 0;
 }
 
@@ -171,6 +299,8 @@ int dpdk_neigh_resolve(struct dp_dpdk_worker *w, struct rte_mbuf *m, const struc
 	struct dpdk_neigh *n = neigh_find(w, family, nh, true);
 	int err;
 
+	if (likely(n))
+		n->iface = (uint8_t)(ifc - w->dp->ifaces); /* where refresh probes go */
 	if (likely(n && n->resolved)) {
 		*mac = n->mac;
 		return 0;

@@ -848,6 +848,106 @@ static void test_arp_resolve(void **state)
 	assert_int_equal(dp_flow_del(dp, b), 0);
 }
 
+/* An ARP request for @p tip, broadcast from the access interface. */
+static void assert_arp_request(struct rte_mbuf *m, const char *tip)
+{
+	struct rte_arp_hdr *ah = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, 14);
+	struct sa t = mksa(tip);
+
+	assert_true(
+	    rte_is_broadcast_ether_addr(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr));
+	assert_int_equal(rte_be_to_cpu_16(ah->arp_opcode), RTE_ARP_OP_REQUEST);
+	assert_int_equal(ah->arp_data.arp_tip, t.u.in.sin_addr.s_addr);
+	assert_int_equal(m->port, 0);
+}
+
+/* Whether @p m is a broadcast ARP request for @p tip. */
+static bool is_arp_request(struct rte_mbuf *m, const char *tip)
+{
+	struct rte_arp_hdr *ah = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, 14);
+	struct sa t = mksa(tip);
+
+	return rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type ==
+		   rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) &&
+	       ah->arp_data.arp_tip == t.u.in.sin_addr.s_addr;
+}
+
+/*
+ * The whole neighbour table aged at @p now (earlier tests' neighbours age too). @return
+ * the refresh requests for @p tip (each checked; NULL: all of them). All are freed.
+ */
+static unsigned int age_all(uint64_t now, const char *tip)
+{
+	unsigned int n = 0;
+
+	/* at most 4 entries a call (neigh.c), fewer when it has 4 requests: twice round */
+	for (unsigned int i = 0; i < 2 * 1024; i += 4) {
+		struct rte_mbuf *m[4];
+		unsigned int k = dp_dpdk_neigh_age(w, now, pool, m, 4);
+
+		for (unsigned int j = 0; j < k; j++) {
+			if (!tip || is_arp_request(m[j], tip)) {
+				if (tip)
+					assert_arp_request(m[j], tip);
+				n++;
+			}
+			rte_pktmbuf_free(m[j]);
+		}
+	}
+	return n;
+}
+
+/*
+ * A neighbour in use is asked again once its confirmation is 30 s old (its MAC still used
+ * meanwhile); three requests unanswered and it is given up: the next packet asks as for a new
+ * next hop, and an answer with another MAC (a replaced router that sent no gratuitous ARP) is
+ * what the packets then leave with.
+ */
+static void test_neigh_refresh(void **state)
+{
+	static const struct rte_ether_addr peer = { { 0x02, 0, 0, 0, 0, 0x55 } };
+	static const struct rte_ether_addr peer2 = { { 0x02, 0, 0, 0, 0, 0x56 } };
+	dp_flow_t a = flow(ACCESS_IP ":30040", "192.0.2.33:9000", NULL);
+	dp_flow_t b = flow(ACCESS_IP ":30042", "192.0.2.55:9002", NULL);
+	struct dp_dpdk_worker_stats before = wstats();
+	struct rte_mbuf *m;
+	uint64_t t0;
+
+	(void)state;
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(run1(rtp_pkt(0, &peer, "192.0.2.33:9000", ACCESS_IP ":30040"), &m), 't');
+	assert_arp_request(m, "192.0.2.55");
+	rte_pktmbuf_free(m);
+	assert_int_equal(run1(arp_pkt(RTE_ARP_OP_REPLY, &peer, "192.0.2.55", ACCESS_IP), &m), 'e');
+	rte_pktmbuf_free(m);
+	t0 = dp_dpdk_now_ms();
+	assert_int_equal(age_all(t0 + 1000, "192.0.2.55"), 0); /* fresh */
+	assert_int_equal(age_all(t0 + 31000, "192.0.2.55"), 1);
+	assert_int_equal(age_all(t0 + 31500, "192.0.2.55"), 0); /* one a second */
+	assert_int_equal(run1(rtp_pkt(0, &peer, "192.0.2.33:9000", ACCESS_IP ":30040"), &m), 't');
+	assert_udp4(m, &peer, 0, ACCESS_IP ":30042", "192.0.2.55:9002"); /* still in use */
+	rte_pktmbuf_free(m);
+	assert_int_equal(age_all(t0 + 32100, "192.0.2.55"), 1);
+	assert_int_equal(age_all(t0 + 33200, "192.0.2.55"), 1);
+	assert_int_equal(wstats().neigh_lost, before.neigh_lost);
+	assert_int_equal(age_all(t0 + 34300, "192.0.2.55"), 0); /* given up */
+	assert_true(wstats().neigh_lost >= before.neigh_lost + 1);
+
+	assert_int_equal(run1(rtp_pkt(0, &peer, "192.0.2.33:9000", ACCESS_IP ":30040"), &m), 't');
+	assert_arp_request(m, "192.0.2.55");
+	rte_pktmbuf_free(m);
+	assert_int_equal(run1(arp_pkt(RTE_ARP_OP_REPLY, &peer2, "192.0.2.55", ACCESS_IP), &m), 'e');
+	rte_pktmbuf_free(m);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(run1(rtp_pkt(0, &peer, "192.0.2.33:9000", ACCESS_IP ":30040"), &m),
+				 't');
+		assert_udp4(m, &peer2, 0, ACCESS_IP ":30042", "192.0.2.55:9002");
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(dp_flow_del(dp, a), 0);
+	assert_int_equal(dp_flow_del(dp, b), 0);
+}
+
 static struct rte_mbuf *ping_pkt(const char *src, const char *dst, uint8_t type)
 {
 	static const uint8_t data[32] = "abcdefghijklmnopqrstuvwabcdefghi";
@@ -1463,6 +1563,86 @@ static void test_ndp_resolve(void **state)
 	assert_int_equal(dp_flow_del(dp, b), 0);
 }
 
+#define NB_N 150
+
+/* Next hop @p i of test_neigh_removal(): spread over 16 bits, so that their entries collide. */
+static void nb_addr(unsigned int i, char *ip, size_t len)
+{
+	snprintf(ip, len, "2001:db8::5:%x", (i * 40503u) & 0xffff);
+}
+
+/* Whether @p m is a neighbour solicitation (an IPv6 frame to a solicited-node MAC). */
+static bool is_solicitation(struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	return eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6) &&
+	       eh->dst_addr.addr_bytes[0] == 0x33 && eh->dst_addr.addr_bytes[2] == 0xff;
+}
+
+/*
+ * Ageing removes what is not needed: of 150 on-link IPv6 next hops, the half that never answered
+ * is removed after a minute without requests (the table does not fill with the past), and
+ * every other one is still found afterwards: entries that probed past a removed one were moved
+ * back, not lost (packets to them leave with their MAC, no new solicitation).
+ */
+static void test_neigh_removal(void **state)
+{
+	dp_flow_t a = flow("[2001:db8::1]:30060", "[2001:db8::10]:7000", NULL);
+	dp_flow_t b[NB_N];
+	struct dp_dpdk_worker_stats before = wstats();
+	struct rte_mbuf *m;
+	char local[64], far[64], ip[48];
+
+	(void)state;
+	for (unsigned int i = 0; i < NB_N; i++) {
+		struct dp_flow_params p;
+		struct rte_ether_addr mac = { { 0x02, 0, 0, 0, 1, (uint8_t)i } };
+
+		nb_addr(i, ip, sizeof(ip));
+		snprintf(local, sizeof(local), "[2001:db8::1]:%u", 31000 + 2 * i);
+		snprintf(far, sizeof(far), "[%s]:7002", ip);
+		memset(&p, 0, sizeof(p));
+		p.local = mksa(local);
+		p.latch.expected = mksa(far);
+		p.latch.window_ms = 10000;
+		assert_int_equal(dp_flow_add(dp, &p, &b[i]), 0);
+		assert_int_equal(dp_flow_link(dp, a, b[i]), 0);
+		assert_int_equal(
+		    run1(rtp_pkt(0, &v6peer_mac, "[2001:db8::10]:7000", "[2001:db8::1]:30060"), &m),
+		    't');
+		assert_true(is_solicitation(m));
+		rte_pktmbuf_free(m);
+		if (i % 2 == 0) {
+			assert_int_equal(run1(nd_pkt(136, &mac, ip, "2001:db8::1", ip), &m), 'e');
+			rte_pktmbuf_free(m);
+		}
+	}
+	age_all(dp_dpdk_now_ms() + 61000, NULL); /* the answered ones are only asked again */
+	assert_true(wstats().neigh_removed >= before.neigh_removed + NB_N / 2);
+	/* the answered ones first: a new entry for an unanswered one could fill a hole and hide it
+	 */
+	for (unsigned int k = 0; k < NB_N; k++) {
+		unsigned int i = k < NB_N / 2 ? 2 * k : 2 * (k - NB_N / 2) + 1;
+		struct rte_ether_addr mac = { { 0x02, 0, 0, 0, 1, (uint8_t)i } };
+
+		assert_int_equal(dp_flow_link(dp, a, b[i]), 0);
+		assert_int_equal(
+		    run1(rtp_pkt(0, &v6peer_mac, "[2001:db8::10]:7000", "[2001:db8::1]:30060"), &m),
+		    't');
+		if (i % 2 == 0)
+			assert_memory_equal(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr,
+					    &mac, 6);
+		else
+			assert_true(is_solicitation(m)); /* a new entry: asked for at once */
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(dp_flow_link(dp, a, 0), 0);
+	for (unsigned int i = 0; i < NB_N; i++)
+		assert_int_equal(dp_flow_del(dp, b[i]), 0);
+	assert_int_equal(dp_flow_del(dp, a), 0);
+}
+
 /*
  * Two workers: a flow belongs to the worker of its group, whichever worker RSS handed the packet
  * to; and a delete waits for both workers' quiescent states.
@@ -1806,6 +1986,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_stun_ice, flows_cleanup),
 		cmocka_unit_test_teardown(test_arp_answered, flows_cleanup),
 		cmocka_unit_test_teardown(test_arp_resolve, flows_cleanup),
+		cmocka_unit_test_teardown(test_neigh_refresh, flows_cleanup),
+		cmocka_unit_test_teardown(test_neigh_removal, flows_cleanup),
 		cmocka_unit_test_teardown(test_icmp_echo, flows_cleanup),
 		cmocka_unit_test_teardown(test_ndp_answered, flows_cleanup),
 		cmocka_unit_test_teardown(test_ndp_resolve, flows_cleanup),

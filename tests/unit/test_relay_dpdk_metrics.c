@@ -69,12 +69,18 @@ static void test_ports_and_workers(void **state)
 		{ .name = "net_tap0", .is_exc = true, .ipackets = 3 },
 	};
 	struct dp_dpdk_worker_stats workers[2] = {
-		{ .rx = 100, .tx = 90, .exceptions = 4, .no_neigh = 2, .handoffs = 1 },
+		{ .rx = 100,
+		  .tx = 90,
+		  .exceptions = 4,
+		  .no_neigh = 2,
+		  .handoffs = 1,
+		  .neigh_lost = 3 },
 		{ .rx = 50,
 		  .malformed = 3,
 		  .exc_ring_full = 9,
 		  .exc_vlan_drop = 1,
-		  .handoff_full = 11 },
+		  .handoff_full = 11,
+		  .neigh_removed = 12 },
 	};
 	struct relay_dpdk_metrics m = { ports, 2, workers, 2 };
 	char *t = render(&m);
@@ -115,10 +121,12 @@ static void test_ports_and_workers(void **state)
 	assert_line(t, "rtpengine_dpdk_worker_exc_vlan_drop_total{worker=\"1\"} 1");
 	assert_line(t, "rtpengine_dpdk_worker_handoffs_total{worker=\"0\"} 1");
 	assert_line(t, "rtpengine_dpdk_worker_handoff_dropped_total{worker=\"1\"} 11");
+	assert_line(t, "rtpengine_dpdk_worker_neigh_lost_total{worker=\"0\"} 3");
+	assert_line(t, "rtpengine_dpdk_worker_neigh_removed_total{worker=\"1\"} 12");
 	/* each family once, and every counter family's name ends in _total */
 	assert_int_equal(count(t, "# TYPE rtpengine_dpdk_port_rx_packets_total "), 1);
-	assert_int_equal(count(t, "# TYPE "), 2 + 8 + 16);
-	assert_int_equal(count(t, "_total counter\n"), 8 + 16);
+	assert_int_equal(count(t, "# TYPE "), 2 + 8 + 18);
+	assert_int_equal(count(t, "_total counter\n"), 8 + 18);
 	free(t);
 }
 
