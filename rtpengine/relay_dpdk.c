@@ -115,14 +115,16 @@ void relay_dpdk_status(struct ctl_reply *r, struct dataplane *dp)
 		ctl_printf(r,
 			   "dpdk-worker: %u rx=%llu tx=%llu exceptions=%llu malformed=%llu "
 			   "no_flow=%llu refused=%llu no_dest=%llu no_neigh=%llu icmp_echo=%llu "
-			   "stun=%llu exc_dropped=%llu exc_vlan_drop=%llu\n",
+			   "stun=%llu exc_dropped=%llu exc_vlan_drop=%llu neigh_requests=%llu "
+			   "neigh_lost=%llu neigh_removed=%llu\n",
 			   i, (unsigned long long)s.rx, (unsigned long long)s.tx,
 			   (unsigned long long)s.exceptions, (unsigned long long)s.malformed,
 			   (unsigned long long)s.no_flow, (unsigned long long)s.refused,
 			   (unsigned long long)s.no_dest, (unsigned long long)s.no_neigh,
 			   (unsigned long long)s.icmp_echo, (unsigned long long)s.stun,
-			   (unsigned long long)s.exc_ring_full,
-			   (unsigned long long)s.exc_vlan_drop);
+			   (unsigned long long)s.exc_ring_full, (unsigned long long)s.exc_vlan_drop,
+			   (unsigned long long)s.neigh_requests, (unsigned long long)s.neigh_lost,
+			   (unsigned long long)s.neigh_removed);
 	}
 }
 

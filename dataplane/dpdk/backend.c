@@ -154,6 +154,7 @@ static int workers_init(struct dp_dpdk *d)
 		w->dp = d;
 		w->id = i;
 		w->neigh_gen = 1;
+		w->neigh_epoch_ms = w->loop_ms = dp_dpdk_now_ms();
 		w->fast_lane = true;
 		snprintf(name, sizeof(name), "dpx%p_%u", (void *)d, i);
 		w->exc_ring = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
@@ -293,6 +294,7 @@ void dp_dpdk_worker_poll(struct dp_dpdk_worker *w, uint64_t now_ms)
 	struct rte_mbuf *pkts[DP_DPDK_BURST_MAX];
 	struct dp_dpdk_burst r;
 
+	w->loop_ms = now_ms;
 	dpdk_neigh_sync(w);
 	for (unsigned int i = 0; i < d->n_ports; i++) {
 		uint16_t n = w->id < d->n_rxq[i] ? rte_eth_rx_burst(d->ports[i], (uint16_t)w->id,

@@ -193,6 +193,7 @@ void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uin
 	struct burst_ctx x;
 
 	res->n_tx = res->n_exc = res->n_drop = res->n_handoff = 0;
+	w->loop_ms = now_ms;
 	if (n > DP_DPDK_BURST_MAX)
 		n = DP_DPDK_BURST_MAX;
 	parse_lookup(w->dp, pkts, n, &x);

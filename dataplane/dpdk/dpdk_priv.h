@@ -244,6 +244,7 @@ struct dpdk_neigh {
 	uint8_t addr[16];
 	uint64_t req_ms;       /**< last ARP request / solicitation sent */
 	uint64_t confirmed_ms; /**< last heard from (its ARP or ND) */
+	uint64_t used_ms;      /**< last needed on a way out (dpdk_neigh_resolve()); 0: never */
 };
 
 struct dp_dpdk_worker {
@@ -257,7 +258,9 @@ struct dp_dpdk_worker {
 	uint32_t neigh_gen;   /**< bumped when a neighbour changes; never 0 (struct dpdk_tx_tmpl) */
 	uint32_t tmpl_serial; /**< tx templates built (tx_tmpl.c: never 0) */
 	bool fast_lane;	      /**< false: every packet the full way (tests compare the two) */
-	uint32_t neigh_cursor; /**< the next entry dp_dpdk_neigh_age() looks at */
+	uint32_t neigh_cursor;	 /**< the next entry dp_dpdk_neigh_age() looks at */
+	uint64_t neigh_epoch_ms; /**< when the templates were last voided to see what is in use */
+	uint64_t loop_ms;	 /**< the worker loop's clock (the now_ms it was given last) */
 	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
 	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */
 } __rte_cache_aligned;

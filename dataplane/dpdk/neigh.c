@@ -6,13 +6,18 @@
  *
  * Ageing (dp_dpdk_neigh_age(), a few entries per worker loop), after Linux's NUD in short: a
  * neighbour heard from (its ARP or ND: a reply, a request, an advertisement) is good for
- * NEIGH_REACHABLE_MS; after that, while its MAC stays in use, it is asked again, once a second,
- * on the interface it was last needed on; NEIGH_PROBES requests unanswered and it is unresolved
- * (the templates built on it drop: the next packet asks again, as for a new next hop); an
- * unresolved one that nothing asked for in NEIGH_GC_MS is removed, as is a resolved one that
- * was never needed (learned from a request to us) once it is no longer fresh. So a next hop
- * that changed its MAC without telling (no gratuitous ARP) is followed within about half a
- * minute, and the table does not fill with neighbours of the past.
+ * NEIGH_REACHABLE_MS; after that, while it is in use, it is asked again, once a second, on the
+ * interface it was last needed on (its MAC still used); NEIGH_PROBES requests unanswered and it
+ * is unresolved (the templates built on it drop: the next packet asks again, as for a new next
+ * hop). So a next hop that changed its MAC without telling (no gratuitous ARP) is followed within
+ * about half a minute.
+ *
+ * In use: packets leave by tx templates that never look at the table, so every
+ * NEIGH_REACHABLE_MS the worker voids its templates once (each flow's next packet takes the
+ * full way, dpdk_neigh_resolve(), and notes its neighbour as used). An entry not used for
+ * NEIGH_UNUSED_MS, two such rounds, backs no template: it is removed once it is not fresh, so
+ * that the table does not fill with the next hops of calls long gone (or with hosts that only
+ * asked for a relay address). Static entries (dp_dpdk_neigh_add()) never age.
  *
  * Unresolved next hop: the packet is dropped and counted (no_neigh, and the flow's errors), and
  * its mbuf becomes the ARP request or neighbour solicitation, at most one per neighbour per
@@ -38,7 +43,7 @@
 #define SOLICIT_RETRY_MS   1000
 #define NEIGH_REACHABLE_MS 30000
 #define NEIGH_PROBES	   3
-#define NEIGH_GC_MS	   60000
+#define NEIGH_UNUSED_MS	   (2 * NEIGH_REACHABLE_MS)
 #define NEIGH_AGE_STEP	   4 /* entries dp_dpdk_neigh_age() looks at per call */
 #define NEIGH_MASK	   (DPDK_NEIGH_SIZE - 1)
 
@@ -109,7 +114,7 @@ static void neigh_changed(struct dp_dpdk_worker *w)
 static void neigh_set(struct dp_dpdk_worker *w, struct dpdk_neigh *n,
 		      const struct rte_ether_addr *mac)
 {
-	n->confirmed_ms = dp_dpdk_now_ms();
+	n->confirmed_ms = w->loop_ms;
 	n->probes = 0;
 	if (n->resolved && rte_is_same_ether_addr(&n->mac, mac))
 		return;
@@ -120,13 +125,15 @@ static void neigh_set(struct dp_dpdk_worker *w, struct dpdk_neigh *n,
 
 /*
  * Removes @p n. Linear probing has no holes in a sequence: the entries after it that probed
- * past it move back (Knuth's algorithm R), so every lookup still finds them.
+ * past it move back (Knuth's algorithm R), so every lookup still finds them. Bounded: on a full
+ * table the scan comes round to the hole.
  */
 static void neigh_remove(struct dp_dpdk_worker *w, struct dpdk_neigh *n)
 {
 	uint32_t hole = (uint32_t)(n - w->neigh), j = hole;
 
-	for (;;) {
+	n->family = 0;
+	for (unsigned int k = 1; k < DPDK_NEIGH_SIZE; k++) {
 		j = (j + 1) & NEIGH_MASK;
 		struct dpdk_neigh *e = &w->neigh[j];
 
@@ -137,6 +144,7 @@ static void neigh_remove(struct dp_dpdk_worker *w, struct dpdk_neigh *n)
 		/* the hole lies on e's way from its home to where it sits: e moves there */
 		if (((hole - home) & NEIGH_MASK) < ((j - home) & NEIGH_MASK)) {
 			w->neigh[hole] = *e;
+			e->family = 0;
 			hole = j;
 		}
 	}
@@ -170,18 +178,15 @@ static bool neigh_age_one(struct dp_dpdk_worker *w, struct dpdk_neigh *n, uint64
 	*probe = NULL;
 	if (n->family == 0 || n->is_static)
 		return false;
-	if (!n->resolved) {
-		if (now_ms - n->req_ms < NEIGH_GC_MS)
-			return false;
-		neigh_remove(w, n); /* nothing needed it for a minute */
+	bool fresh = n->resolved && now_ms - n->confirmed_ms < NEIGH_REACHABLE_MS;
+
+	if (!fresh &&
+	    (now_ms - n->used_ms >= NEIGH_UNUSED_MS || n->iface == DPDK_NEIGH_IFACE_NONE)) {
+		neigh_remove(w, n); /* backs no template (above) */
 		return true;
 	}
-	if (now_ms - n->confirmed_ms < NEIGH_REACHABLE_MS || now_ms - n->req_ms < SOLICIT_RETRY_MS)
+	if (fresh || !n->resolved || now_ms - n->req_ms < SOLICIT_RETRY_MS)
 		return false;
-	if (n->iface == DPDK_NEIGH_IFACE_NONE) {
-		neigh_remove(w, n); /* heard from, never needed */
-		return true;
-	}
 	if (n->probes >= NEIGH_PROBES) { /* gone: the next packet for it asks again */
 		n->resolved = 0;
 		n->probes = 0;
@@ -190,11 +195,10 @@ static bool neigh_age_one(struct dp_dpdk_worker *w, struct dpdk_neigh *n, uint64
 		return false;
 	}
 	*probe = neigh_probe(w, n, mp);
-	if (*probe) {
-		n->probes++;
-		n->req_ms = now_ms;
+	n->probes++; /* a request that could not be built counts too: no retry loop */
+	n->req_ms = now_ms;
+	if (*probe)
 		dpdk_ctr_add(&w->st.neigh_requests, 1);
-	}
 	return false;
 }
 
@@ -203,6 +207,11 @@ unsigned int dp_dpdk_neigh_age(struct dp_dpdk_worker *w, uint64_t now_ms, struct
 {
 	unsigned int n = 0;
 
+	w->loop_ms = now_ms;
+	if (now_ms - w->neigh_epoch_ms >= NEIGH_REACHABLE_MS) { /* to see what is in use (above) */
+		w->neigh_epoch_ms = now_ms;
+		neigh_changed(w);
+	}
 	for (unsigned int i = 0; i < NEIGH_AGE_STEP && n < max; i++) {
 		struct dpdk_neigh *e = &w->neigh[w->neigh_cursor & NEIGH_MASK];
 
@@ -299,8 +308,10 @@ int dpdk_neigh_resolve(struct dp_dpdk_worker *w, struct rte_mbuf *m, const struc
 	struct dpdk_neigh *n = neigh_find(w, family, nh, true);
 	int err;
 
-	if (likely(n))
-		n->iface = (uint8_t)(ifc - w->dp->ifaces); /* where refresh probes go */
+	if (likely(n)) { /* in use; refresh probes go where it is needed */
+		n->iface = (uint8_t)(ifc - w->dp->ifaces);
+		n->used_ms = now_ms;
+	}
 	if (likely(n && n->resolved)) {
 		*mac = n->mac;
 		return 0;

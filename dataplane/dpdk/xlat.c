@@ -3,14 +3,17 @@
  * IPv4 <-> IPv6 between the two flows of a link (a caller on IPv4, a callee on IPv6, as the
  * sockets backend relays them): the UDP datagram is kept, the IP header in front of it is
  * replaced by one of the other family (RFC 7915's rules for what carries over: TOS <-> traffic
- * class; no DF, no fragment header, no flow label). The Ethernet header (and its tag) moves with
- * the header's new length. The new header leaves with zero addresses and both checksums computed
- * over them, so that the usual rewrite (fwd.c) patches the relay's addresses and ports in
- * incrementally: a datagram that arrived without a UDP checksum (IPv4) leaves with one, which
- * IPv6 requires. The full way only; the tx template is IPv4 to IPv4.
+ * class; no fragment header, no flow label; IPv4 leaves with DF, an atomic datagram, RFC 6864).
+ * The Ethernet header (and its tag) moves with the header's new length. The new header leaves
+ * with zero addresses and both checksums valid for them, so that the usual rewrite (fwd.c)
+ * patches the relay's addresses and ports in incrementally. The UDP checksum is adjusted, not
+ * recomputed (the pseudo-headers differ only in the addresses; a datagram damaged on its way
+ * stays detectably damaged), except for an IPv4 datagram sent without one: it is computed,
+ * IPv6 requires one. The full way only; the tx template is IPv4 to IPv4.
  */
 #include <errno.h>
 
+#include "csum.h"
 #include "fastpath.h"
 
 /* The DSCP/ECN byte of the header at @p l3 (IPv4 TOS or IPv6 traffic class). */
@@ -45,6 +48,7 @@ static void put_ipv4(struct rte_ipv4_hdr *ip, uint8_t tos, uint16_t l4_len)
 	ip->version_ihl = 0x45;
 	ip->type_of_service = tos;
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4_len));
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = DPDK_TTL;
 	ip->next_proto_id = IPPROTO_UDP;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -59,11 +63,30 @@ static void put_ipv6(struct rte_ipv6_hdr *ip, uint8_t tos, uint16_t l4_len)
 	ip->hop_limits = DPDK_TTL;
 }
 
+/*
+ * The sum of the addresses of the header at @p l3 (family @p family) taken out of @p ck, the
+ * UDP checksum: what it is over zero addresses. The rest of the pseudo-header (length,
+ * protocol) sums the same in both families.
+ */
+static uint16_t csum_without_addrs(uint16_t ck, const uint8_t *l3, int family)
+{
+	static const uint8_t zero[32];
+	size_t off = family == AF_INET ? offsetof(struct rte_ipv4_hdr, src_addr)
+				       : offsetof(struct rte_ipv6_hdr, src_addr);
+	uint16_t r = csum_apply(ck, csum_delta(0, l3 + off, zero, family == AF_INET ? 8 : 32));
+
+	return r ? r : 0xffff;
+}
+
 int dpdk_xlat(struct rte_mbuf *m, struct dpdk_pkt *p, int family)
 {
 	uint16_t len =
 	    family == AF_INET ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
 	uint8_t tos = tos_of(dpdk_l3(m, p), p->family);
+	uint16_t ck = ((const struct rte_udp_hdr *)dpdk_l4(m, p))->dgram_cksum;
+
+	if (ck != 0)
+		ck = csum_without_addrs(ck, dpdk_l3(m, p), p->family);
 	uint8_t *d = resize_l3(m, p, len);
 
 	if (!d)
@@ -76,17 +99,18 @@ int dpdk_xlat(struct rte_mbuf *m, struct dpdk_pkt *p, int family)
 	p->family = (uint8_t)family;
 	p->l4_off = p->l3_off + len;
 	p->l3_len = len + p->l4_len;
+	dpdk_trim_padding(m, p); /* bytes after the UDP datagram were IPv4 payload, not ours */
 
 	void *ip = dpdk_l3(m, p);
 	struct rte_udp_hdr *u = dpdk_l4(m, p);
 
-	u->dgram_cksum = 0;
-	if (family == AF_INET) {
+	if (family == AF_INET)
 		put_ipv4(ip, tos, p->l4_len);
-		u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u); /* never 0: 0xffff instead */
-	} else {
+	else
 		put_ipv6(ip, tos, p->l4_len);
-		u->dgram_cksum = rte_ipv6_udptcp_cksum(ip, u);
-	}
+	u->dgram_cksum = ck;
+	if (ck == 0) /* none sent (IPv4): computed, never 0 (0xffff instead) */
+		u->dgram_cksum =
+		    family == AF_INET ? rte_ipv4_udptcp_cksum(ip, u) : rte_ipv6_udptcp_cksum(ip, u);
 	return 0;
 }
