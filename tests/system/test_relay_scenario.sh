@@ -10,8 +10,12 @@
 #   BACKEND=xdp                the relay with dataplane.backend "xdp" in a namespace of its own
 #                              (the XDP program on that namespace's lo), the endpoints there too;
 #                              the relay must have run as "xdp" and taken frames through AF_XDP
+#   CORE_IPV6=1                the relay's "core" interface on an IPv6 address ("access" stays
+#                              IPv4): ::1 (sockets), DPDK_NS_RELAY_IP6 on the same DPDK port
+#                              (dpdk; the endpoints' veth gets DPDK_NS_PEER_IP6); they reach
+#                              SCRIPT as RELAY_MEDIA_IP6, RELAY_PEER_IP6. Not with xdp.
 # Exit: the script's (0 pass, 1 fail), 77 skip (python3 missing; dpdk: not root, no DPDK; xdp:
-# not root, built without XDP).
+# not root, built without XDP; CORE_IPV6=1: no IPv6).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 script=${1:?usage: test_relay_scenario.sh SCRIPT [CONF]}
@@ -28,6 +32,9 @@ dpdk) dpdk_ns_require ;;
 xdp) [[ $(id -u) == 0 ]] || { echo "SKIP: the xdp scenarios need root (XDP)"; exit 77; } ;;
 *) echo "FAIL: BACKEND must be sockets, dpdk or xdp, not $BACKEND"; exit 1 ;;
 esac
+CORE_IPV6=${CORE_IPV6:-0}
+[[ $CORE_IPV6 == 1 && $BACKEND == xdp ]] && { echo "FAIL: CORE_IPV6=1 is not for xdp"; exit 1; }
+[[ $CORE_IPV6 == 1 && ! -d /proc/sys/net/ipv6 ]] && { echo "SKIP: the kernel has no IPv6"; exit 77; }
 xdp_ns=sbcxdps-$$
 
 tmp=$(mktemp -d)
@@ -47,11 +54,14 @@ RELAY_NG_TCP_PORT=$((ng_port + 1))
 pmin=$((20000 + ($$ % 50) * 200))
 pmax=$((pmin + 99))
 RELAY_OURS_EXTRA_CONF=${2:-}
-relay_ip=127.0.0.1 peer_ip=127.0.0.1 ng_ip=127.0.0.1
+relay_ip=127.0.0.1 peer_ip=127.0.0.1 ng_ip=127.0.0.1 relay_ip6=::1 peer_ip6=::1
 in_relay=() in_client=()
 if [[ $BACKEND == dpdk ]]; then
+	# shellcheck disable=SC2034 # read by dpdk_ns_up and dpdk_ns_conf (relay_dpdk_ns.sh)
+	DPDK_NS_IPV6=$CORE_IPV6
 	dpdk_ns_up || { echo "FAIL: namespaces for the DPDK relay"; exit 1; }
 	relay_ip=$DPDK_NS_RELAY_IP peer_ip=$DPDK_NS_PEER_IP ng_ip=$DPDK_NS_NG_IP
+	relay_ip6=$DPDK_NS_RELAY_IP6 peer_ip6=$DPDK_NS_PEER_IP6
 	in_relay=(ip netns exec "$DPDK_NS_RELAY") in_client=(ip netns exec "$DPDK_NS_CLIENT")
 	# shellcheck disable=SC2034 # read by ng (relay_lib.sh)
 	RELAY_NG_NETNS=$DPDK_NS_CLIENT
@@ -67,12 +77,15 @@ elif [[ $BACKEND == xdp ]]; then
 	RELAY_NG_NETNS=$xdp_ns
 	RELAY_OURS_EXTRA_CONF+=$'\n''dataplane: { backend = "xdp"; };'
 fi
-relay_argv "$tmp" "$relay_ip" "$relay_ip" "$ng_ip" "$ng_port" "$pmin" "$pmax"
+core_ip=$relay_ip
+[[ $CORE_IPV6 == 1 ]] && core_ip=$relay_ip6
+relay_argv "$tmp" "$relay_ip" "$core_ip" "$ng_ip" "$ng_port" "$pmin" "$pmax"
 "${in_relay[@]}" "${RELAY_ARGV[@]}" >"$tmp/relay.log" 2>&1 &
 relay_pid=$!
 ng_wait_pong "$ng_ip:$ng_port" 20 ||
 	{ echo "FAIL: relay does not answer ping"; tail -20 "$tmp/relay.log"; exit 1; }
 "${in_client[@]}" env RELAY_NG_HOST="$ng_ip" RELAY_MEDIA_IP="$relay_ip" RELAY_PEER_IP="$peer_ip" \
+	RELAY_MEDIA_IP6="$relay_ip6" RELAY_PEER_IP6="$peer_ip6" \
 	timeout 60 python3 "$here/$script" "$ng_port" "$RELAY_NG_TCP_PORT"
 rc=$?
 if [[ $BACKEND == xdp ]]; then
