@@ -157,7 +157,7 @@ static struct rte_mbuf *neigh_probe(struct dp_dpdk_worker *w, const struct dpdk_
 				    struct rte_mempool *mp)
 {
 	const struct dpdk_iface *ifc = &w->dp->ifaces[n->iface];
-	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_mbuf *m = mp ? rte_pktmbuf_alloc(mp) : NULL; /* no pool: not started */
 
 	if (m && (n->family == AF_INET ? dpdk_arp_request(m, ifc, n->addr)
 				       : dpdk_ndp_solicit(m, ifc, n->addr)) != 0) {
