@@ -158,8 +158,9 @@ static void fill_pkt(struct rte_mbuf *m, uint32_t f, const uint32_t *pi)
  * measure a table in its steady state, as on a relay whose calls last: the first pass latches
  * each flow (the full way; a flow's latch change drops the template of its way out), the second
  * builds the templates again, the third makes each flow's copy of its linked flow's template
- * (dpdk_priv.h). Without them, at 1M flows the timed passes (about six packets a flow) still
- * made copies to the end: that measured first packets, not forwarding.
+ * (dpdk_priv.h). With one pass, at 1M flows the timed passes (about six packets a flow) still
+ * made copies to the end (in 166 of the last window's 32,768 packets, 32,474 of the first's):
+ * that measured first packets, not forwarding.
  */
 #define WARM_PASSES 3
 
