@@ -154,7 +154,7 @@ static int workers_init(struct dp_dpdk *d)
 		w->dp = d;
 		w->id = i;
 		w->neigh_gen = 1;
-		w->neigh_epoch_ms = w->loop_ms = dp_dpdk_now_ms();
+		w->loop_ms = dp_dpdk_now_ms();
 		w->fast_lane = true;
 		snprintf(name, sizeof(name), "dpx%p_%u", (void *)d, i);
 		w->exc_ring = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),

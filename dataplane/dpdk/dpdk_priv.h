@@ -258,9 +258,11 @@ struct dp_dpdk_worker {
 	uint32_t neigh_gen;   /**< bumped when a neighbour changes; never 0 (struct dpdk_tx_tmpl) */
 	uint32_t tmpl_serial; /**< tx templates built (tx_tmpl.c: never 0) */
 	bool fast_lane;	      /**< false: every packet the full way (tests compare the two) */
-	uint32_t neigh_cursor;	 /**< the next entry dp_dpdk_neigh_age() looks at */
-	uint64_t neigh_epoch_ms; /**< when the templates were last voided to see what is in use */
-	uint64_t loop_ms;	 /**< the worker loop's clock (the now_ms it was given last) */
+	uint32_t neigh_cursor;	       /**< the next entry dp_dpdk_neigh_age() looks at */
+	uint32_t neigh_count;	       /**< entries in use in neigh[] */
+	uint64_t neigh_voided_ms;      /**< the templates last voided to see what is in use; 0 */
+	uint64_t neigh_voided_prev_ms; /**< ... the time before that; 0: not twice yet */
+	uint64_t loop_ms; /**< the worker loop's clock (the now_ms it was given last) */
 	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
 	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */
 } __rte_cache_aligned;

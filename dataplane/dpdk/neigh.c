@@ -6,18 +6,23 @@
  *
  * Ageing (dp_dpdk_neigh_age(), a few entries per worker loop), after Linux's NUD in short: a
  * neighbour heard from (its ARP or ND: a reply, a request, an advertisement) is good for
- * NEIGH_REACHABLE_MS; after that, while it is in use, it is asked again, once a second, on the
- * interface it was last needed on (its MAC still used); NEIGH_PROBES requests unanswered and it
- * is unresolved (the templates built on it drop: the next packet asks again, as for a new next
- * hop). So a next hop that changed its MAC without telling (no gratuitous ARP) is followed within
- * about half a minute.
+ * NEIGH_REACHABLE_MS; after that it is asked again, once a second, on the interface it was last
+ * needed on (its MAC still used); NEIGH_PROBES requests unanswered and it is unresolved (the
+ * templates built on it drop: the next packet asks again, as for a new next hop). So a next hop
+ * that changed its MAC without telling (no gratuitous ARP) is followed within about half a minute.
  *
- * In use: packets leave by tx templates that never look at the table, so every
- * NEIGH_REACHABLE_MS the worker voids its templates once (each flow's next packet takes the
- * full way, dpdk_neigh_resolve(), and notes its neighbour as used). An entry not used for
- * NEIGH_UNUSED_MS, two such rounds, backs no template: it is removed once it is not fresh, so
- * that the table does not fill with the next hops of calls long gone (or with hosts that only
- * asked for a relay address). Static entries (dp_dpdk_neigh_add()) never age.
+ * What is removed: an entry only learned (a host that asked for a relay address, never needed
+ * on a way out) once it is not fresh; an unresolved one no packet needed for NEIGH_UNUSED_MS;
+ * and a resolved one not needed over a whole round of voided templates. Packets leave by tx
+ * templates that never look at the table, so what is in use shows only when they are rebuilt:
+ * while the table is more than half full, the worker voids its templates every
+ * NEIGH_REACHABLE_MS (each flow's next packet takes the full way, dpdk_neigh_resolve(), and
+ * notes its neighbour as used). An entry not used since the voiding before the last backs no
+ * template (any built on it before the last voiding is void, any built since would have noted
+ * it). Voiding costs every flow a full-way packet and a template copy (~1000 cycles a packet at
+ * 1M flows), so it is kept for a crowded table: below half full, entries that still answer stay
+ * (a request each every 30 s), and the templates live on. Static entries (dp_dpdk_neigh_add())
+ * never age.
  *
  * Unresolved next hop: the packet is dropped and counted (no_neigh, and the flow's errors), and
  * its mbuf becomes the ARP request or neighbour solicitation, at most one per neighbour per
@@ -94,6 +99,7 @@ static struct dpdk_neigh *neigh_find(struct dp_dpdk_worker *w, int family, const
 				return NULL;
 			n->family = (uint8_t)family;
 			n->iface = DPDK_NEIGH_IFACE_NONE;
+			w->neigh_count++;
 			memcpy(n->addr, addr, fam_len(family));
 			return n;
 		}
@@ -149,6 +155,7 @@ static void neigh_remove(struct dp_dpdk_worker *w, struct dpdk_neigh *n)
 		}
 	}
 	memset(&w->neigh[hole], 0, sizeof(w->neigh[hole]));
+	w->neigh_count--;
 	dpdk_ctr_add(&w->st.neigh_removed, 1);
 }
 
@@ -179,9 +186,10 @@ static bool neigh_age_one(struct dp_dpdk_worker *w, struct dpdk_neigh *n, uint64
 	if (n->family == 0 || n->is_static)
 		return false;
 	bool fresh = n->resolved && now_ms - n->confirmed_ms < NEIGH_REACHABLE_MS;
+	bool unused = n->resolved ? w->neigh_voided_prev_ms && n->used_ms < w->neigh_voided_prev_ms
+				  : now_ms - n->used_ms >= NEIGH_UNUSED_MS;
 
-	if (!fresh &&
-	    (now_ms - n->used_ms >= NEIGH_UNUSED_MS || n->iface == DPDK_NEIGH_IFACE_NONE)) {
+	if (!fresh && (n->iface == DPDK_NEIGH_IFACE_NONE || unused)) {
 		neigh_remove(w, n); /* backs no template (above) */
 		return true;
 	}
@@ -208,8 +216,10 @@ unsigned int dp_dpdk_neigh_age(struct dp_dpdk_worker *w, uint64_t now_ms, struct
 	unsigned int n = 0;
 
 	w->loop_ms = now_ms;
-	if (now_ms - w->neigh_epoch_ms >= NEIGH_REACHABLE_MS) { /* to see what is in use (above) */
-		w->neigh_epoch_ms = now_ms;
+	if (w->neigh_count > DPDK_NEIGH_SIZE / 2 && /* crowded: see what is in use (above) */
+	    (!w->neigh_voided_ms || now_ms - w->neigh_voided_ms >= NEIGH_REACHABLE_MS)) {
+		w->neigh_voided_prev_ms = w->neigh_voided_ms;
+		w->neigh_voided_ms = now_ms;
 		neigh_changed(w);
 	}
 	for (unsigned int i = 0; i < NEIGH_AGE_STEP && n < max; i++) {

@@ -1719,12 +1719,55 @@ static void resolve_and_use(const char *local, const char *ip, const struct rte_
 		rte_pktmbuf_free(send_via(local, mac, 't'));
 }
 
+/* Earlier tests' neighbours gone: asked for in vain, given up, then removed as unused. */
+static void neigh_clear(void)
+{
+	age_all(200000, NULL);
+	for (int i = 0; i < 4; i++)
+		age_all(1100, NULL);
+	age_all(61000, NULL);
+}
+
 /*
- * A neighbour no packet needed for a minute is removed, not asked again; one that packets keep
- * needing stays, although they leave by templates that never look at the table: the worker
- * voids its templates every 30 s to see which neighbours are in use.
+ * With the table far from full, a neighbour no packet needs any more but that still answers is
+ * kept (asked again every 30 s), and the templates are never voided to find out what is in use.
  */
-static void test_neigh_unused_removed(void **state)
+static void test_neigh_idle_kept(void **state)
+{
+	static const struct rte_ether_addr idle = { { 0x02, 0, 0, 0, 0, 0x77 } };
+	dp_flow_t a = flow(ACCESS_IP ":30044", "192.0.2.33:9000", NULL);
+	dp_flow_t b = flow(ACCESS_IP ":30046", "192.0.2.77:9002", NULL);
+	struct rte_mbuf *m;
+	uint32_t gen;
+
+	(void)state;
+	neigh_clear();
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	resolve_and_use(ACCESS_IP ":30044", "192.0.2.77", &idle);
+	gen = w->neigh_gen;
+	for (int round = 0; round < 3; round++) { /* 93 s without a packet for it */
+		assert_int_equal(age_all(31000, "192.0.2.77"), 1);
+		assert_int_equal(w->neigh_gen, gen); /* no template voided */
+		assert_int_equal(
+		    run1(arp_pkt(RTE_ARP_OP_REPLY, &idle, "192.0.2.77", ACCESS_IP), &m), 'e');
+		rte_pktmbuf_free(m);
+	}
+	m = send_via(ACCESS_IP ":30044", &idle, 't');
+	assert_udp4(m, &idle, 0, ACCESS_IP ":30046", "192.0.2.77:9002"); /* still there */
+	rte_pktmbuf_free(m);
+	assert_int_equal(dp_flow_del(dp, a), 0);
+	assert_int_equal(dp_flow_del(dp, b), 0);
+}
+
+#define CROWD_N 520
+
+/*
+ * With the table more than half full, a neighbour no packet needed for a minute is removed, not
+ * asked again, while one that packets keep needing stays, although they leave by templates that
+ * never look at the table: the worker voids its templates every 30 s to see which neighbours
+ * are in use.
+ */
+static void test_neigh_crowded(void **state)
 {
 	static const struct rte_ether_addr idle = { { 0x02, 0, 0, 0, 0, 0x77 } };
 	static const struct rte_ether_addr busy = { { 0x02, 0, 0, 0, 0, 0x78 } };
@@ -1732,32 +1775,64 @@ static void test_neigh_unused_removed(void **state)
 	dp_flow_t b = flow(ACCESS_IP ":30046", "192.0.2.77:9002", NULL);
 	dp_flow_t c = flow(ACCESS_IP ":30052", "192.0.2.33:9000", NULL);
 	dp_flow_t d = flow(ACCESS_IP ":30054", "192.0.2.78:9002", NULL);
-	struct dp_dpdk_worker_stats before = wstats();
+	dp_flow_t e = flow("[2001:db8::1]:30062", "[2001:db8::10]:7000", NULL);
+	static dp_flow_t crowd[CROWD_N];
+	struct dp_dpdk_worker_stats before;
 	struct rte_mbuf *m;
+	char ip[48], far[64];
+	uint32_t gen;
 
 	(void)state;
-	age_all(200000,
-		NULL); /* earlier tests' neighbours gone: no change of theirs voids templates */
+	neigh_clear();
+	for (unsigned int i = 0; i < CROWD_N; i++) { /* on-link IPv6 next hops, answered */
+		struct dp_flow_params p;
+		struct rte_ether_addr mac = { { 0x02, 0, 0, 0, 2, (uint8_t)i } };
+
+		snprintf(ip, sizeof(ip), "2001:db8::6:%x", i + 1);
+		snprintf(far, sizeof(far), "[%s]:7002", ip);
+		memset(&p, 0, sizeof(p));
+		p.local = mksa("[2001:db8::1]:0");
+		sa_set_port(&p.local, (uint16_t)(32000 + 2 * i));
+		p.latch.expected = mksa(far);
+		p.latch.window_ms = 10000;
+		assert_int_equal(dp_flow_add(dp, &p, &crowd[i]), 0);
+		assert_int_equal(dp_flow_link(dp, e, crowd[i]), 0);
+		assert_int_equal(
+		    run1(rtp_pkt(0, &v6peer_mac, "[2001:db8::10]:7000", "[2001:db8::1]:30062"), &m),
+		    't');
+		rte_pktmbuf_free(m);
+		assert_int_equal(run1(nd_pkt(136, &mac, ip, "2001:db8::1", ip), &m), 'e');
+		rte_pktmbuf_free(m);
+	}
 	assert_int_equal(dp_flow_link(dp, a, b), 0);
 	assert_int_equal(dp_flow_link(dp, c, d), 0);
 	resolve_and_use(ACCESS_IP ":30044", "192.0.2.77", &idle);
 	resolve_and_use(ACCESS_IP ":30052", "192.0.2.78", &busy);
-	/* both in use as far as the worker can tell: asked again (once); the templates go */
-	assert_int_equal(age_all(31000, "192.0.2.77"), 1);
-	rte_pktmbuf_free(send_via(ACCESS_IP ":30052", &busy, 't')); /* only .78 in use */
-	/* .78 asked again; .77, needed by no packet since: removed */
+	before = wstats();
+	gen = w->neigh_gen;
+	for (int round = 0; round < 2; round++) { /* voided each round; only .78 used again */
+		age_all(round == 0 ? 31000 : 30000, NULL);
+		assert_int_not_equal(w->neigh_gen, gen);
+		gen = w->neigh_gen;
+		rte_pktmbuf_free(send_via(ACCESS_IP ":30052", &busy, 't'));
+	}
+	/* .78 asked again; .77 and the crowd, needed by no packet for a minute: removed */
 	assert_int_equal(age_all(30000, "192.0.2.78"), 1);
-	assert_true(wstats().neigh_removed > before.neigh_removed);
+	assert_true(wstats().neigh_removed >= before.neigh_removed + CROWD_N);
 	m = send_via(ACCESS_IP ":30044", &idle, 't');
 	assert_arp_request(m, "192.0.2.77"); /* asked anew */
 	rte_pktmbuf_free(m);
 	m = send_via(ACCESS_IP ":30052", &busy, 't');
 	assert_udp4(m, &busy, 0, ACCESS_IP ":30054", "192.0.2.78:9002"); /* kept */
 	rte_pktmbuf_free(m);
+	assert_int_equal(dp_flow_link(dp, e, 0), 0);
+	for (unsigned int i = 0; i < CROWD_N; i++)
+		assert_int_equal(dp_flow_del(dp, crowd[i]), 0);
 	assert_int_equal(dp_flow_del(dp, a), 0);
 	assert_int_equal(dp_flow_del(dp, b), 0);
 	assert_int_equal(dp_flow_del(dp, c), 0);
 	assert_int_equal(dp_flow_del(dp, d), 0);
+	assert_int_equal(dp_flow_del(dp, e), 0);
 }
 
 #define NB_N 150
@@ -2175,7 +2250,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_tmpl_serial_wrap, flows_cleanup),
 		/* last: they move the worker's clock forward */
 		cmocka_unit_test_teardown(test_neigh_refresh, flows_cleanup),
-		cmocka_unit_test_teardown(test_neigh_unused_removed, flows_cleanup),
+		cmocka_unit_test_teardown(test_neigh_idle_kept, flows_cleanup),
+		cmocka_unit_test_teardown(test_neigh_crowded, flows_cleanup),
 		cmocka_unit_test_teardown(test_neigh_removal, flows_cleanup),
 		cmocka_unit_test_teardown(test_neigh_table_full, flows_cleanup),
 	};
