@@ -280,7 +280,7 @@ static void worker_tx(struct dp_dpdk_worker *w, uint16_t q, struct dp_dpdk_burst
 /* The requests that refresh neighbours in use (dp_dpdk_neigh_age()), out of their ports. */
 static void neigh_probes_send(struct dp_dpdk_worker *w, uint64_t now_ms)
 {
-	struct rte_mbuf *m[4];
+	struct rte_mbuf *m[DPDK_NEIGH_AGE_STEP];
 	unsigned int n = dp_dpdk_neigh_age(w, now_ms, w->dp->pool, m, RTE_DIM(m));
 
 	for (unsigned int i = 0; i < n; i++)

@@ -230,7 +230,8 @@ struct dpdk_iface {
 	bool tx_csum_offload;
 };
 
-#define DPDK_NEIGH_SIZE 1024 /* power of two */
+#define DPDK_NEIGH_SIZE	    1024 /* power of two */
+#define DPDK_NEIGH_AGE_STEP 4	 /* entries dp_dpdk_neigh_age() looks at per call */
 
 #define DPDK_NEIGH_IFACE_NONE 0xff
 

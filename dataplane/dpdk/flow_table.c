@@ -225,18 +225,18 @@ static struct dpdk_flow_cfg *cfg_new(const struct dp_flow_params *p, uint32_t ge
  * The copy of a linked flow's template in @p f's line 1 is void (struct dpdk_flow): stored after
  * what changed, so that a worker that makes a copy after this sees the change.
  */
-static void copy_drop(struct dpdk_flow *f)
+static void link_gen_bump(struct dpdk_flow *f)
 {
 	atomic_fetch_add_explicit(&f->link_gen, 1, memory_order_release);
 }
 
 /* @p o changed (settings, deleted): the copy of its template the flow it links to may hold. */
-static void copy_drop_at(struct dp_dpdk *d, const struct dpdk_flow *o)
+static void link_gen_bump_at(struct dp_dpdk *d, const struct dpdk_flow *o)
 {
 	struct dpdk_flow *f = dpdk_flow_get(d, atomic_load_explicit(&o->out, memory_order_relaxed));
 
 	if (f)
-		copy_drop(f);
+		link_gen_bump(f);
 }
 
 /* Sets up a free slot (no worker can see it) for a new flow. */
@@ -329,7 +329,7 @@ int dpdk_flow_update(struct dp_dpdk *d, dp_flow_t id, const struct dp_flow_param
 		return -ENOMEM;
 	atomic_store_explicit(&fc->cfg, c, memory_order_release);
 	atomic_store_explicit(&f->cfg_gen, cfg_gen_word(fc, c->gen), memory_order_release);
-	copy_drop_at(d, f);
+	link_gen_bump_at(d, f);
 	defer(d, &(struct dq_elem){ .cfg = old, .slot = UINT32_MAX });
 	return 0;
 }
@@ -359,9 +359,9 @@ int dpdk_flow_link(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out)
 	    dpdk_flow_get(d, atomic_load_explicit(&f->out, memory_order_relaxed));
 
 	atomic_store_explicit(&f->out, out, memory_order_release);
-	copy_drop(f);
+	link_gen_bump(f);
 	if (old) /* it may hold a copy of f's template, which f's changes no longer find */
-		copy_drop(old);
+		link_gen_bump(old);
 	return 0;
 }
 
@@ -397,7 +397,7 @@ int dpdk_flow_del(struct dp_dpdk *d, dp_flow_t id)
 	if (e)
 		atomic_store_explicit(e, 0, memory_order_relaxed);
 	atomic_store_explicit(&f->id, 0, memory_order_release);
-	copy_drop_at(d, f);
+	link_gen_bump_at(d, f);
 	defer(d, &(struct dq_elem){
 		     .cfg = atomic_load_explicit(&dpdk_flow_cold(d, f)->cfg, memory_order_relaxed),
 		     .slot = (uint32_t)(f - d->flows) });

@@ -49,7 +49,6 @@
 #define NEIGH_REACHABLE_MS 30000
 #define NEIGH_PROBES	   3
 #define NEIGH_UNUSED_MS	   (2 * NEIGH_REACHABLE_MS)
-#define NEIGH_AGE_STEP	   4 /* entries dp_dpdk_neigh_age() looks at per call */
 #define NEIGH_MASK	   (DPDK_NEIGH_SIZE - 1)
 
 static size_t fam_len(int family)
@@ -222,7 +221,7 @@ unsigned int dp_dpdk_neigh_age(struct dp_dpdk_worker *w, uint64_t now_ms, struct
 		w->neigh_voided_ms = now_ms;
 		neigh_changed(w);
 	}
-	for (unsigned int i = 0; i < NEIGH_AGE_STEP && n < max; i++) {
+	for (unsigned int i = 0; i < DPDK_NEIGH_AGE_STEP && n < max; i++) {
 		struct dpdk_neigh *e = &w->neigh[w->neigh_cursor & NEIGH_MASK];
 
 		if (!neigh_age_one(w, e, now_ms, mp, &probes[n]))

@@ -220,6 +220,14 @@ static void assert_csums_ok(struct seen *s)
 	assert_int_equal(got, want);
 }
 
+/* What every forwarded frame carries: our MAC to @p dmac, on VLAN @p vlan (0: untagged). */
+static void assert_l2(const struct seen *s, const struct rte_ether_addr *dmac, uint16_t vlan)
+{
+	assert_memory_equal(&s->eh.dst_addr, dmac, 6);
+	assert_memory_equal(&s->eh.src_addr, &port_mac, 6);
+	assert_int_equal(s->vlan, vlan);
+}
+
 static void assert_udp4(struct rte_mbuf *m, const struct rte_ether_addr *dmac, uint16_t vlan,
 			const char *src, const char *dst)
 {
@@ -229,9 +237,7 @@ static void assert_udp4(struct rte_mbuf *m, const struct rte_ether_addr *dmac, u
 
 	look(m, &s);
 	ip = (void *)s.l3;
-	assert_memory_equal(&s.eh.dst_addr, dmac, 6);
-	assert_memory_equal(&s.eh.src_addr, &port_mac, 6);
-	assert_int_equal(s.vlan, vlan);
+	assert_l2(&s, dmac, vlan);
 	assert_int_equal(ip->src_addr, a.u.in.sin_addr.s_addr);
 	assert_int_equal(ip->dst_addr, b.u.in.sin_addr.s_addr);
 	assert_int_equal(s.u->src_port, a.u.in.sin_port);
@@ -454,9 +460,7 @@ static void assert_udp6(struct rte_mbuf *m, const struct rte_ether_addr *dmac, u
 
 	look(m, &s);
 	ip = (void *)s.l3;
-	assert_memory_equal(&s.eh.dst_addr, dmac, 6);
-	assert_memory_equal(&s.eh.src_addr, &port_mac, 6);
-	assert_int_equal(s.vlan, vlan);
+	assert_l2(&s, dmac, vlan);
 	assert_int_equal(s.l3[0] >> 4, 6);
 	assert_int_equal((rte_be_to_cpu_32(ip->vtc_flow) >> 20) & 0xff, tclass);
 	assert_int_equal(ip->proto, IPPROTO_UDP);
@@ -1628,10 +1632,11 @@ static unsigned int age_all(uint64_t ms, const char *tip)
 	unsigned int n = 0;
 
 	clock_skew += ms;
-	/* at most 4 entries a call (neigh.c), fewer when it has 4 requests or removed one */
-	for (unsigned int i = 0; i < 4 * 1024; i += 4) {
-		struct rte_mbuf *m[4];
-		unsigned int k = dp_dpdk_neigh_age(w, test_now(), pool, m, 4);
+	/* at most DPDK_NEIGH_AGE_STEP entries a call, fewer when it has that many requests or
+	 * removed one: four times round */
+	for (unsigned int i = 0; i < 4 * DPDK_NEIGH_SIZE; i += DPDK_NEIGH_AGE_STEP) {
+		struct rte_mbuf *m[DPDK_NEIGH_AGE_STEP];
+		unsigned int k = dp_dpdk_neigh_age(w, test_now(), pool, m, DPDK_NEIGH_AGE_STEP);
 
 		for (unsigned int j = 0; j < k; j++) {
 			if (!tip || is_arp_request(m[j], tip)) {
