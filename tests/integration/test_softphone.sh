@@ -55,11 +55,14 @@ baresip_config "$bdir" PCMU
 # baresip's SIP trace (-s) as one line per message: "FROM -> TO | START-LINE | CSEQ-METHOD".
 trace()
 {
-	tr -d '\r' <"$TOPO_LOG_DIR/baresip.log" | sed 's/\x1b\[[0-9;]*m//g' | awk '
-		# baresip writes a trace header, then its message, in separate writes: its audio
-		# thread may print (aubridge: thread start) between them, even before the header
-		# line ends. So the header is what matches up to its second port, and only a SIP
-		# start line starts the message.
+	# baresip writes a trace header, then its message, in separate writes, and its audio
+	# thread's one line (aubridge: thread start: ...) may land anywhere among them, even
+	# inside the header line ("UDP aubridge: ...", seen in CI): that line, newline
+	# included, is taken out of the byte stream before the lines are read.
+	perl -0pe 's/aubridge: thread start: [^\n]*\n//g; s/\r//g' "$TOPO_LOG_DIR/baresip.log" |
+		sed 's/\x1b\[[0-9;]*m//g' | awk '
+		# the header is what matches up to its second port, and only a SIP start line
+		# starts the message
 		match($0, /^UDP [0-9.]+:[0-9]+ -> [0-9.]+:[0-9]+/) {
 			if (m) print m " | " cseq
 			split(substr($0, 5, RLENGTH - 4), ends, " -> ")
