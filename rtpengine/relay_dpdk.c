@@ -39,7 +39,30 @@ static int port_by_name(const char *name, uint16_t *id)
 	return 0;
 }
 
-static int iface_conf(struct dp_dpdk_iface_conf *ic, const struct rtpengine_dpdk_port *p)
+/*
+ * The ports of relay address @p a that flows use: the ranges of the interfaces on it (the flow
+ * table has a slot per port of them), none when no interface is.
+ */
+static void addr_ports(struct dp_dpdk_addr *a, const struct rtpengine_conf *cfg)
+{
+	a->port_min = 1;
+	a->port_max = 0;
+	for (unsigned i = 0; i < cfg->nifaces; i++) {
+		const struct iface_conf *ic = &cfg->ifaces[i];
+
+		if (!sa_equal_addr(&ic->local, &a->addr))
+			continue;
+		if (a->port_min > a->port_max) {
+			a->port_min = ic->port_min;
+			a->port_max = ic->port_max;
+		}
+		a->port_min = ic->port_min < a->port_min ? ic->port_min : a->port_min;
+		a->port_max = ic->port_max > a->port_max ? ic->port_max : a->port_max;
+	}
+}
+
+static int iface_conf(struct dp_dpdk_iface_conf *ic, const struct rtpengine_dpdk_port *p,
+		      const struct rtpengine_conf *cfg)
 {
 	int rc = port_by_name(p->device, &ic->port_id);
 
@@ -52,6 +75,7 @@ static int iface_conf(struct dp_dpdk_iface_conf *ic, const struct rtpengine_dpdk
 	for (unsigned k = 0; k < p->n_addrs; k++) {
 		ic->addrs[k].addr = p->addrs[k];
 		ic->addrs[k].prefix_len = p->prefix_len[k];
+		addr_ports(&ic->addrs[k], cfg);
 	}
 	ic->gateway4 = p->gateway4;
 	ic->gateway6 = p->gateway6;
@@ -63,7 +87,6 @@ int relay_dpdk_alloc(struct dataplane **dp, const struct rtpengine_conf *cfg)
 	const struct rtpengine_dpdk_conf *dc = &cfg->dpdk;
 	struct dp_dpdk_conf c = {
 		.n_ifaces = dc->n_ports,
-		.max_flows = dc->max_flows,
 		.n_workers = cfg->workers,
 		.start = true,
 		.n_mbufs = dc->mbufs,
@@ -73,7 +96,7 @@ int relay_dpdk_alloc(struct dataplane **dp, const struct rtpengine_conf *cfg)
 	int rc = eal_start(dc);
 
 	for (unsigned i = 0; rc == 0 && i < dc->n_ports; i++)
-		rc = iface_conf(&c.ifaces[i], &dc->ports[i]);
+		rc = iface_conf(&c.ifaces[i], &dc->ports[i], cfg);
 	if (rc == 0 && rte_lcore_count() < cfg->workers + 1) {
 		log_err("dpdk: %u workers need %u lcores (eal_args -l), the EAL has %u",
 			cfg->workers, cfg->workers + 1, rte_lcore_count());

@@ -22,11 +22,6 @@ const struct conf_setting rtpengine_dpdk_settings[] = {
 	  .def = "1024",
 	  .min = 64,
 	  .max = 32768 },
-	{ .path = "dataplane.dpdk.max_flows",
-	  .type = CONF_INT,
-	  .def = "65536",
-	  .min = 64,
-	  .max = 16777216 },
 	{ .path = "dataplane.dpdk.ports", .type = CONF_LIST },
 	{ .path = "dataplane.dpdk.ports.[].device", .type = CONF_STR },
 	{ .path = "dataplane.dpdk.ports.[].exception", .type = CONF_STR },
@@ -144,7 +139,6 @@ int rtpengine_conf_dpdk_read(struct rtpengine_dpdk_conf *out, const struct conf 
 	out->mbufs = (uint32_t)conf_int(c, "dataplane.dpdk.mbufs");
 	out->rx_desc = (uint16_t)conf_int(c, "dataplane.dpdk.rx_desc");
 	out->tx_desc = (uint16_t)conf_int(c, "dataplane.dpdk.tx_desc");
-	out->max_flows = (uint32_t)conf_int(c, "dataplane.dpdk.max_flows");
 	out->n_ports = conf_count(c, "dataplane.dpdk.ports");
 	if (out->n_ports > RTPENGINE_DPDK_PORTS_MAX || (need_ports && out->n_ports == 0))
 		return conf_error(c, "dataplane.dpdk.ports", err, errlen,

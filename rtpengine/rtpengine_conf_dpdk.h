@@ -31,7 +31,6 @@ struct rtpengine_dpdk_conf {
 	unsigned n_eal_args;
 	uint32_t mbufs; /**< 0: sized from ports and queues */
 	uint16_t rx_desc, tx_desc;
-	uint32_t max_flows;
 	struct rtpengine_dpdk_port ports[RTPENGINE_DPDK_PORTS_MAX];
 	unsigned n_ports;
 };

@@ -24,7 +24,6 @@
 
 #define RING_SIZE      1024
 #define DESC_PER_QUEUE 1024
-#define DEFAULT_FLOWS  65536
 
 uint64_t dp_dpdk_now_ms(void)
 {
@@ -378,7 +377,6 @@ int dp_dpdk_alloc(struct dataplane **dpp, const struct dp_dpdk_conf *c)
 	if (!d)
 		return -ENOMEM;
 	d->dp.ops = &dpdk_ops;
-	d->max_flows = c->max_flows ? c->max_flows : DEFAULT_FLOWS;
 	d->n_workers = c->n_workers ? c->n_workers : 1;
 	d->n_mbufs = c->n_mbufs;
 	d->rx_desc = c->rx_desc ? c->rx_desc : DESC_PER_QUEUE;

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * One burst, l3fwd style, software-pipelined so that the cache misses of its packets overlap:
- * parsing packet i prefetches its port map entry (dpdk_priv.h) and reads the entry of packet
- * i - ENTRY_AHEAD, prefetching that flow's two lines, all the fast lane reads (the linked flow's
- * template is copied into them: dpdk_priv.h). (Whole-burst stages did worse: each waited for its
- * first miss; at 1M flows 340 -> 214 cycles/packet.) The worker reports quiescent once the burst is
- * done: it holds no flow pointer across bursts.
+ * One burst, l3fwd style, in two stages so that the cache misses of its packets overlap: the
+ * first parses each packet (its data prefetched a few packets ahead), computes its flow's slot
+ * from the relay address and port (dpdk_priv.h: no memory read) and prefetches the flow's two
+ * lines, all the fast lane reads (the linked flow's template is copied into them). The worker
+ * reports quiescent once the burst is done: it holds no flow pointer across bursts.
  *
  * The first stage also builds the burst's fast mask: IPv4/UDP at fixed offsets (one optional
- * tag) whose flow was found. The second goes through the burst in order: a packet in the mask
+ * tag) to a slot. The second goes through the burst in order: a packet in the mask
  * tries the fast lane (fwd_fast.h), anything else, or what the fast lane declines, takes the full
  * way (dispatch()) as before. In order, so that a packet the full way handles (a new latch, an
  * ARP reply) is seen by the packets after it exactly as without the fast lane.
@@ -18,50 +17,59 @@
 #include "fwd_fast.h"
 
 #define PREFETCH_AHEAD 4
-#define ENTRY_AHEAD    4 /* packets between an entry's prefetch and its read */
 
 struct burst_ctx {
 	struct dpdk_pkt pkt[DP_DPDK_BURST_MAX];
 	uint8_t cls[DP_DPDK_BURST_MAX];
-	_Atomic uint32_t *entry[DP_DPDK_BURST_MAX]; /**< port map entry; NULL: no flow */
-	struct dpdk_flow *flow[DP_DPDK_BURST_MAX];
-	uint64_t fast; /**< bit i: packet i is IPv4/UDP (parse_udp4_fast()) and has a flow */
+	struct dpdk_flow *flow[DP_DPDK_BURST_MAX]; /**< the slot; NULL: no slot */
+	uint64_t fast; /**< bit i: packet i is IPv4/UDP (parse_udp4_fast()) to a slot */
 };
 
 _Static_assert(DP_DPDK_BURST_MAX <= 64, "one bit per packet in burst_ctx.fast");
 
 /*
  * The last IPv4 relay address looked up in this burst: most packets share a few. It starts as
- * 0.0.0.0 with its lookup done, so that no flag says whether it holds one.
+ * 0.0.0.0 with its lookup done, so that no flag says whether it holds one; an address that is no
+ * relay address has no ports.
  */
 struct amap_memo {
 	uint32_t addr;
-	_Atomic uint32_t *ports;
+	struct dpdk_amap e;
 };
 
-/* The port map entry of IPv4 relay address @p a, port @p port_be (NULL: not a relay address). */
-static inline _Atomic uint32_t *entry4(const struct dp_dpdk *d, uint32_t a, uint16_t port_be,
-				       struct amap_memo *memo)
+static inline void memo_set(const struct dp_dpdk *d, struct amap_memo *memo, uint32_t a)
 {
-	if (memo->addr != a) { /* the map is read-only once started */
-		memo->ports = dpdk_amap_ports(d, AF_INET, (const uint8_t *)&a);
-		memo->addr = a;
-	}
-	return memo->ports ? &memo->ports[ntohs(port_be)] : NULL;
+	const struct dpdk_amap *e = dpdk_amap_find(d, AF_INET, (const uint8_t *)&a);
+
+	memo->addr = a;
+	memo->e = e ? *e : (struct dpdk_amap){ .n_ports = 0 };
 }
 
-/* Where the flow of a UDP packet's destination is found (NULL: not a relay address). */
-static inline _Atomic uint32_t *entry_of(const struct dp_dpdk *d, struct rte_mbuf *m,
-					 const struct dpdk_pkt *p, struct amap_memo *memo)
+/* The slot of IPv4 relay address @p a, port @p port_be (NULL: none). */
+static inline struct dpdk_flow *slot4(const struct dp_dpdk *d, uint32_t a, uint16_t port_be,
+				      struct amap_memo *memo)
+{
+	if (memo->addr != a) /* the map is read-only once started */
+		memo_set(d, memo, a);
+	uint32_t i = dpdk_amap_slot(&memo->e, ntohs(port_be));
+
+	return i != UINT32_MAX ? &d->flows[i] : NULL;
+}
+
+/* The slot of a UDP packet's destination (NULL: none). */
+static inline struct dpdk_flow *slot_of(const struct dp_dpdk *d, struct rte_mbuf *m,
+					const struct dpdk_pkt *p, struct amap_memo *memo)
 {
 	const uint8_t *l3 = dpdk_l3(m, p);
 	const struct rte_udp_hdr *u = dpdk_l4(m, p);
-	_Atomic uint32_t *ports;
+	const struct dpdk_amap *e;
+	uint32_t i;
 
 	if (p->family == AF_INET)
-		return entry4(d, ((const struct rte_ipv4_hdr *)l3)->dst_addr, u->dst_port, memo);
-	ports = dpdk_amap_ports(d, AF_INET6, l3 + offsetof(struct rte_ipv6_hdr, dst_addr));
-	return ports ? &ports[ntohs(u->dst_port)] : NULL;
+		return slot4(d, ((const struct rte_ipv4_hdr *)l3)->dst_addr, u->dst_port, memo);
+	e = dpdk_amap_find(d, AF_INET6, l3 + offsetof(struct rte_ipv6_hdr, dst_addr));
+	i = e ? dpdk_amap_slot(e, ntohs(u->dst_port)) : UINT32_MAX;
+	return i != UINT32_MAX ? &d->flows[i] : NULL;
 }
 
 /*
@@ -77,8 +85,7 @@ static __rte_always_inline bool classify_udp4(const struct dp_dpdk *d, struct rt
 	if (!ip)
 		return false;
 	x->cls[i] = DPKT_UDP;
-	x->entry[i] =
-	    entry4(d, ip->dst_addr, ((const struct rte_udp_hdr *)(ip + 1))->dst_port, memo);
+	x->flow[i] = slot4(d, ip->dst_addr, ((const struct rte_udp_hdr *)(ip + 1))->dst_port, memo);
 	return true;
 }
 
@@ -98,57 +105,33 @@ static __rte_noinline void classify_other(const struct dp_dpdk *d, struct rte_mb
 					  struct amap_memo *memo)
 {
 	x->cls[i] = dpdk_parse_all(m, &x->pkt[i]);
-	x->entry[i] = x->cls[i] == DPKT_UDP ? entry_of(d, m, &x->pkt[i], memo) : NULL;
+	x->flow[i] = x->cls[i] == DPKT_UDP ? slot_of(d, m, &x->pkt[i], memo) : NULL;
 }
 
-/*
- * Reads packet @p i's port map entry (prefetched a few packets earlier); prefetches its flow.
- * @return 1 when it has a flow.
- */
-static inline uint64_t lookup(struct dp_dpdk *d, unsigned int i, struct burst_ctx *x)
-{
-	/* pairs with the control thread's release store after it set the slot up */
-	uint32_t slot = x->entry[i] ? atomic_load_explicit(x->entry[i], memory_order_acquire) : 0;
-
-	if (slot == 0) {
-		x->flow[i] = NULL;
-		return 0;
-	}
-	x->flow[i] = &d->flows[slot - 1];
-	flow_prefetch(x->flow[i]);
-	return 1;
-}
-
-/*
- * Parses the burst and prefetches the port map entries of its UDP packets; ENTRY_AHEAD packets
- * later, when the entry has arrived, looks it up and prefetches the flow. The common case with a
- * flow joins the fast mask.
- */
+/* Parses the burst and prefetches the slots of its UDP packets; the common case joins the mask. */
 static void parse_lookup(struct dp_dpdk *d, struct rte_mbuf **pkts, unsigned int n,
 			 struct burst_ctx *x)
 {
-	struct amap_memo memo = { .addr = 0 };
-	uint64_t udp4 = 0, found = 0; /* bit i: packet i took classify_udp4(), has a flow */
+	struct amap_memo memo;
+	uint64_t fast = 0;
 
-	memo.ports = dpdk_amap_ports(d, AF_INET, (const uint8_t *)&memo.addr);
-
+	memo_set(d, &memo, 0);
 	for (unsigned int i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (unsigned int i = 0; i < n; i++) {
+		bool udp4;
+
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		if (likely(classify_udp4(d, pkts[i], i, x, &memo)))
-			udp4 |= 1ull << i;
-		else
+		udp4 = likely(classify_udp4(d, pkts[i], i, x, &memo));
+		if (!udp4)
 			classify_other(d, pkts[i], i, x, &memo);
-		if (x->entry[i])
-			rte_prefetch0((const void *)x->entry[i]);
-		if (i >= ENTRY_AHEAD)
-			found |= lookup(d, i - ENTRY_AHEAD, x) << (i - ENTRY_AHEAD);
+		if (x->flow[i]) {
+			flow_prefetch(x->flow[i]);
+			fast |= (uint64_t)udp4 << i;
+		}
 	}
-	for (unsigned int i = n > ENTRY_AHEAD ? n - ENTRY_AHEAD : 0; i < n; i++)
-		found |= lookup(d, i, x) << i;
-	x->fast = udp4 & found;
+	x->fast = fast;
 }
 
 static enum dpdk_act udp_input(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,

@@ -27,10 +27,14 @@
 #define DP_DPDK_IFACE_ADDRS_MAX 32
 #define DP_DPDK_IFACES_MAX	4
 
-/** One relay address and the prefix of the subnet it is on (on-link next hops). */
+/**
+ * One relay address, the prefix of the subnet it is on (on-link next hops) and the UDP ports its
+ * flows use: the flow table holds one slot per port of that range (dpdk_priv.h).
+ */
 struct dp_dpdk_addr {
 	struct sa addr;
 	uint8_t prefix_len;
+	uint16_t port_min, port_max; /**< 0, 0: every port (1-65535); min above max: none */
 };
 
 /** A DPDK port (and VLAN) carrying relay addresses. */
@@ -54,7 +58,6 @@ struct dp_dpdk_conf {
 	int eal_argc;
 	struct dp_dpdk_iface_conf ifaces[DP_DPDK_IFACES_MAX];
 	unsigned int n_ifaces;
-	uint32_t max_flows;	/**< 0: 65536 */
 	unsigned int n_workers; /**< 0: 1 */
 	bool start;		/**< configure the ports and launch the workers on lcores */
 	unsigned int n_mbufs;	/**< mbuf pool size; 0: what the ports and rings need */

@@ -41,20 +41,31 @@ struct dpdk_flow_key {
 #define DPDK_FLOW_KEY_LEN (offsetof(struct dpdk_flow_key, addr) + 16) /* no tail padding */
 
 /*
- * The flow lookup. A flow's local address is always one of the interfaces' relay addresses, so
- * (relay IP, port) is found in two steps: the address in a small open-addressing map filled at
- * start-up (read-only afterwards, cache-hot), then the port as an index into that address's
- * array of 65536 slot numbers. One cache miss per packet where a hash table costs two (bucket
- * and key), and no hashing of the key; the price is 256 KiB per relay address.
+ * The flow lookup. A flow's local address is always one of the interfaces' relay addresses and
+ * its port one of that address's range, so the flow table is an array of slots, one per (relay
+ * address, port of its range): a small open-addressing map filled at start-up (read-only
+ * afterwards, cache-hot) gives the address's first slot, the port adds its offset. A packet's
+ * flow is found without reading anything but that map: its own lines are the only cache misses
+ * (a port map or a hash table costs one more). The price: a slot per port of each range, used or
+ * not (struct dpdk_flow and dpdk_flow_cold, about 0.4 KiB per port).
  */
-#define DPDK_AMAP_SIZE	256 /* power of two, above twice every interface's addresses */
-#define DPDK_AMAP_PORTS 65536
+#define DPDK_AMAP_SIZE 256 /* power of two, above twice every interface's addresses */
 
 struct dpdk_amap {
 	uint8_t family; /**< 0: free */
 	uint8_t addr[16];
-	_Atomic uint32_t *port; /**< per UDP port (host order): slot index + 1, 0: no flow */
+	uint16_t port_min; /**< the port of slot base */
+	uint32_t n_ports;  /**< slots base .. base + n_ports - 1; 0: no flows */
+	uint32_t base;
 };
+
+/** The slot of port @p port (host order) of relay address @p e, or UINT32_MAX when none. */
+static inline uint32_t dpdk_amap_slot(const struct dpdk_amap *e, uint16_t port)
+{
+	uint32_t i = (uint32_t)port - e->port_min; /* below the range: wraps above it */
+
+	return i < e->n_ports ? e->base + i : UINT32_MAX;
+}
 
 struct dpdk_ice {
 	char ufrag[DP_ICE_UFRAG_MAX];
@@ -192,6 +203,9 @@ struct dpdk_flow_cold {
 	struct latch latch;	    /**< the worker's; read by flow_stats() under latch_seq */
 	_Atomic uint32_t latch_seq; /**< odd while the latch changes */
 	struct dpdk_tx_tmpl tx;	    /**< packets leaving through this flow (the original) */
+	/** deleted, waiting in the RCU defer queue: the slot is not set up again before every
+	 * worker has been quiescent (a worker may still be on it: flow_table.c) */
+	bool deferred;
 	struct dpdk_flow_key key;
 	struct dpdk_flow_ctr_rare rare;
 	struct dpdk_flow_cfg *_Atomic cfg;
@@ -280,11 +294,9 @@ struct dp_dpdk {
 	/* RX queues of ports[i] and of its kernel path: workers 0 .. n-1 poll one each */
 	uint16_t n_rxq[DP_DPDK_IFACES_MAX], exc_n_rxq[DP_DPDK_IFACES_MAX];
 	struct dpdk_amap amap[DPDK_AMAP_SIZE];
-	struct dpdk_flow *flows;
+	struct dpdk_flow *flows;     /**< one slot per relay address and port (struct dpdk_amap) */
 	struct dpdk_flow_cold *cold; /**< cold[i] is the rest of flows[i] */
-	uint32_t max_flows;
-	uint32_t *free_slots; /**< stack of free slot indexes (control thread only) */
-	uint32_t n_free;
+	uint32_t n_slots;
 	struct rte_rcu_qsbr *rcu;
 	struct rte_rcu_qsbr_dq *dq;
 	struct dp_dpdk_worker *workers;
@@ -318,7 +330,7 @@ static inline struct dpdk_flow *dpdk_flow_get(struct dp_dpdk *d, dp_flow_t id)
 	uint32_t idx = (id & DPDK_ID_IDX_MASK) - 1;
 	struct dpdk_flow *f;
 
-	if ((id & DPDK_ID_IDX_MASK) == 0 || idx >= d->max_flows)
+	if ((id & DPDK_ID_IDX_MASK) == 0 || idx >= d->n_slots)
 		return NULL;
 	f = &d->flows[idx];
 	return atomic_load_explicit(&f->id, memory_order_acquire) == id ? f : NULL;
@@ -372,9 +384,9 @@ static inline bool dpdk_amap_eq(const struct dpdk_amap *e, int family, const uin
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
-/** The port array of relay address @p addr, or NULL when it is not one. */
-static inline _Atomic uint32_t *dpdk_amap_ports(const struct dp_dpdk *d, int family,
-						const uint8_t *addr)
+/** The map entry of relay address @p addr, or NULL when it is not one. */
+static inline const struct dpdk_amap *dpdk_amap_find(const struct dp_dpdk *d, int family,
+						     const uint8_t *addr)
 {
 	uint32_t h = dpdk_amap_hash(family, addr);
 
@@ -384,7 +396,7 @@ static inline _Atomic uint32_t *dpdk_amap_ports(const struct dp_dpdk *d, int fam
 		if (e->family == 0)
 			return NULL;
 		if (dpdk_amap_eq(e, family, addr))
-			return e->port;
+			return e;
 	}
 	return NULL;
 }

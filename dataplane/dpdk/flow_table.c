@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The flow table: (relay IP, relay port) -> flow slot, per relay address an array indexed by
- * port (dpdk_priv.h) whose entries the control thread, the only writer, stores atomically.
- * Deleting a flow clears its entry at once (the port can be bound again) but keeps the slot and
- * the cfg until every worker has been quiescent since: they go to an RCU QSBR defer queue.
+ * The flow table: one slot per (relay address, port of its range), found by computing its index
+ * (dpdk_priv.h); the control thread is the only writer. Deleting a flow clears its id at once
+ * (packets to the port go to the kernel) but keeps the slot and the cfg until every worker has
+ * been quiescent since: they go to an RCU QSBR defer queue. A flow added on that port before
+ * then waits for the grace period (the ports allocator hands a freed port out last, so this is
+ * rare).
  *
  * A dp_flow_t is (slot generation << 24) | (slot index + 1), so a stale id never reaches the
  * flow that reuses its slot (up to 256 reuses; the control plane unlinks before it deletes).
@@ -50,7 +52,7 @@ static void dq_free(void *p, void *e, unsigned int n)
 	for (unsigned int i = 0; i < n; i++) {
 		rte_free(el[i].cfg);
 		if (el[i].slot != UINT32_MAX)
-			d->free_slots[d->n_free++] = el[i].slot;
+			d->cold[el[i].slot].deferred = false;
 	}
 }
 
@@ -68,28 +70,39 @@ unsigned int dp_dpdk_reclaim(struct dataplane *dp, unsigned int *pending)
 	struct dp_dpdk *d = (struct dp_dpdk *)dp;
 	unsigned int freed = 0, pend = 0, avail = 0;
 
-	rte_rcu_qsbr_dq_reclaim(d->dq, d->max_flows, &freed, &pend, &avail);
+	rte_rcu_qsbr_dq_reclaim(d->dq, d->n_slots, &freed, &pend, &avail);
 	if (pending)
 		*pending = pend;
 	return freed;
 }
 
 /*
- * Every slot is taken or waiting for its grace period: wait for the workers' next quiescent
- * state (one burst each) rather than fail while the table is not really full.
+ * Slot @p idx's last flow was deleted and its grace period may not be over: a worker may still
+ * be on it. Waits for every worker's next quiescent state (a burst each) when it is not.
  */
-static void slots_wait(struct dp_dpdk *d)
+static void slot_wait(struct dp_dpdk *d, uint32_t idx)
 {
-	unsigned int pending = 0;
-
-	dp_dpdk_reclaim(&d->dp, &pending);
-	if (d->n_free > 0 || pending == 0)
+	if (!d->cold[idx].deferred)
+		return;
+	dp_dpdk_reclaim(&d->dp, NULL);
+	if (!d->cold[idx].deferred)
 		return;
 	rte_rcu_qsbr_synchronize(d->rcu, RTE_QSBR_THRID_INVALID);
 	dp_dpdk_reclaim(&d->dp, NULL);
 }
 
-/* The address map: every interface's relay addresses, each once, with its port array. */
+/* The ports of relay address @p a that carry flows: its slots. */
+static uint32_t addr_ports(const struct dp_dpdk_addr *a, uint16_t *first)
+{
+	if (a->port_min == 0 && a->port_max == 0) {
+		*first = 1;
+		return UINT16_MAX;
+	}
+	*first = a->port_min;
+	return a->port_min <= a->port_max ? (uint32_t)a->port_max - a->port_min + 1 : 0;
+}
+
+/* The address map: every interface's relay addresses, each once, with its first slot. */
 static int amap_init(struct dp_dpdk *d)
 {
 	for (unsigned int i = 0; i < d->n_ifaces; i++) {
@@ -98,6 +111,8 @@ static int amap_init(struct dp_dpdk *d)
 		for (unsigned int j = 0; j < c->n_addrs; j++) {
 			struct sa a = c->addrs[j].addr;
 			struct dpdk_flow_key k;
+			uint16_t first;
+			uint32_t n = addr_ports(&c->addrs[j], &first);
 
 			sa_set_port(&a, 1); /* the key wants a port */
 			if (dpdk_key_from_sa(&k, &a) != 0)
@@ -105,29 +120,33 @@ static int amap_init(struct dp_dpdk *d)
 			uint32_t h = dpdk_amap_hash(k.family, k.addr);
 			struct dpdk_amap *e = NULL;
 
-			for (unsigned int n = 0; n < DPDK_AMAP_SIZE; n++) {
-				e = &d->amap[(h + n) & (DPDK_AMAP_SIZE - 1)];
+			for (unsigned int x = 0; x < DPDK_AMAP_SIZE; x++) {
+				e = &d->amap[(h + x) & (DPDK_AMAP_SIZE - 1)];
 				if (e->family == 0 || dpdk_amap_eq(e, k.family, k.addr))
 					break;
 			}
 			if (e->family != 0)
 				continue; /* on two interfaces: the first carries it */
-			e->port = rte_zmalloc("dp_dpdk_ports", sizeof(*e->port) * DPDK_AMAP_PORTS,
-					      RTE_CACHE_LINE_SIZE);
-			if (!e->port)
-				return -ENOMEM;
 			e->family = k.family;
 			memcpy(e->addr, k.addr, sizeof(e->addr));
+			e->port_min = first;
+			e->n_ports = n;
 		}
+	}
+	d->n_slots = 0;
+	for (unsigned int i = 0; i < DPDK_AMAP_SIZE; i++) {
+		d->amap[i].base = d->n_slots;
+		d->n_slots += d->amap[i].n_ports;
 	}
 	return 0;
 }
 
-static _Atomic uint32_t *amap_entry(struct dp_dpdk *d, const struct dpdk_flow_key *k)
+/* The slot of @p k; UINT32_MAX when its address is not a relay address or its port not in range. */
+static uint32_t key_slot(const struct dp_dpdk *d, const struct dpdk_flow_key *k)
 {
-	_Atomic uint32_t *ports = dpdk_amap_ports(d, k->family, k->addr);
+	const struct dpdk_amap *e = dpdk_amap_find(d, k->family, k->addr);
 
-	return ports ? &ports[rte_be_to_cpu_16(k->port_be)] : NULL;
+	return e ? dpdk_amap_slot(e, rte_be_to_cpu_16(k->port_be)) : UINT32_MAX;
 }
 
 int dpdk_flows_init(struct dp_dpdk *d)
@@ -137,32 +156,28 @@ int dpdk_flows_init(struct dp_dpdk *d)
 	size_t rcu_size = rte_rcu_qsbr_get_memsize(d->n_workers);
 	unsigned int n = seq++;
 
-	if (d->max_flows >= ID_IDX_MASK || d->n_workers > UINT16_MAX)
-		return -EINVAL; /* slot index + 1 must fit the id */
-
-	d->flows =
-	    rte_zmalloc("dp_dpdk_flows", sizeof(*d->flows) * d->max_flows, sizeof(*d->flows));
-	d->cold = rte_zmalloc("dp_dpdk_cold", sizeof(*d->cold) * d->max_flows, RTE_CACHE_LINE_SIZE);
-	d->free_slots = rte_malloc("dp_dpdk_free", sizeof(uint32_t) * d->max_flows, 0);
-	d->rcu = rte_zmalloc("dp_dpdk_rcu", rcu_size, RTE_CACHE_LINE_SIZE);
-	if (!d->flows || !d->cold || !d->free_slots || !d->rcu)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < d->max_flows; i++)
-		d->free_slots[i] = d->max_flows - 1 - i;
-	d->n_free = d->max_flows;
-	if (rte_rcu_qsbr_init(d->rcu, d->n_workers) != 0)
-		return -rte_errno;
-
 	int err = amap_init(d);
 
 	if (err != 0)
 		return err;
+	if (d->n_slots >= ID_IDX_MASK || d->n_workers > UINT16_MAX)
+		return -EINVAL; /* slot index + 1 must fit the id */
+	/* a zero-sized table still gets its (unused) arrays: no NULL checks anywhere */
+	uint32_t slots = RTE_MAX(d->n_slots, 1u);
+
+	d->flows = rte_zmalloc("dp_dpdk_flows", sizeof(*d->flows) * slots, sizeof(*d->flows));
+	d->cold = rte_zmalloc("dp_dpdk_cold", sizeof(*d->cold) * slots, RTE_CACHE_LINE_SIZE);
+	d->rcu = rte_zmalloc("dp_dpdk_rcu", rcu_size, RTE_CACHE_LINE_SIZE);
+	if (!d->flows || !d->cold || !d->rcu)
+		return -ENOMEM;
+	if (rte_rcu_qsbr_init(d->rcu, d->n_workers) != 0)
+		return -rte_errno;
 
 	snprintf(name, sizeof(name), "dpq%u", n);
 	struct rte_rcu_qsbr_dq_parameters qp = {
 		.name = name,
 		.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE,
-		.size = d->max_flows,
+		.size = slots,
 		.esize = sizeof(struct dq_elem),
 		.trigger_reclaim_limit = 64,
 		.max_reclaim_size = 256,
@@ -178,16 +193,13 @@ void dpdk_flows_fini(struct dp_dpdk *d)
 {
 	if (d->dq)
 		rte_rcu_qsbr_dq_delete(d->dq); /* workers are stopped: frees what waits */
-	for (unsigned int i = 0; i < DPDK_AMAP_SIZE; i++)
-		rte_free(d->amap[i].port);
 	if (d->flows) {
-		for (uint32_t i = 0; i < d->max_flows; i++)
+		for (uint32_t i = 0; i < d->n_slots; i++)
 			if (atomic_load_explicit(&d->flows[i].id, memory_order_relaxed))
 				rte_free(d->cold[i].cfg);
 	}
 	rte_free(d->flows);
 	rte_free(d->cold);
-	rte_free(d->free_slots);
 	rte_free(d->rcu);
 }
 
@@ -275,32 +287,24 @@ int dpdk_flow_add(struct dp_dpdk *d, const struct dp_flow_params *p, dp_flow_t *
 {
 	struct dpdk_flow_key k;
 	struct dpdk_flow_cfg *c;
-	_Atomic uint32_t *e;
 	uint32_t idx;
 	int iface;
-	dp_flow_t id;
 
 	if (dpdk_key_from_sa(&k, &p->local) != 0)
 		return -EINVAL;
 	iface = dpdk_iface_of_addr(d, k.family, k.addr);
 	if (iface < 0)
 		return -EADDRNOTAVAIL;
-	e = amap_entry(d, &k);
-	if (!e)
-		return -EADDRNOTAVAIL;
-	if (atomic_load_explicit(e, memory_order_relaxed) != 0)
+	idx = key_slot(d, &k);
+	if (idx == UINT32_MAX)
+		return -EADDRNOTAVAIL; /* a port outside the address's range */
+	if (atomic_load_explicit(&d->flows[idx].id, memory_order_relaxed) != 0)
 		return -EADDRINUSE;
-	if (d->n_free == 0)
-		slots_wait(d);
-	if (d->n_free == 0)
-		return -ENOSPC;
 	c = cfg_new(p, 1);
 	if (!c)
 		return -ENOMEM;
-	idx = d->free_slots[--d->n_free];
-	id = slot_init(d, idx, &k, iface, p->group, c);
-	atomic_store_explicit(e, idx + 1, memory_order_release); /* publishes the slot */
-	*out = id;
+	slot_wait(d, idx);
+	*out = slot_init(d, idx, &k, iface, p->group, c); /* its id's store publishes it */
 	return 0;
 }
 
@@ -389,13 +393,10 @@ int dpdk_flow_link_rtcp(struct dp_dpdk *d, dp_flow_t in, dp_flow_t out)
 int dpdk_flow_del(struct dp_dpdk *d, dp_flow_t id)
 {
 	struct dpdk_flow *f = dpdk_flow_get(d, id);
-	_Atomic uint32_t *e;
 
 	if (!f)
 		return -ENOENT;
-	e = amap_entry(d, &dpdk_flow_cold(d, f)->key);
-	if (e)
-		atomic_store_explicit(e, 0, memory_order_relaxed);
+	dpdk_flow_cold(d, f)->deferred = true;
 	atomic_store_explicit(&f->id, 0, memory_order_release);
 	link_gen_bump_at(d, f);
 	defer(d, &(struct dq_elem){

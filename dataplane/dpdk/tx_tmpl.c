@@ -9,7 +9,7 @@
 static uint32_t next_serial(struct dp_dpdk_worker *w)
 {
 	if (unlikely(++w->tmpl_serial == 0)) {
-		for (uint32_t i = 0; i < w->dp->max_flows; i++)
+		for (uint32_t i = 0; i < w->dp->n_slots; i++)
 			if (w->dp->flows[i].owner == w->id)
 				w->dp->flows[i].sums.serial = 0;
 		w->tmpl_serial = 1;

@@ -417,7 +417,6 @@ static int run(uint32_t n_flows, enum vdev v)
 		return port;
 	memset(&c, 0, sizeof(c));
 	c.n_ifaces = 1;
-	c.max_flows = n_flows;
 	c.ifaces[0].port_id = (uint16_t)port;
 	c.ifaces[0].n_addrs = (n_flows + PORTS_PER_IP - 1) / PORTS_PER_IP;
 	if (c.ifaces[0].n_addrs > DP_DPDK_IFACE_ADDRS_MAX)
@@ -425,6 +424,10 @@ static int run(uint32_t n_flows, enum vdev v)
 	for (unsigned int a = 0; a < c.ifaces[0].n_addrs; a++) {
 		set_sa4(&c.ifaces[0].addrs[a].addr, relay_ip(a * PORTS_PER_IP), 0);
 		c.ifaces[0].addrs[a].prefix_len = 24;
+		/* the ports the flows use (a slot per port: dpdk_priv.h) */
+		c.ifaces[0].addrs[a].port_min = relay_port(a * PORTS_PER_IP);
+		c.ifaces[0].addrs[a].port_max =
+		    relay_port(RTE_MIN(n_flows, (a + 1) * PORTS_PER_IP) - 1);
 	}
 	size_t mem0 = heap_used();
 

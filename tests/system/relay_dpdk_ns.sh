@@ -95,7 +95,6 @@ dpdk_ns_conf()
 		      "--vdev=net_af_packet0,iface=dp0" ];
 		    rx_desc = 256;
 		    tx_desc = 256;
-		    max_flows = 1024;
 		    ports = ( { device = "net_af_packet0"; addresses = [ $addrs ]; } );
 		  };
 		};

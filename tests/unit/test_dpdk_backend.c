@@ -231,10 +231,9 @@ static int setup(void **state)
 	c.eal_argc = (int)(sizeof(argv) / sizeof(argv[0]));
 	c.n_ifaces = 1;
 	c.ifaces[0].port_id = port;
-	c.ifaces[0].addrs[0] = (struct dp_dpdk_addr){ mksa(RELAY_IP), 24 };
+	c.ifaces[0].addrs[0] = (struct dp_dpdk_addr){ .addr = mksa(RELAY_IP), .prefix_len = 24 };
 	c.ifaces[0].n_addrs = 1;
 	c.ifaces[0].gateway4 = mksa("192.0.2.254");
-	c.max_flows = 256;
 	c.n_workers = 1;
 	c.start = true;
 	return dp_dpdk_alloc(&dp, &c) == 0 ? 0 : -1;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_arp.h>
 #include <rte_eal.h>
@@ -274,11 +275,16 @@ static dp_flow_t flow(const char *local, const char *expected, const char *recei
 
 static int flows_cleanup(void **state)
 {
+	struct dp_dpdk_burst r;
+
 	for (unsigned int i = 0; i < n_made; i++)
 		dp_flow_link(dp, made[i], 0); /* -ENOENT for those the test deleted */
 	for (unsigned int i = 0; i < n_made; i++)
 		dp_flow_del(dp, made[i]);
 	n_made = 0;
+	/* the worker passes by, as a running one would: the next test binds the same ports
+	 * without waiting for a grace period (flow_table.c) */
+	dp_dpdk_process_burst(w, NULL, 0, test_now(), &r);
 	return 0;
 }
 
@@ -297,12 +303,24 @@ static struct call call_new(void)
 	return c;
 }
 
+/*
+ * Deletes flow @p f; then the worker passes by (an empty burst), as a running one would, so that
+ * its port can be bound again without waiting for a grace period (flow_table.c).
+ */
+static void flow_del(dp_flow_t f)
+{
+	struct dp_dpdk_burst r;
+
+	assert_int_equal(dp_flow_del(dp, f), 0);
+	dp_dpdk_process_burst(w, NULL, 0, test_now(), &r);
+}
+
 static void call_del(struct call *c)
 {
 	assert_int_equal(dp_flow_link(dp, c->a, 0), 0);
 	assert_int_equal(dp_flow_link(dp, c->b, 0), 0);
-	assert_int_equal(dp_flow_del(dp, c->a), 0);
-	assert_int_equal(dp_flow_del(dp, c->b), 0);
+	flow_del(c->a);
+	flow_del(c->b);
 }
 
 static struct dp_dpdk_worker_stats wstats(void)
@@ -424,8 +442,8 @@ static void test_ipv6(void **state)
 	assert_int_equal(rte_be_to_cpu_16(s.u->dst_port), 7002);
 	assert_csums_ok(&s);
 	rte_pktmbuf_free(m);
-	assert_int_equal(dp_flow_del(dp, a), 0);
-	assert_int_equal(dp_flow_del(dp, b), 0);
+	flow_del(a);
+	flow_del(b);
 }
 
 /* The IP header of a frame built by udp_pkt() (untagged or one tag). */
@@ -611,7 +629,7 @@ static void test_link_to_deleted_flow(void **state)
 		    run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"), &m), 't');
 		rte_pktmbuf_free(m);
 	}
-	assert_int_equal(dp_flow_del(dp, c.b), 0);
+	flow_del(c.b);
 	before = wstats();
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(
@@ -625,7 +643,7 @@ static void test_link_to_deleted_flow(void **state)
 	assert_int_equal(st.errors, 0);
 	assert_true(st.last_packet_ms > 0);
 	assert_int_equal(dp_flow_link(dp, c.a, 0), 0);
-	assert_int_equal(dp_flow_del(dp, c.a), 0);
+	flow_del(c.a);
 }
 
 /* Cuts the frame down / breaks one field; every variant must be dropped and counted. */
@@ -831,7 +849,7 @@ static void test_stun_ice(void **state)
 	assert_int_equal(dp_flow_stats(dp, f, &st), 0);
 	assert_int_equal(st.stun_answered, 1);
 	assert_int_equal(st.stun_refused, 1);
-	assert_int_equal(dp_flow_del(dp, f), 0);
+	flow_del(f);
 }
 
 static struct rte_mbuf *arp_pkt(uint16_t op, const struct rte_ether_addr *sha, const char *sip,
@@ -912,8 +930,8 @@ static void test_arp_resolve(void **state)
 	assert_int_equal(dp_flow_stats(dp, a, &st), 0);
 	assert_int_equal(st.errors, 2);
 	assert_int_equal(st.packets, 1);
-	assert_int_equal(dp_flow_del(dp, a), 0);
-	assert_int_equal(dp_flow_del(dp, b), 0);
+	flow_del(a);
+	flow_del(b);
 }
 
 static struct rte_mbuf *ping_pkt(const char *src, const char *dst, uint8_t type)
@@ -1028,7 +1046,44 @@ static void quiesce(void)
 	assert_int_equal(pending, 0);
 }
 
-/* Delete frees nothing until the worker was quiescent; the port is free again at once. */
+/* A worker that reports quiescent after a while, noting that it has. */
+static atomic_bool late_passed;
+
+static void *late_worker(void *arg)
+{
+	struct dp_dpdk_burst r;
+
+	(void)arg;
+	usleep(50 * 1000);
+	atomic_store(&late_passed, true);
+	dp_dpdk_process_burst(w, NULL, 0, test_now(), &r);
+	return NULL;
+}
+
+/*
+ * Call @p c's flow a is deleted and its port bound again at once, while the worker is still on
+ * its burst: the new flow may not be set up in the slot the worker may be reading before the
+ * worker has passed by.
+ */
+static void readd_wait(struct call *c)
+{
+	pthread_t th;
+
+	assert_int_equal(dp_flow_link(dp, c->b, 0), 0);
+	assert_int_equal(dp_flow_del(dp, c->a), 0);
+	atomic_store(&late_passed, false);
+	assert_int_equal(pthread_create(&th, NULL, late_worker, NULL), 0);
+	c->a = flow(ACCESS_IP ":30000", "10.0.0.5:4000", CALLER_IP);
+	assert_true(atomic_load(&late_passed));
+	pthread_join(th, NULL);
+	assert_int_equal(dp_flow_link(dp, c->a, c->b), 0);
+	assert_int_equal(dp_flow_link(dp, c->b, c->a), 0);
+}
+
+/*
+ * Delete frees nothing until the worker was quiescent; the port is free again at once, and a
+ * flow bound to it before then waits for the worker.
+ */
 static void test_del_rcu_readd(void **state)
 {
 	struct call c = call_new();
@@ -1060,6 +1115,9 @@ static void test_del_rcu_readd(void **state)
 	assert_int_equal(run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30000"), &m), 't');
 	assert_udp4(m, &callee_mac, CORE_VLAN, CORE_IP ":40000", CALLEE_IP ":5000");
 	rte_pktmbuf_free(m);
+
+	/* bound again before the worker passed by: the add waits for it (the slot is the port's) */
+	readd_wait(&c);
 
 	/* same port twice, and a non-relay address, are refused */
 	memset(&p, 0, sizeof(p));
@@ -1295,7 +1353,7 @@ static void test_tx_copy_invalidated(void **state)
 	assert_int_equal(dp_flow_link(dp, c.a, x), 0);
 	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30020", &gw_mac, ACCESS_IP ":30024",
 		   "203.0.113.14:6004");
-	assert_int_equal(dp_flow_del(dp, x), 0);
+	flow_del(x);
 	call_del(&c);
 
 	/* the linked flow's latch moves (its far end sends from elsewhere, in its window) */
@@ -1319,7 +1377,7 @@ static void test_tx_copy_invalidated(void **state)
 	send_twice(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30020", &gw_mac, ACCESS_IP ":30022",
 		   "203.0.113.11:6012");
 	assert_int_equal(dp_flow_link(dp, c.b, 0), 0);
-	assert_int_equal(dp_flow_del(dp, x), 0);
+	flow_del(x);
 	call_del(&c);
 
 	/* the linked flow's settings change (re-INVITE) */
@@ -1343,11 +1401,11 @@ static void test_tx_copy_invalidated(void **state)
 
 	/* the linked flow is deleted while a still links to it: nothing leaves */
 	c = copy_pair("203.0.113.11:6000");
-	assert_int_equal(dp_flow_del(dp, c.b), 0);
+	flow_del(c.b);
 	assert_int_equal(run1(rtp_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30020"), &m), 'd');
 	rte_pktmbuf_free(m);
 	assert_int_equal(dp_flow_link(dp, c.a, 0), 0);
-	assert_int_equal(dp_flow_del(dp, c.a), 0);
+	flow_del(c.a);
 	quiesce();
 }
 
@@ -1502,8 +1560,8 @@ static void test_ndp_answered(void **state)
 	    run1(rtp_pkt(0, &v6peer_mac, "[2001:db8::10]:7000", "[2001:db8::1]:30030"), &m), 't');
 	assert_memory_equal(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, &asker, 6);
 	rte_pktmbuf_free(m);
-	assert_int_equal(dp_flow_del(dp, a), 0);
-	assert_int_equal(dp_flow_del(dp, b), 0);
+	flow_del(a);
+	flow_del(b);
 }
 
 static void test_ndp_resolve(void **state)
@@ -1527,8 +1585,8 @@ static void test_ndp_resolve(void **state)
 	    run1(rtp_pkt(0, &v6peer_mac, "[2001:db8::10]:7000", "[2001:db8::1]:30020"), &m), 't');
 	assert_memory_equal(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, &peer, 6);
 	rte_pktmbuf_free(m);
-	assert_int_equal(dp_flow_del(dp, a), 0);
-	assert_int_equal(dp_flow_del(dp, b), 0);
+	flow_del(a);
+	flow_del(b);
 }
 
 /*
@@ -1549,10 +1607,9 @@ static void test_two_workers(void **state)
 
 	memset(&c, 0, sizeof(c));
 	c.n_ifaces = 1;
-	c.ifaces[0].addrs[0] = (struct dp_dpdk_addr){ mksa(ACCESS_IP), 24 };
+	c.ifaces[0].addrs[0] = (struct dp_dpdk_addr){ .addr = mksa(ACCESS_IP), .prefix_len = 24 };
 	c.ifaces[0].n_addrs = 1;
 	c.ifaces[0].gateway4 = gw;
-	c.max_flows = 64;
 	c.n_workers = 2;
 	assert_int_equal(dp_dpdk_alloc(&dp2, &c), 0);
 	w0 = dp_dpdk_worker_get(dp2, 0);
@@ -1590,6 +1647,73 @@ static void test_two_workers(void **state)
 	assert_int_equal(pending, 1);
 	dp_dpdk_process_burst(w1, NULL, 0, dp_dpdk_now_ms(), &r);
 	assert_int_equal(dp_dpdk_reclaim(dp2, &pending), 1);
+	assert_int_equal(dp_flow_del(dp2, b), 0);
+	dataplane_free(dp2);
+}
+
+/*
+ * The flow table has a slot per port of each address's range: a flow outside it is refused, a
+ * packet to a port outside it goes to the kernel, and an address may carry no flows.
+ */
+static void test_port_range(void **state)
+{
+	struct dp_dpdk_conf c;
+	struct dataplane *dp2;
+	struct dp_dpdk_worker *w2;
+	struct dp_flow_params p;
+	struct dp_dpdk_burst r;
+	struct dp_dpdk_worker_stats st;
+	struct rte_mbuf *m;
+	struct sa gw = mksa("192.0.2.254");
+	dp_flow_t a, b;
+
+	memset(&c, 0, sizeof(c));
+	c.n_ifaces = 1;
+	c.ifaces[0].addrs[0] = (struct dp_dpdk_addr){
+		.addr = mksa(ACCESS_IP), .prefix_len = 24, .port_min = 31000, .port_max = 31009
+	};
+	c.ifaces[0].addrs[1] = (struct dp_dpdk_addr){
+		.addr = mksa("192.0.2.2"), .prefix_len = 24, .port_min = 1, .port_max = 0
+	};
+	c.ifaces[0].n_addrs = 2;
+	c.ifaces[0].gateway4 = gw;
+	assert_int_equal(dp_dpdk_alloc(&dp2, &c), 0);
+	w2 = dp_dpdk_worker_get(dp2, 0);
+	dp_dpdk_neigh_add(w2, &gw, &gw_mac);
+
+	memset(&p, 0, sizeof(p));
+	p.latch.window_ms = 10000;
+	p.local = mksa(ACCESS_IP ":30999");
+	assert_int_equal(dp_flow_add(dp2, &p, &a), -EADDRNOTAVAIL);
+	p.local = mksa(ACCESS_IP ":31010");
+	assert_int_equal(dp_flow_add(dp2, &p, &a), -EADDRNOTAVAIL);
+	p.local = mksa("192.0.2.2:31000");
+	assert_int_equal(dp_flow_add(dp2, &p, &a), -EADDRNOTAVAIL);
+	p.local = mksa(ACCESS_IP ":31000");
+	p.latch.expected = mksa(CALLER_IP ":4000");
+	assert_int_equal(dp_flow_add(dp2, &p, &a), 0);
+	p.local = mksa(ACCESS_IP ":31009");
+	p.latch.expected = mksa(CALLER_IP ":4002");
+	assert_int_equal(dp_flow_add(dp2, &p, &b), 0);
+	assert_int_equal(dp_flow_link(dp2, a, b), 0);
+
+	m = rtp_pkt(0, &gw_mac, CALLER_IP ":4000", ACCESS_IP ":31000");
+	dp_dpdk_process_burst(w2, &m, 1, dp_dpdk_now_ms(), &r);
+	assert_int_equal(r.n_tx, 1);
+	assert_udp4(m, &gw_mac, 0, ACCESS_IP ":31009", CALLER_IP ":4002");
+	rte_pktmbuf_free(m);
+	/* the ports just outside, and an address without flows: the kernel's */
+	const char *outside[] = { ACCESS_IP ":30999", ACCESS_IP ":31010", "192.0.2.2:31000" };
+
+	for (unsigned int i = 0; i < 3; i++) {
+		m = rtp_pkt(0, &gw_mac, CALLER_IP ":4000", outside[i]);
+		dp_dpdk_process_burst(w2, &m, 1, dp_dpdk_now_ms(), &r);
+		assert_int_equal(r.n_exc, 1);
+		rte_pktmbuf_free(m);
+	}
+	dp_dpdk_worker_stats(w2, &st);
+	assert_int_equal(st.no_flow, 3);
+	assert_int_equal(dp_flow_del(dp2, a), 0);
 	assert_int_equal(dp_flow_del(dp2, b), 0);
 	dataplane_free(dp2);
 }
@@ -1707,8 +1831,8 @@ static void test_neigh_refresh(void **state)
 		assert_udp4(m, &peer2, 0, ACCESS_IP ":30042", "192.0.2.55:9002");
 		rte_pktmbuf_free(m);
 	}
-	assert_int_equal(dp_flow_del(dp, a), 0);
-	assert_int_equal(dp_flow_del(dp, b), 0);
+	flow_del(a);
+	flow_del(b);
 }
 
 /* Resolves @p ip (answered from @p mac) for the flow at @p local, and sends by its template. */
@@ -1760,8 +1884,8 @@ static void test_neigh_idle_kept(void **state)
 	m = send_via(ACCESS_IP ":30044", &idle, 't');
 	assert_udp4(m, &idle, 0, ACCESS_IP ":30046", "192.0.2.77:9002"); /* still there */
 	rte_pktmbuf_free(m);
-	assert_int_equal(dp_flow_del(dp, a), 0);
-	assert_int_equal(dp_flow_del(dp, b), 0);
+	flow_del(a);
+	flow_del(b);
 }
 
 #define CROWD_N 520
@@ -1832,12 +1956,12 @@ static void test_neigh_crowded(void **state)
 	rte_pktmbuf_free(m);
 	assert_int_equal(dp_flow_link(dp, e, 0), 0);
 	for (unsigned int i = 0; i < CROWD_N; i++)
-		assert_int_equal(dp_flow_del(dp, crowd[i]), 0);
-	assert_int_equal(dp_flow_del(dp, a), 0);
-	assert_int_equal(dp_flow_del(dp, b), 0);
-	assert_int_equal(dp_flow_del(dp, c), 0);
-	assert_int_equal(dp_flow_del(dp, d), 0);
-	assert_int_equal(dp_flow_del(dp, e), 0);
+		flow_del(crowd[i]);
+	flow_del(a);
+	flow_del(b);
+	flow_del(c);
+	flow_del(d);
+	flow_del(e);
 }
 
 #define NB_N 150
@@ -1924,8 +2048,8 @@ static void test_neigh_removal(void **state)
 	}
 	assert_int_equal(dp_flow_link(dp, a, 0), 0);
 	for (unsigned int i = 0; i < NB_N; i++)
-		assert_int_equal(dp_flow_del(dp, b[i]), 0);
-	assert_int_equal(dp_flow_del(dp, a), 0);
+		flow_del(b[i]);
+	flow_del(a);
 }
 
 /*
@@ -1956,8 +2080,8 @@ static void test_neigh_table_full(void **state)
 	m = send_via(ACCESS_IP ":30048", &asker, 't');
 	assert_arp_request(m, "192.0.2.88");
 	rte_pktmbuf_free(m);
-	assert_int_equal(dp_flow_del(dp, a), 0);
-	assert_int_equal(dp_flow_del(dp, b), 0);
+	flow_del(a);
+	flow_del(b);
 }
 
 static int setup(void **state)
@@ -1975,13 +2099,12 @@ static int setup(void **state)
 	c.eal_argv = argv;
 	c.eal_argc = (int)(sizeof(argv) / sizeof(argv[0]));
 	c.n_ifaces = 2;
-	c.max_flows = 1024;
-	a->addrs[0] = (struct dp_dpdk_addr){ mksa(ACCESS_IP), 24 };
-	a->addrs[1] = (struct dp_dpdk_addr){ mksa("2001:db8::1"), 64 };
+	a->addrs[0] = (struct dp_dpdk_addr){ .addr = mksa(ACCESS_IP), .prefix_len = 24 };
+	a->addrs[1] = (struct dp_dpdk_addr){ .addr = mksa("2001:db8::1"), .prefix_len = 64 };
 	a->n_addrs = 2;
 	a->gateway4 = gw;
 	k->vlan = CORE_VLAN;
-	k->addrs[0] = (struct dp_dpdk_addr){ mksa(CORE_IP), 24 };
+	k->addrs[0] = (struct dp_dpdk_addr){ .addr = mksa(CORE_IP), .prefix_len = 24 };
 	k->n_addrs = 1;
 	if (dp_dpdk_alloc(&dp, &c) != 0)
 		return -1;
@@ -2251,6 +2374,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_link_rules_and_hold, flows_cleanup),
 		cmocka_unit_test_teardown(test_churn_while_forwarding, flows_cleanup),
 		cmocka_unit_test_teardown(test_two_workers, flows_cleanup),
+		cmocka_unit_test_teardown(test_port_range, flows_cleanup),
 		cmocka_unit_test_teardown(test_fast_lane_same_as_full, flows_cleanup),
 		cmocka_unit_test_teardown(test_tmpl_serial_wrap, flows_cleanup),
 		/* last: they move the worker's clock forward */

@@ -365,16 +365,15 @@ static int setup(void **state)
 
 	memset(&c, 0, sizeof(c));
 	c.n_ifaces = 2;
-	c.max_flows = 64;
 	i0->port_id = port[WIRE0];
-	i0->addrs[0] = (struct dp_dpdk_addr){ mksa("192.0.2.1"), 24 };
-	i0->addrs[1] = (struct dp_dpdk_addr){ mksa("2001:db8::1"), 64 };
+	i0->addrs[0] = (struct dp_dpdk_addr){ .addr = mksa("192.0.2.1"), .prefix_len = 24 };
+	i0->addrs[1] = (struct dp_dpdk_addr){ .addr = mksa("2001:db8::1"), .prefix_len = 64 };
 	i0->n_addrs = 2;
 	i0->has_exc_port = true;
 	i0->exc_port_id = port[TAP0];
 	i1->port_id = port[WIRE1];
 	i1->vlan = VLAN;
-	i1->addrs[0] = (struct dp_dpdk_addr){ mksa("198.51.100.1"), 24 };
+	i1->addrs[0] = (struct dp_dpdk_addr){ .addr = mksa("198.51.100.1"), .prefix_len = 24 };
 	i1->n_addrs = 1;
 	i1->has_exc_port = true;
 	i1->exc_port_id = port[TAP1];

@@ -241,9 +241,8 @@ static int setup(void **state)
 	memset(&c, 0, sizeof(c));
 	c.n_ifaces = 1;
 	c.ifaces[0].port_id = port;
-	c.ifaces[0].addrs[0] = (struct dp_dpdk_addr){ mksa(RELAY_IP), 24 };
+	c.ifaces[0].addrs[0] = (struct dp_dpdk_addr){ .addr = mksa(RELAY_IP), .prefix_len = 24 };
 	c.ifaces[0].n_addrs = 1;
-	c.max_flows = 64;
 	c.n_workers = 2;
 	if (dp_dpdk_alloc(&dp, &c) != 0)
 		return -1;

@@ -165,7 +165,6 @@ static void test_dpdk(void **state)
 	assert_int_equal(cfg.dpdk.n_ports, 0);
 	assert_int_equal(cfg.dpdk.n_eal_args, 3);
 	assert_int_equal(cfg.dpdk.rx_desc, 1024);
-	assert_int_equal(cfg.dpdk.max_flows, 65536);
 	assert_int_equal(read_text(&cfg, "dataplane: { backend = \"dpdk\"; };", err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "the dpdk backend needs 1 to 4 ports, got 0"));

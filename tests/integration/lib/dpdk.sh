@@ -68,7 +68,6 @@ dpdk_relay_conf()
 		      "--vdev=net_tap0,iface=$DPDK_ACC_TAP", "--vdev=net_tap1,iface=$DPDK_CORE_TAP" ];
 		    rx_desc = 256;
 		    tx_desc = 256;
-		    max_flows = 4096;
 		    ports = (
 		      { device = "net_af_packet0"; exception = "net_tap0";
 		        addresses = [ "$SBC_ACCESS_IP/24"$(dpdk_addr6 "$SBC_ACCESS_IP6") ]; },
