@@ -34,6 +34,9 @@
  * worker learns it also posts to every other worker's neighbour ring, and each applies what it
  * finds there at the start of its loop (dpdk_neigh_sync()) as if it had seen the frame itself.
  * ARP and ND are rare next to media: a ring of small messages per worker, no shared table.
+ * Since every worker's entry is confirmed by the same answers, all would ask again at the same
+ * moment: one worker per neighbour (neigh_asks_first()) asks first, the others a retry interval
+ * later, when its request has gone unanswered (or it does not need the neighbour).
  */
 #include <errno.h>
 
@@ -158,6 +161,12 @@ static void neigh_remove(struct dp_dpdk_worker *w, struct dpdk_neigh *n)
 	dpdk_ctr_add(&w->st.neigh_removed, 1);
 }
 
+/* Whether @p w is the worker that asks first when @p n is due for a refresh (above). */
+static bool neigh_asks_first(const struct dp_dpdk_worker *w, const struct dpdk_neigh *n)
+{
+	return neigh_home(n->family, n->addr) % w->dp->n_workers == w->id;
+}
+
 /* An ARP request or neighbour solicitation for @p n on its interface, in an mbuf of @p mp. */
 static struct rte_mbuf *neigh_probe(struct dp_dpdk_worker *w, const struct dpdk_neigh *n,
 				    struct rte_mempool *mp)
@@ -194,6 +203,9 @@ static bool neigh_age_one(struct dp_dpdk_worker *w, struct dpdk_neigh *n, uint64
 	}
 	if (fresh || !n->resolved || now_ms - n->req_ms < SOLICIT_RETRY_MS)
 		return false;
+	if (n->probes == 0 && !neigh_asks_first(w, n) &&
+	    now_ms - n->confirmed_ms < NEIGH_REACHABLE_MS + SOLICIT_RETRY_MS)
+		return false;		 /* the first worker's request may be answered for us too */
 	if (n->probes >= NEIGH_PROBES) { /* gone: the next packet for it asks again */
 		n->resolved = 0;
 		n->probes = 0;

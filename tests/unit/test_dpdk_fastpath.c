@@ -31,6 +31,7 @@
 
 #include "dataplane/dpdk/dp_dpdk.h"
 #include "dataplane/dpdk/dpdk_priv.h" /* to pretend the port offloads checksums */
+#include "dataplane/dpdk/fastpath.h"  /* dpdk_neigh_sync(): a worker applies what others learned */
 #include "dataplane/stun.h"
 
 #include <openssl/evp.h>
@@ -1835,6 +1836,120 @@ static void test_neigh_refresh(void **state)
 	flow_del(b);
 }
 
+/* One packet through worker @p wk at @p now; @return the array it landed in: 't', 'e' or 'd'. */
+static char run_on(struct dp_dpdk_worker *wk, struct rte_mbuf *m, uint64_t now,
+		   struct rte_mbuf **out)
+{
+	struct dp_dpdk_burst r;
+
+	dp_dpdk_process_burst(wk, &m, 1, now, &r);
+	*out = m;
+	return r.n_tx ? 't' : r.n_exc ? 'e' : 'd';
+}
+
+/* Ages worker @p wk's whole table at @p now: @return its requests for @p tip (all freed). */
+static unsigned int age_worker(struct dp_dpdk_worker *wk, uint64_t now, const char *tip)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < DPDK_NEIGH_SIZE; i += DPDK_NEIGH_AGE_STEP) {
+		struct rte_mbuf *m[DPDK_NEIGH_AGE_STEP];
+		unsigned int k = dp_dpdk_neigh_age(wk, now, pool, m, DPDK_NEIGH_AGE_STEP);
+
+		for (unsigned int j = 0; j < k; j++) {
+			n += is_arp_request(m[j], tip);
+			rte_pktmbuf_free(m[j]);
+		}
+	}
+	return n;
+}
+
+/* An ARP reply from 192.0.2.66 to worker @p wk, which tells the other (its neighbour ring). */
+static void answer_66(struct dp_dpdk_worker *wk, struct dp_dpdk_worker *other, uint64_t now)
+{
+	static const struct rte_ether_addr mac66 = { { 0x02, 0, 0, 0, 0, 0x66 } };
+	struct rte_mbuf *m;
+
+	assert_int_equal(
+	    run_on(wk, arp_pkt(RTE_ARP_OP_REPLY, &mac66, "192.0.2.66", ACCESS_IP), now, &m), 'e');
+	rte_pktmbuf_free(m);
+	dpdk_neigh_sync(other);
+}
+
+/*
+ * Two workers need the same neighbour, and every answer reaches both: when it is due for a
+ * refresh, one of them asks; the other asks only when that request has gone unanswered for a
+ * retry interval.
+ */
+static void test_neigh_one_asker(void **state)
+{
+	struct dp_dpdk_conf c;
+	struct dataplane *dp2;
+	struct dp_dpdk_worker *wk[2];
+	struct dp_flow_params p;
+	struct rte_mbuf *m;
+	dp_flow_t f[4];
+	uint64_t t0 = test_now();
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.n_ifaces = 1;
+	c.ifaces[0].addrs[0] = (struct dp_dpdk_addr){ .addr = mksa(ACCESS_IP), .prefix_len = 24 };
+	c.ifaces[0].n_addrs = 1;
+	c.n_workers = 2;
+	assert_int_equal(dp_dpdk_alloc(&dp2, &c), 0);
+	wk[0] = dp_dpdk_worker_get(dp2, 0);
+	wk[1] = dp_dpdk_worker_get(dp2, 1);
+
+	/* a call per worker (groups 0 and 1), both toward 192.0.2.66 */
+	memset(&p, 0, sizeof(p));
+	p.latch.window_ms = 10000;
+	for (unsigned int i = 0; i < 4; i++) {
+		char local[32];
+
+		snprintf(local, sizeof(local), ACCESS_IP ":%u", 31100 + 2 * i);
+		p.local = mksa(local);
+		p.latch.expected = mksa(i % 2 ? "192.0.2.66:9002" : "192.0.2.33:9000");
+		p.group = i / 2;
+		assert_int_equal(dp_flow_add(dp2, &p, &f[i]), 0);
+	}
+	assert_int_equal(dp_flow_link(dp2, f[0], f[1]), 0);
+	assert_int_equal(dp_flow_link(dp2, f[2], f[3]), 0);
+	for (unsigned int i = 0; i < 2; i++) { /* each worker asks for it once */
+		const char *local = i ? ACCESS_IP ":31104" : ACCESS_IP ":31100";
+
+		assert_int_equal(
+		    run_on(wk[i], rtp_pkt(0, &gw_mac, "192.0.2.33:9000", local), t0, &m), 't');
+		assert_arp_request(m, "192.0.2.66");
+		rte_pktmbuf_free(m);
+	}
+	answer_66(wk[0], wk[1], t0);
+	assert_int_equal(
+	    run_on(wk[1], rtp_pkt(0, &gw_mac, "192.0.2.33:9000", ACCESS_IP ":31104"), t0, &m), 't');
+	assert_udp4(m, &(struct rte_ether_addr){ { 0x02, 0, 0, 0, 0, 0x66 } }, 0,
+		    ACCESS_IP ":31106", "192.0.2.66:9002"); /* learned through worker 0 */
+	rte_pktmbuf_free(m);
+
+	/* due: one request between the two, answered to either: both confirmed */
+	assert_int_equal(age_worker(wk[0], t0 + 30500, "192.0.2.66") +
+			     age_worker(wk[1], t0 + 30500, "192.0.2.66"),
+			 1);
+	answer_66(wk[1], wk[0], t0 + 30600);
+	assert_int_equal(age_worker(wk[0], t0 + 31700, "192.0.2.66") +
+			     age_worker(wk[1], t0 + 31700, "192.0.2.66"),
+			 0);
+	/* due again and unanswered: a second later both ask */
+	assert_int_equal(age_worker(wk[0], t0 + 61100, "192.0.2.66") +
+			     age_worker(wk[1], t0 + 61100, "192.0.2.66"),
+			 1);
+	assert_int_equal(age_worker(wk[0], t0 + 62200, "192.0.2.66") +
+			     age_worker(wk[1], t0 + 62200, "192.0.2.66"),
+			 2);
+	for (unsigned int i = 0; i < 4; i++)
+		assert_int_equal(dp_flow_del(dp2, f[i]), 0);
+	dataplane_free(dp2);
+}
+
 /* Resolves @p ip (answered from @p mac) for the flow at @p local, and sends by its template. */
 static void resolve_and_use(const char *local, const char *ip, const struct rte_ether_addr *mac)
 {
@@ -2379,6 +2494,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_tmpl_serial_wrap, flows_cleanup),
 		/* last: they move the worker's clock forward */
 		cmocka_unit_test_teardown(test_neigh_refresh, flows_cleanup),
+		cmocka_unit_test_teardown(test_neigh_one_asker, flows_cleanup),
 		cmocka_unit_test_teardown(test_neigh_idle_kept, flows_cleanup),
 		cmocka_unit_test_teardown(test_neigh_crowded, flows_cleanup),
 		cmocka_unit_test_teardown(test_neigh_removal, flows_cleanup),
