@@ -92,13 +92,14 @@ struct dpdk_flow_ctr_rare {
 };
 
 /*
- * How packets leave through a flow, precomputed: Ethernet addresses, VLAN, port and the rewritten
- * IPv4 addresses and UDP ports, so that a forwarded packet costs a few stores and one
- * incremental checksum. Built by the flow's owner from its destination and that destination's
- * neighbour (fwd.c), used only by the owner, for IPv4 frames whose VLAN tagging already matches
- * the egress interface and when the interface does no checksum offload. Valid while neigh_gen
- * equals the owner's: a changed neighbour bumps the worker's generation, a changed destination
- * (latch or settings, latch_write_end()) sets neigh_gen 0.
+ * How packets leave through a flow, precomputed: Ethernet addresses, VLAN, port, the rewritten
+ * IPv4 addresses and UDP ports, and the port's MTU, so that a forwarded packet costs a few stores
+ * and one incremental checksum (a longer one takes the full way: fragments, frag.c). Built by
+ * the flow's owner from its destination and that destination's neighbour (fwd.c), used only by
+ * the owner, for IPv4 frames whose VLAN tagging already matches the egress interface and when
+ * the interface does no checksum offload. Valid while neigh_gen equals the owner's: a changed
+ * neighbour bumps the worker's generation, a changed destination (latch or settings,
+ * latch_write_end()) sets neigh_gen 0.
  */
 struct dpdk_tx_tmpl {
 	struct rte_ether_addr dst_mac, src_mac; /**< in frame order: one 12-byte copy */
@@ -108,6 +109,7 @@ struct dpdk_tx_tmpl {
 	uint16_t udp[2];    /**< UDP source, destination port (network order) */
 	uint32_t neigh_gen; /**< 0: invalid */
 	uint32_t serial;    /**< this build, unique per worker (dp_dpdk_worker.tmpl_serial) */
+	uint16_t l3_max;    /**< the egress interface's MTU: longer datagrams take the full way */
 };
 
 /*

@@ -2534,6 +2534,65 @@ static void test_mtu_jumbo_to_1500_ipv4_fragments(void **state)
 }
 
 /*
+ * A packet the port takes leaves whole and as it came (DF kept), by the fast lane once the pair
+ * has its template copy; one byte more and the fast lane declines, the template of the full way
+ * too: fragments. Then the fast lane again.
+ */
+static void test_mtu_fits_fast_lane(void **state)
+{
+	struct dp_dpdk *d = (struct dp_dpdk *)dp;
+	dp_flow_t a = flow(ACCESS_IP ":30056", NULL, CALLER_IP);
+	dp_flow_t b = flow(ACCESS_IP ":30058", "203.0.113.11:6000", NULL);
+	struct dpdk_flow *fa = &d->flows[(a & DPDK_ID_IDX_MASK) - 1];
+	static struct frags g;
+	struct rte_mbuf *m, *f[8];
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(dp_flow_link(dp, b, a), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(
+		    run1(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30056", 1500), &m), 't');
+		look(m, &s);
+		assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 1500);
+		assert_int_equal(rte_be_to_cpu_16(((struct rte_ipv4_hdr *)s.l3)->total_length), 1500);
+		assert_int_equal(((struct rte_ipv4_hdr *)s.l3)->fragment_offset,
+				 rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG));
+		assert_int_equal(rte_be_to_cpu_16(s.u->dst_port), 6000);
+		assert_memory_equal(s.u + 1, big_payload(1472), 1472);
+		assert_csums_ok(&s);
+		rte_pktmbuf_free(m);
+	}
+	/* the fast lane took the last one: only it computes the checksum sums of its copy */
+	assert_true(copy_valid(a));
+	assert_int_not_equal(fa->sums.serial, 0);
+	assert_int_equal(fa->sums.serial, fa->copy.serial);
+	assert_int_equal(fa->copy.l3_max, 1500);
+	assert_int_equal(w->n_frag, 0);
+
+	g = (struct frags){ .dmac = &gw_mac,
+			    .mtu = 1500,
+			    .src = mksa(ACCESS_IP),
+			    .dst = mksa("203.0.113.11") };
+	assert_int_equal(
+	    run_frag(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30056", 1501), f, 8), 2);
+	reassemble4(f, 2, &g);
+	assert_int_equal(rte_pktmbuf_pkt_len(f[1]), 14 + 20 + 1);
+	assert_dgram(&g, AF_INET, 30058, 6000, 1481);
+	rte_pktmbuf_free_bulk(f, 2);
+
+	for (int i = 0; i < 2; i++) { /* the copy is made again, then used */
+		assert_int_equal(
+		    run1(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30056", 1500), &m), 't');
+		assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 1500);
+		rte_pktmbuf_free(m);
+	}
+	assert_true(copy_valid(a));
+	assert_int_equal(fa->sums.serial, fa->copy.serial);
+}
+
+/*
  * The counters: a packet whose fragments get no mbufs (a pool with one to spare: IPv4 -> IPv6
  * needs four) is dropped, counted (frag_failed, the flow's errors) and leaves nothing behind; so
  * is one for which the worker has no room left (its fragments not yet sent).
@@ -2626,6 +2685,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_tmpl_serial_wrap, flows_cleanup),
 		cmocka_unit_test_teardown(test_mtu_ipv4_to_ipv6_fragments, mtu_cleanup),
 		cmocka_unit_test_teardown(test_mtu_jumbo_to_1500_ipv4_fragments, mtu_cleanup),
+		cmocka_unit_test_teardown(test_mtu_fits_fast_lane, mtu_cleanup),
 		cmocka_unit_test_teardown(test_mtu_frag_counters, mtu_cleanup),
 		/* last: they move the worker's clock forward */
 		cmocka_unit_test_teardown(test_neigh_refresh, flows_cleanup),
