@@ -139,7 +139,7 @@ void relay_dpdk_status(struct ctl_reply *r, struct dataplane *dp)
 			   "dpdk-worker: %u rx=%llu tx=%llu exceptions=%llu malformed=%llu "
 			   "no_flow=%llu refused=%llu no_dest=%llu no_neigh=%llu icmp_echo=%llu "
 			   "stun=%llu exc_dropped=%llu exc_vlan_drop=%llu neigh_requests=%llu "
-			   "neigh_lost=%llu neigh_removed=%llu\n",
+			   "neigh_lost=%llu neigh_removed=%llu fragmented=%llu frag_failed=%llu\n",
 			   i, (unsigned long long)s.rx, (unsigned long long)s.tx,
 			   (unsigned long long)s.exceptions, (unsigned long long)s.malformed,
 			   (unsigned long long)s.no_flow, (unsigned long long)s.refused,
@@ -147,7 +147,8 @@ void relay_dpdk_status(struct ctl_reply *r, struct dataplane *dp)
 			   (unsigned long long)s.icmp_echo, (unsigned long long)s.stun,
 			   (unsigned long long)s.exc_ring_full, (unsigned long long)s.exc_vlan_drop,
 			   (unsigned long long)s.neigh_requests, (unsigned long long)s.neigh_lost,
-			   (unsigned long long)s.neigh_removed);
+			   (unsigned long long)s.neigh_removed, (unsigned long long)s.fragmented,
+			   (unsigned long long)s.frag_failed);
 	}
 }
 

@@ -110,6 +110,11 @@ static void worker_counters(struct metrics_writer *w, const struct relay_dpdk_me
 		WK("handoffs", "Packets passed to the worker that owns their flow.", handoffs),
 		WK("handoff_dropped", "Packets dropped: the owning worker's ring was full.",
 		   handoff_full),
+		WK("fragmented", "Packets longer than their port's MTU, sent in fragments.",
+		   fragmented),
+		WK("frag_failed",
+		   "Packets longer than their port's MTU dropped: no mbufs to fragment.",
+		   frag_failed),
 	};
 #undef WK
 	char id[16];

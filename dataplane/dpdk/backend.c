@@ -227,6 +227,9 @@ static int port_init(struct dp_dpdk *d, unsigned int pi)
 		if (d->ifaces[i].conf.port_id == port)
 			d->ifaces[i].tx_csum_offload = offloads != 0;
 	err = dpdk_port_setup(d, port, offloads, true, &d->n_rxq[pi]);
+	for (unsigned int i = 0; err == 0 && i < d->n_ifaces; i++)
+		if (d->ifaces[i].conf.port_id == port)
+			dpdk_iface_mtu_read(&d->ifaces[i]); /* as configured */
 	if (err == 0) {
 		/* not every PMD can; a failure is harmless */
 		rte_eth_promiscuous_enable(port);
@@ -259,6 +262,8 @@ static void worker_tx(struct dp_dpdk_worker *w, uint16_t q, struct dp_dpdk_burst
 		if (sent < n)
 			rte_pktmbuf_free_bulk(by_port + sent, n - sent);
 	}
+	if (unlikely(w->n_frag > 0)) /* packets longer than their port's MTU (frag.c) */
+		dpdk_frag_send(w, q);
 	unsigned int lost = dpdk_kernel_send(w, r->exc, r->n_exc);
 
 	if (lost > 0) {
@@ -413,6 +418,7 @@ static void op_free(struct dataplane *dp)
 
 		rte_rcu_qsbr_thread_offline(d->rcu, i);
 		rte_rcu_qsbr_thread_unregister(d->rcu, i);
+		dpdk_frag_drop(&d->workers[i]); /* a worker driven by hand may have left some */
 		while (d->workers[i].exc_ring &&
 		       rte_ring_dequeue(d->workers[i].exc_ring, (void **)&m) == 0)
 			rte_pktmbuf_free(m);

@@ -97,6 +97,12 @@ struct dp_dpdk_worker_stats {
 	uint64_t exc_vlan_drop;
 	uint64_t neigh_lost;	/**< neighbours given up: refresh requests unanswered (neigh.c) */
 	uint64_t neigh_removed; /**< neighbour entries aged out: unneeded, or unresolved and idle */
+	/** packets longer than their egress port's MTU, sent in fragments as the kernel would
+	 * (frag.c); the fragments count in tx */
+	uint64_t fragmented;
+	/** ... that could not be: no mbufs for the fragments (or no room until they are sent):
+	 * dropped, an error of their flow */
+	uint64_t frag_failed;
 };
 
 struct dp_dpdk_worker;
@@ -121,10 +127,20 @@ struct dp_dpdk_worker *dp_dpdk_worker_get(struct dataplane *dp, unsigned int i);
 /**
  * Processes @p n (<= DP_DPDK_BURST_MAX; mbufs beyond are left untouched) received mbufs at
  * monotonic time @p now_ms into @p res, then reports the worker quiescent for RCU. Every mbuf
- * processed ends in exactly one array of @p res. Call only from the worker's own thread.
+ * processed ends in exactly one array of @p res; one sent in fragments (longer than its port's
+ * MTU) in drop, its fragments in the worker (dp_dpdk_frag_take()). Call only from the worker's
+ * own thread.
  */
 void dp_dpdk_process_burst(struct dp_dpdk_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			   uint64_t now_ms, struct dp_dpdk_burst *res);
+
+/**
+ * Takes up to @p n fragments that the worker's bursts made since it was last asked (packets
+ * longer than their egress port's MTU: the packet itself goes to res->drop, its fragments wait
+ * in the worker, mbuf->port set). dp_dpdk_worker_poll() sends them after each burst; a caller
+ * driving dp_dpdk_process_burst() itself takes them here and owns them. @return how many.
+ */
+unsigned int dp_dpdk_frag_take(struct dp_dpdk_worker *w, struct rte_mbuf **m, unsigned int n);
 
 /**
  * One iteration of a worker's loop: every port's RX queue @p w->id through

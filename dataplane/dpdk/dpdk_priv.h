@@ -103,13 +103,14 @@ struct dpdk_flow_ctr_rare {
 };
 
 /*
- * How packets leave through a flow, precomputed: Ethernet addresses, VLAN, port and the rewritten
- * IPv4 addresses and UDP ports, so that a forwarded packet costs a few stores and one
- * incremental checksum. Built by the flow's owner from its destination and that destination's
- * neighbour (fwd.c), used only by the owner, for IPv4 frames whose VLAN tagging already matches
- * the egress interface and when the interface does no checksum offload. Valid while neigh_gen
- * equals the owner's: a changed neighbour bumps the worker's generation, a changed destination
- * (latch or settings, latch_write_end()) sets neigh_gen 0.
+ * How packets leave through a flow, precomputed: Ethernet addresses, VLAN, port, the rewritten
+ * IPv4 addresses and UDP ports, and the port's MTU, so that a forwarded packet costs a few stores
+ * and one incremental checksum (a longer one takes the full way: fragments, frag.c). Built by
+ * the flow's owner from its destination and that destination's neighbour (fwd.c), used only by
+ * the owner, for IPv4 frames whose VLAN tagging already matches the egress interface and when
+ * the interface does no checksum offload. Valid while neigh_gen equals the owner's: a changed
+ * neighbour bumps the worker's generation, a changed destination (latch or settings,
+ * latch_write_end()) sets neigh_gen 0.
  */
 struct dpdk_tx_tmpl {
 	struct rte_ether_addr dst_mac, src_mac; /**< in frame order: one 12-byte copy */
@@ -119,6 +120,7 @@ struct dpdk_tx_tmpl {
 	uint16_t udp[2];    /**< UDP source, destination port (network order) */
 	uint32_t neigh_gen; /**< 0: invalid */
 	uint32_t serial;    /**< this build, unique per worker (dp_dpdk_worker.tmpl_serial) */
+	uint16_t l3_max;    /**< the egress interface's MTU: longer datagrams take the full way */
 };
 
 /*
@@ -242,12 +244,18 @@ struct dpdk_iface {
 	uint8_t ip6[16]; /**< first IPv6 relay address: source of our solicitations */
 	bool has_ip6;
 	bool tx_csum_offload;
+	/** the port's MTU (rte_eth_dev_get_mtu() once configured): the longest IP datagram it
+	 * sends; a longer one leaves in fragments (frag.c) */
+	uint16_t mtu;
 };
 
 #define DPDK_NEIGH_SIZE	    1024 /* power of two */
 #define DPDK_NEIGH_AGE_STEP 4	 /* entries dp_dpdk_neigh_age() looks at per call */
 
 #define DPDK_NEIGH_IFACE_NONE 0xff
+
+/* Fragments a worker holds between a burst and its sending (frag.c): two per packet of a burst. */
+#define DPDK_FRAG_PENDING (2 * DP_DPDK_BURST_MAX)
 
 struct dpdk_neigh {
 	uint8_t family; /**< 0: free */
@@ -280,6 +288,11 @@ struct dp_dpdk_worker {
 	uint64_t loop_ms; /**< the worker loop's clock (the now_ms it was given last) */
 	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
 	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */
+
+	/* packets longer than their port's MTU (frag.c) */
+	uint32_t frag_seq; /**< datagrams fragmented: their identification */
+	uint16_t n_frag;   /**< fragments waiting in frag[] for the worker loop to send */
+	struct rte_mbuf *frag[DPDK_FRAG_PENDING];
 } __rte_cache_aligned;
 
 struct dp_dpdk {
@@ -426,6 +439,7 @@ int dpdk_port_setup(struct dp_dpdk *d, uint16_t port, uint64_t tx_offloads, bool
 
 /* iface.c */
 void dpdk_iface_prepare(struct dpdk_iface *ifc);
+void dpdk_iface_mtu_read(struct dpdk_iface *ifc);
 int dpdk_iface_of_addr(const struct dp_dpdk *d, int family, const void *addr);
 int dpdk_iface_of_rx(const struct dp_dpdk *d, uint16_t port, uint16_t vlan);
 int dpdk_iface_next_hop(const struct dpdk_iface *ifc, int family, const uint8_t *dst, uint8_t *nh);

@@ -29,6 +29,17 @@ int dpdk_l2_output(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dpdk_ifa
 /* xlat.c: @p m's IP header replaced by one of @p family's, UDP checksum computed (0 addresses) */
 int dpdk_xlat(struct rte_mbuf *m, struct dpdk_pkt *p, int family);
 
+/*
+ * frag.c: @p m (rewritten, with its Ethernet header; IP longer than @p mtu) cut into fragments
+ * that wait in the worker (w->frag) to be sent; @p m is spent either way. 0, or -ENOBUFS
+ * (counted: frag_failed).
+ */
+int dpdk_frag_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, const struct dpdk_pkt *p,
+		  uint16_t mtu);
+/* the waiting fragments out of TX queue @p q of their ports (the worker loop), or freed */
+void dpdk_frag_send(struct dp_dpdk_worker *w, uint16_t q);
+void dpdk_frag_drop(struct dp_dpdk_worker *w);
+
 /* neigh.c */
 void dpdk_neigh_learn(struct dp_dpdk_worker *w, int family, const uint8_t *addr,
 		      const struct rte_ether_addr *mac, bool create);

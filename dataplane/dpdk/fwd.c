@@ -5,7 +5,8 @@
  * signalled); RTCP muxed on @p f from its RTCP link's, when it has one (RFC 5761 demux).
  * Checksums are patched incrementally (RFC 1624) or left to the NIC when the egress port offers
  * checksum offload. A packet between an IPv4 and an IPv6 flow gets the other family's header
- * first (xlat.c).
+ * first (xlat.c). A datagram longer than the egress port's MTU (IPv4 -> IPv6 adds 20 bytes; a
+ * jumbo port forwards to a 1500-byte one) leaves in fragments (frag.c), checksums in software.
  */
 #include "dataplane/rtcp_mux.h"
 #include "dataplane/stun.h"
@@ -161,12 +162,17 @@ static void rewrite_ipv6(struct rte_mbuf *m, struct dpdk_pkt *p, const struct dp
 		u->dgram_cksum = 0xffff;
 }
 
-/*
- * Sends @p m out of flow @p o. @return 0 when rewritten for sending, 1 when it became an ARP
- * request for the next hop, -1 when there is nowhere to send it.
- */
-static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,
-		   struct dpdk_flow *o, uint64_t now_ms)
+/* What fwd_out() did with its packet. */
+enum fwd_out_res {
+	OUT_NONE = -1,	    /**< nowhere to send it (or no mbufs for its fragments) */
+	OUT_SENT = 0,	    /**< rewritten for sending */
+	OUT_NEIGH_REQ = 1,  /**< it became an ARP request / solicitation for the next hop */
+	OUT_FRAGMENTED = 2, /**< its fragments wait in the worker (frag.c); it is spent */
+};
+
+/* Sends @p m out of flow @p o. */
+static enum fwd_out_res fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,
+				struct dpdk_flow *o, uint64_t now_ms)
 {
 	const struct latch_addr *dst = flow_dest(w->dp, o, w->id);
 	const struct dpdk_flow_key *k = &dpdk_flow_cold(w->dp, o)->key;
@@ -178,25 +184,30 @@ static int fwd_out(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt
 	if (unlikely(!dst || dst->family != k->family ||
 		     dpdk_iface_next_hop(ifc, k->family, (const uint8_t *)dst->addr, nh) != 0)) {
 		dpdk_ctr_add(&w->st.no_dest, 1);
-		return -1;
+		return OUT_NONE;
 	}
 	r = dpdk_neigh_resolve(w, m, ifc, k->family, nh, now_ms, &mac);
 	if (unlikely(r != 0))
-		return r;
+		return r > 0 ? OUT_NEIGH_REQ : OUT_NONE;
 	dpdk_trim_padding(m, p);
 	bool xlat = p->family != k->family;
 
 	if (unlikely(xlat && dpdk_xlat(m, p, k->family) != 0))
-		return -1;
+		return OUT_NONE;
 	if (unlikely(dpdk_l2_output(m, p, ifc, &mac) != 0))
-		return -1;
+		return OUT_NONE;
+	/* fragments: the UDP checksum over the whole datagram here, no offload */
+	bool big = p->l3_len > ifc->mtu;
+
 	if (p->family == AF_INET)
-		rewrite_ipv4(m, p, k, dst, ifc->tx_csum_offload);
+		rewrite_ipv4(m, p, k, dst, ifc->tx_csum_offload && !big);
 	else
-		rewrite_ipv6(m, p, k, dst, ifc->tx_csum_offload);
+		rewrite_ipv6(m, p, k, dst, ifc->tx_csum_offload && !big);
 	if (likely(!xlat)) /* the template is for packets of o's family */
 		dpdk_tx_tmpl_build(w, o, ifc, dst, &mac);
-	return 0;
+	if (unlikely(big))
+		return dpdk_frag_out(w, m, p, ifc->mtu) == 0 ? OUT_FRAGMENTED : OUT_NONE;
+	return OUT_SENT;
 }
 
 enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk_pkt *p,
@@ -208,7 +219,7 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	struct dpdk_flow *o;
 	enum latch_verdict v;
 	uint32_t ssrc = 0, out;
-	int r;
+	enum fwd_out_res res = OUT_SENT;
 	bool has_ssrc;
 	struct latch_addr key;
 	struct sa src;
@@ -258,13 +269,14 @@ enum dpdk_act dpdk_fwd(struct dp_dpdk_worker *w, struct rte_mbuf *m, struct dpdk
 	}
 	if (unlikely(!o))
 		return DPDK_DROP; /* linked to a deleted flow: not linked (sockets: the same) */
-	r = fwd_out(w, m, p, o, now_ms);
-	if (unlikely(r != 0)) {
+	res = fwd_out(w, m, p, o, now_ms);
+	if (unlikely(res == OUT_NONE || res == OUT_NEIGH_REQ)) {
 		dpdk_ctr_add(&fc->rare.errors, 1);
-		return r > 0 ? DPDK_TX : DPDK_DROP; /* r > 0: m is the ARP request now */
+		return res == OUT_NEIGH_REQ ? DPDK_TX : DPDK_DROP; /* m is the ARP request now */
 	}
 sent:
 	dpdk_ctr_add(&f->ctr.packets, 1);
 	dpdk_ctr_add(&f->ctr.bytes, plen);
-	return DPDK_TX;
+	/* fragmented: m is spent (its fragments wait in the worker), the caller frees it */
+	return likely(res == OUT_SENT) ? DPDK_TX : DPDK_DROP;
 }

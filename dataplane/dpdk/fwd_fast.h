@@ -2,9 +2,10 @@
 /*
  * The fast lane of forwarding (l3fwd style): an IPv4 RTP/RTCP packet from the latched source of
  * a flow whose settings have not changed, leaving through a linked flow with a usable tx
- * template. Every condition of that case is checked before anything is written; any other
- * packet takes dpdk_fwd() (fwd.c) from the start, which decides the same for these. burst.c
- * tries it only on packets that parse_udp4_fast() took and whose flow the lookup found.
+ * template, unfragmented (within the template's MTU). Every condition of that case is checked
+ * before anything is written; any other packet takes dpdk_fwd() (fwd.c) from the start, which
+ * decides the same for these. burst.c tries it only on packets that parse_udp4_fast() took and
+ * whose flow the lookup found.
  */
 #ifndef SBC_DATAPLANE_DPDK_FWD_FAST_H
 #define SBC_DATAPLANE_DPDK_FWD_FAST_H
@@ -97,7 +98,8 @@ static __rte_always_inline bool dpdk_fwd_fast(const struct dpdk_fast_env e, stru
 		if (!t)
 			return false;
 	}
-	if (unlikely(p->has_vlan != (t->vlan != 0)))
+	/* tagged as the template, and no fragments (frag.c: the full way) */
+	if (unlikely(p->has_vlan != (t->vlan != 0) || p->l3_len > t->l3_max))
 		return false;
 	__atomic_store_n(&f->ctr.last_ms, now_ms, __ATOMIC_RELAXED);
 	dpdk_trim_padding(m, p);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_ethdev.h>
 
 #include "dpdk_priv.h"
 
@@ -72,10 +73,23 @@ static void prefix_set(struct dpdk_prefix *p, const struct sa *sa, uint8_t len)
 	memcpy(p->addr, sa_bytes(sa), fam_len(fam));
 }
 
-/** Wire forms of the interface's addresses, subnets and gateways for the fast path. */
+/*
+ * The MTU of the interface's port as ethdev reports it: the PMD's default until the port is
+ * configured, then what rte_eth_dev_configure() set (port_init() reads it again); 1500 when it
+ * reports nothing usable.
+ */
+void dpdk_iface_mtu_read(struct dpdk_iface *ifc)
+{
+	if (rte_eth_dev_get_mtu(ifc->conf.port_id, &ifc->mtu) != 0 || ifc->mtu < RTE_ETHER_MIN_MTU)
+		ifc->mtu = RTE_ETHER_MTU;
+}
+
+/** Wire forms of the interface's addresses, subnets and gateways for the fast path; its MTU. */
 void dpdk_iface_prepare(struct dpdk_iface *ifc)
 {
 	const struct dp_dpdk_iface_conf *c = &ifc->conf;
+
+	dpdk_iface_mtu_read(ifc);
 
 	for (unsigned int j = c->n_addrs; j-- > 0;) { /* backwards: the first one wins */
 		const struct sa *a = &c->addrs[j].addr;

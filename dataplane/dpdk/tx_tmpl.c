@@ -41,6 +41,7 @@ void dpdk_tx_tmpl_build(struct dp_dpdk_worker *w, struct dpdk_flow *o, const str
 	t->ip[1] = dst->addr[0];
 	t->udp[0] = k->port_be;
 	t->udp[1] = dst->port;
+	t->l3_max = ifc->mtu;
 	t->neigh_gen = w->neigh_gen;
 	t->serial = next_serial(w);
 }

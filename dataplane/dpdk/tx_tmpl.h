@@ -10,14 +10,14 @@
 #include "csum.h"
 #include "fastpath.h"
 
-/** Whether @p p can leave through @p o by its template (the caller owns @p o). */
+/** Whether @p p can leave through @p o by its template (the caller owns @p o): unfragmented. */
 static inline bool dpdk_tx_tmpl_usable(const struct dp_dpdk_worker *w, const struct dpdk_flow *o,
 				       const struct dpdk_pkt *p)
 {
 	const struct dpdk_tx_tmpl *t = &dpdk_flow_cold(w->dp, o)->tx;
 
 	return t->neigh_gen == w->neigh_gen && p->family == AF_INET &&
-	       p->has_vlan == (t->vlan != 0);
+	       p->has_vlan == (t->vlan != 0) && p->l3_len <= t->l3_max;
 }
 
 /* The Ethernet addresses, the VLAN id (the priority kept) and the port of @p t. */

@@ -196,6 +196,51 @@ static void test_forward_through_lcore(void **state)
 	rte_pktmbuf_free(m);
 }
 
+/*
+ * A datagram longer than the port's MTU (1500, as configured) leaves in fragments through the
+ * worker loop: right after the burst's own packets, out of the same port.
+ */
+static void test_fragments_through_lcore(void **state)
+{
+	dp_flow_t a = flow(RELAY_IP ":30010", CALLER_IP ":4000");
+	dp_flow_t b = flow(RELAY_IP ":30012", CALLEE_IP ":4000");
+	struct dp_dpdk_worker_stats st;
+	struct rte_mbuf *m[2];
+	uint16_t want[2][2] = { { 1500, RTE_IPV4_HDR_MF_FLAG }, { 20 + 100, 1480 / 8 } };
+
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(dp_flow_link(dp, b, a), 0);
+	inject(arp_request("192.0.2.254", RELAY_IP)); /* the gateway's MAC */
+	m[0] = sent();
+	assert_non_null(m[0]);
+	rte_pktmbuf_free(m[0]);
+
+	inject(udp4(CALLER_IP ":4000", RELAY_IP ":30010", 1600 - 28));
+	for (int i = 0; i < 2; i++) {
+		struct rte_ipv4_hdr *ip;
+
+		m[i] = sent();
+		assert_non_null(m[i]);
+		assert_memory_equal(&rte_pktmbuf_mtod(m[i], struct rte_ether_hdr *)->dst_addr,
+				    &gw_mac, 6);
+		ip = rte_pktmbuf_mtod_offset(m[i], struct rte_ipv4_hdr *, 14);
+		assert_int_equal(rte_be_to_cpu_16(ip->total_length), want[i][0]);
+		assert_int_equal(rte_be_to_cpu_16(ip->fragment_offset), want[i][1]);
+		assert_int_equal(ip->dst_addr, mksa(CALLEE_IP).u.in.sin_addr.s_addr);
+		assert_int_equal(rte_pktmbuf_pkt_len(m[i]), 14 + want[i][0]);
+	}
+	assert_int_equal(rte_pktmbuf_mtod_offset(m[0], struct rte_ipv4_hdr *, 14)->packet_id,
+			 rte_pktmbuf_mtod_offset(m[1], struct rte_ipv4_hdr *, 14)->packet_id);
+	rte_pktmbuf_free_bulk(m, 2);
+	dp_dpdk_worker_stats(dp_dpdk_worker_get(dp, 0), &st);
+	assert_int_equal(st.fragmented, 1);
+	assert_int_equal(st.frag_failed, 0);
+	assert_int_equal(dp_flow_link(dp, a, 0), 0);
+	assert_int_equal(dp_flow_link(dp, b, 0), 0);
+	assert_int_equal(dp_flow_del(dp, a), 0);
+	assert_int_equal(dp_flow_del(dp, b), 0);
+}
+
 static int setup(void **state)
 {
 	static const char *const argv[] = { "test_dpdk_backend",
@@ -250,6 +295,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_forward_through_lcore),
+		cmocka_unit_test(test_fragments_through_lcore),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2460,6 +2460,436 @@ static void test_fast_lane_same_as_full(void **state)
 	assert_int_equal(fast.fst[3].packets, 3);
 }
 
+/* ---- the egress port's MTU: fragments ---- */
+
+/* After each of these tests, even a failed one: the interfaces as set up, no fragment left. */
+static int mtu_cleanup(void **state)
+{
+	struct dp_dpdk *d = (struct dp_dpdk *)dp;
+	struct rte_mbuf *f[DPDK_FRAG_PENDING];
+
+	for (unsigned int i = 0; i < d->n_ifaces; i++) {
+		d->ifaces[i].mtu = 1500;
+		d->ifaces[i].tx_csum_offload = false;
+	}
+	rte_pktmbuf_free_bulk(f, dp_dpdk_frag_take(w, f, RTE_DIM(f)));
+	return flows_cleanup(state);
+}
+
+/* A UDP payload of @p len bytes: an RTP header, then a pattern the reassembly is checked with. */
+static uint8_t *big_payload(uint16_t len)
+{
+	static uint8_t pl[2048];
+
+	memcpy(pl, rtp, 12);
+	for (unsigned int i = 12; i < len; i++)
+		pl[i] = (uint8_t)(i * 7 + 1);
+	return pl;
+}
+
+/* An RTP packet of @p l3 bytes of IP (IPv4 with DF set, or IPv6, as @p src is). */
+static struct rte_mbuf *big_pkt(uint16_t vlan, const struct rte_ether_addr *mac, const char *src,
+				const char *dst, uint16_t l3)
+{
+	struct pkt_spec s = { .vlan = vlan, .src_mac = *mac, .src = mksa(src), .dst = mksa(dst) };
+	uint16_t ip_len = sa_family(&s.src) == AF_INET ? 20 : 40;
+	struct rte_mbuf *m;
+
+	s.len = (uint16_t)(l3 - ip_len - sizeof(struct rte_udp_hdr));
+	s.payload = big_payload(s.len);
+	m = udp_pkt(&s);
+	if (sa_family(&s.src) == AF_INET) { /* as a sender doing path MTU discovery sends */
+		struct rte_ipv4_hdr *ip = (void *)l3_of(m);
+
+		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	return m;
+}
+
+/*
+ * Runs one packet that must leave in fragments: it lands in drop (spent), nothing else in the
+ * burst. @return how many fragments the worker holds for it (taken into @p f).
+ */
+static unsigned int run_frag(struct rte_mbuf *m, struct rte_mbuf **f, unsigned int max)
+{
+	struct dp_dpdk_burst r;
+
+	dp_dpdk_process_burst(w, &m, 1, test_now(), &r);
+	assert_int_equal(r.n_tx + r.n_exc + r.n_handoff, 0);
+	assert_int_equal(r.n_drop, 1);
+	assert_ptr_equal(r.drop[0], m);
+	rte_pktmbuf_free(m);
+	return dp_dpdk_frag_take(w, f, max);
+}
+
+/* What a frame's fragments must agree on, and what they add up to. */
+struct frags {
+	const struct rte_ether_addr *dmac;
+	uint16_t vlan;
+	uint16_t mtu;
+	struct sa src, dst; /* addresses (the ports are checked on the reassembled datagram) */
+	uint8_t dgram[2048];
+	uint16_t len;
+	uint32_t id; /* identification, the same in every fragment */
+	uint8_t hdr[40]; /* the first fragment's IP header, lengths as for the whole datagram */
+};
+
+/*
+ * Checks IPv6 fragments @p f (RFC 8200 4.5: a Fragment header after the IPv6 header, offsets in
+ * 8-byte units, M on all but the last, one identification) and puts their data together.
+ */
+static void reassemble6(struct rte_mbuf **f, unsigned int n, struct frags *g)
+{
+	g->len = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		struct seen s;
+		struct rte_ipv6_hdr *ip;
+		struct rte_ipv6_fragment_ext *fh;
+		uint16_t plen, fd;
+
+		assert_int_equal(f[i]->nb_segs, 1);
+		look(f[i], &s);
+		assert_l2(&s, g->dmac, g->vlan);
+		ip = (void *)s.l3;
+		fh = (void *)(ip + 1);
+		plen = rte_be_to_cpu_16(ip->payload_len);
+		assert_int_equal(s.l3[0] >> 4, 6);
+		assert_int_equal(ip->proto, IPPROTO_FRAGMENT);
+		assert_int_equal(ip->hop_limits, 64);
+		assert_memory_equal(ip->src_addr, &g->src.u.in6.sin6_addr, 16);
+		assert_memory_equal(ip->dst_addr, &g->dst.u.in6.sin6_addr, 16);
+		assert_int_equal(rte_pktmbuf_pkt_len(f[i]), s.l3_off + sizeof(*ip) + plen);
+		assert_true(sizeof(*ip) + plen <= g->mtu);
+		assert_int_equal(fh->next_header, IPPROTO_UDP);
+		assert_int_equal(fh->reserved, 0);
+		fd = rte_be_to_cpu_16(fh->frag_data);
+		assert_int_equal(fd & 0xfff8, g->len);	     /* the offset, in bytes */
+		assert_int_equal(fd & 1, i + 1 < n);	     /* M: more fragments */
+		assert_int_equal(fd & 6, 0);		     /* reserved */
+		if (i == 0)
+			g->id = rte_be_to_cpu_32(fh->id);
+		assert_int_equal(rte_be_to_cpu_32(fh->id), g->id);
+		plen -= sizeof(*fh);
+		assert_true(i + 1 == n || plen % 8 == 0);
+		assert_true(g->len + plen <= sizeof(g->dgram));
+		memcpy(g->dgram + g->len, fh + 1, plen);
+		g->len = (uint16_t)(g->len + plen);
+		if (i == 0) {
+			struct rte_ipv6_hdr *h = (void *)g->hdr;
+
+			memcpy(h, ip, sizeof(*h));
+			h->proto = IPPROTO_UDP;
+		}
+	}
+	((struct rte_ipv6_hdr *)g->hdr)->payload_len = rte_cpu_to_be_16(g->len);
+}
+
+/*
+ * Checks IPv4 fragments @p f (no DF: the relay fragments; offsets in 8-byte units, MF on all but
+ * the last, one identification, each header's checksum valid) and puts their data together.
+ */
+static void reassemble4(struct rte_mbuf **f, unsigned int n, struct frags *g)
+{
+	g->len = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		struct seen s;
+		struct rte_ipv4_hdr *ip, h;
+		uint16_t tot, fo, plen;
+
+		assert_int_equal(f[i]->nb_segs, 1);
+		look(f[i], &s);
+		assert_l2(&s, g->dmac, g->vlan);
+		ip = (void *)s.l3;
+		assert_int_equal(ip->version_ihl, 0x45);
+		assert_int_equal(ip->next_proto_id, IPPROTO_UDP);
+		assert_int_equal(ip->time_to_live, 64);
+		assert_int_equal(ip->src_addr, g->src.u.in.sin_addr.s_addr);
+		assert_int_equal(ip->dst_addr, g->dst.u.in.sin_addr.s_addr);
+		h = *ip;
+		h.hdr_checksum = 0;
+		assert_int_equal(rte_ipv4_cksum(&h), ip->hdr_checksum);
+		tot = rte_be_to_cpu_16(ip->total_length);
+		assert_int_equal(rte_pktmbuf_pkt_len(f[i]), s.l3_off + tot);
+		assert_true(tot <= g->mtu);
+		fo = rte_be_to_cpu_16(ip->fragment_offset);
+		assert_int_equal(fo & RTE_IPV4_HDR_DF_FLAG, 0);
+		assert_int_equal(!!(fo & RTE_IPV4_HDR_MF_FLAG), i + 1 < n);
+		assert_int_equal((fo & RTE_IPV4_HDR_OFFSET_MASK) * 8, g->len);
+		if (i == 0)
+			g->id = rte_be_to_cpu_16(ip->packet_id);
+		assert_int_equal(rte_be_to_cpu_16(ip->packet_id), g->id);
+		plen = (uint16_t)(tot - sizeof(*ip));
+		assert_true(i + 1 == n || plen % 8 == 0);
+		assert_true(g->len + plen <= sizeof(g->dgram));
+		memcpy(g->dgram + g->len, ip + 1, plen);
+		g->len = (uint16_t)(g->len + plen);
+		if (i == 0)
+			memcpy(g->hdr, ip, sizeof(*ip));
+	}
+	struct rte_ipv4_hdr *h = (void *)g->hdr;
+
+	h->total_length = rte_cpu_to_be_16(sizeof(*h) + g->len);
+	h->fragment_offset = 0;
+}
+
+/*
+ * The reassembled datagram is the UDP datagram of @p udp_len bytes sent with @p payload, from
+ * @p sport to @p dport, with a valid checksum over the whole of it.
+ */
+static void assert_dgram(struct frags *g, int family, uint16_t sport, uint16_t dport,
+			 uint16_t udp_len)
+{
+	struct rte_udp_hdr *u = (void *)g->dgram;
+
+	assert_int_equal(g->len, udp_len);
+	assert_int_equal(rte_be_to_cpu_16(u->dgram_len), udp_len);
+	assert_int_equal(rte_be_to_cpu_16(u->src_port), sport);
+	assert_int_equal(rte_be_to_cpu_16(u->dst_port), dport);
+	assert_memory_equal(u + 1, big_payload((uint16_t)(udp_len - sizeof(*u))),
+			    udp_len - sizeof(*u));
+	assert_int_not_equal(u->dgram_cksum, 0);
+	if (family == AF_INET)
+		assert_int_equal(rte_ipv4_udptcp_cksum_verify((void *)g->hdr, u), 0);
+	else
+		assert_int_equal(rte_ipv6_udptcp_cksum_verify((void *)g->hdr, u), 0);
+}
+
+/*
+ * A 1500-byte IPv4 packet translated to IPv6 is 1520 bytes: on a 1500-byte port it leaves as two
+ * IPv6 fragments (1448 bytes of the datagram, then 32), as the kernel would send the sockets
+ * backend's datagram; each datagram gets its own identification. With checksum offload too: the
+ * NIC sees fragments, the UDP checksum must be complete before.
+ */
+static void test_mtu_ipv4_to_ipv6_fragments(void **state)
+{
+	struct dp_dpdk *d = (struct dp_dpdk *)dp;
+	dp_flow_t a = flow(ACCESS_IP ":30050", "10.0.0.5:4000", CALLER_IP);
+	dp_flow_t b = flow("[2001:db8::1]:30052", "[2001:db8::20]:7002", NULL);
+	struct dp_dpdk_worker_stats before = wstats(), after;
+	static struct frags g;
+	struct dp_flow_stats st;
+	struct rte_mbuf *f[8];
+	uint32_t first_id = 0;
+
+	(void)state;
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(dp_flow_link(dp, b, a), 0);
+	for (int i = 0; i < 2; i++) {
+		g = (struct frags){ .dmac = &v6peer_mac,
+				    .mtu = 1500,
+				    .src = mksa("2001:db8::1"),
+				    .dst = mksa("2001:db8::20") };
+		d->ifaces[0].tx_csum_offload = i == 1;
+		assert_int_equal(
+		    run_frag(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30050", 1500), f, 8),
+		    2);
+		reassemble6(f, 2, &g);
+		assert_int_equal(f[0]->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK, 0);
+		assert_int_equal(f[1]->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK, 0);
+		assert_int_equal(rte_pktmbuf_pkt_len(f[0]), 14 + 40 + 8 + 1448);
+		assert_int_equal(rte_pktmbuf_pkt_len(f[1]), 14 + 40 + 8 + 32);
+		assert_dgram(&g, AF_INET6, 30052, 7002, 1480);
+		if (i == 0)
+			first_id = g.id;
+		else
+			assert_int_not_equal(g.id, first_id);
+		rte_pktmbuf_free_bulk(f, 2);
+	}
+	d->ifaces[0].tx_csum_offload = false;
+	assert_int_equal(dp_flow_stats(dp, a, &st), 0);
+	assert_int_equal(st.packets, 2);
+	assert_int_equal(st.bytes, 2 * (1500 - 28));
+	assert_int_equal(st.errors, 0);
+	after = wstats();
+	assert_int_equal(after.fragmented - before.fragmented, 2);
+	assert_int_equal(after.tx - before.tx, 4);
+	assert_int_equal(after.frag_failed, before.frag_failed);
+
+	/* the other way, 1500 bytes of IPv6 are 1480 of IPv4: one packet, as it is */
+	struct rte_mbuf *m;
+	struct seen s;
+
+	assert_int_equal(run1(big_pkt(0, &v6peer_mac, "[2001:db8::20]:7002",
+				      "[2001:db8::1]:30052", 1500),
+			      &m),
+			 't');
+	look(m, &s);
+	assert_int_equal(rte_be_to_cpu_16(((struct rte_ipv4_hdr *)s.l3)->total_length), 1480);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 1480);
+	assert_csums_ok(&s);
+	rte_pktmbuf_free(m);
+	assert_int_equal(w->n_frag, 0); /* nothing left behind */
+}
+
+
+/*
+ * From a jumbo-frame port to a 1500-byte one (VLAN 100), IPv4: fragments without DF (the
+ * sender's DF set: we re-originate), offsets and MF as RFC 791 wants, valid header checksums,
+ * one identification per datagram, the tag on each.
+ */
+static void test_mtu_jumbo_to_1500_ipv4_fragments(void **state)
+{
+	struct dp_dpdk *d = (struct dp_dpdk *)dp;
+	dp_flow_t a = flow(ACCESS_IP ":30054", NULL, CALLER_IP);
+	dp_flow_t c = flow(CORE_IP ":40054", CALLEE_IP ":5000", NULL);
+	struct dp_dpdk_worker_stats before = wstats(), after;
+	static struct frags g;
+	struct dp_flow_stats st;
+	struct rte_mbuf *f[8];
+	uint32_t ids[3];
+
+	(void)state;
+	d->ifaces[0].mtu = 9000; /* the access side: jumbo frames */
+	assert_int_equal(dp_flow_link(dp, a, c), 0);
+	assert_int_equal(dp_flow_link(dp, c, a), 0);
+	for (int i = 0; i < 3; i++) {
+		g = (struct frags){ .dmac = &callee_mac,
+				    .vlan = CORE_VLAN,
+				    .mtu = 1500,
+				    .src = mksa(CORE_IP),
+				    .dst = mksa(CALLEE_IP) };
+		assert_int_equal(
+		    run_frag(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30054", 1800), f, 8),
+		    2);
+		reassemble4(f, 2, &g);
+		assert_int_equal(rte_pktmbuf_pkt_len(f[0]), 18 + 20 + 1480);
+		assert_int_equal(rte_pktmbuf_pkt_len(f[1]), 18 + 20 + 300);
+		assert_dgram(&g, AF_INET, 40054, 5000, 1780);
+		ids[i] = g.id;
+		rte_pktmbuf_free_bulk(f, 2);
+	}
+	assert_int_not_equal(ids[0], ids[1]);
+	assert_int_not_equal(ids[1], ids[2]);
+	assert_int_not_equal(ids[0], ids[2]);
+	assert_int_equal(dp_flow_stats(dp, a, &st), 0);
+	assert_int_equal(st.packets, 3);
+	assert_int_equal(st.errors, 0);
+	after = wstats();
+	assert_int_equal(after.fragmented - before.fragmented, 3);
+	assert_int_equal(after.tx - before.tx, 6);
+}
+
+/*
+ * A packet the port takes leaves whole and as it came (DF kept), by the fast lane once the pair
+ * has its template copy; one byte more and the fast lane declines, the template of the full way
+ * too: fragments. Then the fast lane again.
+ */
+static void test_mtu_fits_fast_lane(void **state)
+{
+	struct dp_dpdk *d = (struct dp_dpdk *)dp;
+	dp_flow_t a = flow(ACCESS_IP ":30056", NULL, CALLER_IP);
+	dp_flow_t b = flow(ACCESS_IP ":30058", "203.0.113.11:6000", NULL);
+	struct dpdk_flow *fa = &d->flows[(a & DPDK_ID_IDX_MASK) - 1];
+	static struct frags g;
+	struct rte_mbuf *m, *f[8];
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(dp_flow_link(dp, b, a), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(
+		    run1(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30056", 1500), &m), 't');
+		look(m, &s);
+		assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 1500);
+		assert_int_equal(rte_be_to_cpu_16(((struct rte_ipv4_hdr *)s.l3)->total_length), 1500);
+		assert_int_equal(((struct rte_ipv4_hdr *)s.l3)->fragment_offset,
+				 rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG));
+		assert_int_equal(rte_be_to_cpu_16(s.u->dst_port), 6000);
+		assert_memory_equal(s.u + 1, big_payload(1472), 1472);
+		assert_csums_ok(&s);
+		rte_pktmbuf_free(m);
+	}
+	/* the fast lane took the last one: only it computes the checksum sums of its copy */
+	assert_true(copy_valid(a));
+	assert_int_not_equal(fa->sums.serial, 0);
+	assert_int_equal(fa->sums.serial, fa->copy.serial);
+	assert_int_equal(fa->copy.l3_max, 1500);
+	assert_int_equal(w->n_frag, 0);
+
+	g = (struct frags){ .dmac = &gw_mac,
+			    .mtu = 1500,
+			    .src = mksa(ACCESS_IP),
+			    .dst = mksa("203.0.113.11") };
+	assert_int_equal(
+	    run_frag(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30056", 1501), f, 8), 2);
+	reassemble4(f, 2, &g);
+	assert_int_equal(rte_pktmbuf_pkt_len(f[1]), 14 + 20 + 1);
+	assert_dgram(&g, AF_INET, 30058, 6000, 1481);
+	rte_pktmbuf_free_bulk(f, 2);
+
+	for (int i = 0; i < 2; i++) { /* the copy is made again, then used */
+		assert_int_equal(
+		    run1(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30056", 1500), &m), 't');
+		assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 1500);
+		rte_pktmbuf_free(m);
+	}
+	assert_true(copy_valid(a));
+	assert_int_equal(fa->sums.serial, fa->copy.serial);
+}
+
+/*
+ * The counters: a packet whose fragments get no mbufs (a pool with one to spare: IPv4 -> IPv6
+ * needs four) is dropped, counted (frag_failed, the flow's errors) and leaves nothing behind; so
+ * is one for which the worker has no room left (its fragments not yet sent).
+ */
+static void test_mtu_frag_counters(void **state)
+{
+	dp_flow_t a = flow(ACCESS_IP ":30060", "10.0.0.5:4000", CALLER_IP);
+	dp_flow_t b = flow("[2001:db8::1]:30062", "[2001:db8::20]:7002", NULL);
+	struct rte_mempool *tiny =
+	    rte_pktmbuf_pool_create("mtu_tiny", 2, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	struct rte_mempool *saved = pool;
+	struct dp_dpdk_worker_stats before = wstats(), after;
+	struct dp_flow_stats st;
+	struct rte_mbuf *m, *f[DPDK_FRAG_PENDING];
+	unsigned int n;
+
+	(void)state;
+	assert_non_null(tiny);
+	assert_int_equal(dp_flow_link(dp, a, b), 0);
+	assert_int_equal(dp_flow_link(dp, b, a), 0);
+	pool = tiny; /* the fragments come from the packet's pool */
+	m = big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30060", 1500);
+	pool = saved;
+	assert_int_equal(run1(m, &m), 'd');
+	rte_pktmbuf_free(m);
+	assert_int_equal(rte_mempool_avail_count(tiny), 2);
+	rte_mempool_free(tiny);
+	after = wstats();
+	assert_int_equal(after.frag_failed - before.frag_failed, 1);
+	assert_int_equal(after.fragmented, before.fragmented);
+	assert_int_equal(after.tx, before.tx);
+	assert_int_equal(w->n_frag, 0);
+	assert_int_equal(dp_flow_stats(dp, a, &st), 0);
+	assert_int_equal(st.packets, 0);
+	assert_int_equal(st.errors, 1);
+
+	/* a burst's worth of packets, two fragments each, fills the worker's room; one more */
+	before = after;
+	for (int i = 0; i < DPDK_FRAG_PENDING / 2; i++) {
+		assert_int_equal(
+		    run1(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30060", 1500), &m), 'd');
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(w->n_frag, DPDK_FRAG_PENDING);
+	assert_int_equal(run1(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30060", 1500), &m),
+			 'd');
+	rte_pktmbuf_free(m);
+	after = wstats();
+	assert_int_equal(after.fragmented - before.fragmented, DPDK_FRAG_PENDING / 2);
+	assert_int_equal(after.frag_failed - before.frag_failed, 1);
+	assert_int_equal(after.tx - before.tx, DPDK_FRAG_PENDING);
+	n = dp_dpdk_frag_take(w, f, RTE_DIM(f));
+	assert_int_equal(n, DPDK_FRAG_PENDING);
+	rte_pktmbuf_free_bulk(f, n);
+	assert_int_equal(dp_flow_stats(dp, a, &st), 0);
+	assert_int_equal(st.packets, DPDK_FRAG_PENDING / 2);
+	assert_int_equal(st.errors, 2);
+}
+
 int main(void)
 {
 	/* clang-format off */
@@ -2492,6 +2922,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_port_range, flows_cleanup),
 		cmocka_unit_test_teardown(test_fast_lane_same_as_full, flows_cleanup),
 		cmocka_unit_test_teardown(test_tmpl_serial_wrap, flows_cleanup),
+		cmocka_unit_test_teardown(test_mtu_ipv4_to_ipv6_fragments, mtu_cleanup),
+		cmocka_unit_test_teardown(test_mtu_jumbo_to_1500_ipv4_fragments, mtu_cleanup),
+		cmocka_unit_test_teardown(test_mtu_fits_fast_lane, mtu_cleanup),
+		cmocka_unit_test_teardown(test_mtu_frag_counters, mtu_cleanup),
 		/* last: they move the worker's clock forward */
 		cmocka_unit_test_teardown(test_neigh_refresh, flows_cleanup),
 		cmocka_unit_test_teardown(test_neigh_one_asker, flows_cleanup),

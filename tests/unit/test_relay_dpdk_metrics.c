@@ -74,13 +74,15 @@ static void test_ports_and_workers(void **state)
 		  .exceptions = 4,
 		  .no_neigh = 2,
 		  .handoffs = 1,
-		  .neigh_lost = 3 },
+		  .neigh_lost = 3,
+		  .fragmented = 13 },
 		{ .rx = 50,
 		  .malformed = 3,
 		  .exc_ring_full = 9,
 		  .exc_vlan_drop = 1,
 		  .handoff_full = 11,
-		  .neigh_removed = 12 },
+		  .neigh_removed = 12,
+		  .frag_failed = 14 },
 	};
 	struct relay_dpdk_metrics m = { ports, 2, workers, 2 };
 	char *t = render(&m);
@@ -123,10 +125,13 @@ static void test_ports_and_workers(void **state)
 	assert_line(t, "rtpengine_dpdk_worker_handoff_dropped_total{worker=\"1\"} 11");
 	assert_line(t, "rtpengine_dpdk_worker_neigh_lost_total{worker=\"0\"} 3");
 	assert_line(t, "rtpengine_dpdk_worker_neigh_removed_total{worker=\"1\"} 12");
+	assert_line(t, "# TYPE rtpengine_dpdk_worker_fragmented_total counter");
+	assert_line(t, "rtpengine_dpdk_worker_fragmented_total{worker=\"0\"} 13");
+	assert_line(t, "rtpengine_dpdk_worker_frag_failed_total{worker=\"1\"} 14");
 	/* each family once, and every counter family's name ends in _total */
 	assert_int_equal(count(t, "# TYPE rtpengine_dpdk_port_rx_packets_total "), 1);
-	assert_int_equal(count(t, "# TYPE "), 2 + 8 + 18);
-	assert_int_equal(count(t, "_total counter\n"), 8 + 18);
+	assert_int_equal(count(t, "# TYPE "), 2 + 8 + 20);
+	assert_int_equal(count(t, "_total counter\n"), 8 + 20);
 	free(t);
 }
 
