@@ -4,10 +4,14 @@ ng over UDP, the endpoints' sockets, RTP/RTCP packets, and the ok/FAIL report.
 Addresses come from the environment, all 127.0.0.1 by default (the relay on loopback):
 RELAY_NG_HOST the relay's ng address, RELAY_MEDIA_IP its media (interface) address,
 RELAY_PEER_IP the address every endpoint of the scenario binds and puts in its SDP (the relay
-on DPDK: test_relay_scenario.sh with BACKEND=dpdk, the endpoints in a namespace of their own)."""
+on DPDK: test_relay_scenario.sh with BACKEND=dpdk, the endpoints in a namespace of their own).
+With BACKEND=xdp, RELAY_CTL (the relay's control socket) and RELAY_SBCCTL (sbcctl) let
+xdp_status() read the xdp engine's counters."""
 import os
 import random
+import re
 import socket
+import subprocess
 import time
 
 from ng_tool import benc, bdec
@@ -87,6 +91,20 @@ def send(u, port, pkt, n=3):
     for _ in range(n):
         u.sendto(pkt, (RELAY_IP, port))
         time.sleep(0.02)
+
+
+def xdp_status():
+    """The xdp engine's counters from the relay's status (rx, tx, slow, dropped, kernel_dropped),
+    or None when the relay is not on the xdp backend (no RELAY_CTL) or status has no xdp line."""
+    ctl, sbcctl = os.environ.get("RELAY_CTL"), os.environ.get("RELAY_SBCCTL")
+    if not ctl or not sbcctl:
+        return None
+    out = subprocess.run([sbcctl, "-s", ctl, "status"], capture_output=True, text=True).stdout
+    m = re.search(r"^xdp: sockets=\d+ rx=(\d+) tx=(\d+) slow=(\d+) dropped=(\d+) "
+                  r"kernel_dropped=(\d+)", out, re.M)
+    if not m:
+        return None
+    return dict(zip(("rx", "tx", "slow", "dropped", "kernel_dropped"), map(int, m.groups())))
 
 
 def check(cond, what):

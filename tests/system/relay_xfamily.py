@@ -10,6 +10,12 @@ RELAY_MEDIA_IP6 and RELAY_PEER_IP6).
          from the relay's IPv4 address and A's port, the packets unchanged
   v6-v4  the same with the caller on IPv6 and the callee on IPv4 (direction core, access)
 
+On the xdp backend (RELAY_CTL set, test_relay_scenario.sh with BACKEND=xdp) the xdp engine's
+counters (relay_util.xdp_status) must show, for each run of 50 RTP and for each call as a
+whole, every packet sent to the relay taken in by AF_XDP (rx) and sent on through the out
+flow's UDP socket (slow: the frame cannot be rewritten in place into the other family), none
+sent by AF_XDP (tx), none dropped (dropped, kernel_dropped).
+
 Prints "ok: ..." / "FAIL: ..." per check; exit 0 when all pass, 1 otherwise.
 """
 import os
@@ -24,6 +30,7 @@ from relay_util import check, drain, port_of, recv, rtcp, rtp  # noqa: E402
 NG = int(sys.argv[1])
 RELAY_IP6 = os.environ.get("RELAY_MEDIA_IP6", "::1")
 PEER_IP6 = os.environ.get("RELAY_PEER_IP6", "::1")
+XDP = bool(os.environ.get("RELAY_CTL"))
 
 
 class Side:
@@ -108,6 +115,23 @@ def relayed(to, rtcp_too, sent, src_ip, src_port, what):
                                                        "" if good else " (got %s)" % (src,)))
 
 
+def xdp_took(before, n, what):
+    """On the xdp backend: the @n packets sent to the relay since the counters were @before
+    (xdp_status) came in through AF_XDP and left through the UDP sockets, none dropped."""
+    if not XDP:
+        return
+    after = ru.xdp_status()
+    if before is None or after is None:
+        check(False, "%s: the xdp engine's counters in the relay's status" % what)
+        return
+    d = {k: after[k] - before[k] for k in after}
+    good = (d["rx"] == n and d["slow"] == n and d["tx"] == 0 and d["dropped"] == 0
+            and d["kernel_dropped"] == 0)
+    check(good, "%s: xdp took %d in, sent them through the UDP sockets, dropped none "
+          "(rx +%d slow +%d tx +%d dropped +%d kernel_dropped +%d)"
+          % (what, n, d["rx"], d["slow"], d["tx"], d["dropped"], d["kernel_dropped"]))
+
+
 def call(name, a_v6):
     """A (IPv6 when @a_v6) calls B (the other family); media both ways."""
     A, B = Side(a_v6), Side(not a_v6)
@@ -129,6 +153,7 @@ def call(name, a_v6):
     if not (pa and pb):
         check(False, "%s: relay ports in both SDPs (%d, %d)" % (name, pa, pb))
         return
+    x_call = ru.xdp_status() if XDP else None
 
     # a stream, not one packet: the DPDK backend drops what it sends to a next hop it has
     # not resolved yet (ARP / neighbour solicitation first, dataplane/dpdk/neigh.c)
@@ -145,6 +170,7 @@ def call(name, a_v6):
     # a longer run each way: none lost on loopback or the veth
     for side, other, port, ssrc in ((A, B, pa, 0xA), (B, A, pb, 0xB)):
         drain(other.rtp)
+        x_run = ru.xdp_status() if XDP else None
         for seq in range(2, 52):
             side.rtp.sendto(rtp(ssrc, seq), (side.relay, port))
         n = 0
@@ -152,6 +178,9 @@ def call(name, a_v6):
             n += 1
         check(n == 50, "%s: 50 RTP from the %s side, %d arrive"
               % (name, "IPv6" if side.v6 else "IPv4", n))
+        xdp_took(x_run, 50, "%s: the %s side's 50 RTP" % (name, "IPv6" if side.v6 else "IPv4"))
+    # 5 RTP and 1 RTCP each way, then the two runs of 50
+    xdp_took(x_call, 2 * (5 + 1 + 50), "%s: the call's RTP and RTCP" % name)
     d = ru.ng(NG, {"command": "delete", "call-id": cid, "from-tag": "ta"})
     check(d.get(b"result") == b"ok", "%s: delete" % name)
     A.close()
