@@ -39,26 +39,33 @@ static int port_by_name(const char *name, uint16_t *id)
 	return 0;
 }
 
+/* Widens @p a's port range (min above max: empty) to take in @p lo .. @p hi. */
+static void range_add(struct dp_dpdk_addr *a, uint16_t lo, uint16_t hi)
+{
+	if (a->port_min > a->port_max) {
+		a->port_min = lo;
+		a->port_max = hi;
+		return;
+	}
+	a->port_min = lo < a->port_min ? lo : a->port_min;
+	a->port_max = hi > a->port_max ? hi : a->port_max;
+}
+
 /*
- * The ports of relay address @p a that flows use: the ranges of the interfaces on it (the flow
- * table has a slot per port of them), none when no interface is.
+ * The ports of relay address @p a that flows use: the ranges of the interfaces on it and its
+ * STUN ports (stun.listen), as one range (the flow table has a slot per port of it: a STUN port
+ * far from the media ports costs a slot per port between them), none when nothing uses it.
  */
 static void addr_ports(struct dp_dpdk_addr *a, const struct rtpengine_conf *cfg)
 {
 	a->port_min = 1;
 	a->port_max = 0;
-	for (unsigned i = 0; i < cfg->nifaces; i++) {
-		const struct iface_conf *ic = &cfg->ifaces[i];
-
-		if (!sa_equal_addr(&ic->local, &a->addr))
-			continue;
-		if (a->port_min > a->port_max) {
-			a->port_min = ic->port_min;
-			a->port_max = ic->port_max;
-		}
-		a->port_min = ic->port_min < a->port_min ? ic->port_min : a->port_min;
-		a->port_max = ic->port_max > a->port_max ? ic->port_max : a->port_max;
-	}
+	for (unsigned i = 0; i < cfg->nifaces; i++)
+		if (sa_equal_addr(&cfg->ifaces[i].local, &a->addr))
+			range_add(a, cfg->ifaces[i].port_min, cfg->ifaces[i].port_max);
+	for (unsigned i = 0; i < cfg->stun.n; i++)
+		if (sa_equal_addr(&cfg->stun.listen[i], &a->addr))
+			range_add(a, sa_port(&cfg->stun.listen[i]), sa_port(&cfg->stun.listen[i]));
 }
 
 static int iface_conf(struct dp_dpdk_iface_conf *ic, const struct rtpengine_dpdk_port *p,
