@@ -34,7 +34,7 @@ static int kernel_port_start(struct dp_dpdk *d, unsigned int i)
 	if (err == 0)
 		err = rte_eth_dev_default_mac_addr_set(tap, &mac);
 	if (err == 0)
-		err = dpdk_port_setup(d, tap, 0, false, &d->exc_n_rxq[i]);
+		err = dpdk_port_setup(d, tap, 0, false, 0, &d->exc_n_rxq[i]);
 	return err;
 }
 
