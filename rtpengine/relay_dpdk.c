@@ -78,6 +78,7 @@ static int iface_conf(struct dp_dpdk_iface_conf *ic, const struct rtpengine_dpdk
 		ic->has_exc_port = rc == 0;
 	}
 	ic->vlan = p->vlan;
+	ic->mtu = p->mtu;
 	ic->n_addrs = p->n_addrs;
 	for (unsigned k = 0; k < p->n_addrs; k++) {
 		ic->addrs[k].addr = p->addrs[k];

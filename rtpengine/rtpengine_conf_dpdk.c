@@ -30,6 +30,14 @@ const struct conf_setting rtpengine_dpdk_settings[] = {
 	  .def = "0",
 	  .min = 0,
 	  .max = 4094 },
+	/* 1280: IPv6's minimum link MTU (RFC 8200 5), every port may carry IPv6. 9702: the
+	 * largest frame of Intel's NICs and virtio-net (9728 bytes) less Ethernet header, CRC and
+	 * two tags; the backend checks the port's own limits at start-up */
+	{ .path = "dataplane.dpdk.ports.[].mtu",
+	  .type = CONF_INT,
+	  .def = "1500",
+	  .min = 1280,
+	  .max = 9702 },
 	{ .path = "dataplane.dpdk.ports.[].addresses", .type = CONF_STRS },
 	{ .path = "dataplane.dpdk.ports.[].gateway", .type = CONF_STR },
 	{ .path = "dataplane.dpdk.ports.[].gateway6", .type = CONF_STR },
@@ -98,6 +106,7 @@ static int read_port(struct rtpengine_dpdk_port *p, const struct conf *c, unsign
 	if (p->exception && !*p->exception)
 		p->exception = NULL;
 	p->vlan = (uint16_t)conf_int(c, pmember(path, sizeof(path), i, "vlan"));
+	p->mtu = (uint16_t)conf_int(c, pmember(path, sizeof(path), i, "mtu"));
 	pmember(path, sizeof(path), i, "addresses");
 	p->n_addrs = conf_count(c, path);
 	if (p->n_addrs == 0 || p->n_addrs > RTPENGINE_DPDK_ADDRS_MAX)
@@ -114,6 +123,25 @@ static int read_port(struct rtpengine_dpdk_port *p, const struct conf *c, unsign
 	if ((rc = read_gateway(c, i, "gateway", AF_INET, &p->gateway4, err, errlen)) ||
 	    (rc = read_gateway(c, i, "gateway6", AF_INET6, &p->gateway6, err, errlen)))
 		return rc;
+	return 0;
+}
+
+/* Entries on one device (VLANs) are one port: entry @p i agrees with those before on the MTU. */
+static int port_agrees(const struct rtpengine_dpdk_conf *out, unsigned i, const struct conf *c,
+		       char *err, size_t errlen)
+{
+	const struct rtpengine_dpdk_port *p = &out->ports[i];
+	char path[96];
+
+	for (unsigned k = 0; k < i; k++) {
+		const struct rtpengine_dpdk_port *q = &out->ports[k];
+
+		if (strcmp(q->device, p->device) == 0 && q->mtu != p->mtu)
+			return conf_error(c, pmember(path, sizeof(path), i, "device"), err, errlen,
+					  "entry %u is this device with mtu %u, this one has %u: "
+					  "a port has one MTU",
+					  k, q->mtu, p->mtu);
+	}
 	return 0;
 }
 
@@ -145,7 +173,8 @@ int rtpengine_conf_dpdk_read(struct rtpengine_dpdk_conf *out, const struct conf 
 				  "the dpdk backend needs 1 to %d ports, got %u",
 				  RTPENGINE_DPDK_PORTS_MAX, out->n_ports);
 	for (unsigned i = 0; i < out->n_ports; i++) {
-		if ((rc = read_port(&out->ports[i], c, i, err, errlen)))
+		if ((rc = read_port(&out->ports[i], c, i, err, errlen)) ||
+		    (rc = port_agrees(out, i, c, err, errlen)))
 			return rc;
 	}
 	return 0;

@@ -20,6 +20,7 @@ struct rtpengine_dpdk_port {
 	const char *device;    /**< ethdev name: a vdev ("net_af_packet0") or a PCI address */
 	const char *exception; /**< ethdev name of its kernel path (TAP), NULL: none */
 	uint16_t vlan;
+	uint16_t mtu; /**< the device's MTU: entries on one device agree */
 	struct sa addrs[RTPENGINE_DPDK_ADDRS_MAX]; /**< relay addresses, port 0 */
 	uint8_t prefix_len[RTPENGINE_DPDK_ADDRS_MAX];
 	unsigned n_addrs;

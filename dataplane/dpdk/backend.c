@@ -20,10 +20,16 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include "common/log.h"
 #include "fastpath.h"
 
 #define RING_SIZE      1024
 #define DESC_PER_QUEUE 1024
+
+/* A frame's bytes besides its IP datagram as NICs count them: Ethernet header, two tags, CRC */
+#define FRAME_OVERHEAD (RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN + RTE_ETHER_CRC_LEN)
+/* The largest MTU whose frame fits one mbuf (a uint16_t buffer, the headroom in front) */
+#define MTU_MAX (UINT16_MAX - RTE_PKTMBUF_HEADROOM - FRAME_OVERHEAD)
 
 uint64_t dp_dpdk_now_ms(void)
 {
@@ -97,7 +103,15 @@ static int eal_init(const struct dp_dpdk_conf *c)
 	return 0;
 }
 
-/* Each port once; its interfaces must agree on the kernel-path port. */
+/* For log lines: the ethdev name of @p port, into @p buf (RTE_ETH_NAME_MAX_LEN bytes). */
+static const char *port_name(uint16_t port, char *buf)
+{
+	if (rte_eth_dev_get_name_by_port(port, buf) != 0)
+		snprintf(buf, RTE_ETH_NAME_MAX_LEN, "port %u", port);
+	return buf;
+}
+
+/* Each port once; its interfaces must agree on the kernel-path port and the MTU. */
 static int ports_add(struct dp_dpdk *d, const struct dp_dpdk_iface_conf *c)
 {
 	int32_t exc = c->has_exc_port ? c->exc_port_id : -1;
@@ -105,12 +119,20 @@ static int ports_add(struct dp_dpdk *d, const struct dp_dpdk_iface_conf *c)
 	if (exc >= 0 && (!rte_eth_dev_is_valid_port((uint16_t)exc) || exc == c->port_id))
 		return -ENODEV;
 	for (unsigned int i = 0; i < d->n_ports; i++) {
+		if (d->ports[i] == c->port_id && d->port_mtu[i] != c->mtu) {
+			char name[RTE_ETH_NAME_MAX_LEN];
+
+			log_err("dpdk: interfaces on %s ask for MTU %u and %u: a port has one",
+				port_name(c->port_id, name), d->port_mtu[i], c->mtu);
+			return -EINVAL;
+		}
 		if (d->ports[i] == c->port_id)
 			return d->exc_port[i] == exc ? 0 : -EINVAL;
 		if (exc >= 0 && (d->exc_port[i] == exc || d->ports[i] == exc))
 			return -EINVAL;
 	}
 	d->exc_port[d->n_ports] = exc;
+	d->port_mtu[d->n_ports] = c->mtu;
 	/* a queue per worker until port_init() knows better (or a caller started the ports) */
 	d->n_rxq[d->n_ports] = d->exc_n_rxq[d->n_ports] = (uint16_t)d->n_workers;
 	d->ports[d->n_ports++] = c->port_id;
@@ -189,18 +211,59 @@ static uint16_t rxq_conf(const struct dp_dpdk *d, const struct rte_eth_dev_info 
 	return n;
 }
 
-/* A TX queue per worker (no locks on TX), RX queues as rxq_conf() says; starts the port. */
-int dpdk_port_setup(struct dp_dpdk *d, uint16_t port, uint64_t tx_offloads, bool rss,
+/*
+ * The MTUs a port takes, as rte_eth_dev_configure() and rte_eth_dev_set_mtu() check them: from
+ * its min_mtu to its max_mtu, and no longer than its longest frame (max_rx_pktlen) less the
+ * overhead ethdev assumes (max_rx_pktlen - max_mtu where the PMD reports both, else Ethernet
+ * header and CRC). In DPDK 22.11 net_af_packet and net_memif take 1518-byte frames (MTU 1500),
+ * net_tap 1522 (1504); net_ring and net_null any.
+ */
+void dpdk_port_mtu_range(const struct rte_eth_dev_info *info, uint16_t *min, uint16_t *max)
+{
+	uint32_t overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	uint32_t hi = info->max_mtu;
+
+	if (info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu)
+		overhead = info->max_rx_pktlen - info->max_mtu;
+	if (info->max_rx_pktlen <= overhead)
+		hi = 0;
+	else if (info->max_rx_pktlen - overhead < hi)
+		hi = info->max_rx_pktlen - overhead;
+	*min = info->min_mtu;
+	*max = (uint16_t)hi;
+}
+
+/*
+ * A TX queue per worker (no locks on TX), RX queues as rxq_conf() says, MTU @p mtu (0: DPDK's
+ * default, 1500); starts the port. The MTU goes into the rte_eth_conf, where ethdev checks and
+ * keeps it and a NIC's PMD programs it from; and, when it is not the one ethdev reported for
+ * the port before, to the PMD's MTU hook before the start: PMDs over a kernel interface
+ * (net_tap, net_af_packet) set that interface's MTU there only, with an ioctl that needs
+ * CAP_NET_ADMIN (not made when the MTU stays: a default set-up asks for no new privilege). A
+ * PMD without the hook (-ENOTSUP: net_ring, net_memif) carries what the rte_eth_conf gave it.
+ */
+int dpdk_port_setup(struct dp_dpdk *d, uint16_t port, uint64_t tx_offloads, bool rss, uint16_t mtu,
 		    uint16_t *n_rxq)
 {
-	struct rte_eth_conf pc = { .txmode.offloads = tx_offloads };
+	struct rte_eth_conf pc = { .txmode.offloads = tx_offloads, .rxmode.mtu = mtu };
 	struct rte_eth_dev_info info;
+	char name[RTE_ETH_NAME_MAX_LEN];
+	uint16_t had = 0;
 	int err = rte_eth_dev_info_get(port, &info);
 
 	if (err != 0)
 		return err;
 	*n_rxq = rxq_conf(d, &info, rss, &pc);
+	rte_eth_dev_get_mtu(port, &had); /* before the configure records @p mtu */
 	err = rte_eth_dev_configure(port, *n_rxq, d->n_workers, &pc);
+	if (err == 0 && mtu != 0 && mtu != had) {
+		err = rte_eth_dev_set_mtu(port, mtu);
+		if (err == -ENOTSUP)
+			err = 0;
+		else if (err != 0)
+			log_err("dpdk: %s refused MTU %u: %s", port_name(port, name), mtu,
+				strerror(-err));
+	}
 	for (uint16_t q = 0; err == 0 && q < *n_rxq; q++)
 		err = rte_eth_rx_queue_setup(port, q, d->rx_desc, rte_eth_dev_socket_id(port), NULL,
 					     d->pool);
@@ -226,7 +289,7 @@ static int port_init(struct dp_dpdk *d, unsigned int pi)
 	for (unsigned int i = 0; i < d->n_ifaces; i++)
 		if (d->ifaces[i].conf.port_id == port)
 			d->ifaces[i].tx_csum_offload = offloads != 0;
-	err = dpdk_port_setup(d, port, offloads, true, &d->n_rxq[pi]);
+	err = dpdk_port_setup(d, port, offloads, true, d->port_mtu[pi], &d->n_rxq[pi]);
 	for (unsigned int i = 0; err == 0 && i < d->n_ifaces; i++)
 		if (d->ifaces[i].conf.port_id == port)
 			dpdk_iface_mtu_read(&d->ifaces[i]); /* as configured */
@@ -331,6 +394,46 @@ static int worker_main(void *arg)
 	return 0;
 }
 
+/* Each port's MTU within what the port takes (dpdk_port_mtu_range()) and one mbuf holds. */
+static int ports_mtu_check(const struct dp_dpdk *d)
+{
+	for (unsigned int i = 0; i < d->n_ports; i++) {
+		struct rte_eth_dev_info info;
+		char name[RTE_ETH_NAME_MAX_LEN];
+		uint16_t lo, hi, mtu = d->port_mtu[i];
+		int err;
+
+		if (mtu == 0)
+			continue;
+		err = rte_eth_dev_info_get(d->ports[i], &info);
+		if (err != 0)
+			return err;
+		dpdk_port_mtu_range(&info, &lo, &hi);
+		hi = RTE_MIN(hi, (uint16_t)MTU_MAX);
+		if (mtu >= lo && mtu <= hi)
+			continue;
+		log_err("dpdk: %s: MTU %u is outside what the port takes, %u to %u",
+			port_name(d->ports[i], name), mtu, lo, hi);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The mbufs' data room: a frame of the largest port MTU in one segment (no port is set up for
+ * chains, and the burst reads the first segment only), at least DPDK's default (2048). A
+ * kernel-path port's MTU is at most its port's. A 9000-byte MTU makes each mbuf about 4 times
+ * the default's.
+ */
+static uint16_t pool_data_room(const struct dp_dpdk *d)
+{
+	uint32_t room = RTE_MBUF_DEFAULT_DATAROOM;
+
+	for (unsigned int i = 0; i < d->n_ports; i++)
+		room = RTE_MAX(room, (uint32_t)d->port_mtu[i] + FRAME_OVERHEAD);
+	return (uint16_t)(RTE_PKTMBUF_HEADROOM + room);
+}
+
 static int start(struct dp_dpdk *d)
 {
 	unsigned int lcore, i = 0;
@@ -344,8 +447,11 @@ static int start(struct dp_dpdk *d)
 
 	if (d->n_mbufs == 0)
 		d->n_mbufs = need;
-	d->pool = rte_pktmbuf_pool_create("dp_dpdk_pool", d->n_mbufs, 256, 0,
-					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	err = ports_mtu_check(d);
+	if (err != 0)
+		return err;
+	d->pool = rte_pktmbuf_pool_create("dp_dpdk_pool", d->n_mbufs, 256, 0, pool_data_room(d),
+					  (int)rte_socket_id());
 	if (!d->pool)
 		return -rte_errno;
 	for (unsigned int p = 0; p < d->n_ports; p++) {

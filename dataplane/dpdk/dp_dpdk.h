@@ -50,6 +50,10 @@ struct dp_dpdk_iface_conf {
 	 * Interfaces on one port must agree. */
 	bool has_exc_port;
 	uint16_t exc_port_id;
+	/** The port's MTU (jumbo frames: up to what the port takes, its rte_eth_dev_info; more
+	 * refuses the start with -EINVAL); 0: DPDK's default, 1500. Its kernel-path port gets it
+	 * too, where that port's PMD takes it. Interfaces on one port must agree. */
+	uint16_t mtu;
 };
 
 struct dp_dpdk_conf {

@@ -301,8 +301,9 @@ struct dp_dpdk {
 	unsigned int n_ifaces;
 	uint16_t ports[DP_DPDK_IFACES_MAX]; /**< each port once (interfaces may share one) */
 	unsigned int n_ports;
-	int32_t exc_port[DP_DPDK_IFACES_MAX]; /**< ports[i]'s kernel path (TAP), -1: none */
-	unsigned int exc_started;	      /**< kernel-path ports started, in ports[] order */
+	int32_t exc_port[DP_DPDK_IFACES_MAX];  /**< ports[i]'s kernel path (TAP), -1: none */
+	uint16_t port_mtu[DP_DPDK_IFACES_MAX]; /**< ports[i]'s MTU as configured; 0: DPDK's */
+	unsigned int exc_started;	       /**< kernel-path ports started, in ports[] order */
 
 	/* RX queues of ports[i] and of its kernel path: workers 0 .. n-1 poll one each */
 	uint16_t n_rxq[DP_DPDK_IFACES_MAX], exc_n_rxq[DP_DPDK_IFACES_MAX];
@@ -434,8 +435,12 @@ int dpdk_kernel_start(struct dp_dpdk *d);
 void dpdk_kernel_stop(struct dp_dpdk *d);
 unsigned int dpdk_kernel_send(struct dp_dpdk_worker *w, struct rte_mbuf **m, unsigned int n);
 void dpdk_kernel_poll(struct dp_dpdk_worker *w);
-int dpdk_port_setup(struct dp_dpdk *d, uint16_t port, uint64_t tx_offloads, bool rss,
+
+/* backend.c: a port's set-up, shared with the kernel path */
+struct rte_eth_dev_info;
+int dpdk_port_setup(struct dp_dpdk *d, uint16_t port, uint64_t tx_offloads, bool rss, uint16_t mtu,
 		    uint16_t *n_rxq);
+void dpdk_port_mtu_range(const struct rte_eth_dev_info *info, uint16_t *min, uint16_t *max);
 
 /* iface.c */
 void dpdk_iface_prepare(struct dpdk_iface *ifc);

@@ -13,6 +13,11 @@
  * kernel's untagged frames toward the wire (as l2.c does for relay traffic). Frames of other
  * VLANs pass as they are (VLAN devices on the TAP can take them); untagged frames on a port
  * whose TAP carries a tagged VLAN have no place there and are dropped (exc_vlan_drop).
+ *
+ * MTU: the TAP gets its port's, so that the kernel's frames (SIP) are as long as the wire's,
+ * where the TAP's PMD takes it (DPDK 22.11's net_tap: up to 1504). Else it keeps its own, with
+ * a warning: the kernel then sends shorter frames (fragments, a smaller TCP MSS), and longer
+ * frames from the wire still reach it (a TAP takes frames past its MTU).
  */
 #include <errno.h>
 #include <string.h>
@@ -20,7 +25,27 @@
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 
+#include "common/log.h"
 #include "dpdk_priv.h"
+
+/* The MTU for the kernel path of ports[@p i]: the port's where the TAP takes it, else 0. */
+static uint16_t kernel_mtu(const struct dp_dpdk *d, unsigned int i)
+{
+	uint16_t tap = (uint16_t)d->exc_port[i], mtu = d->port_mtu[i], lo, hi;
+	char name[RTE_ETH_NAME_MAX_LEN] = "", pname[RTE_ETH_NAME_MAX_LEN] = "";
+	struct rte_eth_dev_info info;
+
+	if (mtu == 0 || rte_eth_dev_info_get(tap, &info) != 0)
+		return 0;
+	dpdk_port_mtu_range(&info, &lo, &hi);
+	if (mtu >= lo && mtu <= hi)
+		return mtu;
+	rte_eth_dev_get_name_by_port(tap, name);
+	rte_eth_dev_get_name_by_port(d->ports[i], pname);
+	log_warn("dpdk: kernel path %s keeps its MTU: it takes %u to %u, not %s's %u", name, lo, hi,
+		 pname, mtu);
+	return 0;
+}
 
 static int kernel_port_start(struct dp_dpdk *d, unsigned int i)
 {
@@ -34,7 +59,7 @@ static int kernel_port_start(struct dp_dpdk *d, unsigned int i)
 	if (err == 0)
 		err = rte_eth_dev_default_mac_addr_set(tap, &mac);
 	if (err == 0)
-		err = dpdk_port_setup(d, tap, 0, false, &d->exc_n_rxq[i]);
+		err = dpdk_port_setup(d, tap, 0, false, kernel_mtu(d, i), &d->exc_n_rxq[i]);
 	return err;
 }
 

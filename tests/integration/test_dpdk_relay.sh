@@ -11,7 +11,8 @@
 # the exception path both ways); after an ng offer/answer a STUN binding request from the
 # caller gets the NAT's public address back; RTP flows both ways (>= 95%, from the relay's
 # addresses only); `status` shows links up and port counters; the Prometheus endpoint shows
-# the ports (link up, packet counters) and the workers' counters; the relay exits cleanly.
+# the ports (link up, packet counters) and the workers' counters; the relay exits cleanly. The
+# core port runs at MTU 1400 (dataplane.dpdk.ports.[].mtu): core0 and its TAP have it.
 # Exit 0 pass, 1 fail, 77 skip (not root, no DPDK build, no TUN).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +37,8 @@ NGA=127.0.0.1:2223
 METRICS=127.0.0.1:9101
 CALLER_RTP=40000 CALLEE_RTP=40002
 
+DPDK_CORE_MTU=1400 # below the veths' 1500: the relay sets it (net_af_packet, net_tap)
+
 topo_up || fail "topology"
 dpdk_takeover || fail "taking acc0/core0 from the kernel"
 # shellcheck disable=SC2034 # read by relay_argv
@@ -52,6 +55,11 @@ done
 in_ns sbc python3 "$NG_TOOL" "$NGA" '{"command":"ping"}' | grep -q pong ||
 	fail "the relay does not answer ng ping"
 pass "rtpengine with the dpdk backend: acc0/core0 on net_af_packet, kernel path on $DPDK_ACC_TAP/$DPDK_CORE_TAP"
+for ifc in "$SBC_CORE_IF" "$DPDK_CORE_TAP"; do
+	mtu=$(in_ns sbc cat "/sys/class/net/$ifc/mtu")
+	[[ $mtu == "$DPDK_CORE_MTU" ]] || fail "$ifc has MTU $mtu, not the core port's $DPDK_CORE_MTU"
+done
+pass "the core port's MTU $DPDK_CORE_MTU on $SBC_CORE_IF and its kernel path $DPDK_CORE_TAP"
 ctl() { in_ns sbc "$SBC_BUILD_DIR/sbc/sbcctl" -s "$TOPO_LOG_DIR/rtpengine.ctl" "$@"; }
 
 # ping and ARP: DPDK answers both; the kernel never sees them.

@@ -24,6 +24,16 @@ static int read_text(struct rtpengine_conf *cfg, const char *text, char *err, si
 	return rc;
 }
 
+/* The schema check's error for @p text (conf_load_string() refuses it). */
+static int load_error(const char *text, char *err, size_t errlen)
+{
+	struct conf *c = NULL;
+	int rc = conf_load_string(&c, &rtpengine_conf_schema, "r.conf", text, err, errlen);
+
+	assert_null(c);
+	return rc;
+}
+
 static void test_defaults(void **state)
 {
 	struct rtpengine_conf cfg;
@@ -200,12 +210,78 @@ static void test_dpdk(void **state)
 	assert_non_null(strstr(err, "expected an IPv4 address"));
 }
 
+/* dataplane.dpdk.ports.[].mtu: 1500 when left out, 1280 to 9702, the same on one device. */
+static void test_dpdk_mtu(void **state)
+{
+	struct rtpengine_conf cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(
+	    read_text(&cfg,
+		      "dataplane: { dpdk: { ports = (\n"
+		      " { device = \"a\"; addresses = [ \"192.0.2.10/24\" ]; },\n"
+		      " { device = \"b\"; mtu = 9000; addresses = [ \"198.51.100.10/24\" ]; }"
+		      "\n); }; };",
+		      err, sizeof(err)),
+	    0);
+	assert_int_equal(cfg.dpdk.ports[0].mtu, 1500);
+	assert_int_equal(cfg.dpdk.ports[1].mtu, 9000);
+	assert_int_equal(
+	    read_text(&cfg,
+		      "dataplane: { dpdk: { ports = (\n"
+		      " { device = \"a\"; mtu = 1280; addresses = [ \"192.0.2.10/24\" ]; },\n"
+		      " { device = \"b\"; mtu = 9702; addresses = [ \"198.51.100.10/24\" ]; }"
+		      "\n); }; };",
+		      err, sizeof(err)),
+	    0);
+	assert_int_equal(cfg.dpdk.ports[0].mtu, 1280);
+	assert_int_equal(cfg.dpdk.ports[1].mtu, 9702);
+
+	assert_int_equal(load_error("dataplane: { dpdk: { ports = (\n"
+				    " { device = \"a\"; addresses = [ \"192.0.2.10/24\" ];\n"
+				    "   mtu = 9703; }\n); }; };",
+				    err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "r.conf:3: setting 'dataplane.dpdk.ports.[0].mtu': expected an "
+				 "integer from 1280 to 9702, got 9703");
+	assert_int_equal(load_error("dataplane: { dpdk: { ports = (\n"
+				    " { device = \"a\"; addresses = [ \"192.0.2.10/24\" ];"
+				    " mtu = 1279; }\n); }; };",
+				    err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "expected an integer from 1280 to 9702, got 1279"));
+
+	/* two VLANs of one device are one port: one MTU */
+	assert_int_equal(
+	    read_text(&cfg,
+		      "dataplane: { dpdk: { ports = (\n"
+		      " { device = \"a\"; mtu = 9000; addresses = [ \"192.0.2.10/24\" ]; },\n"
+		      " { device = \"a\"; vlan = 7;\n"
+		      "   addresses = [ \"198.51.100.10/24\" ]; }\n); }; };",
+		      err, sizeof(err)),
+	    -EINVAL);
+	assert_string_equal(err,
+			    "r.conf:3: setting 'dataplane.dpdk.ports.[1].device': entry 0 is "
+			    "this device with mtu 9000, this one has 1500: a port has one MTU");
+	assert_int_equal(
+	    read_text(&cfg,
+		      "dataplane: { dpdk: { ports = (\n"
+		      " { device = \"a\"; mtu = 9000; addresses = [ \"192.0.2.10/24\" ]; },\n"
+		      " { device = \"a\"; vlan = 7; mtu = 9000;\n"
+		      "   addresses = [ \"198.51.100.10/24\" ]; }\n); }; };",
+		      err, sizeof(err)),
+	    0);
+	assert_int_equal(cfg.dpdk.ports[1].mtu, 9000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults), cmocka_unit_test(test_two_interfaces),
 		cmocka_unit_test(test_errors),	 cmocka_unit_test(test_dpdk),
 		cmocka_unit_test(test_ng_tcp),	 cmocka_unit_test(test_backend_xdp),
+		cmocka_unit_test(test_dpdk_mtu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 # With DPDK_IPV6=1 the ports and the TAPs also get the sbc's IPv6 addresses, and the core TAP
 # one more the relay does not know (DPDK_CORE_K6): the kernel's own, reached through the TAP.
 # DPDK_CORE_VLAN=N puts the core port's addresses on 802.1Q VLAN N (the TAP stays untagged).
+# DPDK_CORE_MTU=N: the core port's MTU (net_af_packet sets it on core0, net_tap on its TAP).
 # DPDK_WORKERS=N: N workers (lcores over the first two CPUs), a queue pair each on every port.
 DPDK_ACC_TAP=dtap0 DPDK_CORE_TAP=dtap1 DPDK_CORE_K6=2001:db8:100::11
 
@@ -72,6 +73,7 @@ dpdk_relay_conf()
 		      { device = "net_af_packet0"; exception = "net_tap0";
 		        addresses = [ "$SBC_ACCESS_IP/24"$(dpdk_addr6 "$SBC_ACCESS_IP6") ]; },
 		      { device = "net_af_packet1"; exception = "net_tap1"; vlan = ${DPDK_CORE_VLAN:-0};
+		        mtu = ${DPDK_CORE_MTU:-1500};
 		        addresses = [ "$SBC_CORE_IP/24"$(dpdk_addr6 "$SBC_CORE_IP6") ]; }
 		    );
 		  };
