@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1047,6 +1048,29 @@ static void quiesce(void)
 	assert_int_equal(pending, 0);
 }
 
+/*
+ * A thread of @p fn that may run on any online CPU but this one: the EAL pinned this thread to
+ * its lcore, and a thread created plainly inherits that, so the two would only take turns (a
+ * spin in rte_rcu_qsbr_synchronize() would then wait for the scheduler's preemption, and the
+ * other thread would run only while this one waits). One CPU only: the same one.
+ */
+static void thread_elsewhere(pthread_t *th, void *(*fn)(void *))
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	int here = sched_getcpu();
+	pthread_attr_t at;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (long c = 0; c < n && c < CPU_SETSIZE; c++)
+		if (c != here || n == 1)
+			CPU_SET(c, &set);
+	assert_int_equal(pthread_attr_init(&at), 0);
+	assert_int_equal(pthread_attr_setaffinity_np(&at, sizeof(set), &set), 0);
+	assert_int_equal(pthread_create(th, &at, fn, NULL), 0);
+	pthread_attr_destroy(&at);
+}
+
 /* A worker that reports quiescent after a while, noting that it has. */
 static atomic_bool late_passed;
 
@@ -1073,7 +1097,7 @@ static void readd_wait(struct call *c)
 	assert_int_equal(dp_flow_link(dp, c->b, 0), 0);
 	assert_int_equal(dp_flow_del(dp, c->a), 0);
 	atomic_store(&late_passed, false);
-	assert_int_equal(pthread_create(&th, NULL, late_worker, NULL), 0);
+	thread_elsewhere(&th, late_worker);
 	c->a = flow(ACCESS_IP ":30000", "10.0.0.5:4000", CALLER_IP);
 	assert_true(atomic_load(&late_passed));
 	pthread_join(th, NULL);
@@ -1224,7 +1248,7 @@ static void test_churn_while_forwarding(void **state)
 
 	memset(&p, 0, sizeof(p));
 	p.latch.window_ms = 10000;
-	assert_int_equal(pthread_create(&th, NULL, churn_worker, NULL), 0);
+	thread_elsewhere(&th, churn_worker);
 	for (unsigned int round = 0; round < 3000; round++) {
 		unsigned int i = round % CHURN_PAIRS;
 
@@ -2532,7 +2556,7 @@ struct frags {
 	struct sa src, dst; /* addresses (the ports are checked on the reassembled datagram) */
 	uint8_t dgram[2048];
 	uint16_t len;
-	uint32_t id; /* identification, the same in every fragment */
+	uint32_t id;	 /* identification, the same in every fragment */
 	uint8_t hdr[40]; /* the first fragment's IP header, lengths as for the whole datagram */
 };
 
@@ -2565,9 +2589,9 @@ static void reassemble6(struct rte_mbuf **f, unsigned int n, struct frags *g)
 		assert_int_equal(fh->next_header, IPPROTO_UDP);
 		assert_int_equal(fh->reserved, 0);
 		fd = rte_be_to_cpu_16(fh->frag_data);
-		assert_int_equal(fd & 0xfff8, g->len);	     /* the offset, in bytes */
-		assert_int_equal(fd & 1, i + 1 < n);	     /* M: more fragments */
-		assert_int_equal(fd & 6, 0);		     /* reserved */
+		assert_int_equal(fd & 0xfff8, g->len); /* the offset, in bytes */
+		assert_int_equal(fd & 1, i + 1 < n);   /* M: more fragments */
+		assert_int_equal(fd & 6, 0);	       /* reserved */
 		if (i == 0)
 			g->id = rte_be_to_cpu_32(fh->id);
 		assert_int_equal(rte_be_to_cpu_32(fh->id), g->id);
@@ -2683,7 +2707,8 @@ static void test_mtu_ipv4_to_ipv6_fragments(void **state)
 				    .dst = mksa("2001:db8::20") };
 		d->ifaces[0].tx_csum_offload = i == 1;
 		assert_int_equal(
-		    run_frag(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30050", 1500), f, 8),
+		    run_frag(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30050", 1500), f,
+			     8),
 		    2);
 		reassemble6(f, 2, &g);
 		assert_int_equal(f[0]->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK, 0);
@@ -2711,10 +2736,9 @@ static void test_mtu_ipv4_to_ipv6_fragments(void **state)
 	struct rte_mbuf *m;
 	struct seen s;
 
-	assert_int_equal(run1(big_pkt(0, &v6peer_mac, "[2001:db8::20]:7002",
-				      "[2001:db8::1]:30052", 1500),
-			      &m),
-			 't');
+	assert_int_equal(
+	    run1(big_pkt(0, &v6peer_mac, "[2001:db8::20]:7002", "[2001:db8::1]:30052", 1500), &m),
+	    't');
 	look(m, &s);
 	assert_int_equal(rte_be_to_cpu_16(((struct rte_ipv4_hdr *)s.l3)->total_length), 1480);
 	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 1480);
@@ -2722,7 +2746,6 @@ static void test_mtu_ipv4_to_ipv6_fragments(void **state)
 	rte_pktmbuf_free(m);
 	assert_int_equal(w->n_frag, 0); /* nothing left behind */
 }
-
 
 /*
  * From a jumbo-frame port to a 1500-byte one (VLAN 100), IPv4: fragments without DF (the
@@ -2751,7 +2774,8 @@ static void test_mtu_jumbo_to_1500_ipv4_fragments(void **state)
 				    .src = mksa(CORE_IP),
 				    .dst = mksa(CALLEE_IP) };
 		assert_int_equal(
-		    run_frag(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30054", 1800), f, 8),
+		    run_frag(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30054", 1800), f,
+			     8),
 		    2);
 		reassemble4(f, 2, &g);
 		assert_int_equal(rte_pktmbuf_pkt_len(f[0]), 18 + 20 + 1480);
@@ -2791,10 +2815,12 @@ static void test_mtu_fits_fast_lane(void **state)
 	assert_int_equal(dp_flow_link(dp, b, a), 0);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(
-		    run1(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30056", 1500), &m), 't');
+		    run1(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30056", 1500), &m),
+		    't');
 		look(m, &s);
 		assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 1500);
-		assert_int_equal(rte_be_to_cpu_16(((struct rte_ipv4_hdr *)s.l3)->total_length), 1500);
+		assert_int_equal(rte_be_to_cpu_16(((struct rte_ipv4_hdr *)s.l3)->total_length),
+				 1500);
 		assert_int_equal(((struct rte_ipv4_hdr *)s.l3)->fragment_offset,
 				 rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG));
 		assert_int_equal(rte_be_to_cpu_16(s.u->dst_port), 6000);
@@ -2809,10 +2835,9 @@ static void test_mtu_fits_fast_lane(void **state)
 	assert_int_equal(fa->copy.l3_max, 1500);
 	assert_int_equal(w->n_frag, 0);
 
-	g = (struct frags){ .dmac = &gw_mac,
-			    .mtu = 1500,
-			    .src = mksa(ACCESS_IP),
-			    .dst = mksa("203.0.113.11") };
+	g = (struct frags){
+		.dmac = &gw_mac, .mtu = 1500, .src = mksa(ACCESS_IP), .dst = mksa("203.0.113.11")
+	};
 	assert_int_equal(
 	    run_frag(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30056", 1501), f, 8), 2);
 	reassemble4(f, 2, &g);
@@ -2822,7 +2847,8 @@ static void test_mtu_fits_fast_lane(void **state)
 
 	for (int i = 0; i < 2; i++) { /* the copy is made again, then used */
 		assert_int_equal(
-		    run1(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30056", 1500), &m), 't');
+		    run1(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30056", 1500), &m),
+		    't');
 		assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 1500);
 		rte_pktmbuf_free(m);
 	}
@@ -2871,7 +2897,8 @@ static void test_mtu_frag_counters(void **state)
 	before = after;
 	for (int i = 0; i < DPDK_FRAG_PENDING / 2; i++) {
 		assert_int_equal(
-		    run1(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30060", 1500), &m), 'd');
+		    run1(big_pkt(0, &gw_mac, CALLER_IP ":4002", ACCESS_IP ":30060", 1500), &m),
+		    'd');
 		rte_pktmbuf_free(m);
 	}
 	assert_int_equal(w->n_frag, DPDK_FRAG_PENDING);
