@@ -162,7 +162,7 @@ static int ifaces_init(struct dp_dpdk *d, const struct dp_dpdk_conf *c)
 	return 0;
 }
 
-static int workers_init(struct dp_dpdk *d)
+static int workers_init(struct dp_dpdk *d, uint32_t neigh_size)
 {
 	d->workers =
 	    rte_zmalloc("dp_dpdk_workers", sizeof(*d->workers) * d->n_workers, RTE_CACHE_LINE_SIZE);
@@ -177,13 +177,17 @@ static int workers_init(struct dp_dpdk *d)
 		w->neigh_gen = 1;
 		w->loop_ms = dp_dpdk_now_ms();
 		w->fast_lane = true;
+		w->neigh_size = neigh_size;
+		w->neigh_mask = neigh_size - 1;
+		w->neigh = rte_zmalloc_socket("dp_dpdk_neigh", sizeof(*w->neigh) * neigh_size,
+					      RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
 		snprintf(name, sizeof(name), "dpx%p_%u", (void *)d, i);
 		w->exc_ring = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
 					      RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(name, sizeof(name), "dph%p_%u", (void *)d, i);
 		w->handoff_ring = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
 						  RING_F_SC_DEQ); /* any worker enqueues */
-		if (!w->exc_ring || !w->handoff_ring || dpdk_neigh_ring_create(w) != 0)
+		if (!w->neigh || !w->exc_ring || !w->handoff_ring || dpdk_neigh_ring_create(w) != 0)
 			return -ENOMEM;
 		rte_rcu_qsbr_thread_register(d->rcu, i);
 		rte_rcu_qsbr_thread_online(d->rcu, i);
@@ -479,6 +483,7 @@ static int start(struct dp_dpdk *d)
 int dp_dpdk_alloc(struct dataplane **dpp, const struct dp_dpdk_conf *c)
 {
 	struct dp_dpdk *d;
+	uint32_t neigh_size;
 	int err;
 
 	err = eal_init(c);
@@ -492,11 +497,14 @@ int dp_dpdk_alloc(struct dataplane **dpp, const struct dp_dpdk_conf *c)
 	d->n_mbufs = c->n_mbufs;
 	d->rx_desc = c->rx_desc ? c->rx_desc : DESC_PER_QUEUE;
 	d->tx_desc = c->tx_desc ? c->tx_desc : DESC_PER_QUEUE;
-	err = ifaces_init(d, c);
+	neigh_size = c->neigh_size ? c->neigh_size : DP_DPDK_NEIGH_DEFAULT;
+	err = rte_is_power_of_2(neigh_size) && neigh_size <= DP_DPDK_NEIGH_MAX ? 0 : -EINVAL;
+	if (err == 0)
+		err = ifaces_init(d, c);
 	if (err == 0)
 		err = dpdk_flows_init(d);
 	if (err == 0)
-		err = workers_init(d);
+		err = workers_init(d, neigh_size);
 	if (err == 0 && c->start)
 		err = start(d);
 	if (err != 0) {
@@ -534,6 +542,7 @@ static void op_free(struct dataplane *dp)
 		rte_ring_free(d->workers[i].exc_ring);
 		rte_ring_free(d->workers[i].handoff_ring);
 		rte_ring_free(d->workers[i].neigh_ring);
+		rte_free(d->workers[i].neigh);
 	}
 	dpdk_flows_fini(d);
 	rte_free(d->workers);

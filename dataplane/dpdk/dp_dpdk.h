@@ -26,6 +26,8 @@
 #define DP_DPDK_BURST_MAX	64 /**< at most this many mbufs per dp_dpdk_process_burst() */
 #define DP_DPDK_IFACE_ADDRS_MAX 32
 #define DP_DPDK_IFACES_MAX	4
+#define DP_DPDK_NEIGH_DEFAULT	4096	/**< neighbour entries per worker when not configured */
+#define DP_DPDK_NEIGH_MAX	1048576 /**< ... at most (56 MiB per worker) */
 
 /**
  * One relay address, the prefix of the subnet it is on (on-link next hops) and the UDP ports its
@@ -67,6 +69,11 @@ struct dp_dpdk_conf {
 	unsigned int n_mbufs;	/**< mbuf pool size; 0: what the ports and rings need */
 	uint16_t rx_desc;	/**< RX descriptors per queue; 0: 1024 */
 	uint16_t tx_desc;	/**< TX descriptors per queue; 0: 1024 */
+	/** Neighbour entries (next hop IP -> MAC) of each worker's table: a power of two up to
+	 * DP_DPDK_NEIGH_MAX, else dp_dpdk_alloc() fails with -EINVAL; 0: DP_DPDK_NEIGH_DEFAULT.
+	 * When the table is full, a new next hop gets no entry: its packets drop (no_neigh,
+	 * neigh.c). */
+	uint32_t neigh_size;
 };
 
 /** Where dp_dpdk_process_burst() put each mbuf; each array holds at most the burst size. */

@@ -249,8 +249,7 @@ struct dpdk_iface {
 	uint16_t mtu;
 };
 
-#define DPDK_NEIGH_SIZE	    1024 /* power of two */
-#define DPDK_NEIGH_AGE_STEP 4	 /* entries dp_dpdk_neigh_age() looks at per call */
+#define DPDK_NEIGH_AGE_STEP 4 /* entries dp_dpdk_neigh_age() looks at per call */
 
 #define DPDK_NEIGH_IFACE_NONE 0xff
 
@@ -283,11 +282,13 @@ struct dp_dpdk_worker {
 	bool fast_lane;	      /**< false: every packet the full way (tests compare the two) */
 	uint32_t neigh_cursor;	       /**< the next entry dp_dpdk_neigh_age() looks at */
 	uint32_t neigh_count;	       /**< entries in use in neigh[] */
+	uint32_t neigh_size;	       /**< entries of neigh[]: a power of two (dp_dpdk_conf) */
+	uint32_t neigh_mask;	       /**< neigh_size - 1 */
 	uint64_t neigh_voided_ms;      /**< the templates last voided to see what is in use; 0 */
 	uint64_t neigh_voided_prev_ms; /**< ... the time before that; 0: not twice yet */
-	uint64_t loop_ms; /**< the worker loop's clock (the now_ms it was given last) */
-	struct dpdk_neigh neigh[DPDK_NEIGH_SIZE];
-	uint8_t stun_buf[1500]; /**< a STUN answer is built here, then copied into the mbuf */
+	uint64_t loop_ms;	  /**< the worker loop's clock (the now_ms it was given last) */
+	struct dpdk_neigh *neigh; /**< neigh_size entries (rte_zmalloc(), op_free() frees) */
+	uint8_t stun_buf[1500];	  /**< a STUN answer is built here, then copied into the mbuf */
 
 	/* packets longer than their port's MTU (frag.c) */
 	uint32_t frag_seq; /**< datagrams fragmented: their identification */

@@ -2,7 +2,11 @@
 /*
  * Neighbours (next hop IP -> MAC), per worker: only the worker writes its table, so it needs
  * no lock. Open addressing with linear probing. Filled by ARP (arp.c), neighbour discovery
- * (ndp.c) and static entries (dp_dpdk_neigh_add(), which never age).
+ * (ndp.c) and static entries (dp_dpdk_neigh_add(), which never age). The table has
+ * dp_dpdk_conf.neigh_size entries (a power of two, 56 bytes each; rtpengine's
+ * dataplane.dpdk.neighbours), the same in every worker: a next hop's home slot, and so which
+ * worker asks first for it (neigh_asks_first()), is the same in all. A full table gives a new
+ * next hop no entry: its packets drop (no_neigh) until ageing frees one.
  *
  * Ageing (dp_dpdk_neigh_age(), a few entries per worker loop), after Linux's NUD in short: a
  * neighbour heard from (its ARP or ND: a reply, a request, an advertisement) is good for
@@ -52,7 +56,6 @@
 #define NEIGH_REACHABLE_MS 30000
 #define NEIGH_PROBES	   3
 #define NEIGH_UNUSED_MS	   (2 * NEIGH_REACHABLE_MS)
-#define NEIGH_MASK	   (DPDK_NEIGH_SIZE - 1)
 
 static size_t fam_len(int family)
 {
@@ -75,8 +78,8 @@ static inline bool addr_eq(const uint8_t *a, const uint8_t *b, int family)
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
-/* Where (@p family, @p addr)'s probe sequence starts. */
-static uint32_t neigh_home(int family, const uint8_t *addr)
+/* Where (@p family, @p addr)'s probe sequence starts in @p w's table. */
+static uint32_t neigh_home(const struct dp_dpdk_worker *w, int family, const uint8_t *addr)
 {
 	uint32_t a[4] = { 0 };
 
@@ -84,17 +87,17 @@ static uint32_t neigh_home(int family, const uint8_t *addr)
 	memcpy(a, addr, fam_len(family));
 	return (family == AF_INET ? rte_hash_crc_4byte(a[0], AF_INET)
 				  : rte_hash_crc(a, 16, (uint32_t)family)) &
-	       NEIGH_MASK;
+	       w->neigh_mask;
 }
 
 /* The entry for (@p family, @p addr); with @p create a free one when there is none. */
 static struct dpdk_neigh *neigh_find(struct dp_dpdk_worker *w, int family, const uint8_t *addr,
 				     bool create)
 {
-	uint32_t h = neigh_home(family, addr);
+	uint32_t h = neigh_home(w, family, addr);
 
-	for (unsigned int i = 0; i < DPDK_NEIGH_SIZE; i++) {
-		struct dpdk_neigh *n = &w->neigh[(h + i) & NEIGH_MASK];
+	for (uint32_t i = 0; i < w->neigh_size; i++) {
+		struct dpdk_neigh *n = &w->neigh[(h + i) & w->neigh_mask];
 
 		if (n->family == 0) {
 			if (!create)
@@ -141,16 +144,16 @@ static void neigh_remove(struct dp_dpdk_worker *w, struct dpdk_neigh *n)
 	uint32_t hole = (uint32_t)(n - w->neigh), j = hole;
 
 	n->family = 0;
-	for (unsigned int k = 1; k < DPDK_NEIGH_SIZE; k++) {
-		j = (j + 1) & NEIGH_MASK;
+	for (uint32_t k = 1; k < w->neigh_size; k++) {
+		j = (j + 1) & w->neigh_mask;
 		struct dpdk_neigh *e = &w->neigh[j];
 
 		if (e->family == 0)
 			break;
-		uint32_t home = neigh_home(e->family, e->addr);
+		uint32_t home = neigh_home(w, e->family, e->addr);
 
 		/* the hole lies on e's way from its home to where it sits: e moves there */
-		if (((hole - home) & NEIGH_MASK) < ((j - home) & NEIGH_MASK)) {
+		if (((hole - home) & w->neigh_mask) < ((j - home) & w->neigh_mask)) {
 			w->neigh[hole] = *e;
 			e->family = 0;
 			hole = j;
@@ -164,7 +167,7 @@ static void neigh_remove(struct dp_dpdk_worker *w, struct dpdk_neigh *n)
 /* Whether @p w is the worker that asks first when @p n is due for a refresh (above). */
 static bool neigh_asks_first(const struct dp_dpdk_worker *w, const struct dpdk_neigh *n)
 {
-	return neigh_home(n->family, n->addr) % w->dp->n_workers == w->id;
+	return neigh_home(w, n->family, n->addr) % w->dp->n_workers == w->id;
 }
 
 /* An ARP request or neighbour solicitation for @p n on its interface, in an mbuf of @p mp. */
@@ -227,14 +230,14 @@ unsigned int dp_dpdk_neigh_age(struct dp_dpdk_worker *w, uint64_t now_ms, struct
 	unsigned int n = 0;
 
 	w->loop_ms = now_ms;
-	if (w->neigh_count > DPDK_NEIGH_SIZE / 2 && /* crowded: see what is in use (above) */
+	if (w->neigh_count > w->neigh_size / 2 && /* crowded: see what is in use (above) */
 	    (!w->neigh_voided_ms || now_ms - w->neigh_voided_ms >= NEIGH_REACHABLE_MS)) {
 		w->neigh_voided_prev_ms = w->neigh_voided_ms;
 		w->neigh_voided_ms = now_ms;
 		neigh_changed(w);
 	}
 	for (unsigned int i = 0; i < DPDK_NEIGH_AGE_STEP && n < max; i++) {
-		struct dpdk_neigh *e = &w->neigh[w->neigh_cursor & NEIGH_MASK];
+		struct dpdk_neigh *e = &w->neigh[w->neigh_cursor & w->neigh_mask];
 
 		if (!neigh_age_one(w, e, now_ms, mp, &probes[n]))
 			w->neigh_cursor++;

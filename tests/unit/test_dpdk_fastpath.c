@@ -53,6 +53,9 @@ static const struct rte_ether_addr v6peer_mac = { { 0x02, 0, 0, 0, 0, 0x66 } };
 #define ATTACK_IP "198.51.100.66"
 #define CORE_VLAN 100
 
+/* the neighbour entries of setup()'s worker: the ageing tests fill more than half of them */
+#define TEST_NEIGH_SIZE 1024
+
 static struct sa mksa(const char *s)
 {
 	struct sa a;
@@ -1783,7 +1786,7 @@ static unsigned int age_all(uint64_t ms, const char *tip)
 	clock_skew += ms;
 	/* at most DPDK_NEIGH_AGE_STEP entries a call, fewer when it has that many requests or
 	 * removed one: four times round */
-	for (unsigned int i = 0; i < 4 * DPDK_NEIGH_SIZE; i += DPDK_NEIGH_AGE_STEP) {
+	for (unsigned int i = 0; i < 4 * w->neigh_size; i += DPDK_NEIGH_AGE_STEP) {
 		struct rte_mbuf *m[DPDK_NEIGH_AGE_STEP];
 		unsigned int k = dp_dpdk_neigh_age(w, test_now(), pool, m, DPDK_NEIGH_AGE_STEP);
 
@@ -1876,7 +1879,7 @@ static unsigned int age_worker(struct dp_dpdk_worker *wk, uint64_t now, const ch
 {
 	unsigned int n = 0;
 
-	for (unsigned int i = 0; i < DPDK_NEIGH_SIZE; i += DPDK_NEIGH_AGE_STEP) {
+	for (unsigned int i = 0; i < wk->neigh_size; i += DPDK_NEIGH_AGE_STEP) {
 		struct rte_mbuf *m[DPDK_NEIGH_AGE_STEP];
 		unsigned int k = dp_dpdk_neigh_age(wk, now, pool, m, DPDK_NEIGH_AGE_STEP);
 
@@ -2027,10 +2030,11 @@ static void test_neigh_idle_kept(void **state)
 	flow_del(b);
 }
 
-#define CROWD_N 520
+#define CROWD_MAX (TEST_NEIGH_SIZE / 2 + 8)
 
 /*
- * With the table more than half full, a neighbour no packet needed for a minute is removed, not
+ * With the table more than half full (a crowd of half its size and 8, answered, and 2 more), a
+ * neighbour no packet needed for a minute is removed, not
  * asked again, while one that packets keep needing stays, although they leave by templates that
  * never look at the table: the worker voids its templates every 30 s to see which neighbours
  * are in use.
@@ -2044,15 +2048,17 @@ static void test_neigh_crowded(void **state)
 	dp_flow_t c = flow(ACCESS_IP ":30052", "192.0.2.33:9000", NULL);
 	dp_flow_t d = flow(ACCESS_IP ":30054", "192.0.2.78:9002", NULL);
 	dp_flow_t e = flow("[2001:db8::1]:30062", "[2001:db8::10]:7000", NULL);
-	static dp_flow_t crowd[CROWD_N];
+	static dp_flow_t crowd[CROWD_MAX];
+	unsigned int n_crowd = w->neigh_size / 2 + 8;
 	struct dp_dpdk_worker_stats before;
 	struct rte_mbuf *m;
 	char ip[48], far[64];
 	uint32_t gen;
 
 	(void)state;
+	assert_true(n_crowd <= CROWD_MAX);
 	neigh_clear();
-	for (unsigned int i = 0; i < CROWD_N; i++) { /* on-link IPv6 next hops, answered */
+	for (unsigned int i = 0; i < n_crowd; i++) { /* on-link IPv6 next hops, answered */
 		struct dp_flow_params p;
 		struct rte_ether_addr mac = { { 0x02, 0, 0, 0, 2, (uint8_t)i } };
 
@@ -2086,7 +2092,7 @@ static void test_neigh_crowded(void **state)
 	}
 	/* .78 asked again; .77 and the crowd, needed by no packet for a minute: removed */
 	assert_int_equal(age_all(30000, "192.0.2.78"), 1);
-	assert_true(wstats().neigh_removed >= before.neigh_removed + CROWD_N);
+	assert_true(wstats().neigh_removed >= before.neigh_removed + n_crowd);
 	m = send_via(ACCESS_IP ":30044", &idle, 't');
 	assert_arp_request(m, "192.0.2.77"); /* asked anew */
 	rte_pktmbuf_free(m);
@@ -2094,7 +2100,7 @@ static void test_neigh_crowded(void **state)
 	assert_udp4(m, &busy, 0, ACCESS_IP ":30054", "192.0.2.78:9002"); /* kept */
 	rte_pktmbuf_free(m);
 	assert_int_equal(dp_flow_link(dp, e, 0), 0);
-	for (unsigned int i = 0; i < CROWD_N; i++)
+	for (unsigned int i = 0; i < n_crowd; i++)
 		flow_del(crowd[i]);
 	flow_del(a);
 	flow_del(b);
@@ -2135,8 +2141,8 @@ static struct rte_mbuf *nb_send(dp_flow_t a, dp_flow_t b)
  * Of 150 on-link IPv6 next hops, the half that never answered (and that no packet needed for a
  * minute) is removed, and every other one is still found afterwards: the entries that had probed
  * past a removed one were moved back, not lost (packets to them leave with their MAC, no new
- * solicitation). These 150 addresses put some answered entries past unanswered ones: the test
- * fails with entries cleared instead of moved.
+ * solicitation). These 150 addresses put some answered entries past unanswered ones in a table
+ * of TEST_NEIGH_SIZE entries: the test fails with entries cleared instead of moved.
  */
 static void test_neigh_removal(void **state)
 {
@@ -2147,6 +2153,8 @@ static void test_neigh_removal(void **state)
 	char local[64], far[64], ip[48];
 
 	(void)state;
+	/* which addresses collide depends on the table's size */
+	assert_int_equal(w->neigh_size, TEST_NEIGH_SIZE);
 	for (unsigned int i = 0; i < NB_N; i++) {
 		struct dp_flow_params p;
 		struct rte_ether_addr mac = { { 0x02, 0, 0, 0, 1, (uint8_t)i } };
@@ -2192,7 +2200,7 @@ static void test_neigh_removal(void **state)
 }
 
 /*
- * A full table (hosts that asked for a relay address from 1100 sender addresses: more than it
+ * A full table (hosts that asked for a relay address from an eighth more sender addresses than it
  * holds) leaves a new next hop without an entry; ageing empties it (the removal's scan must end
  * without an empty slot to stop at), and the next packet can ask for its next hop again.
  */
@@ -2202,12 +2210,13 @@ static void test_neigh_table_full(void **state)
 	dp_flow_t a = flow(ACCESS_IP ":30048", "192.0.2.33:9000", NULL);
 	dp_flow_t b = flow(ACCESS_IP ":30050", "192.0.2.88:9002", NULL);
 	struct dp_dpdk_worker_stats before = wstats();
+	unsigned int n_askers = w->neigh_size + w->neigh_size / 8;
 	struct rte_mbuf *m;
 	char ip[32];
 
 	(void)state;
 	assert_int_equal(dp_flow_link(dp, a, b), 0);
-	for (unsigned int i = 0; i < 1100; i++) {
+	for (unsigned int i = 0; i < n_askers; i++) {
 		snprintf(ip, sizeof(ip), "10.9.%u.%u", i / 200, 1 + i % 200);
 		assert_int_equal(run1(arp_pkt(RTE_ARP_OP_REQUEST, &asker, ip, ACCESS_IP), &m), 't');
 		rte_pktmbuf_free(m);
@@ -2215,7 +2224,7 @@ static void test_neigh_table_full(void **state)
 	rte_pktmbuf_free(send_via(ACCESS_IP ":30048", &asker, 'd')); /* no room for 192.0.2.88 */
 	assert_int_equal(wstats().no_neigh, before.no_neigh + 1);
 	age_all(31000, NULL);
-	assert_true(wstats().neigh_removed >= before.neigh_removed + 800);
+	assert_true(wstats().neigh_removed >= before.neigh_removed + w->neigh_size * 3 / 4);
 	m = send_via(ACCESS_IP ":30048", &asker, 't');
 	assert_arp_request(m, "192.0.2.88");
 	rte_pktmbuf_free(m);
@@ -2237,6 +2246,7 @@ static int setup(void **state)
 	memset(&c, 0, sizeof(c));
 	c.eal_argv = argv;
 	c.eal_argc = (int)(sizeof(argv) / sizeof(argv[0]));
+	c.neigh_size = TEST_NEIGH_SIZE;
 	c.n_ifaces = 2;
 	a->addrs[0] = (struct dp_dpdk_addr){ .addr = mksa(ACCESS_IP), .prefix_len = 24 };
 	a->addrs[1] = (struct dp_dpdk_addr){ .addr = mksa("2001:db8::1"), .prefix_len = 64 };
