@@ -2232,6 +2232,93 @@ static void test_neigh_table_full(void **state)
 	flow_del(b);
 }
 
+#define MANY_N 1500
+
+/* On-link next hop @p i of test_neigh_size_configured(), and its MAC. */
+static void many_addr(unsigned int i, char *ip, size_t len, struct rte_ether_addr *mac)
+{
+	snprintf(ip, len, "10.0.%u.%u", 1 + i / 250, 1 + i % 250);
+	*mac = (struct rte_ether_addr){ { 0x02, 0, 0, 0x10, (uint8_t)(i >> 8), (uint8_t)i } };
+}
+
+/*
+ * A backend configured with 2048 neighbour entries holds 1500 on-link next hops in use at once
+ * (a campus subnet full of phones): each resolved, and then each still resolved, none dropped
+ * for want of an entry (the old fixed table of 1024 gave the 1025th no entry). A size that is
+ * not a power of two, or above the largest, is refused.
+ */
+static void test_neigh_size_configured(void **state)
+{
+	static dp_flow_t far[MANY_N];
+	struct dp_dpdk_conf c;
+	struct dataplane *dp2;
+	struct dp_dpdk_worker *w2;
+	struct dp_flow_params p;
+	struct rte_ether_addr mac;
+	struct rte_mbuf *m;
+	uint64_t no_neigh, now = test_now();
+	dp_flow_t near;
+	char ip[32], addr[48];
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.n_ifaces = 1;
+	c.ifaces[0].addrs[0] = (struct dp_dpdk_addr){
+		.addr = mksa("10.0.0.1"), .prefix_len = 20, .port_min = 30000, .port_max = 34000
+	};
+	c.ifaces[0].n_addrs = 1;
+	c.neigh_size = 3000;
+	assert_int_equal(dp_dpdk_alloc(&dp2, &c), -EINVAL);
+	c.neigh_size = 2 * DP_DPDK_NEIGH_MAX;
+	assert_int_equal(dp_dpdk_alloc(&dp2, &c), -EINVAL);
+	c.neigh_size = 2048;
+	assert_int_equal(dp_dpdk_alloc(&dp2, &c), 0);
+	w2 = dp_dpdk_worker_get(dp2, 0);
+	assert_int_equal(w2->neigh_size, 2048);
+
+	memset(&p, 0, sizeof(p));
+	p.latch.window_ms = 10000;
+	p.local = mksa("10.0.0.1:30000");
+	p.latch.expected = mksa("10.0.0.2:7000");
+	assert_int_equal(dp_flow_add(dp2, &p, &near), 0);
+	for (unsigned int i = 0; i < MANY_N; i++) { /* each asked for, answered, then used */
+		many_addr(i, ip, sizeof(ip), &mac);
+		snprintf(addr, sizeof(addr), "10.0.0.1:%u", 30002 + 2 * i);
+		p.local = mksa(addr);
+		snprintf(addr, sizeof(addr), "%s:7002", ip);
+		p.latch.expected = mksa(addr);
+		assert_int_equal(dp_flow_add(dp2, &p, &far[i]), 0);
+		assert_int_equal(dp_flow_link(dp2, near, far[i]), 0);
+		assert_int_equal(
+		    run_on(w2, rtp_pkt(0, &gw_mac, "10.0.0.2:7000", "10.0.0.1:30000"), now, &m),
+		    't');
+		assert_arp_request(m, ip);
+		rte_pktmbuf_free(m);
+		assert_int_equal(
+		    run_on(w2, arp_pkt(RTE_ARP_OP_REPLY, &mac, ip, "10.0.0.1"), now, &m), 'e');
+		rte_pktmbuf_free(m);
+	}
+	assert_true(w2->neigh_count >= MANY_N);
+	no_neigh = w2->st.no_neigh;
+	for (unsigned int i = 0; i < MANY_N; i++) { /* all still there */
+		many_addr(i, ip, sizeof(ip), &mac);
+		snprintf(addr, sizeof(addr), "%s:7002", ip);
+		assert_int_equal(dp_flow_link(dp2, near, far[i]), 0);
+		assert_int_equal(
+		    run_on(w2, rtp_pkt(0, &gw_mac, "10.0.0.2:7000", "10.0.0.1:30000"), now, &m),
+		    't');
+		assert_memory_equal(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, &mac,
+				    6);
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(w2->st.no_neigh, no_neigh);
+	assert_int_equal(dp_flow_link(dp2, near, 0), 0);
+	for (unsigned int i = 0; i < MANY_N; i++)
+		assert_int_equal(dp_flow_del(dp2, far[i]), 0);
+	assert_int_equal(dp_flow_del(dp2, near), 0);
+	dataplane_free(dp2);
+}
+
 static int setup(void **state)
 {
 	static const char *const argv[] = { "test_dpdk_fastpath", "--no-huge", "--no-shconf",
@@ -2970,6 +3057,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_neigh_crowded, flows_cleanup),
 		cmocka_unit_test_teardown(test_neigh_removal, flows_cleanup),
 		cmocka_unit_test_teardown(test_neigh_table_full, flows_cleanup),
+		cmocka_unit_test_teardown(test_neigh_size_configured, flows_cleanup),
 	};
 	/* clang-format on */
 	return cmocka_run_group_tests(tests, setup, teardown);
