@@ -100,6 +100,7 @@ int relay_dpdk_alloc(struct dataplane **dp, const struct rtpengine_conf *cfg)
 		.n_mbufs = dc->mbufs,
 		.rx_desc = dc->rx_desc,
 		.tx_desc = dc->tx_desc,
+		.neigh_size = dc->neighbours,
 	};
 	int rc = eal_start(dc);
 

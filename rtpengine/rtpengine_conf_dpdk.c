@@ -22,6 +22,13 @@ const struct conf_setting rtpengine_dpdk_settings[] = {
 	  .def = "1024",
 	  .min = 64,
 	  .max = 32768 },
+	/* a power of two (the table's index is a mask), checked in rtpengine_conf_dpdk_read();
+	 * the largest is 56 MiB per worker */
+	{ .path = "dataplane.dpdk.neighbours",
+	  .type = CONF_INT,
+	  .def = "4096",
+	  .min = 256,
+	  .max = 1048576 },
 	{ .path = "dataplane.dpdk.ports", .type = CONF_LIST },
 	{ .path = "dataplane.dpdk.ports.[].device", .type = CONF_STR },
 	{ .path = "dataplane.dpdk.ports.[].exception", .type = CONF_STR },
@@ -156,6 +163,23 @@ static int read_eal(struct rtpengine_dpdk_conf *out, const struct conf *c, char 
 	return 0;
 }
 
+/*
+ * A power of two, refused otherwise rather than rounded: up would take up to twice the memory
+ * asked for (56 MiB per worker at the top), down fewer neighbours than the subnet was sized for.
+ */
+static int read_neighbours(struct rtpengine_dpdk_conf *out, const struct conf *c, char *err,
+			   size_t errlen)
+{
+	uint32_t n = (uint32_t)conf_int(c, "dataplane.dpdk.neighbours"), below;
+
+	out->neighbours = n;
+	if ((n & (n - 1)) == 0)
+		return 0;
+	below = 1u << (31 - __builtin_clz(n)); /* the schema's range: n >= 256 */
+	return conf_error(c, "dataplane.dpdk.neighbours", err, errlen,
+			  "expected a power of two, got %u (%u or %u?)", n, below, 2 * below);
+}
+
 int rtpengine_conf_dpdk_read(struct rtpengine_dpdk_conf *out, const struct conf *c, bool need_ports,
 			     char *err, size_t errlen)
 {
@@ -167,6 +191,8 @@ int rtpengine_conf_dpdk_read(struct rtpengine_dpdk_conf *out, const struct conf 
 	out->mbufs = (uint32_t)conf_int(c, "dataplane.dpdk.mbufs");
 	out->rx_desc = (uint16_t)conf_int(c, "dataplane.dpdk.rx_desc");
 	out->tx_desc = (uint16_t)conf_int(c, "dataplane.dpdk.tx_desc");
+	if ((rc = read_neighbours(out, c, err, errlen)))
+		return rc;
 	out->n_ports = conf_count(c, "dataplane.dpdk.ports");
 	if (out->n_ports > RTPENGINE_DPDK_PORTS_MAX || (need_ports && out->n_ports == 0))
 		return conf_error(c, "dataplane.dpdk.ports", err, errlen,

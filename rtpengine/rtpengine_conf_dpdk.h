@@ -32,6 +32,7 @@ struct rtpengine_dpdk_conf {
 	unsigned n_eal_args;
 	uint32_t mbufs; /**< 0: sized from ports and queues */
 	uint16_t rx_desc, tx_desc;
+	uint32_t neighbours; /**< neighbour entries per worker: a power of two */
 	struct rtpengine_dpdk_port ports[RTPENGINE_DPDK_PORTS_MAX];
 	unsigned n_ports;
 };

@@ -210,6 +210,40 @@ static void test_dpdk(void **state)
 	assert_non_null(strstr(err, "expected an IPv4 address"));
 }
 
+/* dataplane.dpdk.neighbours: 4096 when left out, a power of two from 256 to 1048576. */
+static void test_dpdk_neighbours(void **state)
+{
+	struct rtpengine_conf cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(read_text(&cfg, "", err, sizeof(err)), 0);
+	assert_int_equal(cfg.dpdk.neighbours, 4096);
+	assert_int_equal(
+	    read_text(&cfg, "dataplane: { dpdk: { neighbours = 65536; }; };", err, sizeof(err)), 0);
+	assert_int_equal(cfg.dpdk.neighbours, 65536);
+	assert_int_equal(
+	    read_text(&cfg, "dataplane: { dpdk: { neighbours = 256; }; };", err, sizeof(err)), 0);
+	assert_int_equal(cfg.dpdk.neighbours, 256);
+	assert_int_equal(
+	    read_text(&cfg, "dataplane: { dpdk: {\n neighbours = 1048576; }; };", err, sizeof(err)),
+	    0);
+	assert_int_equal(cfg.dpdk.neighbours, 1048576);
+
+	assert_int_equal(
+	    read_text(&cfg, "dataplane: { dpdk: {\n neighbours = 5000; }; };", err, sizeof(err)),
+	    -EINVAL);
+	assert_string_equal(err, "r.conf:2: setting 'dataplane.dpdk.neighbours': expected a power "
+				 "of two, got 5000 (4096 or 8192?)");
+	assert_int_equal(
+	    load_error("dataplane: { dpdk: { neighbours = 128; }; };", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "expected an integer from 256 to 1048576, got 128"));
+	assert_int_equal(
+	    load_error("dataplane: { dpdk: { neighbours = 2097152; }; };", err, sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "expected an integer from 256 to 1048576, got 2097152"));
+}
+
 /* dataplane.dpdk.ports.[].mtu: 1500 when left out, 1280 to 9702, the same on one device. */
 static void test_dpdk_mtu(void **state)
 {
@@ -278,10 +312,10 @@ static void test_dpdk_mtu(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults), cmocka_unit_test(test_two_interfaces),
-		cmocka_unit_test(test_errors),	 cmocka_unit_test(test_dpdk),
-		cmocka_unit_test(test_ng_tcp),	 cmocka_unit_test(test_backend_xdp),
-		cmocka_unit_test(test_dpdk_mtu),
+		cmocka_unit_test(test_defaults),	cmocka_unit_test(test_two_interfaces),
+		cmocka_unit_test(test_errors),		cmocka_unit_test(test_dpdk),
+		cmocka_unit_test(test_ng_tcp),		cmocka_unit_test(test_backend_xdp),
+		cmocka_unit_test(test_dpdk_neighbours), cmocka_unit_test(test_dpdk_mtu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
