@@ -56,6 +56,7 @@
 #define NEIGH_REACHABLE_MS 30000
 #define NEIGH_PROBES	   3
 #define NEIGH_UNUSED_MS	   (2 * NEIGH_REACHABLE_MS)
+#define NEIGH_PROBE_MAX	   64 /* slots an entry may sit past its home */
 
 static size_t fam_len(int family)
 {
@@ -90,13 +91,18 @@ static uint32_t neigh_home(const struct dp_dpdk_worker *w, int family, const uin
 	       w->neigh_mask;
 }
 
-/* The entry for (@p family, @p addr); with @p create a free one when there is none. */
+/*
+ * The entry for (@p family, @p addr); with @p create a free one when there is none. An entry
+ * sits at most NEIGH_PROBE_MAX slots past its home (it is only put there, and removal moves
+ * entries only nearer home), so the search stops there: a packet to a new next hop on a full
+ * table of a million entries must not cost a million compares.
+ */
 static struct dpdk_neigh *neigh_find(struct dp_dpdk_worker *w, int family, const uint8_t *addr,
 				     bool create)
 {
 	uint32_t h = neigh_home(w, family, addr);
 
-	for (uint32_t i = 0; i < w->neigh_size; i++) {
+	for (uint32_t i = 0; i < w->neigh_size && i < NEIGH_PROBE_MAX; i++) {
 		struct dpdk_neigh *n = &w->neigh[(h + i) & w->neigh_mask];
 
 		if (n->family == 0) {

@@ -2232,6 +2232,62 @@ static void test_neigh_table_full(void **state)
 	flow_del(b);
 }
 
+/* Where IPv6 address @p a's entry starts in a table of @p mask + 1 (neigh.c: neigh_home()). */
+static uint32_t home6(const struct sa *a, uint32_t mask)
+{
+	uint32_t v[4];
+
+	memcpy(v, &a->u.in6.sin6_addr, 16);
+	return rte_hash_crc(v, 16, AF_INET6) & mask;
+}
+
+/*
+ * An entry sits at most 64 slots past its home, so that a lookup on a full table stops there:
+ * 64 neighbours sharing a home all get an entry, a 65th does not, while one whose home is
+ * elsewhere in the table still does.
+ */
+static void test_neigh_probe_bound(void **state)
+{
+	static const struct rte_ether_addr mac = { { 0x02, 0, 0, 0, 0x20, 1 } };
+	struct dp_dpdk_conf c;
+	struct dataplane *dp2;
+	struct dp_dpdk_worker *w2;
+	struct sa same[65], other;
+	unsigned int n = 0;
+	uint32_t h0 = 0;
+	char ip[48];
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.n_ifaces = 1;
+	c.ifaces[0].addrs[0] =
+	    (struct dp_dpdk_addr){ .addr = mksa("2001:db8::1"), .prefix_len = 64 };
+	c.ifaces[0].n_addrs = 1;
+	c.neigh_size = 256;
+	assert_int_equal(dp_dpdk_alloc(&dp2, &c), 0);
+	w2 = dp_dpdk_worker_get(dp2, 0);
+	for (unsigned int x = 2; n < 65; x++) {
+		snprintf(ip, sizeof(ip), "2001:db8::7:%x", x);
+		struct sa a = mksa(ip);
+
+		if (n == 0)
+			h0 = home6(&a, 255);
+		if (home6(&a, 255) == h0)
+			same[n++] = a;
+	}
+	for (unsigned int x = 2;; x++) {
+		snprintf(ip, sizeof(ip), "2001:db8::8:%x", x);
+		other = mksa(ip);
+		if (home6(&other, 255) == ((h0 + 128) & 255))
+			break;
+	}
+	for (unsigned int i = 0; i < 64; i++)
+		assert_int_equal(dp_dpdk_neigh_add(w2, &same[i], &mac), 0);
+	assert_int_equal(dp_dpdk_neigh_add(w2, &same[64], &mac), -ENOSPC);
+	assert_int_equal(dp_dpdk_neigh_add(w2, &other, &mac), 0);
+	dataplane_free(dp2);
+}
+
 #define MANY_N 1500
 
 /* On-link next hop @p i of test_neigh_size_configured(), and its MAC. */
@@ -3058,6 +3114,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_neigh_removal, flows_cleanup),
 		cmocka_unit_test_teardown(test_neigh_table_full, flows_cleanup),
 		cmocka_unit_test_teardown(test_neigh_size_configured, flows_cleanup),
+		cmocka_unit_test_teardown(test_neigh_probe_bound, flows_cleanup),
 	};
 	/* clang-format on */
 	return cmocka_run_group_tests(tests, setup, teardown);
