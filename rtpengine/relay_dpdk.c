@@ -126,16 +126,17 @@ void relay_dpdk_status(struct ctl_reply *r, struct dataplane *dp)
 	struct dp_dpdk_port_info pi;
 
 	for (unsigned i = 0; dp_dpdk_port_info(dp, i, &pi) != -ENOENT; i++) {
-		ctl_printf(r,
-			   "dpdk-port: %s%s link=%s speed_mbps=%u rx=%llu tx=%llu rx_bytes=%llu "
-			   "tx_bytes=%llu rx_missed=%llu rx_errors=%llu tx_errors=%llu "
-			   "rx_nombuf=%llu\n",
-			   pi.name, pi.is_exc ? " (kernel path)" : "", pi.link_up ? "up" : "down",
-			   pi.speed_mbps, (unsigned long long)pi.ipackets,
-			   (unsigned long long)pi.opackets, (unsigned long long)pi.ibytes,
-			   (unsigned long long)pi.obytes, (unsigned long long)pi.imissed,
-			   (unsigned long long)pi.ierrors, (unsigned long long)pi.oerrors,
-			   (unsigned long long)pi.rx_nombuf);
+		ctl_printf(
+		    r,
+		    "dpdk-port: %s%s link=%s speed_mbps=%u mtu=%u rx=%llu tx=%llu rx_bytes=%llu "
+		    "tx_bytes=%llu rx_missed=%llu rx_errors=%llu tx_errors=%llu "
+		    "rx_nombuf=%llu\n",
+		    pi.name, pi.is_exc ? " (kernel path)" : "", pi.link_up ? "up" : "down",
+		    pi.speed_mbps, pi.mtu, (unsigned long long)pi.ipackets,
+		    (unsigned long long)pi.opackets, (unsigned long long)pi.ibytes,
+		    (unsigned long long)pi.obytes, (unsigned long long)pi.imissed,
+		    (unsigned long long)pi.ierrors, (unsigned long long)pi.oerrors,
+		    (unsigned long long)pi.rx_nombuf);
 	}
 	for (unsigned i = 0;; i++) {
 		struct dp_dpdk_worker *w = dp_dpdk_worker_get(dp, i);

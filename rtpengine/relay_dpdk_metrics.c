@@ -46,6 +46,12 @@ static void port_gauges(struct metrics_writer *w, const struct relay_dpdk_metric
 			      "Link speed in bytes per second (0: unknown or down).", l, NELEM(l),
 			      m->ports[i].speed_mbps * MBPS_TO_BYTES);
 	}
+	for (unsigned i = 0; i < m->nports; i++) {
+		port_labels(l, &m->ports[i]);
+		metrics_gauge(w, "rtpengine_dpdk_port_mtu_bytes",
+			      "The port's MTU: the longest IP datagram it sends (0: unknown).", l,
+			      NELEM(l), m->ports[i].mtu);
+	}
 }
 
 static void port_counters(struct metrics_writer *w, const struct relay_dpdk_metrics *m)

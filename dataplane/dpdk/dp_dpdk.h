@@ -125,6 +125,7 @@ struct dp_dpdk_port_info {
 	bool is_exc; /**< the kernel path (TAP) of another port */
 	bool link_up;
 	uint32_t speed_mbps;
+	uint16_t mtu; /**< as the port runs (rte_eth_dev_get_mtu()); 0: unknown */
 	uint64_t ipackets, opackets, ibytes, obytes;
 	uint64_t imissed, ierrors, oerrors, rx_nombuf;
 };

@@ -31,6 +31,8 @@ int dp_dpdk_port_info(struct dataplane *dp, unsigned int i, struct dp_dpdk_port_
 	}
 	if (rte_eth_dev_get_name_by_port(out->port_id, out->name) != 0)
 		snprintf(out->name, sizeof(out->name), "port%u", out->port_id);
+	if (rte_eth_dev_get_mtu(out->port_id, &out->mtu) != 0)
+		out->mtu = 0;
 	err = rte_eth_link_get_nowait(out->port_id, &link);
 	if (err == 0) {
 		out->link_up = link.link_status == RTE_ETH_LINK_UP;

@@ -155,6 +155,8 @@ done
 ctl status | grep '^dpdk-' | tee "$TOPO_LOG_DIR/status.txt"
 grep -q '^dpdk-port: net_af_packet0 link=up' "$TOPO_LOG_DIR/status.txt" ||
 	fail "status does not show net_af_packet0 up"
+grep -q "^dpdk-port: net_af_packet1 link=up speed_mbps=[0-9]* mtu=$DPDK_CORE_MTU " \
+	"$TOPO_LOG_DIR/status.txt" || fail "status does not show the core port at MTU $DPDK_CORE_MTU"
 
 # The same in Prometheus: ports by name and kind, workers by number.
 in_ns sbc python3 "$here/../system/metrics_scrape.py" "http://$METRICS/metrics" \
@@ -164,6 +166,9 @@ sample() { awk -v k="$1" '$1 == k { print $2 }' "$TOPO_LOG_DIR/metrics.prom"; }
 workers() { awk -v k="$1{" 'index($1, k) == 1 { s += $2 } END { print s + 0 }' "$TOPO_LOG_DIR/metrics.prom"; }
 acc='{port="net_af_packet0",kind="relay"}' tap='{port="net_tap0",kind="kernel"}'
 [[ $(sample "rtpengine_dpdk_port_link_up$acc") == 1 ]] || fail "metrics: net_af_packet0 not up"
+core='{port="net_af_packet1",kind="relay"}'
+[[ $(sample "rtpengine_dpdk_port_mtu_bytes$core") == "$DPDK_CORE_MTU" ]] ||
+	fail "metrics: the core port's MTU is '$(sample "rtpengine_dpdk_port_mtu_bytes$core")'"
 for k in "rtpengine_dpdk_port_rx_packets_total$acc" "rtpengine_dpdk_port_tx_bytes_total$acc" \
 	"rtpengine_dpdk_port_rx_packets_total$tap"; do
 	[[ $(sample "$k") -gt 0 ]] || fail "metrics: $k is '$(sample "$k")'"

@@ -58,6 +58,7 @@ static void test_ports_and_workers(void **state)
 		{ .name = "net_af_packet0",
 		  .link_up = true,
 		  .speed_mbps = 10000,
+		  .mtu = 9000,
 		  .ipackets = 12,
 		  .opackets = 34,
 		  .ibytes = 1200,
@@ -93,6 +94,10 @@ static void test_ports_and_workers(void **state)
 	assert_line(t, "# TYPE rtpengine_dpdk_port_speed_bytes gauge");
 	assert_line(t, "rtpengine_dpdk_port_speed_bytes{port=\"net_af_packet0\",kind=\"relay\"} "
 		       "1250000000");
+	assert_line(t, "# TYPE rtpengine_dpdk_port_mtu_bytes gauge");
+	assert_line(t,
+		    "rtpengine_dpdk_port_mtu_bytes{port=\"net_af_packet0\",kind=\"relay\"} 9000");
+	assert_line(t, "rtpengine_dpdk_port_mtu_bytes{port=\"net_tap0\",kind=\"kernel\"} 0");
 	assert_line(t, "# TYPE rtpengine_dpdk_port_rx_packets_total counter");
 	assert_line(
 	    t, "rtpengine_dpdk_port_rx_packets_total{port=\"net_af_packet0\",kind=\"relay\"} 12");
@@ -130,7 +135,7 @@ static void test_ports_and_workers(void **state)
 	assert_line(t, "rtpengine_dpdk_worker_frag_failed_total{worker=\"1\"} 14");
 	/* each family once, and every counter family's name ends in _total */
 	assert_int_equal(count(t, "# TYPE rtpengine_dpdk_port_rx_packets_total "), 1);
-	assert_int_equal(count(t, "# TYPE "), 2 + 8 + 20);
+	assert_int_equal(count(t, "# TYPE "), 3 + 8 + 20);
 	assert_int_equal(count(t, "_total counter\n"), 8 + 20);
 	free(t);
 }
