@@ -42,13 +42,10 @@ static int port_by_name(const char *name, uint16_t *id)
 /* Widens @p a's port range (min above max: empty) to take in @p lo .. @p hi. */
 static void range_add(struct dp_dpdk_addr *a, uint16_t lo, uint16_t hi)
 {
-	if (a->port_min > a->port_max) {
-		a->port_min = lo;
-		a->port_max = hi;
-		return;
-	}
-	a->port_min = lo < a->port_min ? lo : a->port_min;
-	a->port_max = hi > a->port_max ? hi : a->port_max;
+	bool empty = a->port_min > a->port_max;
+
+	a->port_min = empty ? lo : RTE_MIN(a->port_min, lo);
+	a->port_max = empty ? hi : RTE_MAX(a->port_max, hi);
 }
 
 /*
@@ -56,7 +53,7 @@ static void range_add(struct dp_dpdk_addr *a, uint16_t lo, uint16_t hi)
  * STUN ports (stun.listen), as one range (the flow table has a slot per port of it: a STUN port
  * far from the media ports costs a slot per port between them), none when nothing uses it.
  */
-static void addr_ports(struct dp_dpdk_addr *a, const struct rtpengine_conf *cfg)
+static void addr_port_range(struct dp_dpdk_addr *a, const struct rtpengine_conf *cfg)
 {
 	a->port_min = 1;
 	a->port_max = 0;
@@ -83,7 +80,7 @@ static int iface_conf(struct dp_dpdk_iface_conf *ic, const struct rtpengine_dpdk
 	for (unsigned k = 0; k < p->n_addrs; k++) {
 		ic->addrs[k].addr = p->addrs[k];
 		ic->addrs[k].prefix_len = p->prefix_len[k];
-		addr_ports(&ic->addrs[k], cfg);
+		addr_port_range(&ic->addrs[k], cfg);
 	}
 	ic->gateway4 = p->gateway4;
 	ic->gateway6 = p->gateway6;

@@ -103,14 +103,6 @@ static int eal_init(const struct dp_dpdk_conf *c)
 	return 0;
 }
 
-/* For log lines: the ethdev name of @p port, into @p buf (RTE_ETH_NAME_MAX_LEN bytes). */
-static const char *port_name(uint16_t port, char *buf)
-{
-	if (rte_eth_dev_get_name_by_port(port, buf) != 0)
-		snprintf(buf, RTE_ETH_NAME_MAX_LEN, "port %u", port);
-	return buf;
-}
-
 /* Each port once; its interfaces must agree on the kernel-path port and the MTU. */
 static int ports_add(struct dp_dpdk *d, const struct dp_dpdk_iface_conf *c)
 {
@@ -123,7 +115,7 @@ static int ports_add(struct dp_dpdk *d, const struct dp_dpdk_iface_conf *c)
 			char name[RTE_ETH_NAME_MAX_LEN];
 
 			log_err("dpdk: interfaces on %s ask for MTU %u and %u: a port has one",
-				port_name(c->port_id, name), d->port_mtu[i], c->mtu);
+				dpdk_port_name(c->port_id, name), d->port_mtu[i], c->mtu);
 			return -EINVAL;
 		}
 		if (d->ports[i] == c->port_id)
@@ -265,7 +257,7 @@ int dpdk_port_setup(struct dp_dpdk *d, uint16_t port, uint64_t tx_offloads, bool
 		if (err == -ENOTSUP)
 			err = 0;
 		else if (err != 0)
-			log_err("dpdk: %s refused MTU %u: %s", port_name(port, name), mtu,
+			log_err("dpdk: %s refused MTU %u: %s", dpdk_port_name(port, name), mtu,
 				strerror(-err));
 	}
 	for (uint16_t q = 0; err == 0 && q < *n_rxq; q++)
@@ -417,7 +409,7 @@ static int ports_mtu_check(const struct dp_dpdk *d)
 		if (mtu >= lo && mtu <= hi)
 			continue;
 		log_err("dpdk: %s: MTU %u is outside what the port takes, %u to %u",
-			port_name(d->ports[i], name), mtu, lo, hi);
+			dpdk_port_name(d->ports[i], name), mtu, lo, hi);
 		return -EINVAL;
 	}
 	return 0;

@@ -50,15 +50,19 @@ static inline void memo_set(const struct dp_dpdk *d, struct amap_memo *memo, uin
 	memo->e = e ? *e : (struct dpdk_amap){ .n_ports = 0 };
 }
 
+/* Slot @p i's flow; NULL for UINT32_MAX (dpdk_amap_slot(): no slot). */
+static inline struct dpdk_flow *slot_flow(const struct dp_dpdk *d, uint32_t i)
+{
+	return i != UINT32_MAX ? &d->flows[i] : NULL;
+}
+
 /* The slot of IPv4 relay address @p a, port @p port_be (NULL: none). */
 static inline struct dpdk_flow *slot4(const struct dp_dpdk *d, uint32_t a, uint16_t port_be,
 				      struct amap_memo *memo)
 {
 	if (memo->addr != a) /* the map is read-only once started */
 		memo_set(d, memo, a);
-	uint32_t i = dpdk_amap_slot(&memo->e, ntohs(port_be));
-
-	return i != UINT32_MAX ? &d->flows[i] : NULL;
+	return slot_flow(d, dpdk_amap_slot(&memo->e, ntohs(port_be)));
 }
 
 /* The slot of a UDP packet's destination (NULL: none). */
@@ -68,13 +72,11 @@ static inline struct dpdk_flow *slot_of(const struct dp_dpdk *d, struct rte_mbuf
 	const uint8_t *l3 = dpdk_l3(m, p);
 	const struct rte_udp_hdr *u = dpdk_l4(m, p);
 	const struct dpdk_amap *e;
-	uint32_t i;
 
 	if (p->family == AF_INET)
 		return slot4(d, ((const struct rte_ipv4_hdr *)l3)->dst_addr, u->dst_port, memo);
 	e = dpdk_amap_find(d, AF_INET6, l3 + offsetof(struct rte_ipv6_hdr, dst_addr));
-	i = e ? dpdk_amap_slot(e, ntohs(u->dst_port)) : UINT32_MAX;
-	return i != UINT32_MAX ? &d->flows[i] : NULL;
+	return e ? slot_flow(d, dpdk_amap_slot(e, ntohs(u->dst_port))) : NULL;
 }
 
 /*

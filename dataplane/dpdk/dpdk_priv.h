@@ -2,13 +2,13 @@
 /*
  * Private state of the DPDK backend.
  *
- * Concurrency, in one paragraph. The control thread is the only writer of the flow table (per
- * relay address an array of slot numbers indexed by port), of flow slots' ids, settings (cfg) and
- * links. Workers only read those, and own each flow's latch and counters (a flow's packets reach
- * one worker). A flow's cfg is immutable once published: an update publishes a new cfg and the old
- * one, like a deleted flow's slot, goes to the RCU defer queue; it is freed
- * only when every worker has reported quiescent (end of a burst) since. The control thread reads
- * counters with relaxed atomics and the latch under a sequence count.
+ * Concurrency, in one paragraph. The control thread is the only writer of the flow slots' ids
+ * (a slot per relay address and port: struct dpdk_amap), settings (cfg) and links. Workers only
+ * read those, and own each flow's latch and counters (a flow's packets reach one worker). A flow's
+ * cfg is immutable once published: an update publishes a new cfg and the old one, like a deleted
+ * flow's slot, goes to the RCU defer queue; it is freed only when every worker has reported
+ * quiescent (end of a burst) since. The control thread reads counters with relaxed atomics and the
+ * latch under a sequence count.
  */
 #ifndef SBC_DATAPLANE_DPDK_PRIV_H
 #define SBC_DATAPLANE_DPDK_PRIV_H
@@ -17,10 +17,12 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <arpa/inet.h>
 
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_hash_crc.h>
 #include <rte_rcu_qsbr.h>
@@ -414,6 +416,14 @@ static inline const struct dpdk_amap *dpdk_amap_find(const struct dp_dpdk *d, in
 			return e;
 	}
 	return NULL;
+}
+
+/** For log lines and status: the ethdev name of @p port, else "port N", in @p buf. */
+static inline const char *dpdk_port_name(uint16_t port, char buf[RTE_ETH_NAME_MAX_LEN])
+{
+	if (rte_eth_dev_get_name_by_port(port, buf) != 0)
+		snprintf(buf, RTE_ETH_NAME_MAX_LEN, "port %u", port);
+	return buf;
 }
 
 /* flow_table.c */

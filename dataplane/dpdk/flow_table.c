@@ -92,7 +92,7 @@ static void slot_wait(struct dp_dpdk *d, uint32_t idx)
 }
 
 /* The ports of relay address @p a that carry flows: its slots. */
-static uint32_t addr_ports(const struct dp_dpdk_addr *a, uint16_t *first)
+static uint32_t addr_slots(const struct dp_dpdk_addr *a, uint16_t *first)
 {
 	if (a->port_min == 0 && a->port_max == 0) {
 		*first = 1;
@@ -112,7 +112,7 @@ static int amap_init(struct dp_dpdk *d)
 			struct sa a = c->addrs[j].addr;
 			struct dpdk_flow_key k;
 			uint16_t first;
-			uint32_t n = addr_ports(&c->addrs[j], &first);
+			uint32_t n = addr_slots(&c->addrs[j], &first);
 
 			sa_set_port(&a, 1); /* the key wants a port */
 			if (dpdk_key_from_sa(&k, &a) != 0)
@@ -251,7 +251,10 @@ static void link_gen_bump_at(struct dp_dpdk *d, const struct dpdk_flow *o)
 		link_gen_bump(f);
 }
 
-/* Sets up a free slot (no worker can see it) for a new flow. */
+/*
+ * Sets up slot @p idx for a new flow: its id is 0 and its last flow's grace period is over
+ * (slot_wait()), so a worker that reads it takes none of its packets before the id is stored.
+ */
 static dp_flow_t slot_init(struct dp_dpdk *d, uint32_t idx, const struct dpdk_flow_key *k,
 			   int iface, uint32_t group, struct dpdk_flow_cfg *c)
 {

@@ -32,7 +32,7 @@
 static uint16_t kernel_mtu(const struct dp_dpdk *d, unsigned int i)
 {
 	uint16_t tap = (uint16_t)d->exc_port[i], mtu = d->port_mtu[i], lo, hi;
-	char name[RTE_ETH_NAME_MAX_LEN] = "", pname[RTE_ETH_NAME_MAX_LEN] = "";
+	char name[RTE_ETH_NAME_MAX_LEN], pname[RTE_ETH_NAME_MAX_LEN];
 	struct rte_eth_dev_info info;
 
 	if (mtu == 0 || rte_eth_dev_info_get(tap, &info) != 0)
@@ -40,10 +40,8 @@ static uint16_t kernel_mtu(const struct dp_dpdk *d, unsigned int i)
 	dpdk_port_mtu_range(&info, &lo, &hi);
 	if (mtu >= lo && mtu <= hi)
 		return mtu;
-	rte_eth_dev_get_name_by_port(tap, name);
-	rte_eth_dev_get_name_by_port(d->ports[i], pname);
-	log_warn("dpdk: kernel path %s keeps its MTU: it takes %u to %u, not %s's %u", name, lo, hi,
-		 pname, mtu);
+	log_warn("dpdk: kernel path %s keeps its MTU: it takes %u to %u, not %s's %u",
+		 dpdk_port_name(tap, name), lo, hi, dpdk_port_name(d->ports[i], pname), mtu);
 	return 0;
 }
 

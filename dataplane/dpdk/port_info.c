@@ -29,8 +29,7 @@ int dp_dpdk_port_info(struct dataplane *dp, unsigned int i, struct dp_dpdk_port_
 		out->port_id = (uint16_t)d->exc_port[p];
 		out->is_exc = true;
 	}
-	if (rte_eth_dev_get_name_by_port(out->port_id, out->name) != 0)
-		snprintf(out->name, sizeof(out->name), "port%u", out->port_id);
+	dpdk_port_name(out->port_id, out->name);
 	if (rte_eth_dev_get_mtu(out->port_id, &out->mtu) != 0)
 		out->mtu = 0;
 	err = rte_eth_link_get_nowait(out->port_id, &link);

@@ -8,7 +8,8 @@
  *   chunk:        one 128-byte chunk (two lines) per packet, as struct dpdk_flow
  *   line:         one 64-byte line per packet (a flow in one line)
  *   map + chunk:  a 4-byte port map entry first (17 relay addresses x 65536 ports), then the
- *                 chunk it names (two dependent misses, as dpdk_flow_lookup)
+ *                 chunk it names (two dependent misses: the lookup before the slot was
+ *                 computed from the address and port, ce29699)
  *
  * with 4 KiB pages and with transparent huge pages asked for (madvise). TSC cycles per packet,
  * best of REPS passes of 16M packets. bench_dpdk_loop's 1M-flow figures minus its 1k-flow ones
